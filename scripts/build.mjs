@@ -1,0 +1,81 @@
+// Builds every bundle with esbuild: the extension host bundle, the CLI, the training worker,
+// and the Svelte webview apps. Entries whose source does not exist yet are skipped with a note.
+// Usage: node scripts/build.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import sveltePlugin from 'esbuild-svelte';
+import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** Packages that must stay outside the bundles: native or optional at run time. */
+const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
+
+const nodeEntries = [
+  { in: 'src/extension.ts', out: 'extension' },
+  { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
+  { in: 'src/train/worker.ts', out: 'worker' },
+];
+const webEntries = [
+  { in: 'webview/annotator/main.ts', out: 'annotator' },
+  { in: 'webview/panel/main.ts', out: 'panel' },
+  { in: 'webview/review/main.ts', out: 'review' },
+];
+
+function present(entries) {
+  return entries.filter((e) => {
+    const ok = existsSync(join(root, e.in));
+    if (!ok) console.log(`build: skipping ${e.in} (not present)`);
+    return ok;
+  });
+}
+
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', absWorkingDir: root };
+
+const contexts = [];
+for (const e of present(nodeEntries)) {
+  contexts.push(await esbuild.context({
+    ...common,
+    entryPoints: { [e.out]: e.in },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+    banner: e.banner ? { js: e.banner } : undefined,
+  }));
+}
+const web = present(webEntries);
+if (web.length) {
+  contexts.push(await esbuild.context({
+    ...common,
+    entryPoints: Object.fromEntries(web.map((e) => [e.out, e.in])),
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    mainFields: ['svelte', 'browser', 'module', 'main'],
+    conditions: ['svelte', 'browser'],
+    plugins: [sveltePlugin({ compilerOptions: { css: 'external' } })],
+    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file' },
+  }));
+}
+
+// tfjs' wasm backend loads its .wasm binaries at run time: ship them beside the node bundles.
+const wasmSrc = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+if (existsSync(wasmSrc)) {
+  mkdirSync(join(root, 'dist/wasm'), { recursive: true });
+  for (const f of readdirSync(wasmSrc)) if (f.endsWith('.wasm')) copyFileSync(join(wasmSrc, f), join(root, 'dist/wasm', f));
+}
+
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('build: watching');
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+  console.log(`build: ${contexts.length} bundle group(s) written to dist/`);
+}
