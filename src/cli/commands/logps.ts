@@ -1,0 +1,114 @@
+/**
+ * `dap logps --model DIR|builtin --data FILE.jsonl`: prints, per input row, the summed and mean log-prob
+ * of the completion(s) under the model and the number of completion tokens, one JSON line per row.
+ * Pair rows {"prompt","chosen","rejected"} print {"chosen":{...},"rejected":{...}}; completion rows
+ * {"prompt","completion"} print {"completion":{...}}. Chosen and rejected share one forward pass.
+ */
+import { existsSync } from 'node:fs';
+import { initBackend, describeBackend } from '../../engine/backend';
+import { openModel } from '../../engine/checkpoint';
+import { loadLoraAdapter } from '../../engine/lora';
+import { buildBatch, disposeBatch, logpsToHost, sequenceLogps, type PromptCompletion } from '../../engine/logps';
+import { readJsonlLines } from '../../core/jsonl';
+import type { ChatMessage, Prompt } from '../../core/types';
+import { parseCommandArgs, UsageError, type Command } from '../command';
+
+const usage = `Usage: dap logps --model DIR|builtin --data FILE.jsonl [options]
+
+Scores completions: for each row prints one JSON line with {"sum","mean","tokens"} per completion,
+the log-prob summed / averaged over completion tokens only (prompt and padding excluded; EOS included
+for plain-text rows).
+  --model DIR|builtin     Hugging Face folder (config.json, model.safetensors, tokenizer.json) or
+                          "builtin" (the untrained built-in byte-level model, seeded with --seed)
+  --data FILE.jsonl       rows {"prompt","chosen","rejected"} → {"chosen":{..},"rejected":{..}}
+                          or {"prompt","completion"} → {"completion":{..}}; "id" is echoed when present
+  --lora DIR              apply a PEFT LoRA adapter folder
+  --batch-size N          rows per forward pass (default 8)
+  --max-length N          prompt + completion tokens (default: the model's context, at most 1024)
+  --max-prompt-length N   prompt tokens kept, from the end (default 512)
+  --backend NAME          auto | tensorflow | webgpu | wasm | cpu (default auto)
+  --seed N                seed of the built-in model (default 0)`;
+
+type Row = { id?: unknown; prompt: Prompt; pair: boolean; completions: (string | ChatMessage[])[] };
+
+function parseRow(text: string, file: string, line: number): Row {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${file}:${line}: (line): invalid JSON (${(e as Error).message})`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${file}:${line}: (line): expected a JSON object`);
+  const isText = (x: unknown) => typeof x === 'string' || (Array.isArray(x) && x.every((m) => m && typeof m.role === 'string' && typeof m.content === 'string'));
+  if (!isText(v.prompt)) throw new Error(`${file}:${line}: prompt: expected a string or a list of {role, content} messages`);
+  if ('chosen' in v || 'rejected' in v) {
+    for (const f of ['chosen', 'rejected']) if (!isText(v[f])) throw new Error(`${file}:${line}: ${f}: expected a string or a list of messages`);
+    return { id: v.id, prompt: v.prompt as Prompt, pair: true, completions: [v.chosen as string, v.rejected as string] };
+  }
+  if (!isText(v.completion)) throw new Error(`${file}:${line}: completion: expected "completion" (or "chosen" and "rejected")`);
+  return { id: v.id, prompt: v.prompt as Prompt, pair: false, completions: [v.completion as string] };
+}
+
+function intOption(value: string | undefined, name: string, dflt: number): number {
+  if (value === undefined) return dflt;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer (got "${value}")`);
+  return n;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    model: { type: 'string' }, data: { type: 'string' }, lora: { type: 'string' }, 'batch-size': { type: 'string' },
+    'max-length': { type: 'string' }, 'max-prompt-length': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (!values.model) throw new UsageError('--model is required');
+  if (!values.data) throw new UsageError('--data is required');
+  if (!existsSync(values.data)) throw new Error(`${values.data}: no such file`);
+  const batchSize = intOption(values['batch-size'], 'batch-size', 8);
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  const backend = await initBackend(values.backend ?? 'auto');
+  process.stderr.write(`dap logps: backend ${describeBackend(backend)}\n`);
+  const { model, tokenizer } = openModel(values.model, seed);
+  try {
+    if (values.lora) loadLoraAdapter(model, values.lora);
+    const maxLength = intOption(values['max-length'], 'max-length', Math.min(model.config.maxPositions, 1024));
+    if (maxLength > model.config.maxPositions) throw new UsageError(`--max-length ${maxLength} exceeds the model's context of ${model.config.maxPositions}`);
+    const maxPromptLength = intOption(values['max-prompt-length'], 'max-prompt-length', Math.min(512, maxLength - 1));
+    let pending: Row[] = [];
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const items: PromptCompletion[] = pending.flatMap((r) => r.completions.map((c) => ({ prompt: r.prompt, completion: c })));
+      const batch = buildBatch(tokenizer, items, { maxLength, maxPromptLength });
+      const l = sequenceLogps(model, batch);
+      const host = await logpsToHost(l);
+      l.sum.dispose();
+      l.mean.dispose();
+      l.count.dispose();
+      disposeBatch(batch);
+      let k = 0;
+      for (const r of pending) {
+        const out: Record<string, unknown> = r.id !== undefined ? { id: r.id } : {};
+        if (r.pair) {
+          out.chosen = host[k++];
+          out.rejected = host[k++];
+        } else {
+          out.completion = host[k++];
+        }
+        process.stdout.write(JSON.stringify(out) + '\n');
+      }
+      pending = [];
+    };
+    for await (const l of readJsonlLines(values.data)) {
+      if (l.text.trim() === '') continue;
+      pending.push(parseRow(l.text, values.data, l.line));
+      if (pending.length >= batchSize) await flush();
+    }
+    await flush();
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+export const command: Command = { name: 'logps', summary: 'Print completion log-probs of a model for each row of a JSONL file', usage, run };

@@ -1,0 +1,69 @@
+/**
+ * `dap validate FILE [--log LOG]`: checks a task file (and optionally its annotation log against it) and
+ * prints every issue as `file:line: field: problem`, then a summary line. A FILE whose first line is a
+ * log event (`"v"` and `"kind"`) is checked as an annotation log. Exit 1 if any error, else 0.
+ */
+import { existsSync } from 'node:fs';
+import { readAnnotationLog } from '../../core/annotationLog';
+import { countErrors, formatIssue } from '../../core/issues';
+import { readJsonlLines } from '../../core/jsonl';
+import { resolveJudgments } from '../../core/judgments';
+import { readTasks } from '../../core/tasks';
+import type { DataIssue } from '../../core/types';
+import { parseCommandArgs, UsageError, type Command } from '../command';
+
+const usage = `Usage: dap validate FILE [--log LOG]
+
+Checks a task file (or an annotation log) and prints every problem as file:line: field: problem.
+  FILE        task JSONL: {"prompt","responses"}, TRL {"prompt"?,"chosen","rejected"} or RRHF
+              {"query","responses","scores"}; a file of log events is checked as an annotation log
+  --log LOG   also check this annotation log against FILE's items (unknown items, index ranges)
+Exit code: 0 when there is no error (warnings allowed), 1 when there is any error, 2 on bad arguments.`;
+
+/** True when the first non-blank line of `path` looks like an annotation-log event. */
+async function looksLikeLog(path: string): Promise<boolean> {
+  for await (const l of readJsonlLines(path)) {
+    if (l.text.trim() === '') continue;
+    try {
+      const v = JSON.parse(l.text) as Record<string, unknown>;
+      return v !== null && typeof v === 'object' && 'v' in v && 'kind' in v;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+function summarize(issues: DataIssue[]): string {
+  const errors = countErrors(issues);
+  return `${errors} error${errors === 1 ? '' : 's'}, ${issues.length - errors} warning${issues.length - errors === 1 ? '' : 's'}`;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { log: { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('expected exactly one FILE');
+  const file = positionals[0];
+  for (const p of [file, values.log]) if (p !== undefined && !existsSync(p)) throw new Error(`${p}: no such file`);
+  const issues: DataIssue[] = [];
+  let summary: string;
+  if (values.log === undefined && (await looksLikeLog(file))) {
+    const log = await readAnnotationLog(file);
+    issues.push(...log.issues);
+    summary = `${file}: annotation log, ${log.events.length} event${log.events.length === 1 ? '' : 's'}`;
+  } else {
+    const tasks = await readTasks(file);
+    issues.push(...tasks.issues);
+    summary = `${file}: ${tasks.items.length} valid item${tasks.items.length === 1 ? '' : 's'}`;
+    if (values.log !== undefined) {
+      const log = await readAnnotationLog(values.log);
+      const resolved = resolveJudgments(log.events, tasks.items, values.log);
+      issues.push(...log.issues, ...resolved.issues);
+      summary += `; ${values.log}: ${log.events.length} events, ${resolved.judgments.length} current judgments`;
+    }
+  }
+  for (const issue of issues) process.stdout.write(`${formatIssue(issue)}\n`);
+  process.stdout.write(`${summary}; ${summarize(issues)}\n`);
+  return countErrors(issues) > 0 ? 1 : 0;
+}
+
+export const command: Command = { name: 'validate', summary: 'Check a task file or annotation log; print file:line: field: problem', usage, run };

@@ -1,0 +1,68 @@
+/**
+ * Validation of annotation-log events (`v: 1`): turns a decoded JSON line into a typed AnnotationEvent or
+ * a list of `field: problem` messages. Used by the log reader and before every append.
+ */
+import { typeName } from './issues';
+import type { AnnotationEvent, PairChoice } from './types';
+
+const CHOICES: readonly PairChoice[] = ['a', 'b', 'tie', 'both_bad'];
+const KINDS = ['pair', 'rank', 'undo', 'confirm', 'flag'] as const;
+
+/** A field-level problem of an event. */
+export interface EventProblem {
+  field: string;
+  message: string;
+}
+
+function isIndexList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((v) => Number.isInteger(v) && (v as number) >= 0);
+}
+
+/** Checks a decoded log line; returns the event or its problems. */
+export function validateEvent(value: unknown): { event?: AnnotationEvent; problems: EventProblem[] } {
+  const problems: EventProblem[] = [];
+  const bad = (field: string, message: string) => problems.push({ field, message });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    bad('line', `expected a JSON object, got ${typeName(value)}`);
+    return { problems };
+  }
+  const e = value as Record<string, unknown>;
+  if (e.v !== 1) bad('v', `expected 1, got ${JSON.stringify(e.v)}`);
+  for (const key of ['item', 'annotator', 'ts'] as const) {
+    if (typeof e[key] !== 'string' || (e[key] as string).length === 0) bad(key, `expected a non-empty string, got ${typeName(e[key])}`);
+  }
+  if (e.note !== undefined && typeof e.note !== 'string') bad('note', `expected a string, got ${typeName(e.note)}`);
+  if (e.ms !== undefined && (typeof e.ms !== 'number' || !(e.ms >= 0))) bad('ms', 'expected a non-negative number');
+  if (!(KINDS as readonly unknown[]).includes(e.kind)) {
+    bad('kind', `expected one of ${KINDS.join(', ')}, got ${JSON.stringify(e.kind)}`);
+    return { problems };
+  }
+  switch (e.kind) {
+    case 'pair':
+      if (!isIndexList(e.shown) || e.shown.length !== 2 || e.shown[0] === e.shown[1]) bad('shown', 'expected two different response indices');
+      if (!CHOICES.includes(e.choice as PairChoice)) bad('choice', `expected one of a, b, tie, both_bad, got ${JSON.stringify(e.choice)}`);
+      break;
+    case 'rank': {
+      if (!isIndexList(e.shown) || e.shown.length < 2) bad('shown', 'expected a list of at least two response indices');
+      if (!Array.isArray(e.ranking) || e.ranking.length === 0 || !e.ranking.every((g) => isIndexList(g) && g.length > 0)) {
+        bad('ranking', 'expected a non-empty list of non-empty groups of response indices');
+      } else {
+        const flat = (e.ranking as number[][]).flat();
+        if (new Set(flat).size !== flat.length) bad('ranking', 'a response index appears more than once');
+        else if (isIndexList(e.shown) && (flat.length !== e.shown.length || !flat.every((i) => (e.shown as number[]).includes(i)))) {
+          bad('ranking', 'expected the groups to hold exactly the shown responses');
+        }
+      }
+      break;
+    }
+    case 'flag':
+      if (typeof e.flagged !== 'boolean') bad('flagged', `expected a boolean, got ${typeName(e.flagged)}`);
+      break;
+    case 'confirm':
+      if (e.reason !== undefined && typeof e.reason !== 'string') bad('reason', `expected a string, got ${typeName(e.reason)}`);
+      break;
+    case 'undo':
+      break;
+  }
+  return problems.length > 0 ? { problems } : { event: value as AnnotationEvent, problems };
+}

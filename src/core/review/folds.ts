@@ -1,0 +1,57 @@
+/**
+ * Helpers of model-flagged review that need no model: seeded k-fold assignment of items (all pairs of
+ * an item stay in one fold, so no model scores an item it trained on) and precision/recall@k of a ranked
+ * list against known label errors (used by the benchmark and tests).
+ */
+
+/** Mulberry32: a small seeded PRNG returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates shuffle of a copy, with a seeded PRNG. */
+export function shuffled<T>(list: T[], seed: number): T[] {
+  const out = [...list];
+  const rand = seededRandom(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/**
+ * Assigns each item id to one of k folds: a seeded shuffle, then round-robin, so fold sizes differ by
+ * at most one. Returns item id → fold index in [0, k).
+ */
+export function assignFolds(itemIds: string[], k: number, seed: number): Map<string, number> {
+  if (!Number.isInteger(k) || k < 2) throw new Error(`k-fold needs k ≥ 2 (got ${k})`);
+  const unique = [...new Set(itemIds)];
+  if (unique.length < k) throw new Error(`k-fold needs at least k = ${k} annotated items (got ${unique.length})`);
+  const folds = new Map<string, number>();
+  shuffled(unique, seed).forEach((id, i) => folds.set(id, i % k));
+  return folds;
+}
+
+/** Precision and recall of the first k entries of a ranked list against a set of known errors. */
+export interface AtK {
+  k: number;
+  /** Known errors among the first k / k. */
+  precision: number;
+  /** Known errors among the first k / all known errors. */
+  recall: number;
+  hits: number;
+}
+
+export function precisionRecallAtK(ranked: string[], errors: Set<string>, k: number): AtK {
+  const top = ranked.slice(0, k);
+  const hits = top.filter((key) => errors.has(key)).length;
+  return { k, precision: top.length ? hits / top.length : NaN, recall: errors.size ? hits / errors.size : NaN, hits };
+}

@@ -1,0 +1,108 @@
+/**
+ * Human-readable text of a review report for the terminal (`dap review` without --json): one table per
+ * list with counts, long texts cut to fit. Pure string building.
+ */
+import type { Prompt } from '../types';
+import type { ReviewReport } from './types';
+
+/** A prompt as one line (chat prompts: the last user turn). */
+export function promptLine(prompt: Prompt): string {
+  if (typeof prompt === 'string') return prompt;
+  const last = [...prompt].reverse().find((m) => m.role === 'user') ?? prompt[prompt.length - 1];
+  return last ? last.content : '';
+}
+
+/** Cuts to `width` characters on one line, with an ellipsis. */
+export function cut(text: string, width: number): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length <= width ? one : one.slice(0, Math.max(0, width - 1)) + '…';
+}
+
+/** Left-aligned columns separated by two spaces; numbers are right-aligned. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number'));
+  return cells
+    .map((r) => r.map((v, c) => (numeric[c] ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join('  ').trimEnd())
+    .join('\n');
+}
+
+const letter = (i: number): string => String.fromCharCode(65 + i);
+const fixed = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
+
+export function formatReport(r: ReviewReport): string {
+  const out: string[] = [];
+  out.push(`Review of ${r.taskFile} (log ${r.logFile})`);
+  out.push(
+    `${r.annotatedItems}/${r.items} items annotated by ${r.annotators.length} annotator(s): ${r.annotators.join(', ') || '-'}; ` +
+      `${r.confirmedHidden} confirmed entr${r.confirmedHidden === 1 ? 'y' : 'ies'} hidden`,
+  );
+
+  const shown = (n: number, total: number): string => (n < total ? ` (first ${n} shown)` : '');
+  out.push('', `== Never won: ${r.totals.neverWon} item(s), ${r.totals.allLost} where every response lost or was judged both bad${shown(r.neverWon.length, r.totals.neverWon)} ==`);
+  if (r.neverWon.length) {
+    out.push(
+      table(
+        ['line', 'item', 'lost', 'all lost', 'never won (losses)', 'prompt'],
+        r.neverWon.map((e) => [
+          e.line,
+          cut(e.item, 20),
+          e.lostComparisons,
+          e.allLost ? 'yes' : 'no',
+          cut(e.neverWon.map((n) => `${letter(n.index)} ${JSON.stringify(cut(n.text, 24))} (${n.losses})`).join('; ') || '-', 60),
+          cut(promptLine(e.prompt), 40),
+        ]),
+      ),
+    );
+  }
+
+  out.push('', `== Disagreements: ${r.totals.disagreements} item(s) (rankings: Kendall tau-b < ${r.tauThreshold})${shown(r.disagreements.length, r.totals.disagreements)} ==`);
+  if (r.disagreements.length) {
+    out.push(
+      table(
+        ['line', 'item', 'kind', 'min tau', 'judgments', 'prompt'],
+        r.disagreements.map((e) => [
+          e.line,
+          cut(e.item, 20),
+          e.kind,
+          fixed(e.minTau),
+          cut(e.judgments.map((j) => `${j.annotator}: ${j.bothBad ? 'all bad' : j.ranking.map((g) => g.map(letter).join('=')).join('>')}`).join('; '), 60),
+          cut(promptLine(e.prompt), 40),
+        ]),
+      ),
+    );
+  }
+  out.push('', '== Agreement with the majority of the other annotators ==');
+  out.push(
+    table(
+      ['annotator', 'judged', 'compared', 'agreed', 'rate'],
+      r.annotatorAgreement.map((a) => [a.annotator, a.judged, a.compared, a.agreed, a.compared ? `${(100 * a.rate).toFixed(1)}%` : '-']),
+    ),
+  );
+
+  if (r.flagged) {
+    const total = r.totals.flagged ?? r.flagged.length;
+    out.push('', `== Model-flagged pairs: ${total} (margin < 0: the model prefers the rejected response)${shown(r.flagged.length, total)} ==`);
+    if (r.flaggedMethod) out.push(r.flaggedMethod);
+    if (r.flagged.length) {
+      out.push(
+        table(
+          ['line', 'item', 'margin', 'chosen', 'rejected', 'by', 'prompt'],
+          r.flagged.map((p) => [
+            p.line,
+            cut(p.item, 20),
+            fixed(p.margin),
+            `${letter(p.chosen)} ${JSON.stringify(cut(p.chosenText, 24))}`,
+            `${letter(p.rejected)} ${JSON.stringify(cut(p.rejectedText, 24))}`,
+            p.annotators.join(','),
+            cut(promptLine(p.prompt), 32),
+          ]),
+        ),
+      );
+    }
+  } else {
+    out.push('', '== Model-flagged pairs: not scored (use --run RUN_DIR, --model DIR, or --k K to train k-fold models) ==');
+  }
+  return out.join('\n') + '\n';
+}

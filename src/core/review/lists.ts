@@ -1,0 +1,218 @@
+/**
+ * The review lists of likely annotation errors, computed from current judgments (pure, no I/O):
+ * never-won responses, disagreements between annotators, and model-flagged pairs from per-response
+ * scores. `confirm` events later than an item's latest judgment hide it from the list they name.
+ */
+import type { AnnotationEvent, Judgment, TaskItem } from '../types';
+import type {
+  AnnotatorJudgment,
+  DisagreementEntry,
+  DisagreementKind,
+  FlaggedPair,
+  NeverWonEntry,
+  ResponseRecord,
+  ResponseScores,
+  ReviewListName,
+} from './types';
+import { kendallTauB, responseRecords } from './stats';
+
+/** Default Kendall τ-b below which two rankings of one item count as a disagreement. */
+export const DEFAULT_TAU_THRESHOLD = 0.5;
+
+/** Groups judgments by item, keeping the task file's item order. */
+export function judgmentsByItem(judgments: Judgment[]): Map<string, Judgment[]> {
+  const out = new Map<string, Judgment[]>();
+  for (const j of judgments) {
+    const list = out.get(j.item);
+    if (list) list.push(j);
+    else out.set(j.item, [j]);
+  }
+  return out;
+}
+
+/**
+ * Items whose entries in each list are hidden by a `confirm` event: the confirm must come after the
+ * item's latest judgment or undo in log order (a new judgment brings the item back), and its `reason`
+ * must name the list (a confirm without reason covers every list).
+ */
+export function confirmedItems(events: AnnotationEvent[]): Record<ReviewListName, Set<string>> {
+  const lastJudgment = new Map<string, number>();
+  events.forEach((e, i) => {
+    if (e.kind === 'pair' || e.kind === 'rank' || e.kind === 'undo') lastJudgment.set(e.item, i);
+  });
+  const out: Record<ReviewListName, Set<string>> = {
+    never_won: new Set(),
+    disagreement: new Set(),
+    model_flagged: new Set(),
+  };
+  events.forEach((e, i) => {
+    if (e.kind !== 'confirm' || i < (lastJudgment.get(e.item) ?? -1)) return;
+    for (const list of Object.keys(out) as ReviewListName[]) {
+      if (e.reason === undefined || e.reason === list) out[list].add(e.item);
+    }
+  });
+  return out;
+}
+
+/**
+ * Never won: per item, the responses that lost every comparison they took part in (no win, no tie),
+ * and whether every response of the item lost some comparison or was judged both bad. Sorted by the
+ * number of comparisons lost (most first), then by line.
+ */
+export function neverWonList(items: TaskItem[], judgments: Judgment[]): NeverWonEntry[] {
+  const byItem = judgmentsByItem(judgments);
+  const out: NeverWonEntry[] = [];
+  for (const item of items) {
+    const js = byItem.get(item.id);
+    if (!js) continue;
+    const responses = responseRecords(item, js);
+    const neverWon = responses.filter((r) => r.losses > 0 && r.wins === 0 && r.ties === 0);
+    const allLost = responses.every((r) => r.losses > 0 || r.bothBad > 0);
+    if (neverWon.length === 0 && !allLost) continue;
+    out.push({
+      item: item.id,
+      line: item.line,
+      prompt: item.prompt,
+      neverWon,
+      allLost,
+      responses,
+      lostComparisons: neverWon.reduce((s, r: ResponseRecord) => s + r.losses, 0),
+    });
+  }
+  return out.sort((a, b) => b.lostComparisons - a.lostComparisons || a.line - b.line);
+}
+
+/** Rank position of every response (0 = best; responses a judgment left out share the last rank). */
+export function rankOf(j: Judgment, n: number): number[] {
+  const rank = new Array<number>(n).fill(j.ranking.length);
+  j.ranking.forEach((group, g) => group.forEach((i) => (rank[i] = j.bothBad ? 0 : g)));
+  return rank;
+}
+
+/** A pair judgment as one label: the winning response index, 'tie' or 'bad'. */
+function pairLabel(j: Judgment): number | 'tie' | 'bad' {
+  if (j.bothBad) return 'bad';
+  return j.ranking.length >= 2 && j.ranking[0].length === 1 ? j.ranking[0][0] : 'tie';
+}
+
+/**
+ * Disagreements among items judged by 2+ annotators.
+ * Pairs (2 responses): 'opposite' when two annotators preferred different responses (minTau −1);
+ * 'partial' when one preferred a response and another said tie or both bad (minTau 0).
+ * Rankings (3+ responses): Kendall τ-b of every pair of annotators' rankings; 'low_tau' when the lowest
+ * is below `tauThreshold` (default 0.5: with 3 responses any swap is flagged, τ = 1/3; with 4, one
+ * adjacent swap is not, τ = 2/3); 'partial' when one said "all bad" and another ranked them (minTau 0).
+ * Sorted by minTau (most negative first), then line.
+ */
+export function disagreementList(
+  items: TaskItem[],
+  judgments: Judgment[],
+  tauThreshold = DEFAULT_TAU_THRESHOLD,
+): DisagreementEntry[] {
+  const byItem = judgmentsByItem(judgments);
+  const out: DisagreementEntry[] = [];
+  for (const item of items) {
+    const js = byItem.get(item.id);
+    if (!js || js.length < 2) continue;
+    const n = item.responses.length;
+    let kind: DisagreementKind | null = null;
+    let minTau = 1;
+    if (n === 2) {
+      const labels = new Set(js.map(pairLabel));
+      const winners = [...labels].filter((l) => typeof l === 'number');
+      if (winners.length > 1) [kind, minTau] = ['opposite', -1];
+      else if (labels.size > 1) [kind, minTau] = ['partial', 0];
+    } else {
+      const ranked = js.filter((j) => !j.bothBad && j.ranking.length > 1);
+      for (let x = 0; x < ranked.length; x++) {
+        for (let y = x + 1; y < ranked.length; y++) {
+          const tau = kendallTauB(rankOf(ranked[x], n), rankOf(ranked[y], n));
+          if (!Number.isNaN(tau)) minTau = Math.min(minTau, tau);
+        }
+      }
+      if (minTau < tauThreshold) kind = 'low_tau';
+      else if (ranked.length > 0 && js.some((j) => j.bothBad)) [kind, minTau] = ['partial', Math.min(minTau, 0)];
+    }
+    if (kind === null) continue;
+    out.push({
+      item: item.id,
+      line: item.line,
+      prompt: item.prompt,
+      kind,
+      minTau,
+      judgments: js.map((j): AnnotatorJudgment => ({ annotator: j.annotator, ranking: j.ranking, bothBad: j.bothBad })),
+      responses: item.responses.map((r, index) => ({ index, text: r.text })),
+    });
+  }
+  return out.sort((a, b) => a.minTau - b.minTau || a.line - b.line);
+}
+
+/** Labelled pairs of the current judgments: (item, chosen, rejected) with the annotators behind it. */
+export interface LabelledPair {
+  item: string;
+  chosen: number;
+  rejected: number;
+  annotators: string[];
+}
+
+/** Every preference pair implied by the current judgments (all pairs across ranking groups). */
+export function labelledPairs(judgments: Judgment[]): LabelledPair[] {
+  const byKey = new Map<string, LabelledPair>();
+  for (const j of judgments) {
+    if (j.bothBad) continue;
+    for (let g = 0; g < j.ranking.length; g++) {
+      for (let h = g + 1; h < j.ranking.length; h++) {
+        for (const chosen of j.ranking[g]) {
+          for (const rejected of j.ranking[h]) {
+            const key = `${j.item}\u0000${chosen}\u0000${rejected}`;
+            const pair = byKey.get(key) ?? { item: j.item, chosen, rejected, annotators: [] };
+            if (!pair.annotators.includes(j.annotator)) pair.annotators.push(j.annotator);
+            byKey.set(key, pair);
+          }
+        }
+      }
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** A labelled pair with the model's margin: score(chosen) − score(rejected). */
+export type ScoredPair = FlaggedPair;
+
+/**
+ * Every labelled pair of a scored item with its margin = score(chosen) − score(rejected), most
+ * negative (most contradicting the label) first; ties broken by line, then response indices.
+ */
+export function scorePairs(items: TaskItem[], judgments: Judgment[], scored: ResponseScores[]): ScoredPair[] {
+  const itemById = new Map(items.map((i) => [i.id, i]));
+  const scoreById = new Map(scored.map((s) => [s.item, s]));
+  const out: ScoredPair[] = [];
+  for (const p of labelledPairs(judgments)) {
+    const item = itemById.get(p.item);
+    const s = scoreById.get(p.item);
+    if (!item || !s) continue;
+    out.push({
+      item: p.item,
+      line: item.line,
+      prompt: item.prompt,
+      chosen: p.chosen,
+      rejected: p.rejected,
+      chosenText: item.responses[p.chosen].text,
+      rejectedText: item.responses[p.rejected].text,
+      margin: s.scores[p.chosen] - s.scores[p.rejected],
+      scorer: s.scorer,
+      ...(s.fold !== undefined ? { fold: s.fold } : {}),
+      annotators: p.annotators,
+    });
+  }
+  return out.sort((a, b) => a.margin - b.margin || a.line - b.line || a.chosen - b.chosen || a.rejected - b.rejected);
+}
+
+/**
+ * Model-flagged pairs: the scored pairs whose margin is negative (the model prefers the rejected
+ * response), most negative first; `top` keeps only the first N.
+ */
+export function flaggedList(items: TaskItem[], judgments: Judgment[], scored: ResponseScores[], top = Infinity): FlaggedPair[] {
+  const out = scorePairs(items, judgments, scored).filter((p) => p.margin < 0);
+  return Number.isFinite(top) ? out.slice(0, top) : out;
+}

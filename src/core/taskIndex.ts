@@ -1,0 +1,106 @@
+/**
+ * Lazy random-access index over a task file: one streaming pass records each non-blank line's byte
+ * offset and length; item i is then read by fetching just its bytes. Items are available while the
+ * pass is still running (`items()` yields them as found; `get(i)` waits only until line i is indexed),
+ * so the editor shows the first item of a 100,000-item file long before the whole index is built.
+ */
+import { readJsonlLines, readLineAt } from './jsonl';
+import { parseTaskLine } from './tasks';
+import type { DataIssue, TaskItem } from './types';
+
+/** One indexed entry: a non-blank line of the task file. */
+export interface TaskIndexEntry {
+  line: number;
+  offset: number;
+  byteLength: number;
+}
+
+/** Random access to a task file's items by position (0-based over non-blank lines). */
+export class TaskIndex {
+  private readonly entries: TaskIndexEntry[] = [];
+  private done = false;
+  private failure: unknown;
+  private waiters: (() => void)[] = [];
+  /** Resolves when the whole file has been indexed (rejects if reading failed). */
+  readonly complete: Promise<number>;
+
+  private constructor(readonly path: string, readonly displayName: string) {
+    this.complete = this.build();
+    this.complete.catch(() => undefined); // failures surface through get()/items() too
+  }
+
+  /** Starts indexing `path` in the background and returns at once. */
+  static open(path: string, displayName: string = path): TaskIndex {
+    return new TaskIndex(path, displayName);
+  }
+
+  private async build(): Promise<number> {
+    try {
+      let sinceWake = 0;
+      for await (const l of readJsonlLines(this.path, { chunkSize: 256 * 1024 })) {
+        if (l.text.trim() === '') continue;
+        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength });
+        if (++sinceWake >= 256 || this.entries.length <= 16) {
+          sinceWake = 0;
+          this.wake();
+        }
+      }
+      return this.entries.length;
+    } catch (err) {
+      this.failure = err;
+      throw err;
+    } finally {
+      this.done = true;
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Waits until entry i exists or indexing has finished. */
+  private async waitFor(i: number): Promise<void> {
+    while (i >= this.entries.length && !this.done) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Number of entries indexed so far (the final count once `complete` resolved). */
+  get count(): number {
+    return this.entries.length;
+  }
+
+  /** True once the whole file has been indexed. */
+  get isComplete(): boolean {
+    return this.done;
+  }
+
+  /** The line number and byte range of entry i (waits for the pass to reach it). */
+  async entry(i: number): Promise<TaskIndexEntry | undefined> {
+    await this.waitFor(i);
+    return this.entries[i];
+  }
+
+  /**
+   * Reads and parses entry i. Returns its item (undefined for a bad line) and the line's issues.
+   * Duplicate ids are not detected here (that needs the whole file; use readTasks/validate).
+   */
+  async get(i: number): Promise<{ item?: TaskItem; issues: DataIssue[]; line: number } | undefined> {
+    const e = await this.entry(i);
+    if (!e) return undefined;
+    const text = await readLineAt(this.path, e.offset, e.byteLength);
+    const r = parseTaskLine(text, this.displayName, e.line, e.offset);
+    return { item: r.item, issues: r.issues, line: e.line };
+  }
+
+  /** Yields every entry's parse result in order, as soon as each is indexed. */
+  async *items(): AsyncGenerator<{ index: number; item?: TaskItem; issues: DataIssue[]; line: number }> {
+    for (let i = 0; ; i++) {
+      const r = await this.get(i);
+      if (!r) return;
+      yield { index: i, ...r };
+    }
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The annotator's host-side logic for one open editor, without `vscode`: answers the webview's
+ * messages (webview/protocol.ts) from a lazily indexed task file and the annotation log. It keeps the
+ * current position and filter, appends every judgment/undo/flag to the log (fsync'd by the sink)
+ * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts.
+ */
+import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
+import type { HostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, WebviewToHost } from '../../../webview/protocol';
+import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
+import { displayOrder } from './displayOrder';
+import { ItemStates } from './itemStates';
+
+/** Random access to a task file's entries (each non-blank line is one entry; bad lines are issues). */
+export interface TaskSource {
+  /** Entries indexed so far. */
+  count(): number;
+  /** True while the index is still being built. */
+  indexing(): boolean;
+  /** Resolves true once entry `index` exists, false if the file has fewer entries. */
+  has(index: number): Promise<boolean>;
+  get(index: number): Promise<TaskItem | DataIssue>;
+  /** Id of entry `index` (null for a bad line) without reading the whole item; optional fast path. */
+  idAt?(index: number): Promise<string | null>;
+}
+
+/** The annotation log's append side: resolves only once the line is written and fsync'd. */
+export interface EventSink {
+  append(event: AnnotationEvent): Promise<void>;
+}
+
+/** Everything the controller needs; `post` delivers a message to the webview. */
+export interface ControllerOptions {
+  tasks: TaskSource;
+  sink: EventSink;
+  /** Events already in the log (read once at open). */
+  existing: Iterable<AnnotationEvent>;
+  annotator: string;
+  /** Task file path, for problem messages. */
+  taskFile: string;
+  post: (message: HostToWebview) => void;
+  /** Clock for event timestamps (tests pass a fixed one). */
+  now?: () => Date;
+}
+
+function isIssue(x: TaskItem | DataIssue): x is DataIssue {
+  return (x as DataIssue).severity !== undefined && (x as TaskItem).responses === undefined;
+}
+
+export class AnnotatorController {
+  readonly states = new ItemStates();
+  private position = 0;
+  private filter: ItemFilter = 'all';
+  /** Item ids judged in this session, most recent last (what z undoes first). */
+  private readonly undoStack: string[] = [];
+  /** Ids of entries read so far (undefined: not read yet; null: a bad line). */
+  private readonly ids: (string | null | undefined)[] = [];
+  private readonly now: () => Date;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: ControllerOptions) {
+    for (const e of opts.existing) this.states.apply(e);
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** Current 0-based position (persisted by the webview; used by tests). */
+  get index(): number {
+    return this.position;
+  }
+
+  progress(): Progress {
+    return { done: this.states.doneBy(this.opts.annotator), total: this.opts.tasks.count(), indexing: this.opts.tasks.indexing() };
+  }
+
+  /**
+   * Handles one webview message; messages are handled one at a time in arrival order (a judgment is
+   * on disk before the next key's message is looked at). Errors are reported to the webview, never thrown.
+   */
+  handle(msg: WebviewToHost): Promise<void> {
+    const run = async () => {
+      try {
+        await this.dispatch(msg);
+      } catch (err) {
+        const requestId = 'requestId' in msg ? msg.requestId : undefined;
+        this.opts.post({ type: 'error', requestId, message: err instanceof Error ? err.message : String(err) });
+      }
+    };
+    this.queue = this.queue.then(run);
+    return this.queue;
+  }
+
+  private async dispatch(msg: WebviewToHost): Promise<void> {
+    switch (msg.type) {
+      case 'ready': {
+        const r = msg.restore;
+        if (r) this.filter = r.filter;
+        if (r && (await this.opts.tasks.has(r.index)) && (r.itemId === undefined || (await this.idAt(r.index)) === r.itemId)) {
+          await this.show(r.index);
+        } else await this.navigate({ kind: 'resume' });
+        return;
+      }
+      case 'navigate':
+        return this.navigate(msg.target, msg.requestId);
+      case 'judge':
+        return this.judge(msg.requestId, msg.itemId, msg.judgment, msg.ms, msg.note, msg.advance);
+      case 'undo':
+        return this.undo(msg.requestId, msg.itemId);
+      case 'flag': {
+        await this.append({ v: 1, item: msg.itemId, annotator: this.opts.annotator, ts: this.now().toISOString(), kind: 'flag', flagged: msg.flagged });
+        this.opts.post({ type: 'saved', requestId: msg.requestId, itemId: msg.itemId, kind: 'flag', progress: this.progress() });
+        return;
+      }
+      case 'setFilter':
+        this.filter = msg.filter;
+        if (await this.matches(this.position)) return this.show(this.position, msg.requestId);
+        return this.navigate({ kind: 'next' }, msg.requestId);
+      case 'trainDpo':
+      case 'openLog':
+        return; // handled by the vscode layer
+      default:
+        assertUnreachable(msg);
+    }
+  }
+
+  private async append(event: AnnotationEvent): Promise<void> {
+    await this.opts.sink.append(event); // written + fsync'd before anything is confirmed
+    this.states.apply(event);
+  }
+
+  private async judge(requestId: number, itemId: string, j: JudgmentInput, ms: number, note: string | undefined, advance: boolean): Promise<void> {
+    const entry = await this.opts.tasks.get(this.position);
+    if (isIssue(entry) || entry.id !== itemId) throw new Error(`item ${itemId} is not the one shown (#${this.position + 1}); nothing saved`);
+    const n = entry.responses.length;
+    const shown = displayOrder(this.opts.annotator, itemId, n);
+    if (j.shown.length !== n || j.shown.some((r, p) => r !== shown[p])) throw new Error(`display order ${JSON.stringify(j.shown)} does not match the item's; nothing saved`);
+    const base = { v: 1 as const, item: itemId, annotator: this.opts.annotator, ts: this.now().toISOString() };
+    const extra = { ...(note ? { note } : {}), ms: Math.max(0, Math.round(ms)) };
+    let event: PairEvent | RankEvent;
+    if (j.kind === 'pair') {
+      if (n !== 2) throw new Error(`item ${itemId} has ${n} responses: rank it instead`);
+      event = { ...base, kind: 'pair', shown, choice: j.choice, ...extra };
+    } else {
+      const flat = j.ranking.flat();
+      const ok = flat.length === n && new Set(flat).size === n && flat.every((r) => Number.isInteger(r) && r >= 0 && r < n) && j.ranking.every((g) => g.length > 0);
+      if (!ok) throw new Error(`ranking ${JSON.stringify(j.ranking)} must place each of the ${n} responses once; nothing saved`);
+      event = { ...base, kind: 'rank', shown, ranking: j.ranking.map((g) => [...g]), ...extra };
+    }
+    await this.append(event);
+    this.undoStack.push(itemId);
+    this.opts.post({ type: 'saved', requestId, itemId, kind: event.kind, progress: this.progress() });
+    if (advance) await this.navigate({ kind: 'next' }, requestId, true);
+  }
+
+  private async undo(requestId: number, itemId: string): Promise<void> {
+    const me = this.opts.annotator;
+    while (this.undoStack.length && !this.states.current(this.undoStack[this.undoStack.length - 1], me)) this.undoStack.pop();
+    const target = this.undoStack.pop() ?? (itemId && this.states.current(itemId, me) ? itemId : undefined);
+    if (!target) throw new Error('nothing to undo: you have not judged this item');
+    await this.append({ v: 1, item: target, annotator: me, ts: this.now().toISOString(), kind: 'undo' });
+    this.opts.post({ type: 'saved', requestId, itemId: target, kind: 'undo', progress: this.progress() });
+    await this.navigate({ kind: 'id', id: target }, requestId);
+  }
+
+  /** Id of entry `index` (null for a bad line), cached. */
+  private async idAt(index: number): Promise<string | null> {
+    const cached = this.ids[index];
+    if (cached !== undefined) return cached;
+    let id: string | null;
+    if (this.opts.tasks.idAt) id = await this.opts.tasks.idAt(index);
+    else {
+      const entry = await this.opts.tasks.get(index);
+      id = isIssue(entry) ? null : entry.id;
+    }
+    this.ids[index] = id;
+    return id;
+  }
+
+  private async matches(index: number, filter: ItemFilter = this.filter): Promise<boolean> {
+    if (!(await this.opts.tasks.has(index))) return false;
+    if (filter === 'all') return true;
+    const id = await this.idAt(index);
+    if (id === null) return false;
+    const me = this.opts.annotator;
+    switch (filter) {
+      case 'unannotated':
+        return !this.states.current(id, me);
+      case 'annotated':
+        return !!this.states.current(id, me);
+      case 'disagreed':
+        return this.states.disagreed(id);
+      case 'flagged':
+        return this.states.flagged(id, me);
+      default:
+        return assertUnreachable(filter);
+    }
+  }
+
+  /** First matching index from `start` stepping by `step`, or -1. */
+  private async find(start: number, step: 1 | -1, filter: ItemFilter = this.filter): Promise<number> {
+    for (let i = start; i >= 0 && (await this.opts.tasks.has(i)); i += step) if (await this.matches(i, filter)) return i;
+    return -1;
+  }
+
+  async navigate(target: NavTarget, requestId?: number, afterJudgment = false): Promise<void> {
+    const here = this.position;
+    let to = -1;
+    let notice: string | undefined;
+    switch (target.kind) {
+      case 'next':
+        to = await this.find(here + 1, 1);
+        if (to < 0) notice = afterJudgment ? `Saved. No ${this.filter === 'all' ? '' : this.filter + ' '}item after #${here + 1}.` : `No ${this.filter === 'all' ? '' : this.filter + ' '}item after #${here + 1}.`;
+        break;
+      case 'prev':
+        to = here > 0 ? await this.find(here - 1, -1) : -1;
+        if (to < 0) notice = `No ${this.filter === 'all' ? '' : this.filter + ' '}item before #${here + 1}.`;
+        break;
+      case 'nextUnannotated':
+      case 'skip':
+        to = await this.find(here + 1, 1, 'unannotated');
+        if (to < 0) to = await this.find(0, 1, 'unannotated');
+        if (to === here && target.kind === 'skip') to = -1;
+        if (to < 0) notice = `Every item is annotated by ${this.opts.annotator} (${this.progress().done} done).`;
+        break;
+      case 'resume':
+        to = await this.find(0, 1, 'unannotated');
+        if (to < 0) {
+          to = (await this.opts.tasks.has(0)) ? 0 : -1;
+          notice = to < 0 ? 'The task file has no items.' : `All items are annotated by ${this.opts.annotator}: showing the first.`;
+        }
+        break;
+      case 'index':
+        to = target.index >= 0 && (await this.opts.tasks.has(target.index)) ? target.index : -1;
+        if (to < 0) notice = `There is no item #${target.index + 1} (the file has ${this.opts.tasks.count()}).`;
+        break;
+      case 'id':
+        to = await this.indexOfId(target.id);
+        if (to < 0 && /^\d+$/.test(target.id) && (await this.opts.tasks.has(Number(target.id) - 1))) to = Number(target.id) - 1;
+        if (to < 0) notice = `No item with id "${target.id}".`;
+        break;
+      default:
+        assertUnreachable(target);
+    }
+    if (to >= 0) return this.show(to, requestId, notice);
+    // Nothing to move to: keep the current item on screen, with the notice.
+    return this.show(here, requestId, notice);
+  }
+
+  private async indexOfId(id: string): Promise<number> {
+    const known = this.ids.indexOf(id);
+    if (known >= 0) return known;
+    for (let i = 0; ; i++) {
+      const here = this.ids[i] !== undefined || (await this.opts.tasks.has(i));
+      if (!here) return -1;
+      if ((await this.idAt(i)) === id) return i;
+    }
+  }
+
+  /** Sends the entry at `index` (an item, or a problem for a bad line). */
+  async show(index: number, requestId?: number, notice?: string): Promise<void> {
+    const progress = this.progress();
+    if (!(await this.opts.tasks.has(index))) {
+      this.opts.post({ type: 'item', requestId, item: null, notice: notice ?? 'The task file has no items.', progress, filter: this.filter });
+      return;
+    }
+    this.position = index;
+    const entry = await this.opts.tasks.get(index);
+    if (isIssue(entry)) {
+      this.ids[index] = null;
+      const problem = { index, file: entry.file, line: entry.line, field: entry.field, message: entry.message };
+      this.opts.post({ type: 'item', requestId, item: null, problem, notice, progress, filter: this.filter });
+      return;
+    }
+    this.ids[index] = entry.id;
+    const me = this.opts.annotator;
+    const item: ItemView = {
+      index,
+      id: entry.id,
+      line: entry.line,
+      prompt: entry.prompt,
+      responses: entry.responses.map((r) => ({ text: r.text, ...(r.model ? { model: r.model } : {}) })),
+      shown: displayOrder(me, entry.id, entry.responses.length),
+      mine: this.states.current(entry.id, me),
+      others: this.states.others(entry.id, me),
+      disagreed: this.states.disagreed(entry.id),
+      flagged: this.states.flagged(entry.id, me),
+    };
+    this.opts.post({ type: 'item', requestId, item, notice, progress, filter: this.filter });
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Where a task file's annotation log lives: `NAME.annotations.jsonl` next to the task file (NAME = the
+ * file name without `.jsonl`), or the `dapStudio.annotationLogPath` pattern with `${dir}`, `${name}`
+ * and `${workspaceFolder}` placeholders (relative results resolve against the task file's folder).
+ * Pure (no vscode).
+ */
+import * as path from 'node:path';
+
+export const DEFAULT_LOG_PATTERN = '${dir}/${name}.annotations.jsonl';
+
+/** True for an annotation log itself (which must not be opened as a task file). */
+export function isAnnotationLog(file: string): boolean {
+  return /\.annotations\.jsonl$/i.test(path.basename(file));
+}
+
+/** Task file name without its `.jsonl` extension. */
+export function taskBaseName(file: string): string {
+  return path.basename(file).replace(/\.jsonl$/i, '');
+}
+
+/** Expands the log path pattern for `taskFile`; unknown placeholders are an error. */
+export function annotationLogPath(taskFile: string, pattern: string | undefined, workspaceFolder?: string): string {
+  const dir = path.dirname(taskFile);
+  const p = pattern && pattern.trim() ? pattern.trim() : DEFAULT_LOG_PATTERN;
+  const expanded = p.replace(/\$\{(\w+)\}/g, (whole, key: string) => {
+    switch (key) {
+      case 'dir':
+        return dir;
+      case 'name':
+        return taskBaseName(taskFile);
+      case 'workspaceFolder':
+        if (!workspaceFolder) throw new Error(`dapStudio.annotationLogPath: \${workspaceFolder} used but no folder is open`);
+        return workspaceFolder;
+      default:
+        throw new Error(`dapStudio.annotationLogPath: unknown placeholder ${whole} (use \${dir}, \${name}, \${workspaceFolder})`);
+    }
+  });
+  const resolved = path.resolve(dir, expanded);
+  if (path.resolve(resolved) === path.resolve(taskFile)) {
+    throw new Error(`dapStudio.annotationLogPath: the log path equals the task file ${taskFile}`);
+  }
+  return resolved;
+}

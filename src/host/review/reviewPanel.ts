@@ -1,0 +1,222 @@
+/**
+ * The review panel (host side): one webview panel per task file showing the review lists. Owns the data:
+ * reads the task file and annotation log, builds the report, appends `confirm` events, opens items in
+ * the annotator, exports the flagged list and starts model scoring in a child process.
+ */
+import * as vscode from 'vscode';
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ReviewHostToWebview, ReviewListName, ReviewReport, ReviewWebviewToHost } from '../../../webview/reviewProtocol';
+import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
+import { appendConfirm, defaultLogPath, flaggedToJsonl, loadReview } from '../../core/review/load';
+import { existsSync } from 'node:fs';
+import { webviewHtml, webviewOptions } from '../webviewHtml';
+import { annotatorId, logPathPattern } from '../annotator/settings';
+import { annotationLogPath } from '../annotator/logPath';
+import { describeSource, detectSource, scoreInChild, type ScoreSource } from './scoring';
+
+export const REVIEW_VIEW_TYPE = 'dapStudio.review';
+
+/** What a panel reviews; also its serialized state for window reloads. */
+export interface ReviewTarget {
+  taskFile: string;
+  /** Annotation log (default: the task file's sibling NAME.annotations.jsonl). */
+  logFile?: string;
+  /** Run or model folder to score pairs with; absent = no model-flagged list until asked. */
+  scoreDir?: string;
+}
+
+export class ReviewPanel {
+  private static readonly open = new Map<string, ReviewPanel>();
+  private report: ReviewReport | null = null;
+  /** The last model scores: the flagged list is recomputed from them on every refresh (new labels, confirms). */
+  private scored: Pick<ReviewReport, 'scores' | 'flaggedMethod'> | null = null;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly logFile: string;
+  private scoring: AbortController | null = null;
+
+  /** Shows (or reveals) the panel for a task file. */
+  static show(context: vscode.ExtensionContext, target: ReviewTarget): ReviewPanel {
+    const existing = ReviewPanel.open.get(target.taskFile);
+    if (existing) {
+      existing.panel.reveal();
+      if (target.scoreDir) void existing.score(detectSource(target.scoreDir));
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      REVIEW_VIEW_TYPE,
+      `Review: ${basename(target.taskFile)}`,
+      vscode.ViewColumn.Active,
+      webviewOptions(context.extensionUri),
+    );
+    return new ReviewPanel(context, panel, target);
+  }
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly panel: vscode.WebviewPanel,
+    private readonly target: ReviewTarget,
+  ) {
+    ReviewPanel.open.set(target.taskFile, this);
+    this.logFile = target.logFile ?? reviewLogPath(target.taskFile);
+    panel.webview.options = webviewOptions(context.extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, 'review', 'Review annotations');
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: ReviewWebviewToHost) => void this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    // A new judgment (re-annotation) or confirm in the log refreshes the lists.
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(join(this.logFile, '..')), basename(this.logFile)));
+    let timer: NodeJS.Timeout | undefined;
+    const refreshSoon = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void this.refresh(), 150);
+    };
+    this.disposables.push(watcher, watcher.onDidChange(refreshSoon), watcher.onDidCreate(refreshSoon));
+    if (target.scoreDir) void this.score(detectSource(target.scoreDir));
+  }
+
+  private post(message: ReviewHostToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async onMessage(msg: ReviewWebviewToHost): Promise<void> {
+    try {
+      switch (msg.type) {
+        case 'ready':
+        case 'refresh':
+          await this.refresh();
+          break;
+        case 'reannotate':
+          await vscode.commands.executeCommand('dapStudio.annotateItem', vscode.Uri.file(this.target.taskFile), msg.item);
+          break;
+        case 'confirm':
+          await this.confirm(msg.list, msg.item);
+          break;
+        case 'exportFlagged':
+          await this.exportFlagged();
+          break;
+        case 'scoreModel': {
+          const source = await pickScoreSource();
+          if (source) await this.score(source);
+          break;
+        }
+        default:
+          assertUnreachable(msg);
+      }
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.post({ type: 'error', message });
+      void vscode.window.showErrorMessage(`DAP review: ${message}`);
+    }
+  }
+
+  /** Re-reads the task file and log and sends the lists (keeping the last model scores). */
+  async refresh(): Promise<void> {
+    const { report, issues } = await loadReview(this.target.taskFile, this.logFile, {
+      tauThreshold: vscode.workspace.getConfiguration('dapStudio').get<number>('review.tauThreshold'),
+      scores: this.scored?.scores,
+      scoresMethod: this.scored?.flaggedMethod,
+    });
+    this.report = report;
+    for (const issue of issues.filter((i) => i.severity === 'error').slice(0, 3)) {
+      void vscode.window.showWarningMessage(`${issue.file}:${issue.line}: ${issue.field}: ${issue.message}`);
+    }
+    this.post({ type: 'report', report });
+  }
+
+  private async confirm(list: ReviewListName, item: string): Promise<void> {
+    const annotator = await annotatorId(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target.taskFile))?.uri.fsPath);
+    await appendConfirm(this.logFile, { item, annotator, reason: list });
+    this.post({ type: 'confirmed', list, item });
+    await this.refresh();
+  }
+
+  private async exportFlagged(): Promise<void> {
+    if (!this.report?.flagged) throw new Error('score the pairs with a model first ("Score with model…")');
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(this.target.taskFile.replace(/\.jsonl$/, '') + '.flagged.jsonl'),
+      filters: { 'JSON Lines': ['jsonl'] },
+      title: 'Export model-flagged pairs',
+    });
+    if (!uri) return;
+    await writeFile(uri.fsPath, flaggedToJsonl(this.report.flagged));
+    void vscode.window.showInformationMessage(`Exported ${this.report.flagged.length} flagged pairs to ${uri.fsPath}`);
+  }
+
+  /** Scores every pair with a run or model in a child process (cancellable) and shows the flagged list. */
+  async score(source: ScoreSource): Promise<void> {
+    this.scoring?.abort();
+    const controller = new AbortController();
+    this.scoring = controller;
+    if (!vscode.workspace.isTrusted) {
+      throw new Error('scoring with a model runs training and loads model files: trust this workspace first (the other lists work without it)');
+    }
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `DAP: scoring pairs with ${describeSource(source)}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => controller.abort());
+        const onProgress = (line: string): void => {
+          progress.report({ message: line });
+          this.post({ type: 'busy', message: line });
+        };
+        onProgress('starting…');
+        try {
+          const scored = await scoreInChild({
+            cliPath: join(this.context.extensionPath, 'dist', 'cli.js'),
+            taskFile: this.target.taskFile,
+            logFile: this.logFile,
+            source,
+            onProgress,
+            signal: controller.signal,
+          });
+          this.scored = { scores: scored.scores ?? [], flaggedMethod: scored.flaggedMethod };
+          await this.refresh();
+        } finally {
+          this.post({ type: 'busy', message: null });
+          if (this.scoring === controller) this.scoring = null;
+        }
+      },
+    );
+  }
+
+  dispose(): void {
+    this.scoring?.abort();
+    ReviewPanel.open.delete(this.target.taskFile);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** Asks how to score pairs: k-fold with the built-in model, a run folder, or a model folder (reference-free). */
+async function pickScoreSource(): Promise<ScoreSource | undefined> {
+  const k = vscode.workspace.getConfiguration('dapStudio').get<number>('review.kFolds', 3);
+  const choice = await vscode.window.showQuickPick(
+    [
+      { id: 'kfold', label: `$(beaker) k-fold DPO, built-in model (k = ${k})`, detail: 'Trains k small models, each scores the items it did not train on. Slowest, not circular.' },
+      { id: 'run', label: '$(history) A training run folder…', detail: "The run's final policy against its reference (pairs it trained on are marked)." },
+      { id: 'model', label: '$(file-directory) A model folder (reference-free)…', detail: 'Mean log-prob of chosen minus rejected under one model. No training.' },
+    ],
+    { title: 'Score pairs with a model', placeHolder: 'How should the pairs be scored?' },
+  );
+  if (!choice) return undefined;
+  if (choice.id === 'kfold') return { kind: 'kfold', k };
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: false,
+    canSelectFolders: true,
+    openLabel: choice.id === 'run' ? 'Score with this run' : 'Score with this model',
+  });
+  if (!picked?.[0]) return undefined;
+  return choice.id === 'run' ? { kind: 'run', dir: picked[0].fsPath } : { kind: 'model', dir: picked[0].fsPath };
+}
+
+/**
+ * The log the annotator writes for a task file (setting `dapStudio.annotationLogPath`); when that file does
+ * not exist but the data core's default sibling does (`arith.tasks.jsonl` → `arith.annotations.jsonl`),
+ * that one.
+ */
+function reviewLogPath(taskFile: string): string {
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(taskFile))?.uri.fsPath;
+  const annotators = annotationLogPath(taskFile, logPathPattern(), folder);
+  const core = defaultLogPath(taskFile);
+  return !existsSync(annotators) && existsSync(core) ? core : annotators;
+}

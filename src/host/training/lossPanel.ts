@@ -1,0 +1,230 @@
+/**
+ * The loss panel's host side: a webview panel showing one run (or several, compared) that replays the
+ * run's events on every (re)load — from the live job's memory when this window trains it, else from
+ * metrics.jsonl, tailing the file while another process (e.g. `dap train`) still writes it — and then
+ * forwards every new event. Closing the panel never stops the run; a window reload restores the panel
+ * through its serializer from the run folders the webview saved in its state.
+ */
+import * as vscode from 'vscode';
+import { cpSync, existsSync, openSync, readSync, closeSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { PanelHostToWebview, PanelRun, PanelState, PanelWebviewToHost } from '../../../webview/panelProtocol';
+import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
+import type { TrainEvent } from '../../train/events';
+import { parseEventLine } from '../../train/events';
+import { runPaths } from '../../train/runDir';
+import { webviewHtml } from '../webviewHtml';
+import { modelFolderOf, readRun, readRunEvents } from './runFiles';
+import type { RunManager } from './runManager';
+
+export const LOSS_PANEL_VIEW_TYPE = 'dapStudio.lossPanel';
+
+/** Follows a metrics.jsonl that another process appends to; calls back with each new complete line's event. */
+class MetricsTail {
+  private offset: number;
+  private partial = '';
+  constructor(
+    private readonly file: string,
+    startOffset: number,
+    private readonly onEvents: (events: TrainEvent[]) => void,
+  ) {
+    this.offset = startOffset;
+    watchFile(file, { interval: 1000 }, () => this.read());
+  }
+  private read(): void {
+    let size: number;
+    try {
+      size = statSync(this.file).size;
+    } catch {
+      return;
+    }
+    if (size <= this.offset) return;
+    const fd = openSync(this.file, 'r');
+    try {
+      const buf = Buffer.alloc(size - this.offset);
+      readSync(fd, buf, 0, buf.length, this.offset);
+      this.offset = size;
+      const lines = (this.partial + buf.toString('utf8')).split('\n');
+      this.partial = lines.pop() ?? '';
+      const events: TrainEvent[] = [];
+      for (const line of lines) {
+        if (line.trim() === '') continue;
+        try {
+          events.push(parseEventLine(line, this.file));
+        } catch {
+          // A bad line mid-file: the runs view reports it; the chart skips it.
+        }
+      }
+      if (events.length) this.onEvents(events);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  dispose(): void {
+    unwatchFile(this.file);
+  }
+}
+
+export class LossPanel {
+  private static readonly open = new Map<string, LossPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private tails: MetricsTail[] = [];
+
+  /** Shows the panel of these run folders (reusing an open one). */
+  static show(context: vscode.ExtensionContext, manager: RunManager, runDirs: string[]): LossPanel {
+    const key = runDirs.join('\n');
+    const existing = LossPanel.open.get(key);
+    if (existing) {
+      existing.panel.reveal(undefined, true);
+      return existing;
+    }
+    const title = runDirs.length === 1 ? `Loss: ${basename(runDirs[0])}` : `Compare ${runDirs.length} runs`;
+    const panel = vscode.window.createWebviewPanel(LOSS_PANEL_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
+    });
+    return new LossPanel(context, manager, panel, runDirs);
+  }
+
+  /** Restores a panel after a window reload from the webview's saved state. */
+  static restore(context: vscode.ExtensionContext, manager: RunManager, panel: vscode.WebviewPanel, state: unknown): void {
+    const runDirs = ((state as Partial<PanelState> | undefined)?.runDirs ?? []).filter((d) => typeof d === 'string' && existsSync(d));
+    if (runDirs.length === 0) {
+      panel.dispose();
+      return;
+    }
+    new LossPanel(context, manager, panel, runDirs);
+  }
+
+  private constructor(
+    context: vscode.ExtensionContext,
+    private readonly manager: RunManager,
+    readonly panel: vscode.WebviewPanel,
+    private readonly runDirs: string[],
+  ) {
+    LossPanel.open.set(runDirs.join('\n'), this);
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')] };
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icons', 'dap-studio.svg');
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, 'panel', panel.title);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: PanelWebviewToHost) => void this.receive(m)),
+      panel.onDidDispose(() => this.dispose()),
+      manager.onEvent(({ job, event }) => {
+        if (this.runDirs.includes(job.runDir)) this.post({ type: 'events', runId: job.runId, events: [event], replay: false });
+      }),
+      manager.onJobsChanged((job) => {
+        if (this.runDirs.includes(job.runDir) && job.state === 'ended') this.post({ type: 'ended', runId: job.runId });
+      }),
+    );
+  }
+
+  private post(message: PanelHostToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private runIdOf(runDir: string): string {
+    return basename(runDir);
+  }
+
+  /** Sends the runs and replays their events (on every webview load). */
+  private replay(): void {
+    for (const t of this.tails) t.dispose();
+    this.tails = [];
+    const runs: PanelRun[] = this.runDirs.map((runDir) => {
+      const job = this.manager.job(this.runIdOf(runDir));
+      return { runId: this.runIdOf(runDir), runDir, live: !!job && job.state !== 'ended' };
+    });
+    this.post({ type: 'runs', runs });
+    for (const run of runs) {
+      const job = this.manager.job(run.runId);
+      if (job) {
+        this.post({ type: 'events', runId: run.runId, events: job.events.slice(), replay: true });
+        continue;
+      }
+      let events: TrainEvent[] = [];
+      try {
+        events = readRunEvents(run.runDir);
+      } catch (e) {
+        events = [{ type: 'failed', ts: new Date().toISOString(), error: (e as Error).message }];
+      }
+      this.post({ type: 'events', runId: run.runId, events, replay: true });
+      const status = readRun(run.runDir, run.runId).status;
+      const metrics = runPaths(run.runDir).metrics;
+      if (status === 'running' && existsSync(metrics)) {
+        this.tails.push(new MetricsTail(metrics, statSync(metrics).size, (evs) => this.post({ type: 'events', runId: run.runId, events: evs, replay: false })));
+      }
+    }
+  }
+
+  private async receive(m: PanelWebviewToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.replay();
+        break;
+      case 'cancel':
+        await this.manager.cancel(m.runId);
+        break;
+      case 'review': {
+        const runDir = this.dirOf(m.runId);
+        const data = runDir && readRun(runDir, m.runId).config?.data;
+        await vscode.commands.executeCommand('dapStudio.review', typeof data === 'string' ? data : undefined, runDir);
+        break;
+      }
+      case 'exportModel':
+        await exportModel(this.dirOf(m.runId));
+        break;
+      case 'revealCheckpoint':
+        await revealCheckpoint(this.dirOf(m.runId));
+        break;
+      default:
+        assertUnreachable(m);
+    }
+  }
+
+  private dirOf(runId: string): string | undefined {
+    return this.runDirs.find((d) => this.runIdOf(d) === runId);
+  }
+
+  private dispose(): void {
+    LossPanel.open.delete(this.runDirs.join('\n'));
+    for (const t of this.tails) t.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Copies the run's final model (else its newest checkpoint) into a folder the user picks. */
+export async function exportModel(runDir: string | undefined): Promise<void> {
+  if (!runDir) return;
+  const run = readRun(runDir, basename(runDir));
+  const source = modelFolderOf(run);
+  if (!source) {
+    void vscode.window.showErrorMessage(`${run.runId}: no model or checkpoint folder to export yet.`);
+    return;
+  }
+  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Export model here' });
+  if (!picked?.[0]) return;
+  const target = join(picked[0].fsPath, `${run.runId}-${basename(source)}`);
+  if (existsSync(target)) {
+    void vscode.window.showErrorMessage(`${target} already exists: choose another folder.`);
+    return;
+  }
+  cpSync(source, target, { recursive: true });
+  const pick = await vscode.window.showInformationMessage(`Exported ${basename(source)} of ${run.runId} to ${target}`, 'Reveal');
+  if (pick === 'Reveal') await revealPath(target);
+}
+
+/** Shows the run's model or newest checkpoint folder (else the run folder) in the OS file manager. */
+export async function revealCheckpoint(runDir: string | undefined): Promise<void> {
+  if (!runDir) return;
+  const folder = modelFolderOf(readRun(runDir, basename(runDir))) ?? runDir;
+  await revealPath(folder);
+}
+
+async function revealPath(path: string): Promise<void> {
+  const uri = vscode.Uri.file(path);
+  try {
+    await vscode.commands.executeCommand('revealFileInOS', uri);
+  } catch {
+    await vscode.commands.executeCommand('revealInExplorer', uri);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Pure helpers of the training commands (no vscode): which data file and annotation log a clicked file
+ * means, how many epochs a data set of a given size gets, a streaming line count, and run ids.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+
+/**
+ * The data file and its annotation log from a clicked file: a log NAME.annotations.jsonl belongs to the
+ * task file NAME.tasks.jsonl (or NAME.jsonl) beside it — the data core's naming rule, reversed.
+ */
+export function dataOf(file: string): { data: string; log?: string } {
+  if (file.endsWith('.annotations.jsonl')) {
+    const stem = file.slice(0, -'.annotations.jsonl'.length);
+    const data = [`${stem}.tasks.jsonl`, `${stem}.jsonl`].find((f) => existsSync(f)) ?? `${stem}.tasks.jsonl`;
+    return { data, log: file };
+  }
+  return { data: file };
+}
+
+/** Epochs for a data set of `lines` items: small sets need more passes, large ones one. */
+export function epochsFor(lines: number): number {
+  if (lines <= 100) return 6;
+  if (lines <= 500) return 3;
+  if (lines <= 5000) return 2;
+  return 1;
+}
+
+/** Counts non-blank lines by streaming (never loads the file whole). */
+export function countLines(file: string): Promise<number> {
+  return new Promise((resolveCount, reject) => {
+    let count = 0;
+    let lineHasText = false;
+    createReadStream(file)
+      .on('data', (chunk: Buffer | string) => {
+        const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        for (let i = 0; i < b.length; i++) {
+          const c = b[i];
+          if (c === 10) {
+            if (lineHasText) count++;
+            lineHasText = false;
+          } else if (c !== 13 && c !== 32 && c !== 9) lineHasText = true;
+        }
+      })
+      .on('end', () => resolveCount(count + (lineHasText ? 1 : 0)))
+      .on('error', reject);
+  });
+}
+
+/** A sortable run id: METHOD-YYYYMMDD-HHMMSS-xxxx (same shape as the CLI's). */
+export function newRunId(method: string, now = new Date()): string {
+  const iso = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${method}-${iso}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+}

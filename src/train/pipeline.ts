@@ -1,0 +1,188 @@
+/**
+ * A whole training run, as the worker and `dap train` execute it: resolve the config, pick the backend,
+ * read and split the data, create the model (the built-in tiny model gets an SFT stage on the data's
+ * responses first) or load a model folder, compute or load the reference log-probs, run the method's stage
+ * (or the SPIN driver), save the final model, and report everything as events (appended to
+ * runs/RUN_ID/metrics.jsonl and passed to `onEvent`). Resume continues the run folder of a checkpoint.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { initBackend } from '../engine/backend';
+import { builtinTokenizer, createBuiltinModel } from '../engine/builtin';
+import { loadPretrained, saveModel } from '../engine/checkpoint';
+import type { TransformerLM } from '../engine/transformer';
+import type { EngineTokenizer } from '../engine/types';
+import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './config';
+import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from './data';
+import type { FinishedEvent, TrainEvent } from './events';
+import { getLoss } from './losses/index';
+import type { DataKind } from './losses/types';
+import { computeRefTable, loadRefTables, saveRefTables } from './reference';
+import { appendEvent, createRunDir, runPaths, writeRunConfig } from './runDir';
+import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageOptions, type StageResult } from './trainer';
+import { readTrainerState } from './trainState';
+import { runSpin } from './spin';
+
+/** Callbacks of a run. */
+export interface RunHooks {
+  /** Every event, after it was appended to metrics.jsonl. */
+  onEvent?: (e: TrainEvent) => void;
+  /** Polled after every optimizer step: true = write a checkpoint and stop (exit status stays 0). */
+  shouldStop?: () => boolean;
+}
+
+/** How a run ended. */
+export interface RunOutcome {
+  status: 'finished' | 'cancelled' | 'failed';
+  runDir: string;
+  summary?: FinishedEvent['summary'];
+  error?: string;
+}
+
+/** Context shared by the stages of a run (also used by the SPIN driver). */
+export interface RunContext {
+  config: ResolvedTrainConfig;
+  runDir: string;
+  tokenizer: EngineTokenizer;
+  emit: EventSink;
+  shouldStop: () => boolean;
+  evalPrompts: Set<string>;
+  /** The checkpoint to resume from and its stage, when resuming. */
+  resume?: { dir: string; stage: string };
+}
+
+let backendName: string | null = null;
+
+/** The config of a resumed run: the run folder's saved config, with `resume` set. */
+function configForResume(c: TrainConfig): { config: ResolvedTrainConfig; runDir: string } {
+  const ckpt = resolve(c.resume as string);
+  readTrainerState(ckpt); // validates the folder
+  const runDir = dirname(dirname(ckpt));
+  const saved = JSON.parse(readFileSync(runPaths(runDir).config, 'utf8')) as ResolvedTrainConfig;
+  return { config: { ...saved, resume: ckpt, ...(c.maxSteps ? { maxSteps: c.maxSteps } : {}) }, runDir };
+}
+
+/** Stage options common to every stage of the run. */
+export function baseStage(ctx: RunContext, model: TransformerLM): Omit<StageOptions<DataKind>, 'stage' | 'kind' | 'loss' | 'hyper' | 'train' | 'eval' | 'reference' | 'epochs' | 'lr'> {
+  const c = ctx.config;
+  return {
+    model, tokenizer: ctx.tokenizer, maxSteps: c.maxSteps, batchSize: c.batchSize, gradAccum: c.gradAccum, schedule: c.schedule,
+    warmupRatio: c.warmupRatio, maxGradNorm: c.maxGradNorm, weightDecay: c.weightDecay,
+    batchOptions: { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength }, evalEvery: c.evalEvery,
+    checkpointEvery: c.checkpointEvery, ktoKl: c.ktoKl, seed: c.seed, runDir: ctx.runDir, emit: ctx.emit, shouldStop: ctx.shouldStop,
+  };
+}
+
+/** Reference log-probs for a stage: none, precomputed from `model` now (or loaded on resume), or a live frozen model. */
+export async function referenceFor<K extends DataKind>(ctx: RunContext, stage: string, loss: string, kind: K, model: TransformerLM,
+  train: StageOptions<K>['train'], evalRows: StageOptions<K>['eval'], liveDir: string | undefined): Promise<ReferenceSource | undefined> {
+  if (!getLoss(loss).needsReference) return undefined;
+  const c = ctx.config;
+  if (c.reference === 'live') {
+    if (!liveDir) throw new Error('live reference needs a saved initial model');
+    return { kind: 'live', model: loadPretrained(liveDir).model };
+  }
+  const path = runPaths(ctx.runDir).reference(stage);
+  if (ctx.resume && existsSync(path)) return { kind: 'precomputed', ...loadRefTables(path, train.length, evalRows.length) };
+  const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
+  const tables = {
+    train: await computeRefTable(model, ctx.tokenizer, kind, train, c.batchSize, opts, c.ktoKl),
+    eval: await computeRefTable(model, ctx.tokenizer, kind, evalRows, c.batchSize, opts, c.ktoKl),
+  };
+  saveRefTables(path, tables);
+  ctx.emit({ type: 'log', level: 'info', message: `reference log-probs precomputed for ${train.length} + ${evalRows.length} examples (${stage})` });
+  return { kind: 'precomputed', ...tables };
+}
+
+/** Runs one stage, announcing it with a `started` event. */
+export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): Promise<StageResult> {
+  const totalSteps = stageSteps(o.train.length, o.epochs, o.batchSize, o.gradAccum, o.maxSteps);
+  ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
+  return runStage(o);
+}
+
+/** Runs a training run to the end; never throws for training errors (they become a `failed` event). */
+export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Promise<RunOutcome> {
+  let config: ResolvedTrainConfig;
+  let runDir: string;
+  if (input.resume) ({ config, runDir } = configForResume(input));
+  else {
+    config = resolveConfig(input);
+    runDir = createRunDir(resolve(config.out), config.runId);
+  }
+  const emit: EventSink = (e) => {
+    const full = { ts: new Date().toISOString(), ...e } as TrainEvent;
+    appendEvent(runDir, full);
+    hooks.onEvent?.(full);
+  };
+  const t0 = Date.now();
+  let lastCheckpoint: string | undefined;
+  const models: TransformerLM[] = [];
+  try {
+    if (!backendName) backendName = (await initBackend(config.backend)).name;
+    const src = await readSourceData(config.data, config.log, config.pairMode);
+    for (const n of src.notes.slice(0, 20)) emit({ type: 'log', level: 'warn', message: n });
+    // Policy and tokenizer: from the checkpoint when resuming, else the model folder or a fresh built-in model.
+    let policy: TransformerLM;
+    let tokenizer: EngineTokenizer;
+    if (config.resume) ({ model: policy, tokenizer } = loadPretrained(`${config.resume}/model`));
+    else if (config.model) ({ model: policy, tokenizer } = loadPretrained(config.model));
+    else { policy = createBuiltinModel(config.seed, config.builtin); tokenizer = builtinTokenizer(); }
+    models.push(policy);
+    if (!config.maxLength) config.maxLength = Math.min(256, policy.config.maxPositions);
+    if (!config.maxPromptLength) config.maxPromptLength = Math.floor(config.maxLength / 2);
+    if (!config.resume) writeRunConfig(runDir, config);
+    const evalPrompts = chooseEvalPrompts(allPrompts(src), config.evalFraction, config.seed);
+    writeFileSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
+    const resumeStage = config.resume ? readTrainerState(config.resume).stage : undefined;
+    const ctx: RunContext = { config, runDir, tokenizer, emit, shouldStop: hooks.shouldStop ?? (() => false), evalPrompts,
+      resume: config.resume ? { dir: config.resume, stage: resumeStage as string } : undefined };
+    const backend = backendName;
+    let result: StageResult | undefined;
+    // 1. SFT warm-up of the built-in model on all responses of the training prompts.
+    const mainStage = config.method;
+    if (!config.model && config.method !== 'sft' && (!resumeStage || resumeStage === 'sft')) {
+      const rows = splitByPrompt(allResponseRows(src), evalPrompts);
+      const o: StageOptions<'sft'> = { ...baseStage(ctx, policy), stage: 'sft', kind: 'sft', loss: 'sft', hyper: config.loss, train: rows.train, eval: rows.eval,
+        epochs: config.sftEpochs, lr: config.sftLr, maxSteps: undefined, resumeFrom: resumeStage === 'sft' ? config.resume : undefined };
+      result = await startStage(ctx, o, backend);
+      lastCheckpoint = result.checkpoint;
+      if (result.cancelled) return finish('cancelled', result);
+      await saveModel(policy, runPaths(runDir).sftModel, { dtype: 'F32' });
+      ctx.resume = undefined;
+    }
+    // 2. The method (SPIN has its own driver).
+    if (config.method === 'spin') {
+      result = await runSpin(ctx, policy, src, backend);
+    } else {
+      const spec = getLoss(config.method);
+      const { train, eval: evalRows } = splitByPrompt(examplesFor(src, spec.dataKind), evalPrompts);
+      const liveDir = config.model ?? runPaths(runDir).sftModel;
+      const reference = await referenceFor(ctx, mainStage, config.method, spec.dataKind, policy, train, evalRows, liveDir);
+      if (reference?.kind === 'live') models.push(reference.model);
+      const o: StageOptions<DataKind> = { ...baseStage(ctx, policy), stage: mainStage, kind: spec.dataKind, loss: config.method, hyper: config.loss,
+        train, eval: evalRows, reference, epochs: config.epochs, lr: config.lr, resumeFrom: resumeStage === mainStage ? config.resume : undefined };
+      result = await startStage(ctx, o, backend);
+    }
+    lastCheckpoint = result.checkpoint;
+    if (result.cancelled) return finish('cancelled', result);
+    await saveModel(policy, runPaths(runDir).finalModel, { dtype: 'F32' });
+    return finish('finished', result);
+  } catch (e) {
+    const err = e as Error & { lastCheckpoint?: string };
+    const last = err.lastCheckpoint ?? lastCheckpoint;
+    emit({ type: 'failed', error: err.message, stack: err.stack, ...(last ? { lastCheckpoint: last } : {}) });
+    return { status: 'failed', runDir, error: err.message };
+  } finally {
+    for (const m of models) m.dispose();
+  }
+
+  function finish(status: 'finished' | 'cancelled', r: StageResult): RunOutcome {
+    const summary = { runDir, steps: r.steps, cancelled: status === 'cancelled', final: r.final, checkpoint: r.checkpoint,
+      seconds: (Date.now() - t0) / 1000, ...(status === 'finished' ? { model: runPaths(runDir).finalModel } : {}) };
+    emit({ type: 'finished', summary });
+    return { status, runDir, summary };
+  }
+}
+
+export type { SourceData };

@@ -1,0 +1,60 @@
+/**
+ * A run's folder: runs/RUN_ID/ under the chosen output folder, holding config.json (the resolved config),
+ * metrics.jsonl (every event, one JSON object per line, appended as it happens), the data split, reference
+ * log-probs, checkpoints/ and the final model/. `replayRun` reads the events back (for the loss panel).
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResolvedTrainConfig } from './config';
+import { parseEventLine, type TrainEvent } from './events';
+
+/** Paths inside a run folder. */
+export function runPaths(runDir: string) {
+  return {
+    config: join(runDir, 'config.json'),
+    metrics: join(runDir, 'metrics.jsonl'),
+    split: join(runDir, 'split.json'),
+    sftModel: join(runDir, 'sft-model'),
+    finalModel: join(runDir, 'model'),
+    reference: (stage: string) => join(runDir, `reference-logps.${stage}.json`),
+    checkpoints: join(runDir, 'checkpoints'),
+  };
+}
+
+/** The folder of run `runId` under `out` (out/runs/RUN_ID), created. */
+export function createRunDir(out: string, runId: string): string {
+  const dir = join(out, 'runs', runId);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Writes config.json. */
+export function writeRunConfig(runDir: string, config: ResolvedTrainConfig): void {
+  writeFileSync(runPaths(runDir).config, JSON.stringify(config, null, 2) + '\n');
+}
+
+/** Appends one event as one line (a single write of a whole line). */
+export function appendEvent(runDir: string, event: TrainEvent): void {
+  appendFileSync(runPaths(runDir).metrics, JSON.stringify(event) + '\n');
+}
+
+/**
+ * Reads a run's events back in order. A torn last line (a crash mid-write) is skipped; a bad line elsewhere
+ * is an error naming file:line.
+ */
+export function replayRun(runDir: string): TrainEvent[] {
+  const path = runPaths(runDir).metrics;
+  if (!existsSync(path)) throw new Error(`${path}: no metrics.jsonl in this run folder`);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const events: TrainEvent[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      events.push(parseEventLine(line, `${path}:${i + 1}`));
+    } catch (e) {
+      const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
+      if (!isLast) throw e;
+    }
+  });
+  return events;
+}

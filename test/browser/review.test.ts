@@ -1,0 +1,158 @@
+/**
+ * Component test of the review webview (dist/webview/review.js) in headless Debian Chromium: the host
+ * double posts a real report (built by src/core/review from hand-made judgments); the test checks the
+ * counts, tab switching, filters, sort, and that every button posts the right message.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { openWebview, type WebviewPage } from './harness';
+import type { ReviewHostToWebview, ReviewWebviewToHost } from '../../webview/reviewProtocol';
+import type { Judgment, TaskItem } from '../../src/core/types';
+import { buildReviewReport } from '../../src/core/review/report';
+import type { ReviewReport } from '../../src/core/review/types';
+
+function item(id: string, line: number, texts: string[]): TaskItem {
+  return { id, line, offset: 0, format: 'responses', prompt: `What about ${id}?`, responses: texts.map((text) => ({ text })) };
+}
+const j = (itemId: string, annotator: string, ranking: number[][], bothBad = false): Judgment => ({
+  item: itemId,
+  annotator,
+  ranking,
+  bothBad,
+  ts: '2026-01-01T00:00:00Z',
+  kind: ranking.flat().length > 2 ? 'rank' : 'pair',
+});
+
+const items = [
+  item('alpha', 1, ['4', '5']),
+  item('beta', 2, ['<img src=x onerror="window.__pwned=1">', 'ok']),
+  item('gamma', 3, ['x', 'y', 'z']),
+  item('delta', 4, ['yes', 'no']),
+];
+const judgments = [
+  j('alpha', 'alice', [[0], [1]]),
+  j('alpha', 'carol', [[1], [0]]), // opposite
+  j('beta', 'alice', [[1], [0]]),
+  j('beta', 'bob', [[1], [0]]), // response 0 never won, 2 losses
+  j('gamma', 'alice', [[0], [1], [2]]),
+  j('gamma', 'bob', [[2], [1], [0]]), // τ = −1; every response lost something
+  j('delta', 'bob', [[0], [1]]),
+  j('delta', 'carol', [[0, 1]]), // tie vs choice: partial
+];
+function report(withScores: boolean): ReviewReport {
+  return buildReviewReport(
+    { taskFile: '/tmp/t.jsonl', logFile: '/tmp/t.annotations.jsonl', items, judgments, events: [] },
+    withScores
+      ? {
+          scores: [
+            { item: 'alpha', scores: [-2, 1], scorer: 'kfold', fold: 0 }, // 0>1 margin −3, 1>0 +3
+            { item: 'delta', scores: [0, 0.5], scorer: 'kfold', fold: 1 }, // 0>1 margin −0.5
+          ],
+          scoresMethod: 'k-fold DPO (k = 2, β = 0.1)',
+        }
+      : {},
+  );
+}
+
+let page: WebviewPage<ReviewWebviewToHost, ReviewHostToWebview>;
+before(async () => {
+  page = await openWebview<ReviewWebviewToHost, ReviewHostToWebview>('review', { theme: 'dark' });
+  await page.waitForMessage((m) => m.type === 'ready', 5000);
+});
+after(async () => {
+  await page?.close();
+});
+
+const texts = (p: Page, selector: string): Promise<string[]> => p.locator(selector).allTextContents();
+
+test('posts ready, then shows the lists with counts from the report', async () => {
+  assert.deepEqual(await page.messages(), [{ type: 'ready' }]);
+  const r = report(false);
+  await page.fromHost({ type: 'report', report: r });
+  const p = page.page;
+  await p.waitForSelector('[data-testid="list-never_won"] [data-testid="entry"]');
+  assert.equal(await p.textContent('[data-testid="count-never_won"]'), String(r.neverWon.length));
+  assert.equal(await p.textContent('[data-testid="count-disagreement"]'), String(r.disagreements.length));
+  assert.equal(await p.textContent('[data-testid="count-model_flagged"]'), '–');
+  // Never won, most losses first: beta (2 losses) before alpha (each lost once) and gamma (all lost).
+  const shown = await p.locator('[data-testid="list-never_won"] [data-testid="entry"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-item')));
+  assert.deepEqual(shown, r.neverWon.map((e) => e.item));
+  assert.equal(shown[0], 'beta');
+  // Response text is shown as text: the <img onerror> never runs.
+  assert.match((await texts(p, '[data-item="beta"] td.text')).join('|'), /<img src=x onerror/);
+  assert.equal(await p.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
+  assert.equal(await p.locator('[data-testid="export-flagged"]').isDisabled(), true);
+});
+
+test('filters: all-lost only, text, annotator; sort by file order', async () => {
+  const p = page.page;
+  const entries = (): Promise<(string | null)[]> =>
+    p.locator('[data-testid="entry"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-item')));
+  await p.check('[data-testid="filter-all-lost"]');
+  assert.deepEqual(await entries(), ['alpha', 'gamma']);
+  await p.uncheck('[data-testid="filter-all-lost"]');
+
+  await p.click('[data-testid="tab-disagreement"]');
+  // Lowest τ first: alpha and gamma (−1, by line), then delta (partial, 0).
+  assert.deepEqual(await entries(), ['alpha', 'gamma', 'delta']);
+  await p.selectOption('[data-testid="filter-annotator"]', 'carol');
+  assert.deepEqual(await entries(), ['alpha', 'delta']);
+  await p.selectOption('[data-testid="filter-annotator"]', '');
+  await p.fill('[data-testid="filter-text"]', 'gam');
+  assert.deepEqual(await entries(), ['gamma']);
+  await p.fill('[data-testid="filter-text"]', '');
+  await p.selectOption('[data-testid="sort"]', 'line');
+  assert.deepEqual(await entries(), ['alpha', 'gamma', 'delta']);
+  await p.fill('[data-testid="filter-text"]', 'yes'); // matches a response text of delta
+  assert.deepEqual(await entries(), ['delta']);
+  await p.fill('[data-testid="filter-text"]', '');
+  await p.selectOption('[data-testid="sort"]', 'severity');
+  // Per-annotator agreement table: one row per annotator.
+  assert.deepEqual(
+    await p.locator('[data-testid="annotator-agreement"] tbody tr td:first-child').allTextContents(),
+    ['alice', 'bob', 'carol'],
+  );
+});
+
+test('buttons post re-annotate, confirm, refresh, score and export; a confirmed entry leaves the list', async () => {
+  const p = page.page;
+  await page.clearMessages();
+  await p.click('[data-testid="tab-disagreement"]');
+  await p.click('[data-item="gamma"] [data-testid="reannotate"]');
+  await p.click('[data-item="alpha"] [data-testid="confirm"]');
+  await p.click('[data-testid="refresh"]');
+  await p.click('[data-testid="score-model"]');
+  assert.deepEqual(await page.messages(), [
+    { type: 'reannotate', item: 'gamma' },
+    { type: 'confirm', list: 'disagreement', item: 'alpha' },
+    { type: 'refresh' },
+    { type: 'scoreModel' },
+  ]);
+  await page.fromHost({ type: 'confirmed', list: 'disagreement', item: 'alpha' });
+  await p.waitForSelector('[data-testid="list-disagreement"] [data-item="alpha"]', { state: 'detached' });
+  // Confirming in one list leaves the others alone.
+  await p.click('[data-testid="tab-never_won"]');
+  assert.equal(await p.locator('[data-testid="list-never_won"] [data-item="alpha"]').count(), 1);
+});
+
+test('model-flagged list: margins, most negative first, export posts exportFlagged; busy and error show', async () => {
+  const p = page.page;
+  await page.fromHost({ type: 'report', report: report(true) });
+  await p.click('[data-testid="tab-model_flagged"]');
+  await p.waitForSelector('[data-testid="list-model_flagged"]');
+  assert.equal(await p.textContent('[data-testid="count-model_flagged"]'), '2');
+  const shown = await p.locator('[data-testid="entry"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-item')));
+  assert.deepEqual(shown, ['alpha', 'delta']);
+  assert.match((await p.textContent('[data-item="alpha"] .tag')) ?? '', /margin -3\.000/);
+  assert.match((await p.textContent('[data-testid="flagged-method"]')) ?? '', /k = 2/);
+  await page.clearMessages();
+  await p.click('[data-testid="export-flagged"]');
+  await p.click('[data-item="delta"] [data-testid="confirm"]');
+  assert.deepEqual(await page.messages(), [{ type: 'exportFlagged' }, { type: 'confirm', list: 'model_flagged', item: 'delta' }]);
+  await page.fromHost({ type: 'busy', message: 'fold 1/2: training' });
+  assert.equal(await p.textContent('[data-testid="busy"]'), 'fold 1/2: training');
+  await page.fromHost({ type: 'busy', message: null });
+  await page.fromHost({ type: 'error', message: 'no model' });
+  assert.equal(await p.textContent('[data-testid="error"]'), 'no model');
+});

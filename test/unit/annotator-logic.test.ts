@@ -1,0 +1,78 @@
+/**
+ * Pure logic of the annotator webview: the LCS word diff (checked against an independent memoised
+ * recursive LCS on random texts), ranking edits (move, tie, split, drop, typed order) and the key map.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tokenize, wordDiff } from '../../webview/annotator/wordDiff';
+import { dropOn, mergeUp, moveDown, moveUp, parseTypedOrder, splitOut } from '../../webview/annotator/rankModel';
+import { actionFor } from '../../webview/annotator/keys';
+
+/** Reference LCS length over tokens by plain memoised recursion (independent of the DP table). */
+function lcsLength(a: string[], b: string[]): number {
+  const memo = new Map<string, number>();
+  const go = (i: number, j: number): number => {
+    if (i === a.length || j === b.length) return 0;
+    const key = `${i},${j}`;
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    const v = a[i] === b[j] ? 1 + go(i + 1, j + 1) : Math.max(go(i + 1, j), go(i, j + 1));
+    memo.set(key, v);
+    return v;
+  };
+  return go(0, 0);
+}
+
+test('word diff: sides rebuild the texts, unchanged words form a longest common subsequence', () => {
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const words = ['the', 'cat', 'dog', 'sat', 'on', 'a', 'mat', '42', 'x'];
+  const text = () => Array.from({ length: 1 + Math.floor(rand() * 12) }, () => words[Math.floor(rand() * words.length)]).join(rand() < 0.5 ? ' ' : '  ');
+  for (let trial = 0; trial < 200; trial++) {
+    const a = text();
+    const b = text();
+    const d = wordDiff(a, b);
+    assert.equal(d.left.map((t) => t.text).join(''), a);
+    assert.equal(d.right.map((t) => t.text).join(''), b);
+    const keptA = d.left.filter((t) => !t.changed && t.text.trim()).map((t) => t.text);
+    const keptB = d.right.filter((t) => !t.changed && t.text.trim()).map((t) => t.text);
+    assert.deepEqual(keptA, keptB, 'unchanged words are common, in order');
+    const wa = tokenize(a).filter((t) => t.trim());
+    const wb = tokenize(b).filter((t) => t.trim());
+    assert.equal(keptA.length, lcsLength(wa, wb), `${a} | ${b}`);
+  }
+  assert.deepEqual(
+    wordDiff('the cat sat', 'the dog sat').left.filter((t) => t.changed).map((t) => t.text),
+    ['cat'],
+  );
+});
+
+test('ranking edits: move, tie with the group above, split out, drop, typed order', () => {
+  assert.deepEqual(moveUp([[2], [0], [1]], 0), [[0], [2], [1]]);
+  assert.deepEqual(moveUp([[0], [2]], 0), [[0], [2]]);
+  assert.deepEqual(moveDown([[0, 2], [1]], 0), [[2], [0], [1]]);
+  assert.deepEqual(moveUp([[1], [0, 2]], 2), [[1], [2], [0]]);
+  assert.deepEqual(mergeUp([[0], [2], [1]], 2), [[0, 2], [1]]);
+  assert.deepEqual(mergeUp([[0], [2]], 0), [[0], [2]]);
+  assert.deepEqual(splitOut([[0, 2], [1]], 0), [[2], [0], [1]]);
+  assert.deepEqual(dropOn([[0], [1], [2]], 2, 0, 'before'), [[2], [0], [1]]);
+  assert.deepEqual(dropOn([[0], [1], [2]], 0, 2, 'after'), [[1], [2], [0]]);
+  assert.deepEqual(dropOn([[0], [1], [2]], 0, 1, 'tie'), [[1, 0], [2]]);
+  const shown = [2, 0, 1];
+  assert.deepEqual(parseTypedOrder('312', shown), { groups: [[1], [2], [0]] });
+  assert.deepEqual(parseTypedOrder('3=12', shown), { groups: [[1, 2], [0]] });
+  for (const bad of ['31', '311', '412', '=12', '31=', '3a2']) assert.ok('error' in parseTypedOrder(bad, shown), bad);
+});
+
+test('key map: pair and rank keys, modifiers', () => {
+  const k = (key: string, mods: Partial<{ altKey: boolean; ctrlKey: boolean; metaKey: boolean }> = {}) => ({ key, altKey: false, ctrlKey: false, metaKey: false, ...mods });
+  assert.deepEqual(actionFor(k('1'), 'pair'), { kind: 'choose', choice: 'a' });
+  assert.deepEqual(actionFor(k('b'), 'pair'), { kind: 'choose', choice: 'b' });
+  assert.deepEqual(actionFor(k('4'), 'pair'), { kind: 'choose', choice: 'both_bad' });
+  assert.deepEqual(actionFor(k('1'), 'rank'), { kind: 'digit', digit: '1' });
+  assert.deepEqual(actionFor(k('ArrowUp', { altKey: true }), 'rank'), { kind: 'moveUp' });
+  assert.deepEqual(actionFor(k('z', { ctrlKey: true }), 'pair'), { kind: 'undo' });
+  assert.equal(actionFor(k('c', { ctrlKey: true }), 'pair'), null);
+  assert.deepEqual(actionFor(k('ArrowRight'), 'rank'), { kind: 'next' });
+  assert.equal(actionFor(k('x'), 'pair'), null);
+});

@@ -1,0 +1,119 @@
+/**
+ * The `dap` CLI on real files (spawned as `node --import tsx src/cli/main.ts ...`): help and exit codes,
+ * `validate` on a file with planted bad lines, `stats` and `export` on the sample data. Also checks that
+ * the committed sample data is exactly what scripts/gen-samples.ts generates and that it is verifiable.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { readTasks } from '../../src/core/tasks';
+import { solvePrompt, isCorrect } from '../../src/core/verify';
+
+const root = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'dap-cli-'));
+const tasks = join(root, 'media/samples/arith.tasks.jsonl');
+const log = join(root, 'media/samples/arith.annotations.jsonl');
+
+// The CLI bundled fresh from src (as scripts/build.mjs does): starts far faster than tsx on a busy machine.
+const bundle = join(dir, 'cli.cjs');
+buildSync({ entryPoints: [join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'error', external: ['@tensorflow/tfjs-node', 'webgpu'] });
+
+/** Runs the bundled CLI. */
+function dap(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bundle, ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI from source through tsx, exactly as `node --import tsx src/cli/main.ts ...`. */
+function dapFromSource(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('help, per-command help, unknown command', () => {
+  const help = dap('--help');
+  assert.equal(help.code, 0);
+  for (const name of ['validate', 'stats', 'export']) assert.match(help.stdout, new RegExp(`^  ${name} `, 'm'));
+  const sub = dap('export', '--help');
+  assert.equal(sub.code, 0);
+  assert.match(sub.stdout, /^Usage: dap export TASKS/);
+  const unknown = dap('frobnicate');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "frobnicate"[\s\S]*Commands:/);
+});
+
+test('validate: line-numbered errors and exit 1; a clean file exits 0', () => {
+  const bad = join(dir, 'tasks.jsonl');
+  writeFileSync(bad, [
+    '{"id":"a","prompt":"p","responses":["x","y"]}',
+    '{"id":"b","prompt":"p","responses":["x",{"text":1}]}',
+    '{oops',
+    '{"id":"a","prompt":"q","responses":["x","y"]}',
+  ].join('\n') + '\n');
+  const run = dapFromSource('validate', bad);
+  assert.equal(run.code, 1);
+  assert.deepEqual(run.stdout.trim().split('\n').slice(0, 3).map((l) => l.split(': ').slice(0, 2).join(': ')), [
+    `${bad}:2: responses[1].text`,
+    `${bad}:3: line`,
+    `${bad}:4: id`,
+  ]);
+  assert.ok(run.stdout.endsWith(`${bad}: 1 valid item; 3 errors, 0 warnings\n`), run.stdout);
+  const good = dap('validate', tasks, '--log', log);
+  assert.equal(good.code, 0, good.stdout);
+  assert.match(good.stdout, /300 valid items; .*0 errors, 0 warnings/);
+  assert.equal(dap('validate').code, 2, 'missing FILE is a usage error');
+});
+
+test('stats --json and export on the sample data agree with the library', () => {
+  const stats = dap('stats', tasks, '--json');
+  assert.equal(stats.code, 0, stats.stderr);
+  const s = JSON.parse(stats.stdout);
+  assert.equal(s.items, 300);
+  assert.equal(s.annotatedItems, 300);
+  assert.deepEqual(s.perAnnotator.map((a: { annotator: string }) => a.annotator), ['alice', 'bob']);
+  const disagreement = 1 - s.agreement.pairs.overall.percent;
+  assert.ok(disagreement >= 0.1 && disagreement <= 0.2, `pair disagreement ${disagreement}`);
+  const trl = dap('export', tasks, '--format', 'trl');
+  assert.equal(trl.code, 0, trl.stderr);
+  const rows = trl.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(rows.length > 250);
+  // Annotators mostly prefer the correct answer: most pairs with exactly one correct side choose it.
+  let right = 0;
+  let wrong = 0;
+  for (const r of rows) {
+    const spec = solvePrompt(r.prompt);
+    assert.ok(spec, r.prompt);
+    const c = isCorrect(spec, r.chosen);
+    const w = isCorrect(spec, r.rejected);
+    if (c && !w) right++;
+    if (w && !c) wrong++;
+  }
+  assert.ok(right > 10 * wrong, `${right} vs ${wrong}`);
+  const out = join(dir, 'kto.jsonl');
+  const kto = dap('export', tasks, '--format', 'kto', '--out', out);
+  assert.equal(kto.code, 0, kto.stderr);
+  assert.ok(readFileSync(out, 'utf8').split('\n').filter(Boolean).every((l) => typeof JSON.parse(l).label === 'boolean'));
+  assert.equal(dap('export', tasks, '--format', 'nope').code, 2);
+});
+
+test('committed samples equal the generator output; every item is verifiable and short', async () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/gen-samples.ts'), dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(dir, 'arith.tasks.jsonl'), 'utf8'), readFileSync(tasks, 'utf8'));
+  assert.equal(readFileSync(join(dir, 'arith.annotations.jsonl'), 'utf8'), readFileSync(log, 'utf8'));
+  const { items, issues } = await readTasks(tasks);
+  assert.deepEqual(issues, []);
+  assert.ok(items.length >= 240);
+  const ranks = items.filter((i) => i.responses.length > 2).length / items.length;
+  assert.ok(ranks > 0.08 && ranks < 0.25, `rank share ${ranks}`);
+  for (const it of items) {
+    const spec = solvePrompt(it.prompt);
+    assert.deepEqual(spec, { task: it.meta?.task, answer: it.meta?.answer }, it.id);
+    assert.ok((it.prompt as string).length <= 40 && /^[\x20-\x7e]+$/.test(it.prompt as string));
+    for (const resp of it.responses) assert.ok(resp.text.length <= 40 && /^[\x20-\x7e]+$/.test(resp.text), resp.text);
+  }
+});

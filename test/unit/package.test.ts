@@ -1,0 +1,109 @@
+/**
+ * Packaging check: builds the bundles, runs the manifest's `package` script (`vsce package
+ * --no-dependencies ...`) into a temp folder and reads the .vsix's zip central directory to check what
+ * ships — the bundles, every webview asset and tfjs wasm binary found in dist/, package.json, README,
+ * LICENSE — and what must not (sources, tests, node_modules, CI and scripts, source maps); prints the
+ * size and checks it stays under a sane bound.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const MAX_VSIX_BYTES = 30 * 1024 * 1024;
+
+interface ZipEntry {
+  name: string;
+  compressedSize: number;
+  size: number;
+}
+
+/** Entries of a zip file, read from its central directory (no zip64: a .vsix here is far below 4 GB). */
+export function zipEntries(zip: Buffer): ZipEntry[] {
+  const EOCD = 0x06054b50;
+  const CENTRAL = 0x02014b50;
+  let eocd = -1;
+  // The end-of-central-directory record is 22 bytes plus a comment of up to 65 535 bytes.
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
+    if (zip.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip file: no end-of-central-directory record');
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const entries: ZipEntry[] = [];
+  for (let n = 0; n < count; n++) {
+    if (zip.readUInt32LE(at) !== CENTRAL) throw new Error(`bad central directory header at byte ${at}`);
+    const compressedSize = zip.readUInt32LE(at + 20);
+    const size = zip.readUInt32LE(at + 24);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    entries.push({ name: zip.toString('utf8', at + 46, at + 46 + nameLength), compressedSize, size });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+/** Files under `dir` (relative paths with '/'), recursively. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
+}
+
+test('vsce packages the extension with the bundles and without sources, tests or source maps', () => {
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' });
+  const out = mkdtempSync(join(tmpdir(), 'dap-vsix-'));
+  try {
+    const vsix = join(out, 'x.vsix');
+    // Runs the manifest's own `package` script (vsce package --no-dependencies ...), into a temp file.
+    const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.package;
+    const [tool, ...args] = script.split(/\s+/);
+    assert.equal(tool, 'vsce', `the package script runs vsce: ${script}`);
+    assert.ok(args.includes('--no-dependencies'), 'bundles ship without node_modules');
+    const vsce = join(root, 'node_modules/@vscode/vsce/vsce');
+    execFileSync(process.execPath, [vsce, ...args, '-o', vsix], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
+    const bytes = statSync(vsix).size;
+    const entries = zipEntries(readFileSync(vsix));
+    const names = new Set(entries.map((e) => e.name));
+    // vsce stores the README as extension/readme.md and the licence as extension/LICENSE.txt.
+    const lowerNames = new Set(entries.map((e) => e.name.toLowerCase().replace(/^extension\/license\.txt$/, 'extension/license')));
+    console.log(`vsix: ${(bytes / 1024 / 1024).toFixed(2)} MB, ${entries.length} files`);
+
+    // The manifest's own files, independently of vsce: these exist on disk and must ship.
+    const required = ['package.json', 'README.md', 'LICENSE', 'dist/extension.js'];
+    for (const optional of ['dist/cli.js', 'dist/worker.js']) if (existsSync(join(root, optional))) required.push(optional);
+    const webviewAssets = filesUnder(join(root, 'dist/webview')).filter((f) => !f.endsWith('.map')).map((f) => `dist/webview/${f}`);
+    const wasm = filesUnder(join(root, 'dist/wasm')).filter((f) => f.endsWith('.wasm')).map((f) => `dist/wasm/${f}`);
+    assert.ok(wasm.length >= 1, 'the build copies the tfjs wasm binaries to dist/wasm');
+    for (const f of [...required, ...webviewAssets, ...wasm]) {
+      assert.ok(lowerNames.has(`extension/${f}`.toLowerCase()), `${f} is missing from the vsix: ${[...names].join(', ')}`);
+    }
+    // Shipped entries keep their sizes (a truncated bundle would still be "present").
+    const shipped = entries.find((e) => e.name === 'extension/dist/extension.js');
+    assert.equal(shipped?.size, statSync(join(root, 'dist/extension.js')).size);
+
+    const forbidden = [/^extension\/src\//, /^extension\/test\//, /^extension\/node_modules\//, /^extension\/\.ci\//,
+      /^extension\/scripts\//, /^extension\/webview\//, /^extension\/bench\//, /^extension\/runs\//, /\.map$/, /\.vsix$/];
+    const leaked = [...names].filter((n) => forbidden.some((re) => re.test(n)));
+    assert.deepEqual(leaked, [], `files that must not ship: ${leaked.slice(0, 20).join(', ')}`);
+    assert.ok(bytes < MAX_VSIX_BYTES, `vsix is ${bytes} bytes, over the ${MAX_VSIX_BYTES}-byte bound`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('zipEntries rejects a file that is not a zip', () => {
+  assert.throws(() => zipEntries(Buffer.alloc(100)), /not a zip file/);
+});

@@ -1,0 +1,144 @@
+/**
+ * Task-file readers: streaming lines with byte offsets (CRLF, BOM, blank lines, no final newline, chunk
+ * boundaries), every accepted format, a file with planted bad lines checked line by line, duplicate ids,
+ * content-hash ids, and the lazy index (first items before the index is complete, random access).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readJsonlLines } from '../../src/core/jsonl';
+import { formatIssue } from '../../src/core/issues';
+import { readTasks } from '../../src/core/tasks';
+import { TaskIndex } from '../../src/core/taskIndex';
+
+const dir = mkdtempSync(join(tmpdir(), 'dap-tasks-'));
+function write(name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+test('line reader: offsets, CRLF, BOM, blank lines, last line without newline, tiny chunks', async () => {
+  const lines = ['{"a":1}', '', '{"b":"é ü"}', '  ', '{"c":3}'];
+  const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines.join('\r\n'), 'utf8')]);
+  const path = write('lines.jsonl', body);
+  for (const chunkSize of [1, 2, 3, 7, 65536]) {
+    const got = [];
+    for await (const l of readJsonlLines(path, { chunkSize })) got.push(l);
+    assert.deepEqual(got.map((l) => l.text), lines, `chunk ${chunkSize}`);
+    assert.deepEqual(got.map((l) => l.line), [1, 2, 3, 4, 5]);
+    assert.deepEqual(got.map((l) => l.terminated), [true, true, true, true, false]);
+    // Each offset points at the line's bytes in the file (independently: search the raw buffer).
+    for (const l of got) {
+      const expected = Buffer.from(l.text, 'utf8');
+      assert.ok(body.subarray(l.offset, l.offset + expected.length).equals(expected), `offset of line ${l.line}`);
+    }
+    assert.equal(got[0].offset, 3, 'line 1 starts after the BOM');
+  }
+});
+
+test('every accepted format parses into the same item shape', async () => {
+  const conv = [{ role: 'user', content: 'Hi?' }];
+  const path = write(
+    'formats.jsonl',
+    [
+      { id: 'r', prompt: 'P', responses: ['x', { text: 'y', model: 'm1' }], meta: { task: 'add' }, extra: 5 },
+      { prompt: 'P2', chosen: 'good', rejected: 'bad' },
+      { id: 'c', prompt: conv, chosen: [{ role: 'assistant', content: 'Hello' }], rejected: [{ role: 'assistant', content: 'Go away' }] },
+      { id: 'i', chosen: [...conv, { role: 'assistant', content: 'A' }], rejected: [...conv, { role: 'assistant', content: 'B' }] },
+      { id: 's', chosen: 'Q: sky? A: blue', rejected: 'Q: sky? A: green' },
+      { id: 7, query: 'Q', responses: ['a', 'b', 'c'], scores: [0.5, 2, 0.5] },
+    ].map((o) => JSON.stringify(o)).join('\n') + '\n',
+  );
+  const { items, issues } = await readTasks(path);
+  assert.deepEqual(issues, []);
+  assert.deepEqual(items.map((i) => [i.id.startsWith('h:') ? 'hash' : i.id, i.format, i.line]), [
+    ['r', 'responses', 1],
+    ['hash', 'trl_pair', 2],
+    ['c', 'trl_pair_conversational', 3],
+    ['i', 'trl_pair_implicit', 4],
+    ['s', 'trl_pair_implicit', 5],
+    ['7', 'rrhf', 6],
+  ]);
+  assert.deepEqual(items[0].responses, [{ text: 'x' }, { text: 'y', model: 'm1' }]);
+  assert.deepEqual(items[0].meta, { task: 'add', extra: 5 });
+  assert.deepEqual(items[1].sourcePreference, [[0], [1]]);
+  assert.deepEqual(items[2].prompt, conv);
+  assert.deepEqual(items[2].responses.map((r) => r.text), ['Hello', 'Go away']);
+  assert.deepEqual(items[3].prompt, conv);
+  assert.deepEqual(items[3].responses.map((r) => r.text), ['A', 'B']);
+  // TRL's rule for implicit string prompts: the shared prefix, minus the space right before the split.
+  assert.equal(items[4].prompt, 'Q: sky? A:');
+  assert.deepEqual(items[4].responses.map((r) => r.text), [' blue', ' green']);
+  assert.equal(items[5].prompt, 'Q');
+  assert.deepEqual(items[5].sourcePreference, [[1], [0, 2]]);
+  // Content-hash id: h: + 16 hex of sha256 over canonical JSON (sorted keys) of prompt + response texts.
+  const canonical = '{"prompt":"P2","responses":["good","bad"]}';
+  assert.equal(items[1].id, `h:${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`);
+});
+
+test('planted bad lines: each reported as file:line: field: problem, the rest still read', async () => {
+  const lines = [
+    '{"id":"ok1","prompt":"p","responses":["a","b"]}', // 1 ok
+    '{"id":"b2","prompt":"p","responses":["a",{"text":5}]}', // 2
+    '{"id":"b3","prompt":"p","responses":["only one"]}', // 3
+    'not json', // 4
+    '', // 5 blank: fine
+    '[1,2]', // 6
+    '{"id":"b7","prompt":[{"role":"user"}],"responses":["a","b"]}', // 7
+    '{"id":"b8","prompt":"p","chosen":"a"}', // 8
+    '{"id":"b9","query":"q","responses":["a","b"],"scores":[1]}', // 9
+    '{"id":"ok1","prompt":"again","responses":["a","b"]}', // 10 duplicate
+    '{"id":"b11","something":"else"}', // 11
+    '{"id":"b12","prompt":"p","chosen":[{"role":"assistant","content":"x"}],"rejected":"y"}', // 12
+    '{"id":"ok13","prompt":"p","responses":["a","b"]}', // 13 ok
+  ];
+  const path = write('bad.jsonl', lines.join('\n'));
+  const { items, issues } = await readTasks(path, { displayName: 'bad.jsonl' });
+  assert.deepEqual(items.map((i) => i.id), ['ok1', 'ok13']);
+  const printed = issues.map(formatIssue);
+  assert.deepEqual(printed.map((p) => p.split(': ').slice(0, 2).join(': ')), [
+    'bad.jsonl:2: responses[1].text',
+    'bad.jsonl:3: responses',
+    'bad.jsonl:4: line',
+    'bad.jsonl:6: line',
+    'bad.jsonl:7: prompt[0].content',
+    'bad.jsonl:8: rejected',
+    'bad.jsonl:9: scores',
+    'bad.jsonl:10: id',
+    'bad.jsonl:11: line',
+    'bad.jsonl:12: chosen',
+  ]);
+  assert.equal(printed[0], 'bad.jsonl:2: responses[1].text: expected a string, got number');
+  assert.match(printed[7], /duplicate id "ok1" \(first used on line 1\)/);
+  assert.equal(printed[9], 'bad.jsonl:12: chosen: expected a string (the prompt is a string), got array');
+  assert.ok(issues.every((i) => i.severity === 'error'));
+  assert.equal(readFileSync(path, 'utf8'), lines.join('\n'), 'input file untouched');
+});
+
+test('lazy index: first items before the index is complete, then random access by position', async () => {
+  const n = 20000;
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) lines.push(JSON.stringify({ id: `t${i}`, prompt: `What is ${i} + 1?`, responses: [String(i + 1), String(i)] }));
+  const path = write('big.jsonl', lines.join('\n') + '\n');
+  const index = TaskIndex.open(path);
+  const first = await index.get(0);
+  assert.equal(first?.item?.id, 't0');
+  assert.equal(index.isComplete, false, 'item 0 came before the pass finished');
+  const seen: string[] = [];
+  for await (const r of index.items()) {
+    seen.push(r.item?.id ?? '');
+    if (seen.length === 3) break;
+  }
+  assert.deepEqual(seen, ['t0', 't1', 't2']);
+  assert.equal(await index.complete, n);
+  for (const i of [n - 1, 12345, 1]) {
+    const r = await index.get(i);
+    assert.equal(r?.item?.id, `t${i}`);
+    assert.equal(r?.line, i + 1);
+  }
+  assert.equal(await index.get(n), undefined);
+});

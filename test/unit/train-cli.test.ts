@@ -1,0 +1,67 @@
+/**
+ * `dap train` and `dap demo` as real processes (node --import tsx src/cli/main.ts): JSON events with
+ * --json, plain progress lines otherwise, the run folder, exit codes for bad arguments (2) and a failed
+ * run (1); the demo's --quick path prints the loss chart and before/after accuracies.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { initBackend } from '../../src/engine/backend';
+import { createBuiltinModel } from '../../src/engine/builtin';
+import { saveModel } from '../../src/engine/checkpoint';
+import { parseEventLine } from '../../src/train/events';
+
+const root = resolve(import.meta.dirname ?? __dirname, '../..');
+let dir = '';
+let modelDir = '';
+let pairs = '';
+
+before(async () => {
+  await initBackend('wasm');
+  dir = mkdtempSync(join(tmpdir(), 'dap-cli-'));
+  modelDir = join(dir, 'tiny');
+  const m = createBuiltinModel(4, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 32 });
+  await saveModel(m, modelDir);
+  m.dispose();
+  pairs = join(dir, 'pairs.jsonl');
+  writeFileSync(pairs, Array.from({ length: 10 }, (_, i) => JSON.stringify({ prompt: `Q${i}:`, chosen: ' yes', rejected: ' no' })).join('\n') + '\n');
+});
+
+const dap = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args],
+  { encoding: 'utf8', env: { ...process.env, DAP_BACKEND: 'wasm' }, timeout: 120_000 });
+
+test('dap train --json prints every event as a JSON line and writes the run folder', () => {
+  const r = dap('train', pairs, '--model', modelDir, '--method', 'ipo', '--beta', '0.2', '--max-steps', '3', '--batch-size', '4', '--out', dir, '--run-id', 'cli', '--json', '--max-length', '32');
+  assert.equal(r.status, 0, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l, i) => parseEventLine(l, `stdout:${i + 1}`));
+  const started = events.find((e) => e.type === 'started');
+  assert.ok(started && started.type === 'started' && started.config.method === 'ipo' && started.config.loss.beta === 0.2);
+  assert.equal(events.filter((e) => e.type === 'step').length, 3);
+  assert.equal(events.at(-1)?.type, 'finished');
+  for (const f of ['config.json', 'metrics.jsonl', 'model/model.safetensors']) assert.ok(existsSync(join(dir, 'runs', 'cli', f)), f);
+});
+
+test('dap train: plain progress lines without a TTY; exit 2 on bad flags, 1 on a failed run', () => {
+  const ok = dap('train', pairs, '--model', modelDir, '--max-steps', '2', '--batch-size', '4', '--out', dir, '--max-length', '32');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /dpo step 2\/2 loss \d\.\d{4} acc \d\.\d\d \d+ tok\/s ETA/);
+  assert.match(ok.stdout, /finished after 2 steps/);
+  const bad = dap('train', pairs, '--method', 'nope');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr + bad.stdout, /--method: expected one of dpo/);
+  const missing = dap('train', join(dir, 'missing.jsonl'), '--model', modelDir, '--out', dir);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stdout, /missing\.jsonl: file not found/);
+});
+
+test('dap demo --quick: loss chart, held-out reward accuracy, before/after verifiable accuracy', () => {
+  const r = dap('demo', '--quick', '--out', dir);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /DPO loss per optimizer step/);
+  assert.match(r.stdout, /held-out reward accuracy/);
+  assert.match(r.stdout, /training prompts : SFT reference \d+\.\d% \(\d+\/\d+\) {2}→ {2}DPO \d+\.\d%/);
+  assert.match(r.stdout, /held-out prompts : SFT reference/);
+});

@@ -1,0 +1,57 @@
+/**
+ * SPIN end to end with a very small model on SFT rows compiled from the sample data: two iterations, each
+ * with its generated pairs (chosen = SFT target, rejected = the model's own greedy generation), the
+ * generation settings, a checkpoint and the iteration's model; the reference of iteration 2 is the model
+ * after iteration 1 (so its first DPO step starts at ln 2 again).
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { initBackend } from '../../src/engine/backend';
+import { createBuiltinModel } from '../../src/engine/builtin';
+import { saveModel } from '../../src/engine/checkpoint';
+import { loadProject } from '../../src/core/project';
+import { compileSft } from '../../src/core/compile';
+import { runTraining } from '../../src/train/pipeline';
+import { spinIterationDir } from '../../src/train/spin';
+import type { StepEvent, TrainEvent } from '../../src/train/events';
+
+const root = resolve(import.meta.dirname ?? __dirname, '../..');
+let dir = '';
+let modelDir = '';
+let sftFile = '';
+
+before(async () => {
+  await initBackend('wasm');
+  dir = mkdtempSync(join(tmpdir(), 'dap-spin-'));
+  modelDir = join(dir, 'tiny');
+  const m = createBuiltinModel(2, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 });
+  await saveModel(m, modelDir);
+  m.dispose();
+  const p = await loadProject(join(root, 'media/samples/arith.tasks.jsonl'));
+  sftFile = join(dir, 'sft.jsonl');
+  writeFileSync(sftFile, compileSft(p.items, p.resolution.judgments).slice(0, 20).map((r) => JSON.stringify(r)).join('\n') + '\n');
+});
+
+test('spin: two iterations of generate → DPO, each saved with its data, settings and model', async () => {
+  const events: TrainEvent[] = [];
+  const out = await runTraining({ data: sftFile, model: modelDir, method: 'spin', out: dir, runId: 'spin', backend: 'wasm', lr: 1e-3, batchSize: 4,
+    epochs: 1, maxLength: 64, evalFraction: 0.1, spin: { iterations: 2, maxNewTokens: 8, temperature: 0 } }, { onEvent: (e) => events.push(e) });
+  assert.equal(out.status, 'finished', out.error);
+  const stages = events.filter((e) => e.type === 'started').map((e) => (e.type === 'started' ? e.stage : ''));
+  assert.deepEqual(stages, ['spin-1', 'spin-2']);
+  for (const it of [1, 2]) {
+    const d = spinIterationDir(out.runDir, it);
+    const settings = JSON.parse(readFileSync(join(d, 'generation.json'), 'utf8'));
+    assert.equal(settings.temperature, 0);
+    assert.equal(settings.maxNewTokens, 8);
+    const pairs = readFileSync(join(d, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(pairs.length >= 10 && pairs.every((p) => p.chosen !== p.rejected && typeof p.rejected === 'string'));
+    assert.ok(existsSync(join(d, 'model', 'model.safetensors')));
+    const first = events.find((e): e is StepEvent => e.type === 'step' && e.stage === `spin-${it}` && e.step === 1)!;
+    assert.ok(Math.abs(first.metrics.loss - Math.LN2) < 1e-6, `iteration ${it} starts at ln 2 (reference = start-of-iteration model)`);
+  }
+  assert.ok(events.some((e) => e.type === 'checkpoint' && e.stage === 'spin-2'));
+});

@@ -1,0 +1,142 @@
+/**
+ * The VS Code host's training job launcher (src/host/training/job.ts) and run-folder reader
+ * (src/host/training/runFiles.ts) against the real worker bundle (dist/worker.js) on the sample data with
+ * a tiny built-in model: cancel → the worker checkpoints and exits 0 with a `finished` (cancelled) event;
+ * a worker killed with SIGKILL → a `failed` event is appended to metrics.jsonl; the runs listing reads
+ * both back with the right status; no worker process is left behind. Also the pure helpers of the
+ * training commands (data file of a clicked log, epochs for a data size, streaming line count).
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TrainingJob } from '../../src/host/training/job';
+import { listRuns, modelFolderOf, statusOf } from '../../src/host/training/runFiles';
+import { countLines, dataOf, epochsFor, newRunId } from '../../src/host/training/trainInputs';
+import type { TrainEvent } from '../../src/train/events';
+
+const root = join(import.meta.dirname, '..', '..');
+const worker = join(root, 'dist', 'worker.js');
+
+before(() => {
+  const sources = join(root, 'src', 'train', 'worker.ts');
+  if (!existsSync(worker) || statSync(worker).mtimeMs < statSync(sources).mtimeMs) {
+    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  }
+});
+
+function tinyConfig(out: string, runId: string) {
+  return {
+    data: join(root, 'media/samples/arith.tasks.jsonl'),
+    method: 'dpo' as const,
+    builtin: { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 },
+    sftEpochs: 1,
+    epochs: 1,
+    maxSteps: 200,
+    backend: 'wasm' as const,
+    out,
+    runId,
+  };
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function waitFor(job: TrainingJob, match: (e: TrainEvent) => boolean): Promise<TrainEvent> {
+  return new Promise((resolve, reject) => {
+    const found = job.events.find(match);
+    if (found) return resolve(found);
+    const off = job.onEvent((e) => {
+      if (match(e)) {
+        off();
+        resolve(e);
+      }
+    });
+    void job.done.then(() => reject(new Error(`job ended first: ${JSON.stringify(job.events.at(-1))}\n${job.output.join('\n')}`)));
+  });
+}
+
+test('cancel: the worker writes a checkpoint, reports a cancelled finish and exits 0', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'dap-job-'));
+  const job = new TrainingJob({ workerPath: worker, config: tinyConfig(out, 'cancel-me'), cancelGraceMs: 30000 });
+  await waitFor(job, (e) => e.type === 'step' && e.step >= 3);
+  await job.cancel();
+  assert.equal(job.exitCode, 0, job.output.join('\n'));
+  assert.equal(alive(job.pid), false, 'no worker left');
+  const last = job.events.at(-1)!;
+  assert.equal(last.type, 'finished');
+  assert.equal(last.type === 'finished' && last.summary.cancelled, true);
+  const ckpt = job.events.find((e) => e.type === 'checkpoint');
+  assert.ok(ckpt && ckpt.type === 'checkpoint' && ckpt.reason === 'cancel' && existsSync(ckpt.path), 'cancel checkpoint on disk');
+  // metrics.jsonl on disk holds the same events the host received, in order.
+  const onDisk = readFileSync(join(job.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrainEvent);
+  assert.deepEqual(onDisk.map((e) => e.type), job.events.map((e) => e.type));
+  const [run] = listRuns(join(out, 'runs'));
+  assert.equal(run.runId, 'cancel-me');
+  assert.equal(run.status, 'cancelled');
+  assert.equal(run.config?.method, 'dpo');
+  assert.ok(modelFolderOf(run), 'a folder to export');
+});
+
+test('a worker killed with SIGKILL: the host records a failed event; the run lists as failed', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'dap-job-'));
+  const job = new TrainingJob({ workerPath: worker, config: tinyConfig(out, 'killed') });
+  await waitFor(job, (e) => e.type === 'step');
+  process.kill(job.pid!, 'SIGKILL');
+  await job.done;
+  assert.equal(job.exitSignal, 'SIGKILL');
+  const last = job.events.at(-1)!;
+  assert.equal(last.type, 'failed');
+  assert.match(last.type === 'failed' ? last.error : '', /exited unexpectedly \(signal SIGKILL\)/);
+  const [run] = listRuns(join(out, 'runs'));
+  assert.equal(run.status, 'failed');
+  assert.match(run.failed?.error ?? '', /SIGKILL/);
+});
+
+test('a worker that cannot start its run reports the error as a failed event', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'dap-job-'));
+  const job = new TrainingJob({ workerPath: worker, config: { ...tinyConfig(out, 'nodata'), data: join(out, 'missing.jsonl') } });
+  await job.done;
+  const last = job.events.at(-1)!;
+  assert.equal(last.type, 'failed');
+  assert.match(last.type === 'failed' ? last.error : '', /missing\.jsonl/);
+  assert.equal(listRuns(join(out, 'runs'))[0].status, 'failed');
+});
+
+test('statusOf: final events decide; otherwise fresh = running, stale = interrupted', () => {
+  const now = 1_000_000_000;
+  const step: TrainEvent = { type: 'step', ts: '', stage: 'dpo', step: 1, totalSteps: 2, metrics: {} };
+  assert.equal(statusOf([step], now - 1000, false, now), 'running');
+  assert.equal(statusOf([step], now - 3_600_000, false, now), 'interrupted');
+  assert.equal(statusOf([step], now - 3_600_000, true, now), 'running');
+  assert.equal(statusOf([step, { type: 'failed', ts: '', error: 'x' }], now, true, now), 'failed');
+});
+
+test('dataOf: a log maps back to its task file (NAME.tasks.jsonl first, else NAME.jsonl); other files are data', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-inputs-'));
+  writeFileSync(join(dir, 'arith.tasks.jsonl'), '');
+  assert.deepEqual(dataOf(join(dir, 'arith.annotations.jsonl')), { data: join(dir, 'arith.tasks.jsonl'), log: join(dir, 'arith.annotations.jsonl') });
+  writeFileSync(join(dir, 'pairs.jsonl'), '');
+  assert.deepEqual(dataOf(join(dir, 'pairs.annotations.jsonl')), { data: join(dir, 'pairs.jsonl'), log: join(dir, 'pairs.annotations.jsonl') });
+  assert.deepEqual(dataOf(join(dir, 'pairs.jsonl')), { data: join(dir, 'pairs.jsonl') });
+});
+
+test('epochsFor shrinks with the data; countLines counts non-blank lines (CRLF, no final newline) by streaming', async () => {
+  assert.deepEqual([1, 100, 101, 500, 501, 5000, 5001].map(epochsFor), [6, 6, 3, 3, 2, 2, 1]);
+  const dir = mkdtempSync(join(tmpdir(), 'dap-inputs-'));
+  const file = join(dir, 'x.jsonl');
+  writeFileSync(file, '{"a":1}\r\n\r\n  \n{"a":2}\n{"a":3}');
+  assert.equal(await countLines(file), 3);
+  const sample = readFileSync(join(root, 'media/samples/arith.tasks.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length;
+  assert.equal(await countLines(join(root, 'media/samples/arith.tasks.jsonl')), sample);
+  assert.match(newRunId('dpo', new Date('2026-01-02T03:04:05Z')), /^dpo-20260102-030405-[0-9a-f]{4}$/);
+});
