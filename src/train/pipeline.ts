@@ -22,6 +22,7 @@ import { appendEvent, createRunDir, runPaths, writeRunConfig } from './runDir';
 import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageOptions, type StageResult } from './trainer';
 import { readTrainerState } from './trainState';
 import { runSpin } from './spin';
+import { sampleGenerations, type SampleGeneration } from './samples';
 
 /** Callbacks of a run. */
 export interface RunHooks {
@@ -167,7 +168,10 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
     lastCheckpoint = result.checkpoint;
     if (result.cancelled) return finish('cancelled', result);
     await saveModel(policy, runPaths(runDir).finalModel, { dtype: 'F32' });
-    return finish('finished', result);
+    // Before/after greedy answers on a few held-out prompts for the summary (reference = where training started).
+    const samplePrompts = [...evalPrompts].map((k) => JSON.parse(k));
+    const samples = config.method === 'spin' ? [] : await sampleGenerations(policy, tokenizer, samplePrompts, config.model ?? runPaths(runDir).sftModel);
+    return finish('finished', result, samples);
   } catch (e) {
     const err = e as Error & { lastCheckpoint?: string };
     const last = err.lastCheckpoint ?? lastCheckpoint;
@@ -177,8 +181,8 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
     for (const m of models) m.dispose();
   }
 
-  function finish(status: 'finished' | 'cancelled', r: StageResult): RunOutcome {
-    const summary = { runDir, steps: r.steps, cancelled: status === 'cancelled', final: r.final, checkpoint: r.checkpoint,
+  function finish(status: 'finished' | 'cancelled', r: StageResult, samples: SampleGeneration[] = []): RunOutcome {
+    const summary = { runDir, steps: r.steps, cancelled: status === 'cancelled', final: r.final, checkpoint: r.checkpoint, ...(samples.length ? { samples } : {}),
       seconds: (Date.now() - t0) / 1000, ...(status === 'finished' ? { model: runPaths(runDir).finalModel } : {}) };
     emit({ type: 'finished', summary });
     return { status, runDir, summary };

@@ -6,7 +6,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
@@ -64,4 +64,15 @@ test('built-in model: SFT stage on the responses, then DPO, from a compiled TRL 
   const dpoSteps = events.filter((e): e is StepEvent => e.type === 'step' && e.stage === 'dpo');
   assert.ok(Math.abs(dpoSteps[0].metrics.loss - Math.LN2) < 1e-6, 'DPO starts at ln 2 after SFT (reference = SFT model)');
   assert.ok(existsSync(join(out.runDir, 'sft-model', 'config.json')));
+  // The summary carries greedy before/after generations on held-out prompts, checked by verify.ts.
+  const fin = events.find((e) => e.type === 'finished');
+  const samples = (fin && fin.type === 'finished' ? fin.summary.samples : undefined) as { prompt: string; before?: string; after: string; correctBefore?: boolean; correctAfter?: boolean }[] | undefined;
+  const split = JSON.parse(readFileSync(join(out.runDir, 'split.json'), 'utf8')) as { evalPrompts: string[] };
+  assert.ok(samples && samples.length === Math.min(4, split.evalPrompts.length) && samples.length > 0, 'samples on held-out prompts');
+  for (const s of samples) {
+    assert.ok(split.evalPrompts.includes(s.prompt), `sample prompt ${s.prompt} is held out`);
+    assert.equal(typeof s.before, 'string');
+    assert.equal(typeof s.after, 'string');
+    assert.equal(typeof s.correctAfter, 'boolean', 'sample data prompts are verifiable');
+  }
 });
