@@ -3,17 +3,9 @@
  * Box–Muller for normals. Plain JavaScript, so results are the same on every tfjs backend.
  */
 
-/** A seeded generator of uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../core/random';
+
+export { mulberry32 };
 
 /** Fills a new Float32Array with N(0, std²) samples from a seeded generator. */
 export function normalArray(n: number, std: number, rand: () => number): Float32Array {

@@ -4,17 +4,9 @@
  * list against known label errors (used by the benchmark and tests).
  */
 
-/** Mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seededRandom } from '../random';
+
+export { seededRandom };
 
 /** Fisher–Yates shuffle of a copy, with a seeded PRNG. */
 export function shuffled<T>(list: T[], seed: number): T[] {

@@ -15,17 +15,9 @@ export function fnv1a32(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../core/random';
+
+export { mulberry32 };
 
 /** Display order for `count` responses: `shown[p]` = response index displayed at position p. */
 export function displayOrder(annotator: string, itemId: string, count: number): number[] {
