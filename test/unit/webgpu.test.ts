@@ -13,6 +13,9 @@ import { initBackend } from '../../src/engine/backend';
 import { probeWebGpu, adapterName } from '../../src/engine/webgpu';
 import * as ops from '../../src/engine/ops';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
+import { builtinTokenizer, createBuiltinModel } from '../../src/engine/builtin';
+import { buildBatch, disposeBatch, logpsToHost, sequenceLogps } from '../../src/engine/logps';
+import { generate } from '../../src/engine/generate';
 
 /** Installs lavapipe if needed (idempotent), then looks for an adapter; resolves to a skip reason or false. */
 const ready: Promise<string | false> = (async () => {
@@ -92,4 +95,28 @@ test('webgpu small model: loss and every gradient equal wasm', async (t) => {
   const cpu = await on('wasm', computation);
   assert.ok(Number.isFinite(gpu[0][0]) && gpu[0][0] > 0, `loss ${gpu[0][0]}`);
   assertAllClose(gpu, cpu, 5e-4, 'model');
+});
+
+test('webgpu engine paths equal wasm: built-in model sequence log-probs (reference scoring) and greedy generation (SPIN)', async (t) => {
+  const skip = await ready;
+  if (skip) return t.skip(skip);
+  const tok = builtinTokenizer();
+  const rows = [{ prompt: 'What is 2 + 3?', completion: ' 5' }, { prompt: 'Reverse abc', completion: ' cba, done' }];
+  const shape = { numLayers: 2, hiddenSize: 32, numHeads: 2, maxPositions: 64 };
+  async function scoreAndGenerate(backend: 'wasm' | 'webgpu'): Promise<{ logps: number[]; text: number[][] }> {
+    await initBackend(backend);
+    const model = createBuiltinModel(7, shape); // weights from a plain-JS PRNG: identical on both backends
+    const batch = buildBatch(tok, rows, { maxLength: 64 });
+    const l = sequenceLogps(model, batch);
+    const logps = (await logpsToHost(l)).map((r) => r.sum);
+    tf.dispose([l.sum, l.mean, l.count]);
+    disposeBatch(batch);
+    const text = await generate(model, tok, [tok.encode('What is 2 + 3?')], { maxNewTokens: 8, temperature: 0, topP: 1, seed: 0, stopOnEos: true });
+    model.dispose();
+    return { logps, text };
+  }
+  const gpu = await scoreAndGenerate('webgpu');
+  const cpu = await scoreAndGenerate('wasm');
+  assertAllClose([Float32Array.from(gpu.logps)], [Float32Array.from(cpu.logps)], 1e-4, 'sequence logps');
+  assert.deepEqual(gpu.text, cpu.text, 'greedy generation');
 });
