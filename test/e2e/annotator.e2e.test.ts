@@ -77,11 +77,8 @@ test('judges three pairs and one ranking by keyboard, undoes one, and the log ho
 async function annotateByKeyboard(vs: VsCodeSession): Promise<void> {
   // No editor is open: the command asks for the task file in its open dialog; type the path there.
   await vs.runCommand('DAP: Annotate Preferences');
-  const dialogInput = vs.page.locator('.quick-input-widget input');
   await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Annotate' }).waitFor({ state: 'visible', timeout: 30_000 });
-  await dialogInput.fill(taskFile);
-  await vs.page.waitForTimeout(300);
-  await dialogInput.press('Enter');
+  await vs.enterPathInFileDialog(taskFile);
 
   const frame = await vs.webviewFrame(root, 60_000);
   await waitForItem(frame, items[0].id); // a fresh log: starts at the first item

@@ -50,6 +50,10 @@ export interface VsCodeSession {
   paletteEntries(filter: string, timeoutMs?: number): Promise<string[]>;
   /** The first webview frame (any nesting depth) containing `selector`. */
   webviewFrame(selector: string, timeoutMs?: number): Promise<Frame>;
+  /** Types `path` into VS Code's simple file dialog (already shown) and accepts it. The dialog fills its
+   * input with the folder asynchronously after it shows, which can overwrite a path typed too early: types
+   * until the value sticks, and presses Enter until the dialog closes. */
+  enterPathInFileDialog(path: string): Promise<void>;
   /** Clicks near the top-left corner of `selector` (default body) inside `frame` to move focus there,
    * then presses each key in order (playwright key names, e.g. '1', 'Enter', 'Alt+ArrowUp'). */
   pressInWebview(frame: Frame, keys: string[], selector?: string): Promise<void>;
@@ -256,6 +260,18 @@ function session(
       const labels = await rowLabels();
       await page.keyboard.press('Escape');
       return labels;
+    },
+    async enterPathInFileDialog(path) {
+      const input = page.locator('.quick-input-widget input');
+      for (let attempt = 0; attempt < 6; attempt++) {
+        await input.fill(path);
+        await page.waitForTimeout(500);
+        if ((await input.inputValue()) !== path) continue;
+        await input.press('Enter');
+        await page.waitForTimeout(1000);
+        if (!(await input.isVisible())) return;
+      }
+      throw new Error(`the file dialog did not accept ${path}`);
     },
     async webviewFrame(selector, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

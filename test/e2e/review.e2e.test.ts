@@ -62,10 +62,7 @@ async function reviewFlow(vs: VsCodeSession): Promise<void> {
 
   await vs.runCommand('DAP: Review Likely Annotation Errors');
   await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Review annotations' }).waitFor({ state: 'visible', timeout: 30_000 });
-  const dialogInput = vs.page.locator('.quick-input-widget input');
-  await dialogInput.fill(taskFile);
-  await vs.page.waitForTimeout(300);
-  await dialogInput.press('Enter');
+  await vs.enterPathInFileDialog(taskFile);
 
   let frame = await vs.webviewFrame('[data-testid="list-never_won"]', 60_000);
   assert.equal((await frame.textContent('[data-testid="count-never_won"]'))?.trim(), String(report.neverWon.length));

@@ -51,11 +51,8 @@ test('one-click DPO: live loss chart, cancel from the panel, run files and check
   try {
     await vs.runCommand('DAP: Train DPO on This Data');
     // Nothing is open: the command asks for the data file in its open dialog.
-    const dialogInput = vs.page.locator('.quick-input-widget input');
     await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Train on this data' }).waitFor({ state: 'visible', timeout: 30_000 });
-    await dialogInput.fill(taskFile);
-    await vs.page.waitForTimeout(300);
-    await dialogInput.press('Enter');
+    await vs.enterPathInFileDialog(taskFile);
 
     // The loss panel opens beside and fills with live points.
     const frame = await vs.webviewFrame('[data-testid="panel"]', 60_000);
