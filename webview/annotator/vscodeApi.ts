@@ -3,16 +3,9 @@
  * posting messages to the host and persisting state across hide/restore and window reloads.
  */
 import type { AnnotatorWebviewState, WebviewToHost } from '../protocol';
+import { vscodeApi } from '../shared/vscodeApi';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const api: VsCodeApi = acquireVsCodeApi();
+const api = vscodeApi();
 
 export function post(message: WebviewToHost): void {
   api.postMessage(message);

@@ -4,15 +4,9 @@
  * panel after a window reload.
  */
 import type { PanelState, PanelWebviewToHost } from '../panelProtocol';
+import { vscodeApi } from '../shared/vscodeApi';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const api: VsCodeApi = acquireVsCodeApi();
+const api = vscodeApi();
 
 export function post(message: PanelWebviewToHost): void {
   api.postMessage(message);

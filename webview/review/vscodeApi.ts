@@ -3,6 +3,7 @@
  * wrapped here and shared. Persists the panel's UI state (tab, filters, sort) across hide/restore.
  */
 import type { ReviewWebviewToHost } from '../reviewProtocol';
+import { vscodeApi } from '../shared/vscodeApi';
 
 /** UI state kept by VS Code across hide/restore of the panel. */
 export interface ReviewUiState {
@@ -18,14 +19,7 @@ export interface ReviewUiState {
   sort: 'severity' | 'line';
 }
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const api: VsCodeApi = acquireVsCodeApi();
+const api = vscodeApi();
 
 export function post(message: ReviewWebviewToHost): void {
   api.postMessage(message);
