@@ -10,7 +10,8 @@
  * The log is never rewritten. Resolution into current judgments is in judgments.ts (re-exported here).
  */
 import { closeSync, existsSync, fsyncSync, openSync, readSync, fstatSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { issueError, issueWarning } from './issues';
 import { jsonErrorMessage, looksTruncatedObject, readJsonlLines } from './jsonl';
@@ -41,13 +42,57 @@ function fsyncDirectory(path: string): void {
   }
 }
 
-/** True when the open file is non-empty and its last byte is not '\n'. */
-function hasTornTail(fd: number): boolean {
+/**
+ * A concurrent appender's write may be observed half-done (the size grows page by page while its bytes are
+ * copied), so a last byte that is not '\n' is only called torn when it is still so, at the same size,
+ * after a short pause. A mistaken call costs one blank line (which readers skip), never an event.
+ */
+const TORN_RECHECK_MS = 25;
+const TORN_RECHECKS = 4;
+
+/** The file's size and whether its last byte is '\n' (true for an empty file). */
+function tailSync(fd: number): { size: number; newline: boolean } {
   const size = fstatSync(fd).size;
-  if (size === 0) return false;
+  if (size === 0) return { size, newline: true };
   const last = Buffer.alloc(1);
   readSync(fd, last, 0, 1, size - 1);
-  return last[0] !== 0x0a;
+  return { size, newline: last[0] === 0x0a };
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** True when the open file's last line is unterminated and stays so (see TORN_RECHECK_MS). */
+function hasTornTail(fd: number): boolean {
+  let seen = tailSync(fd);
+  for (let i = 0; i < TORN_RECHECKS && !seen.newline; i++) {
+    sleepSync(TORN_RECHECK_MS);
+    const again = tailSync(fd);
+    if (!again.newline && again.size === seen.size) return true;
+    seen = again;
+  }
+  return !seen.newline;
+}
+
+async function tailAsync(handle: FileHandle): Promise<{ size: number; newline: boolean }> {
+  const size = (await handle.stat()).size;
+  if (size === 0) return { size, newline: true };
+  const last = Buffer.alloc(1);
+  await handle.read(last, 0, 1, size - 1);
+  return { size, newline: last[0] === 0x0a };
+}
+
+/** Async twin of {@link hasTornTail}. */
+async function hasTornTailAsync(handle: FileHandle): Promise<boolean> {
+  let seen = await tailAsync(handle);
+  for (let i = 0; i < TORN_RECHECKS && !seen.newline; i++) {
+    await sleep(TORN_RECHECK_MS);
+    const again = await tailAsync(handle);
+    if (!again.newline && again.size === seen.size) return true;
+    seen = again;
+  }
+  return !seen.newline;
 }
 
 /** Appends one event synchronously: one write of the whole line, then fsync. */
@@ -72,13 +117,7 @@ export async function appendEvent(path: string, event: AnnotationEvent): Promise
   const created = !existsSync(path);
   const handle = await open(path, 'a+');
   try {
-    const size = (await handle.stat()).size;
-    let torn = false;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      torn = last[0] !== 0x0a;
-    }
+    const torn = await hasTornTailAsync(handle);
     const buffer = Buffer.from(torn ? `\n${line}` : line, 'utf8');
     const { bytesWritten } = await handle.write(buffer, 0, buffer.length);
     if (bytesWritten !== buffer.length) throw new Error(`${path}: short write (${bytesWritten} of ${buffer.length} bytes); disk full?`);
