@@ -2,6 +2,7 @@
  * Loads a task file together with its annotation log and resolves the current judgments: the one-call
  * entry point for the CLI, the review feature and the trainer. Also names the default log path.
  */
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readAnnotationLog, type LoggedEvent } from './annotationLog';
 import { resolveJudgments, type LogResolution } from './judgments';
@@ -9,13 +10,32 @@ import { readTasks } from './tasks';
 import type { DataIssue, TaskItem } from './types';
 
 /**
- * The default log of a task file: its sibling `NAME.annotations.jsonl`, where NAME is the file name
- * without `.jsonl` and without a trailing `.tasks` (`arith.tasks.jsonl` → `arith.annotations.jsonl`,
- * `data.jsonl` → `data.annotations.jsonl`).
+ * The one naming rule of task files and their logs, used by the CLI, the annotator, the trainer and the
+ * review panel alike: NAME is the task file's name without `.jsonl` and without a trailing `.tasks`
+ * (`arith.tasks.jsonl` → `arith`, `data.jsonl` → `data`), and its log is the sibling
+ * `NAME.annotations.jsonl`.
  */
+export function taskStem(tasksPath: string): string {
+  return basename(tasksPath).replace(/\.jsonl$/i, '').replace(/\.tasks$/i, '');
+}
+
+/** The default log of a task file: its sibling `NAME.annotations.jsonl` (see {@link taskStem}). */
 export function defaultLogPath(tasksPath: string): string {
-  const name = basename(tasksPath).replace(/\.jsonl$/i, '').replace(/\.tasks$/i, '');
-  return join(dirname(tasksPath), `${name}.annotations.jsonl`);
+  return join(dirname(tasksPath), `${taskStem(tasksPath)}.annotations.jsonl`);
+}
+
+/** True for an annotation log itself (`*.annotations.jsonl`), which is never a task file. */
+export function isAnnotationLogPath(file: string): boolean {
+  return /\.annotations\.jsonl$/i.test(basename(file));
+}
+
+/**
+ * The task file of a log `NAME.annotations.jsonl`, the rule reversed: the sibling `NAME.tasks.jsonl` if it
+ * exists, else `NAME.jsonl` if it exists, else `NAME.tasks.jsonl` (so a missing file is named in the error).
+ */
+export function taskFileOfLog(logPath: string): string {
+  const stem = join(dirname(logPath), basename(logPath).replace(/\.annotations\.jsonl$/i, ''));
+  return [`${stem}.tasks.jsonl`, `${stem}.jsonl`].find((f) => existsSync(f)) ?? `${stem}.tasks.jsonl`;
 }
 
 /** A task file, its log and the resolved state. */

@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { installFastKernels, restoreStockKernels } from './kernels/index';
-import { initWebGpu } from './webgpu';
+import { adapterName, initWebGpu, probeWebGpuIsolated } from './webgpu';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -91,6 +91,19 @@ async function tryWasm(fastKernels: boolean): Promise<string> {
   return `${fastKernels ? 'fast XNNPACK kernels' : 'stock kernels'}; binaries in ${folder}`;
 }
 
+/**
+ * 'auto' first asks a child process which adapter there is (see probeWebGpuIsolated) and loads Dawn here
+ * only for a hardware one; an explicit 'webgpu' (software adapters allowed) loads it directly.
+ */
+async function tryWebGpu(explicit: boolean): Promise<string> {
+  if (!explicit && !tf.findBackend('webgpu')) {
+    const adapter = await probeWebGpuIsolated();
+    if (!adapter) throw new Error('no WebGPU adapter found (no Vulkan/Metal/D3D12 driver)');
+    if (adapter.software) throw new Error(`only a software adapter (${adapterName(adapter)}), slower than wasm; ask for "webgpu" explicitly to use it`);
+  }
+  return initWebGpu({ allowSoftware: explicit });
+}
+
 async function tryCpu(): Promise<string> {
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
   return `plain JavaScript, tfjs-backend-cpu ${version_cpu} (slow)`;
@@ -106,7 +119,7 @@ export async function initBackend(pref: BackendPreference | string = 'auto', opt
     try {
       let detail: string;
       if (name === 'tensorflow') detail = await tryTensorflow();
-      else if (name === 'webgpu') detail = await initWebGpu({ allowSoftware: resolved === 'webgpu' });
+      else if (name === 'webgpu') detail = await tryWebGpu(resolved === 'webgpu');
       else if (name === 'wasm') detail = await tryWasm(fastKernels);
       else detail = await tryCpu();
       await tf.ready();

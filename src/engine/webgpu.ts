@@ -6,6 +6,9 @@
  * On webgpu, tensor reads must be async (`await t.data()`): dataSync() throws in Node.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
 /** Options for initWebGpu. */
 export interface WebGpuOptions {
@@ -83,6 +86,46 @@ export async function probeWebGpu(): Promise<AdapterDescription | null> {
   const gpu = await loadDawn();
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   return adapter ? describeAdapter(adapter.info) : null;
+}
+
+/** The child process of {@link probeWebGpuIsolated}: prints the adapter's info as JSON (or null). */
+const PROBE_SCRIPT = `
+const gpu = require(process.argv[1]).create([]);
+gpu.requestAdapter({ powerPreference: 'high-performance' }).then((a) => {
+  const i = a && a.info;
+  process.stdout.write(JSON.stringify(i ? { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description } : null));
+  process.exit(0);
+}, (e) => { process.stderr.write(String(e)); process.exit(2); });`;
+
+/**
+ * Finds the high-performance adapter in a short child process, so that a machine whose only adapter is
+ * refused (a software one) or that has none never loads Dawn into this process: Dawn prints driver
+ * warnings on the process's stderr when it starts, noise for every CPU-only `auto` run. Rejects with
+ * the reason when Dawn cannot load; resolves null when there is no adapter.
+ */
+export function probeWebGpuIsolated(timeoutMs = 30_000): Promise<AdapterDescription | null> {
+  let entry: string;
+  try {
+    entry = createRequire(join(typeof __dirname !== 'undefined' ? __dirname : process.cwd(), 'noop.js')).resolve('webgpu');
+  } catch {
+    return Promise.reject(new Error('the optional "webgpu" package (Dawn) is not installed'));
+  }
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    execFile(process.execPath, ['-e', PROBE_SCRIPT, entry], { env, timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) {
+        const why = stderr.trim().split('\n').pop() || err.message.split('\n')[0];
+        reject(new Error(`the WebGPU adapter probe failed: ${why}`));
+        return;
+      }
+      try {
+        const info = JSON.parse(stdout) as GpuAdapterLike['info'] | null;
+        resolve(info ? describeAdapter(info) : null);
+      } catch {
+        reject(new Error(`the WebGPU adapter probe printed no adapter description: ${stdout.slice(0, 200)}`));
+      }
+    });
+  });
 }
 
 /** Initialises the webgpu backend; returns the adapter description or throws why it cannot. */

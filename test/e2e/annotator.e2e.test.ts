@@ -17,7 +17,7 @@ import { ROOT, startVsCode, type VsCodeSession } from './harness';
 const ANNOTATOR = 'e2e-annotator-7';
 const folder = mkdtempSync(join(tmpdir(), 'dap-e2e-annotate-'));
 const taskFile = join(folder, 'arith.tasks.jsonl');
-const logFile = join(folder, 'arith.tasks.annotations.jsonl');
+const logFile = join(folder, 'arith.annotations.jsonl');
 copyFileSync(join(ROOT, 'media/samples/arith.tasks.jsonl'), taskFile);
 const items = readFileSync(taskFile, 'utf8')
   .split('\n')

@@ -8,7 +8,7 @@
  */
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,6 +57,14 @@ export interface VsCodeSession {
   /** Clicks near the top-left corner of `selector` (default body) inside `frame` to move focus there,
    * then presses each key in order (playwright key names, e.g. '1', 'Enter', 'Alt+ArrowUp'). */
   pressInWebview(frame: Frame, keys: string[], selector?: string): Promise<void>;
+  /** Runs "Developer: Reload Window" and waits until the reloaded workbench is up again (the extension
+   * host restarts; webviews come back through their serializers / custom editor providers). */
+  reloadWindow(timeoutMs?: number): Promise<void>;
+  /** Waits for a notification toast whose text matches `text` and returns its full text. */
+  waitForNotification(text: RegExp, timeoutMs?: number): Promise<string>;
+  /** Waits for a modal dialog (e.g. a `showWarningMessage(..., { modal: true })`), clicks the button
+   * labelled `button` and returns the dialog's message text. */
+  answerDialog(button: string | RegExp, timeoutMs?: number): Promise<string>;
   /** Console errors and uncaught errors of the page and its frames, so far. */
   consoleErrors(): string[];
   /** code-server's stdout/stderr so far. */
@@ -68,6 +76,27 @@ export interface VsCodeSession {
   saveArtifacts(name: string): Promise<string>;
   /** Closes the browser, kills the server's process group and removes the temp folders. */
   close(): Promise<void>;
+}
+
+/** Pids of the live processes whose working directory is `dir` or inside it and whose command line
+ * contains `commandPart` (Linux /proc): e.g. the training workers of one test folder, whichever
+ * process started them and whatever else runs on the machine. */
+export function processesUnder(dir: string, commandPart: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
+      if (!cmdline.includes(commandPart)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (/^\d+ \(.*\) Z /.test(stat)) continue; // a zombie has exited
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(name));
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return pids;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -164,7 +193,8 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCodeSession
     '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    // Workspace Trust stays off unless the settings turn it on (a test of restricted mode).
+    ...(settings['security.workspace.trust.enabled'] === true ? [] : ['--disable-workspace-trust']),
     '--user-data-dir', userDataDir,
     '--extensions-dir', extensionsDir,
     options.folder,
@@ -289,6 +319,33 @@ function session(
       // A click moves keyboard focus into the (nested) webview iframe, as for a user.
       await frame.click(selector, { position: { x: 2, y: 2 } });
       for (const key of keys) await page.keyboard.press(key);
+    },
+    async reloadWindow(timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
+      await page.evaluate(() => ((window as unknown as { __dapBeforeReload: boolean }).__dapBeforeReload = true));
+      await this.runCommand('Developer: Reload Window');
+      // The old page's marker disappears with the reload; then the new workbench must be there.
+      for (;;) {
+        const reloaded = await page
+          .evaluate(() => !(window as unknown as { __dapBeforeReload?: boolean }).__dapBeforeReload && !!document.querySelector('.monaco-workbench'))
+          .catch(() => false); // the execution context is destroyed while the page navigates
+        if (reloaded) return;
+        if (Date.now() > deadline) throw new Error('the window did not reload in time');
+        await page.waitForTimeout(250);
+      }
+    },
+    async waitForNotification(text, timeoutMs = 30_000) {
+      const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
+      await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+      return ((await toast.locator('.notification-list-item-message').textContent()) ?? '').trim();
+    },
+    async answerDialog(button, timeoutMs = 30_000) {
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: timeoutMs });
+      const message = ((await dialog.locator('.dialog-message').textContent()) ?? '').trim();
+      await dialog.locator('.dialog-buttons .monaco-button', { hasText: button }).first().click();
+      await dialog.waitFor({ state: 'hidden', timeout: timeoutMs });
+      return message;
     },
     consoleErrors: () => [...errors],
     serverOutput: output,

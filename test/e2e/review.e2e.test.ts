@@ -16,8 +16,9 @@ import { loadReview } from '../../src/core/review/load';
 const REVIEWER = 'e2e-reviewer';
 const folder = mkdtempSync(join(tmpdir(), 'dap-e2e-review-'));
 const taskFile = join(folder, 'arith.tasks.jsonl');
-// The annotator's log path for this task file (NAME.annotations.jsonl with NAME = file name without .jsonl).
-const logFile = join(folder, 'arith.tasks.annotations.jsonl');
+// The annotator's log path for this task file (NAME.annotations.jsonl with NAME = file name without
+// .jsonl and .tasks: the one rule of src/core/project.ts).
+const logFile = join(folder, 'arith.annotations.jsonl');
 copyFileSync(join(ROOT, 'media/samples/arith.tasks.jsonl'), taskFile);
 copyFileSync(join(ROOT, 'media/samples/arith.annotations.jsonl'), logFile);
 const items = new Map(

@@ -14,6 +14,7 @@ import { displayOrder } from '../../src/host/annotator/displayOrder';
 import { annotationLogPath, isAnnotationLog } from '../../src/host/annotator/logPath';
 import { resolveJudgments } from '../../src/core/judgments';
 import { readTasks } from '../../src/core/tasks';
+import { defaultLogPath } from '../../src/core/project';
 import type { HostToWebview, ItemView } from '../../webview/protocol';
 
 const TS = '2026-01-02T03:04:05.000Z';
@@ -170,4 +171,8 @@ test('log path: default beside the task file, patterns, and annotation logs are 
   assert.throws(() => annotationLogPath('/d/tasks.jsonl', '${dir}/${name}.jsonl'), /equals the task file/);
   assert.equal(isAnnotationLog('/d/tasks.annotations.jsonl'), true);
   assert.equal(isAnnotationLog('/d/tasks.jsonl'), false);
+  // One naming rule with the data core (CLI, trainer, review): a trailing `.tasks` is not part of NAME.
+  assert.equal(annotationLogPath('/d/arith.tasks.jsonl', ''), '/d/arith.annotations.jsonl');
+  assert.equal(annotationLogPath('/d/arith.tasks.jsonl', ''), defaultLogPath('/d/arith.tasks.jsonl'));
+  assert.equal(annotationLogPath('/d/my.tasks.v2.jsonl', ''), '/d/my.tasks.v2.annotations.jsonl');
 });

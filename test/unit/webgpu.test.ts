@@ -7,10 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../src/engine/backend';
-import { probeWebGpu, adapterName } from '../../src/engine/webgpu';
+import { initBackend, type BackendInfo } from '../../src/engine/backend';
+import { probeWebGpu, probeWebGpuIsolated, adapterName } from '../../src/engine/webgpu';
 import * as ops from '../../src/engine/ops';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
 import { builtinTokenizer, createBuiltinModel } from '../../src/engine/builtin';
@@ -119,4 +122,29 @@ test('webgpu engine paths equal wasm: built-in model sequence log-probs (referen
   const cpu = await scoreAndGenerate('wasm');
   assertAllClose([Float32Array.from(gpu.logps)], [Float32Array.from(cpu.logps)], 1e-4, 'sequence logps');
   assert.deepEqual(gpu.text, cpu.text, 'greedy generation');
+});
+
+test("'auto' asks a child process for the adapter: a software-only machine picks wasm and Dawn stays out of the process (no driver warnings)", async (t) => {
+  const skip = await ready;
+  if (skip) return t.skip(skip);
+  const inProcess = await probeWebGpu();
+  const isolated = await probeWebGpuIsolated();
+  assert.deepEqual(isolated, inProcess, 'the child sees the same adapter');
+  const dir = mkdtempSync(join(tmpdir(), 'dap-auto-'));
+  const script = join(dir, 'auto.mts');
+  const backendModule = pathToFileURL(join(__dirname, '..', '..', 'src', 'engine', 'backend.ts')).href;
+  writeFileSync(script, `import { initBackend } from ${JSON.stringify(backendModule)};\nconsole.log(JSON.stringify(await initBackend('auto')));\n`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DAP_BACKEND;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', env, cwd: join(__dirname, '..', '..'), timeout: 120_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const info = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as BackendInfo;
+  if (inProcess?.software) {
+    assert.notEqual(info.name, 'webgpu');
+    assert.match(info.skipped.find((s) => s.name === 'webgpu')?.reason ?? '', /software adapter/);
+    // Dawn writes its start-up warnings straight to fd 2; none may appear when it was never loaded here.
+    assert.doesNotMatch(run.stderr, /Warning|artificially reduced/, run.stderr);
+  } else {
+    assert.equal(info.name, 'webgpu', JSON.stringify(info));
+  }
 });

@@ -1,22 +1,16 @@
 /**
  * Where a task file's annotation log lives: `NAME.annotations.jsonl` next to the task file (NAME = the
- * file name without `.jsonl`), or the `dapStudio.annotationLogPath` pattern with `${dir}`, `${name}`
+ * file name without `.jsonl` and a trailing `.tasks`: the data core's rule, src/core/project.ts), or the `dapStudio.annotationLogPath` pattern with `${dir}`, `${name}`
  * and `${workspaceFolder}` placeholders (relative results resolve against the task file's folder).
  * Pure (no vscode).
  */
 import * as path from 'node:path';
+import { isAnnotationLogPath, taskStem } from '../../core/project';
 
 export const DEFAULT_LOG_PATTERN = '${dir}/${name}.annotations.jsonl';
 
 /** True for an annotation log itself (which must not be opened as a task file). */
-export function isAnnotationLog(file: string): boolean {
-  return /\.annotations\.jsonl$/i.test(path.basename(file));
-}
-
-/** Task file name without its `.jsonl` extension. */
-export function taskBaseName(file: string): string {
-  return path.basename(file).replace(/\.jsonl$/i, '');
-}
+export const isAnnotationLog = isAnnotationLogPath;
 
 /** Expands the log path pattern for `taskFile`; unknown placeholders are an error. */
 export function annotationLogPath(taskFile: string, pattern: string | undefined, workspaceFolder?: string): string {
@@ -27,7 +21,7 @@ export function annotationLogPath(taskFile: string, pattern: string | undefined,
       case 'dir':
         return dir;
       case 'name':
-        return taskBaseName(taskFile);
+        return taskStem(taskFile);
       case 'workspaceFolder':
         if (!workspaceFolder) throw new Error(`dapStudio.annotationLogPath: \${workspaceFolder} used but no folder is open`);
         return workspaceFolder;

@@ -3,6 +3,7 @@
  * Uri/path and optional run or model folder), the panel serializer that restores review panels after a
  * window reload, and the "Review" view's entries in the DAP Studio activity-bar container.
  */
+import { isAnnotationLogPath, taskFileOfLog } from '../../core/project';
 import * as vscode from 'vscode';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,9 +26,9 @@ function pathOf(arg: unknown): string | undefined {
 /** The task file to review: the argument, else the active editor's .jsonl, else ask. */
 async function pickTaskFile(arg: unknown): Promise<string | undefined> {
   const given = pathOf(arg);
-  if (given) return given.endsWith('.annotations.jsonl') ? given.replace(/\.annotations\.jsonl$/, '.jsonl') : given;
+  if (given) return isAnnotationLogPath(given) ? taskFileOfLog(given) : given;
   const active = vscode.window.activeTextEditor?.document.uri ?? activeCustomEditorUri();
-  if (active?.fsPath.endsWith('.jsonl')) return active.fsPath.replace(/\.annotations\.jsonl$/, '.jsonl');
+  if (active?.fsPath.endsWith('.jsonl')) return isAnnotationLogPath(active.fsPath) ? taskFileOfLog(active.fsPath) : active.fsPath;
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false,
     filters: { 'Task files': ['jsonl'] },

@@ -8,8 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ReviewHostToWebview, ReviewListName, ReviewReport, ReviewWebviewToHost } from '../../../webview/reviewProtocol';
 import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
-import { appendConfirm, defaultLogPath, flaggedToJsonl, loadReview } from '../../core/review/load';
-import { existsSync } from 'node:fs';
+import { appendConfirm, flaggedToJsonl, loadReview } from '../../core/review/load';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
 import { annotatorId, logPathPattern } from '../annotator/settings';
 import { annotationLogPath } from '../annotator/logPath';
@@ -209,14 +208,8 @@ async function pickScoreSource(): Promise<ScoreSource | undefined> {
   return choice.id === 'run' ? { kind: 'run', dir: picked[0].fsPath } : { kind: 'model', dir: picked[0].fsPath };
 }
 
-/**
- * The log the annotator writes for a task file (setting `dapStudio.annotationLogPath`); when that file does
- * not exist but the data core's default sibling does (`arith.tasks.jsonl` → `arith.annotations.jsonl`),
- * that one.
- */
+/** The log the annotator writes for a task file (setting `dapStudio.annotationLogPath`). */
 function reviewLogPath(taskFile: string): string {
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(taskFile))?.uri.fsPath;
-  const annotators = annotationLogPath(taskFile, logPathPattern(), folder);
-  const core = defaultLogPath(taskFile);
-  return !existsSync(annotators) && existsSync(core) ? core : annotators;
+  return annotationLogPath(taskFile, logPathPattern(), folder);
 }

@@ -2,19 +2,15 @@
  * Pure helpers of the training commands (no vscode): which data file and annotation log a clicked file
  * means, how many epochs a data set of a given size gets, a streaming line count, and run ids.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { isAnnotationLogPath, taskFileOfLog } from '../../core/project';
 
 /**
  * The data file and its annotation log from a clicked file: a log NAME.annotations.jsonl belongs to the
  * task file NAME.tasks.jsonl (or NAME.jsonl) beside it — the data core's naming rule, reversed.
  */
 export function dataOf(file: string): { data: string; log?: string } {
-  if (file.endsWith('.annotations.jsonl')) {
-    const stem = file.slice(0, -'.annotations.jsonl'.length);
-    const data = [`${stem}.tasks.jsonl`, `${stem}.jsonl`].find((f) => existsSync(f)) ?? `${stem}.tasks.jsonl`;
-    return { data, log: file };
-  }
-  return { data: file };
+  return isAnnotationLogPath(file) ? { data: taskFileOfLog(file), log: file } : { data: file };
 }
 
 /** Epochs for a data set of `lines` items: small sets need more passes, large ones one. */
