@@ -9,19 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONVERSIONS, solvePrompt, type ArithTaskKind } from '../src/core/verify';
 import type { AnnotationEvent, PairChoice } from '../src/core/types';
+import { mulberry32 } from '../src/core/random';
 
-/** mulberry32: small seeded PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(20260105);
+const rand = mulberry32(20260105);
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 function shuffle<T>(xs: T[]): T[] {

@@ -4,19 +4,14 @@
  * Face checkpoint layout (GPT-2 Conv1D (in, out); Llama nn.Linear (out, in)), row-major.
  */
 import type { ModelConfig } from '../../src/engine/config';
+import { mulberry32 } from '../../src/core/random';
 
 export type Weights = Map<string, Float64Array>;
 
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32). */
+/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32 from src/core/random.ts, rescaled). */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const uniform = mulberry32(seed);
+  return () => uniform() * 2 - 1;
 }
 
 function get(w: Weights, name: string): Float64Array {

@@ -8,20 +8,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, resolvePreference } from '../../src/engine/backend';
 import { installFastWasmMatMul, restoreStockWasmMatMul, fastWasmMatMulInstalled } from '../../src/engine/kernels/index';
+import { rng } from './engine-reference';
 import * as ops from '../../src/engine/ops';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
 
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
 function randArray(n: number, seed: number): Float64Array {
   const r = rng(seed);
   return Float64Array.from({ length: n }, () => r());
