@@ -3,7 +3,7 @@
 // Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import sveltePlugin from 'esbuild-svelte';
-import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,9 +14,11 @@ const watch = process.argv.includes('--watch');
 /** Packages that must stay outside the bundles: native or optional at run time. */
 const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
 
+const SHEBANG = '#!/usr/bin/env node';
+/** Node bundles; `executable`: starts with SHEBANG and gets mode 0755, so `./dist/cli.js` runs from a clone. */
 const nodeEntries = [
   { in: 'src/extension.ts', out: 'extension' },
-  { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
+  { in: 'src/cli/main.ts', out: 'cli', executable: true },
   { in: 'src/train/worker.ts', out: 'worker' },
 ];
 const webEntries = [
@@ -35,6 +37,30 @@ function present(entries) {
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', absWorkingDir: root };
 
+/** After every build of `dist/NAME.js` (watch rebuilds too): checks its first line is SHEBANG, sets 0755. */
+function executablePlugin(name) {
+  return {
+    name: 'executable',
+    setup(build) {
+      build.onEnd((result) => {
+        if (result.errors.length) return;
+        const file = join(root, 'dist', `${name}.js`);
+        const head = Buffer.alloc(SHEBANG.length + 1);
+        const fd = openSync(file, 'r');
+        try {
+          readSync(fd, head, 0, head.length, 0);
+        } finally {
+          closeSync(fd);
+        }
+        if (head.toString('utf8') !== `${SHEBANG}\n`) {
+          return { errors: [{ text: `dist/${name}.js does not start with "${SHEBANG}"` }] };
+        }
+        chmodSync(file, 0o755);
+      });
+    },
+  };
+}
+
 const contexts = [];
 for (const e of present(nodeEntries)) {
   contexts.push(await esbuild.context({
@@ -45,7 +71,8 @@ for (const e of present(nodeEntries)) {
     format: 'cjs',
     target: 'node20',
     external: nodeExternals,
-    banner: e.banner ? { js: e.banner } : undefined,
+    banner: e.executable ? { js: SHEBANG } : undefined,
+    plugins: e.executable ? [executablePlugin(e.out)] : [],
   }));
 }
 const web = present(webEntries);

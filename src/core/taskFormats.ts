@@ -22,6 +22,8 @@ export interface LineContext {
 export interface ParsedTask {
   item?: TaskItem;
   issues: DataIssue[];
+  /** With an item: true when the line had no `id`, so `item.id` is its content hash. */
+  idFromContent?: boolean;
 }
 
 const KNOWN_KEYS = new Set(['id', 'prompt', 'responses', 'chosen', 'rejected', 'query', 'scores', 'meta']);
@@ -286,5 +288,5 @@ export function parseTaskObject(value: unknown, ctx: LineContext): ParsedTask {
   };
   if (parsed.sourcePreference) item.sourcePreference = parsed.sourcePreference;
   if (meta) item.meta = meta;
-  return { item, issues: check.issues };
+  return { item, issues: check.issues, idFromContent: id === undefined };
 }

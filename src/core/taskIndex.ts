@@ -1,11 +1,14 @@
 /**
  * Lazy random-access index over a task file: one streaming pass records each non-blank line's byte
- * offset and length; item i is then read by fetching just its bytes. Items are available while the
- * pass is still running (`items()` yields them as found; `get(i)` waits only until line i is indexed),
- * so the editor shows the first item of a 100,000-item file long before the whole index is built.
+ * offset and length and parses it once for its id; item i is then read by fetching just its bytes.
+ * Items are available while the pass is still running (`items()` yields them as found; `get(i)` waits
+ * only until line i is indexed), so the editor shows the first item of a 100,000-item file long before
+ * the whole index is built. Duplicate ids follow the readers' rule (DuplicateIds in tasks.ts): the pass
+ * has seen every earlier line by the time line i is indexed, so a later line with a taken id comes back
+ * from `get(i)` as that issue, with no item, exactly as `readTasks` reports it.
  */
 import { readJsonlLines, readLineAt } from './jsonl';
-import { parseTaskLine } from './tasks';
+import { DuplicateIds, parseTaskLine } from './tasks';
 import type { DataIssue, TaskItem } from './types';
 
 /** One indexed entry: a non-blank line of the task file. */
@@ -13,6 +16,10 @@ export interface TaskIndexEntry {
   line: number;
   offset: number;
   byteLength: number;
+  /** The item's id; null for a bad line or a line skipped as a duplicate. */
+  id: string | null;
+  /** Set when the line's id was taken by an earlier line (its item is skipped). */
+  duplicate?: DataIssue;
 }
 
 /** Random access to a task file's items by position (0-based over non-blank lines). */
@@ -37,9 +44,13 @@ export class TaskIndex {
   private async build(): Promise<number> {
     try {
       let sinceWake = 0;
+      const duplicates = new DuplicateIds(this.displayName);
       for await (const l of readJsonlLines(this.path, { chunkSize: 256 * 1024 })) {
         if (l.text.trim() === '') continue;
-        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength });
+        const { item, idFromContent } = parseTaskLine(l.text, this.displayName, l.line, l.offset);
+        const duplicate = item ? duplicates.check(item, l.line, idFromContent === true) : undefined;
+        const id = item && !duplicate ? item.id : null;
+        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id, ...(duplicate ? { duplicate } : {}) });
         if (++sinceWake >= 256 || this.entries.length <= 16) {
           sinceWake = 0;
           this.wake();
@@ -83,15 +94,21 @@ export class TaskIndex {
     return this.entries[i];
   }
 
+  /** The id of entry i (waits for the pass to reach it); null for a bad or duplicate line or past the end. */
+  async idAt(i: number): Promise<string | null> {
+    return (await this.entry(i))?.id ?? null;
+  }
+
   /**
-   * Reads and parses entry i. Returns its item (undefined for a bad line) and the line's issues.
-   * Duplicate ids are not detected here (that needs the whole file; use readTasks/validate).
+   * Reads and parses entry i. Returns its item (undefined for a bad line or a duplicate id) and the
+   * line's issues (a duplicate id's issue included).
    */
   async get(i: number): Promise<{ item?: TaskItem; issues: DataIssue[]; line: number } | undefined> {
     const e = await this.entry(i);
     if (!e) return undefined;
     const text = await readLineAt(this.path, e.offset, e.byteLength);
     const r = parseTaskLine(text, this.displayName, e.line, e.offset);
+    if (e.duplicate) return { issues: [...r.issues, e.duplicate], line: e.line };
     return { item: r.item, issues: r.issues, line: e.line };
   }
 

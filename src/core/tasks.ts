@@ -1,9 +1,10 @@
 /**
  * Streaming task-file reader: parses every line of a task JSONL file into TaskItems (see taskFormats.ts),
  * reports each bad line as `file:line: field: problem` and keeps going, and reports duplicate ids
- * (the first item with an id is kept; later lines with the same id are reported and skipped).
+ * (the first item with an id is kept; later lines with the same id are reported and skipped: see
+ * DuplicateIds for the rule).
  */
-import { issueError } from './issues';
+import { issueError, issueWarning } from './issues';
 import { jsonErrorMessage, readJsonlLines } from './jsonl';
 import { parseTaskObject } from './taskFormats';
 import type { DataIssue, TaskItem } from './types';
@@ -14,6 +15,8 @@ export interface TaskLineResult {
   offset: number;
   item?: TaskItem;
   issues: DataIssue[];
+  /** With an item: true when the line had no `id`, so `item.id` is its content hash. */
+  idFromContent?: boolean;
 }
 
 /** Options of the task readers. */
@@ -32,25 +35,55 @@ export function parseTaskLine(text: string, file: string, line: number, offset: 
     return { line, offset, issues: [issueError(file, line, 'line', jsonErrorMessage(err))] };
   }
   const parsed = parseTaskObject(value, { file, line, offset });
-  return { line, offset, item: parsed.item, issues: parsed.issues };
+  return { line, offset, item: parsed.item, issues: parsed.issues, idFromContent: parsed.idFromContent };
+}
+
+/**
+ * Duplicate ids within one task file. Items are keyed by id everywhere (annotation log events, compiled
+ * rows, review lists), so one id names one line: the first line with an id keeps it, and every later
+ * line with the same id is reported on that later line, field `id`, and its item is skipped.
+ * - An `id` written in the file on either line: an error, `duplicate id "X", first on line N` — two lines
+ *   claim one name, so a judgment logged for X could mean either (`dap validate` exits 1).
+ * - Neither line has an `id`: content-hash ids are equal only when prompt and response texts are equal,
+ *   so the later line is the same item again and a judgment of X means both alike. A warning (validate
+ *   exits 0); the repeat is still skipped, so it is neither shown twice nor trained on twice.
+ */
+export class DuplicateIds {
+  /** id → first line with it (negative when that line's id was its content hash). */
+  private readonly firstLine = new Map<string, number>();
+
+  constructor(private readonly file: string) {}
+
+  /** Records the item of `line`; returns the issue when its id is already taken (skip the item then). */
+  check(item: TaskItem, line: number, idFromContent: boolean): DataIssue | undefined {
+    const seen = this.firstLine.get(item.id);
+    if (seen === undefined) {
+      this.firstLine.set(item.id, idFromContent ? -line : line);
+      return undefined;
+    }
+    if (seen < 0 && idFromContent) {
+      return issueWarning(this.file, line, 'id', `duplicate item: same prompt and responses as line ${-seen} (content id "${item.id}"); line skipped`);
+    }
+    return issueError(this.file, line, 'id', `duplicate id "${item.id}", first on line ${Math.abs(seen)}; line skipped`);
+  }
 }
 
 /**
  * Streams the task file line by line (never loads it whole). Yields one result per non-blank line,
- * with duplicate-id errors added to the later line's issues (and its item dropped).
+ * with duplicate-id issues added to the later line's issues (and its item dropped).
  */
 export async function* streamTasks(path: string, options: ReadTasksOptions = {}): AsyncGenerator<TaskLineResult> {
   const file = options.displayName ?? path;
-  const firstLineOfId = new Map<string, number>();
+  const duplicates = new DuplicateIds(file);
   for await (const l of readJsonlLines(path)) {
     if (l.text.trim() === '') continue;
     const result = parseTaskLine(l.text, file, l.line, l.offset);
     if (result.item) {
-      const seen = firstLineOfId.get(result.item.id);
-      if (seen !== undefined) {
-        result.issues.push(issueError(file, l.line, 'id', `duplicate id "${result.item.id}" (first used on line ${seen}); line skipped`));
+      const duplicate = duplicates.check(result.item, l.line, result.idFromContent === true);
+      if (duplicate) {
+        result.issues.push(duplicate);
         result.item = undefined;
-      } else firstLineOfId.set(result.item.id, l.line);
+      }
     }
     yield result;
   }

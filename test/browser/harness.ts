@@ -6,8 +6,8 @@
  * are delivered with window.postMessage, as VS Code does. Assets are served from a fake origin through
  * request routing, so relative URLs in the bundle (fonts, images) resolve to files under dist/webview/.
  */
-/// <reference lib="dom" />
-// (Browser tests pass callbacks to page.evaluate that run in the page: they need the DOM's types.)
+// (Browser tests pass callbacks to page.evaluate that run in the page: test/tsconfig.json gives
+// them the DOM's types.)
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';

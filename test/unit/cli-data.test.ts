@@ -1,11 +1,13 @@
 /**
  * The `dap` CLI on real files (spawned as `node --import tsx src/cli/main.ts ...`): help and exit codes,
- * `validate` on a file with planted bad lines, `stats` and `export` on the sample data. Also checks that
- * the committed sample data is exactly what scripts/gen-samples.ts generates and that it is verifiable.
+ * `validate` on a file with planted bad lines and on duplicate ids, `stats` and `export` on the sample
+ * data. Also checks that the committed sample data is exactly what scripts/gen-samples.ts generates and
+ * that it is verifiable.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +68,34 @@ test('validate: line-numbered errors and exit 1; a clean file exits 0', () => {
   assert.equal(good.code, 0, good.stdout);
   assert.match(good.stdout, /300 valid items; .*0 errors, 0 warnings/);
   assert.equal(dap('validate').code, 2, 'missing FILE is a usage error');
+});
+
+test('validate: a duplicate written id is an error (exit 1) naming file, line and field; a repeated id-less item only a warning', () => {
+  const dupIds = join(dir, 'dup-ids.jsonl');
+  writeFileSync(dupIds, [
+    '{"id":"x1","prompt":"p","responses":["a","b"]}',
+    '',
+    '{"id":"x1","prompt":"q","responses":["c","d"]}',
+  ].join('\n') + '\n');
+  const run = dap('validate', dupIds);
+  assert.equal(run.code, 1, run.stdout);
+  assert.deepEqual(run.stdout.split('\n'), [
+    `${dupIds}:3: id: duplicate id "x1", first on line 1; line skipped`,
+    `${dupIds}: 1 valid item; 1 error, 0 warnings`,
+    '',
+  ]);
+  const repeated = join(dir, 'repeated.jsonl');
+  const line = '{"prompt":"p","responses":["a","b"]}';
+  writeFileSync(repeated, [line, '{"prompt":"p","responses":["a","c"]}', line].join('\n') + '\n');
+  const warn = dap('validate', repeated);
+  assert.equal(warn.code, 0, warn.stdout);
+  // The content id, from the documented rule: sha256 over the canonical JSON of prompt + response texts.
+  const contentId = `h:${createHash('sha256').update('{"prompt":"p","responses":["a","b"]}').digest('hex').slice(0, 16)}`;
+  assert.deepEqual(warn.stdout.split('\n'), [
+    `${repeated}:3: id: warning: duplicate item: same prompt and responses as line 1 (content id "${contentId}"); line skipped`,
+    `${repeated}: 2 valid items; 0 errors, 1 warning`,
+    '',
+  ]);
 });
 
 test('stats --json and export on the sample data agree with the library', () => {

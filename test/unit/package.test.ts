@@ -1,16 +1,17 @@
 /**
  * Packaging check: builds the bundles, runs the manifest's `package` script (`vsce package
  * --no-dependencies ...`) into a temp folder and reads the .vsix's zip central directory to check what
- * ships — the bundles, every webview asset and tfjs wasm binary found in dist/, package.json, README,
- * LICENSE — and what must not (sources, tests, node_modules, CI and scripts, source maps); prints the
- * size and checks it stays under a sane bound.
+ * ships — the bundles, every webview asset and tfjs wasm binary found in dist/, the icons and sample
+ * data under media/, package.json, README, LICENSE — and what must not (sources, tests, node_modules, CI
+ * and scripts, source maps, the README screenshots); prints the size and checks it stays under a sane
+ * bound. Also: the build makes dist/cli.js an executable script (node shebang, mode 0755).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const MAX_VSIX_BYTES = 30 * 1024 * 1024;
@@ -87,21 +88,36 @@ test('vsce packages the extension with the bundles and without sources, tests or
     const webviewAssets = filesUnder(join(root, 'dist/webview')).filter((f) => !f.endsWith('.map')).map((f) => `dist/webview/${f}`);
     const wasm = filesUnder(join(root, 'dist/wasm')).filter((f) => f.endsWith('.wasm')).map((f) => `dist/wasm/${f}`);
     assert.ok(wasm.length >= 1, 'the build copies the tfjs wasm binaries to dist/wasm');
-    for (const f of [...required, ...webviewAssets, ...wasm]) {
+    // The manifest's icons and the sample data `dap demo` trains on.
+    const media = ['icons', 'samples'].flatMap((d) => filesUnder(join(root, 'media', d)).map((f) => `media/${d}/${f}`));
+    assert.ok(media.some((f) => f.endsWith('.svg')) && media.some((f) => f.endsWith('.jsonl')), `media files found: ${media.join(', ')}`);
+    for (const f of [...required, ...webviewAssets, ...wasm, ...media]) {
       assert.ok(lowerNames.has(`extension/${f}`.toLowerCase()), `${f} is missing from the vsix: ${[...names].join(', ')}`);
     }
     // Shipped entries keep their sizes (a truncated bundle would still be "present").
     const shipped = entries.find((e) => e.name === 'extension/dist/extension.js');
     assert.equal(shipped?.size, statSync(join(root, 'dist/extension.js')).size);
 
+    // README screenshots are served from the repository (--baseImagesUrl), not shipped.
     const forbidden = [/^extension\/src\//, /^extension\/test\//, /^extension\/node_modules\//, /^extension\/\.ci\//,
-      /^extension\/scripts\//, /^extension\/webview\//, /^extension\/bench\//, /^extension\/runs\//, /\.map$/, /\.vsix$/];
+      /^extension\/scripts\//, /^extension\/webview\//, /^extension\/bench\//, /^extension\/runs\//, /^extension\/media\/screenshots\//, /\.map$/, /\.vsix$/];
     const leaked = [...names].filter((n) => forbidden.some((re) => re.test(n)));
     assert.deepEqual(leaked, [], `files that must not ship: ${leaked.slice(0, 20).join(', ')}`);
     assert.ok(bytes < MAX_VSIX_BYTES, `vsix is ${bytes} bytes, over the ${MAX_VSIX_BYTES}-byte bound`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('the build leaves dist/cli.js executable, starting with a node shebang, so ./dist/cli.js runs', () => {
+  const cli = join(root, 'dist/cli.js');
+  if (existsSync(cli)) chmodSync(cli, 0o644); // the build must set the mode itself, not inherit it
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' });
+  assert.equal(statSync(cli).mode & 0o777, 0o755);
+  assert.equal(readFileSync(cli, 'utf8').split('\n', 1)[0], '#!/usr/bin/env node');
+  // Run the file itself (the kernel reads the shebang), with this test's node first on PATH.
+  const help = execFileSync(cli, ['--help'], { cwd: root, encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+  assert.match(help, /^Usage: dap COMMAND/);
 });
 
 test('zipEntries rejects a file that is not a zip', () => {

@@ -22,9 +22,9 @@ import { engineLogpFn, scoreForReview } from '../../src/train/flaggingRun';
 import { runTraining } from '../../src/train/pipeline';
 import { loadReviewInput } from '../../src/core/review/load';
 import type { ReviewReport } from '../../src/core/review/types';
+import { repoRoot as root, tinyShape } from './train-fixtures';
 
-const root = join(import.meta.dirname, '..', '..');
-const shape = { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 32 };
+const shape = tinyShape(32);
 
 test('reference-free scoring flags exactly the pair whose label contradicts a model trained on "aaaa"', async () => {
   await initBackend('cpu');

@@ -113,10 +113,49 @@ test('planted bad lines: each reported as file:line: field: problem, the rest st
     'bad.jsonl:12: chosen',
   ]);
   assert.equal(printed[0], 'bad.jsonl:2: responses[1].text: expected a string, got number');
-  assert.match(printed[7], /duplicate id "ok1" \(first used on line 1\)/);
+  assert.equal(printed[7], 'bad.jsonl:10: id: duplicate id "ok1", first on line 1; line skipped');
   assert.equal(printed[9], 'bad.jsonl:12: chosen: expected a string (the prompt is a string), got array');
   assert.ok(issues.every((i) => i.severity === 'error'));
   assert.equal(readFileSync(path, 'utf8'), lines.join('\n'), 'input file untouched');
+});
+
+test('duplicate ids: a written id is an error on the later line, a repeated id-less item a warning; reader and index agree', async () => {
+  const lines = [
+    '{"id":"q1","prompt":"p","responses":["a","b"]}', // 1
+    '{"prompt":"same","responses":["x","y"]}', // 2: content id
+    '', // 3 blank
+    '{"id":"q1","prompt":"other","responses":["c","d"]}', // 4: written id taken by line 1 → error
+    '{"prompt":"same","responses":["x","y"]}', // 5: same content as line 2 → warning
+    '{"id":"q1","prompt":"p","responses":["a","b"]}', // 6: line 1 repeated, written id → still an error
+    '{"prompt":"same","responses":["x","z"]}', // 7: other content, other content id: fine
+    'HASH_LINE', // 8: a written id equal to line 2's content id → error (the file names it)
+    '{"id":"q9","prompt":"p","responses":["a","b"]}', // 9: same content as line 1 but its own id: fine
+  ];
+  // Line 2's content id, computed here from the documented rule (sha256 of canonical prompt + texts).
+  const hashId = `h:${createHash('sha256').update('{"prompt":"same","responses":["x","y"]}').digest('hex').slice(0, 16)}`;
+  lines[7] = JSON.stringify({ id: hashId, prompt: 'elsewhere', responses: ['e', 'f'] });
+  const path = write('dups.jsonl', lines.join('\n') + '\n');
+  const expected = [
+    { line: 4, field: 'id', severity: 'error', message: 'duplicate id "q1", first on line 1; line skipped' },
+    { line: 5, field: 'id', severity: 'warning', message: `duplicate item: same prompt and responses as line 2 (content id "${hashId}"); line skipped` },
+    { line: 6, field: 'id', severity: 'error', message: 'duplicate id "q1", first on line 1; line skipped' },
+    { line: 8, field: 'id', severity: 'error', message: `duplicate id "${hashId}", first on line 2; line skipped` },
+  ].map((i) => ({ file: 'dups.jsonl', ...i }));
+
+  const { items, issues } = await readTasks(path, { displayName: 'dups.jsonl' });
+  assert.deepEqual(items.map((i) => i.line), [1, 2, 7, 9], 'the first line of each id is kept');
+  assert.deepEqual(issues, expected);
+
+  // The lazy index reports the same issues on the same entries, and gives no item and no id for them.
+  const index = TaskIndex.open(path, 'dups.jsonl');
+  const seen: { line: number; id?: string; issues: unknown[] }[] = [];
+  for await (const r of index.items()) seen.push({ line: r.line, id: r.item?.id, issues: r.issues });
+  assert.deepEqual(seen.map((r) => r.line), [1, 2, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(seen.filter((r) => r.id !== undefined).map((r) => r.line), [1, 2, 7, 9]);
+  assert.deepEqual(seen.flatMap((r) => r.issues), expected);
+  const ids = await Promise.all(seen.map((_, i) => index.idAt(i)));
+  assert.deepEqual(ids, ['q1', hashId, null, null, null, items[2].id, null, 'q9']);
+  assert.equal(await index.idAt(seen.length), null, 'past the end');
 });
 
 test('lazy index: first items before the index is complete, then random access by position', async () => {

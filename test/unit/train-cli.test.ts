@@ -6,28 +6,18 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { initBackend } from '../../src/engine/backend';
-import { createBuiltinModel } from '../../src/engine/builtin';
-import { saveModel } from '../../src/engine/checkpoint';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseEventLine } from '../../src/train/events';
+import { repoRoot as root, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
-const root = resolve(import.meta.dirname ?? __dirname, '../..');
 let dir = '';
 let modelDir = '';
 let pairs = '';
 
 before(async () => {
-  await initBackend('wasm');
-  dir = mkdtempSync(join(tmpdir(), 'dap-cli-'));
-  modelDir = join(dir, 'tiny');
-  const m = createBuiltinModel(4, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 32 });
-  await saveModel(m, modelDir);
-  m.dispose();
-  pairs = join(dir, 'pairs.jsonl');
-  writeFileSync(pairs, Array.from({ length: 10 }, (_, i) => JSON.stringify({ prompt: `Q${i}:`, chosen: ' yes', rejected: ' no' })).join('\n') + '\n');
+  ({ dir, modelDir } = await tinyModelFixture('cli', 4, 32));
+  pairs = writeJsonl(join(dir, 'pairs.jsonl'), toyPairs(10));
 });
 
 const dap = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args],

@@ -6,30 +6,20 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { initBackend } from '../../src/engine/backend';
-import { createBuiltinModel } from '../../src/engine/builtin';
-import { saveModel } from '../../src/engine/checkpoint';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadProject } from '../../src/core/project';
 import { compilePairs } from '../../src/core/compile';
 import { LOSSES } from '../../src/train/losses/index';
 import { runTraining } from '../../src/train/pipeline';
 import type { StepEvent, TrainEvent } from '../../src/train/events';
+import { sampleTasks as tasks, tinyModelFixture, tinyShape, writeJsonl } from './train-fixtures';
 
-const root = resolve(import.meta.dirname ?? __dirname, '../..');
-const tasks = join(root, 'media/samples/arith.tasks.jsonl');
 let dir = '';
 let modelDir = '';
 
 before(async () => {
-  await initBackend('wasm');
-  dir = mkdtempSync(join(tmpdir(), 'dap-methods-'));
-  modelDir = join(dir, 'tiny');
-  const m = createBuiltinModel(11, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 });
-  await saveModel(m, modelDir);
-  m.dispose();
+  ({ dir, modelDir } = await tinyModelFixture('methods', 11, 64));
 });
 
 for (const name of Object.keys(LOSSES)) {
@@ -53,10 +43,9 @@ for (const name of Object.keys(LOSSES)) {
 test('built-in model: SFT stage on the responses, then DPO, from a compiled TRL pairs file', async () => {
   const p = await loadProject(tasks);
   const pairs = compilePairs(p.items, p.resolution.judgments).slice(0, 24);
-  const file = join(dir, 'pairs.jsonl');
-  writeFileSync(file, pairs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const file = writeJsonl(join(dir, 'pairs.jsonl'), pairs);
   const events: TrainEvent[] = [];
-  const out = await runTraining({ data: file, method: 'dpo', out: dir, runId: 'builtin', backend: 'wasm', builtin: { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 },
+  const out = await runTraining({ data: file, method: 'dpo', out: dir, runId: 'builtin', backend: 'wasm', builtin: tinyShape(64),
     sftEpochs: 1, batchSize: 8, maxSteps: 2, evalFraction: 0.1 }, { onEvent: (e) => events.push(e) });
   assert.equal(out.status, 'finished', out.error);
   const stages = events.filter((e) => e.type === 'started').map((e) => (e.type === 'started' ? e.stage : ''));

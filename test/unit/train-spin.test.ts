@@ -6,33 +6,23 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { initBackend } from '../../src/engine/backend';
-import { createBuiltinModel } from '../../src/engine/builtin';
-import { saveModel } from '../../src/engine/checkpoint';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadProject } from '../../src/core/project';
 import { compileSft } from '../../src/core/compile';
 import { runTraining } from '../../src/train/pipeline';
 import { spinIterationDir } from '../../src/train/spin';
 import type { StepEvent, TrainEvent } from '../../src/train/events';
+import { sampleTasks, tinyModelFixture, writeJsonl } from './train-fixtures';
 
-const root = resolve(import.meta.dirname ?? __dirname, '../..');
 let dir = '';
 let modelDir = '';
 let sftFile = '';
 
 before(async () => {
-  await initBackend('wasm');
-  dir = mkdtempSync(join(tmpdir(), 'dap-spin-'));
-  modelDir = join(dir, 'tiny');
-  const m = createBuiltinModel(2, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 });
-  await saveModel(m, modelDir);
-  m.dispose();
-  const p = await loadProject(join(root, 'media/samples/arith.tasks.jsonl'));
-  sftFile = join(dir, 'sft.jsonl');
-  writeFileSync(sftFile, compileSft(p.items, p.resolution.judgments).slice(0, 20).map((r) => JSON.stringify(r)).join('\n') + '\n');
+  ({ dir, modelDir } = await tinyModelFixture('spin', 2, 64));
+  const p = await loadProject(sampleTasks);
+  sftFile = writeJsonl(join(dir, 'sft.jsonl'), compileSft(p.items, p.resolution.judgments).slice(0, 20));
 });
 
 test('spin: two iterations of generate → DPO, each saved with its data, settings and model', async () => {

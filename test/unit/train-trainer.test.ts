@@ -8,32 +8,25 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../../src/engine/backend';
-import { createBuiltinModel, builtinTokenizer } from '../../src/engine/builtin';
-import { loadPretrained, saveModel } from '../../src/engine/checkpoint';
+import { builtinTokenizer } from '../../src/engine/builtin';
+import { loadPretrained } from '../../src/engine/checkpoint';
 import { buildBatch, disposeBatch, sequenceLogps } from '../../src/engine/logps';
 import { runTraining } from '../../src/train/pipeline';
 import type { TrainConfig } from '../../src/train/config';
 import type { StepEvent, TrainEvent } from '../../src/train/events';
 import { runPaths } from '../../src/train/runDir';
+import { tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';
 let modelDir = '';
 let toyData = '';
-const toyPairs = Array.from({ length: 12 }, (_, i) => ({ prompt: `Q${i}:`, chosen: ' yes', rejected: ' no' }));
+const toy = toyPairs(12);
 
 before(async () => {
-  await initBackend('wasm');
-  dir = mkdtempSync(join(tmpdir(), 'dap-trainer-'));
-  modelDir = join(dir, 'tiny');
-  const m = createBuiltinModel(5, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 32 });
-  await saveModel(m, modelDir);
-  m.dispose();
-  toyData = join(dir, 'toy.pairs.jsonl');
-  writeFileSync(toyData, toyPairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  ({ dir, modelDir } = await tinyModelFixture('trainer', 5, 32));
+  toyData = writeJsonl(join(dir, 'toy.pairs.jsonl'), toy);
 });
 
 function base(runId: string, extra: Partial<TrainConfig> = {}): TrainConfig {
@@ -63,7 +56,7 @@ test('DPO: ln 2 at step 1, loss falls and reward accuracy rises; reference log-p
   // The saved reference log-probs equal a recomputation with the untouched initial model.
   const saved = JSON.parse(readFileSync(runPaths(out.runDir).reference('dpo'), 'utf8')) as { train: { sums: number[][] } };
   const split = JSON.parse(readFileSync(runPaths(out.runDir).split, 'utf8')) as { evalPrompts: string[] };
-  const train = toyPairs.filter((p) => !split.evalPrompts.includes(p.prompt));
+  const train = toy.filter((p) => !split.evalPrompts.includes(p.prompt));
   const { model, tokenizer } = loadPretrained(modelDir);
   const batch = buildBatch(tokenizer, train.flatMap((p) => [{ prompt: p.prompt, completion: p.chosen }, { prompt: p.prompt, completion: p.rejected }]), { maxLength: 32 });
   const l = sequenceLogps(model, batch);

@@ -7,27 +7,17 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { initBackend } from '../../src/engine/backend';
-import { createBuiltinModel } from '../../src/engine/builtin';
-import { saveModel } from '../../src/engine/checkpoint';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TrainEvent } from '../../src/train/events';
 import { replayRun } from '../../src/train/runDir';
+import { repoRoot as root, sampleTasks as tasks, tinyModelFixture } from './train-fixtures';
 
-const root = resolve(import.meta.dirname ?? __dirname, '../..');
-const tasks = join(root, 'media/samples/arith.tasks.jsonl');
 let dir = '';
 let modelDir = '';
 
 before(async () => {
-  await initBackend('wasm');
-  dir = mkdtempSync(join(tmpdir(), 'dap-worker-'));
-  modelDir = join(dir, 'tiny-model');
-  const m = createBuiltinModel(3, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 });
-  await saveModel(m, modelDir);
-  m.dispose();
+  ({ dir, modelDir } = await tinyModelFixture('worker', 3, 64));
 });
 
 /** Forks the worker on a config file; returns its events (IPC) and exit code. */

@@ -16,8 +16,8 @@ import { TrainingJob } from '../../src/host/training/job';
 import { listRuns, modelFolderOf, statusOf } from '../../src/host/training/runFiles';
 import { countLines, dataOf, epochsFor, newRunId } from '../../src/host/training/trainInputs';
 import type { TrainEvent } from '../../src/train/events';
+import { repoRoot as root, sampleTasks, tinyShape } from './train-fixtures';
 
-const root = join(import.meta.dirname, '..', '..');
 const worker = join(root, 'dist', 'worker.js');
 
 before(() => {
@@ -29,9 +29,9 @@ before(() => {
 
 function tinyConfig(out: string, runId: string) {
   return {
-    data: join(root, 'media/samples/arith.tasks.jsonl'),
+    data: sampleTasks,
     method: 'dpo' as const,
-    builtin: { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 },
+    builtin: tinyShape(64),
     sftEpochs: 1,
     epochs: 1,
     maxSteps: 200,
@@ -136,7 +136,7 @@ test('epochsFor shrinks with the data; countLines counts non-blank lines (CRLF, 
   const file = join(dir, 'x.jsonl');
   writeFileSync(file, '{"a":1}\r\n\r\n  \n{"a":2}\n{"a":3}');
   assert.equal(await countLines(file), 3);
-  const sample = readFileSync(join(root, 'media/samples/arith.tasks.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length;
-  assert.equal(await countLines(join(root, 'media/samples/arith.tasks.jsonl')), sample);
+  const sample = readFileSync(sampleTasks, 'utf8').split('\n').filter((l) => l.trim()).length;
+  assert.equal(await countLines(sampleTasks), sample);
   assert.match(newRunId('dpo', new Date('2026-01-02T03:04:05Z')), /^dpo-20260102-030405-[0-9a-f]{4}$/);
 });
