@@ -2,7 +2,8 @@
  * SPIN end to end with a very small model on SFT rows compiled from the sample data: two iterations, each
  * with its generated pairs (chosen = SFT target, rejected = the model's own greedy generation), the
  * generation settings, a checkpoint and the iteration's model; the reference of iteration 2 is the model
- * after iteration 1 (so its first DPO step starts at ln 2 again).
+ * after iteration 1 (so its first DPO step starts at ln 2 again). A run cancelled inside iteration 1 and
+ * resumed from its checkpoint reproduces the uninterrupted run (per-step losses, iteration-2 pairs, weights).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,14 @@ import { sampleTasks, tinyModelFixture, writeJsonl } from './train-fixtures';
 let dir = '';
 let modelDir = '';
 let sftFile = '';
+/** The uninterrupted two-iteration run of the first test, compared with cancel + resume in the second. */
+let fullEvents: TrainEvent[] = [];
+let fullRunDir = '';
+
+const spinConfig = (runId: string) => ({ data: sftFile, model: modelDir, method: 'spin' as const, out: dir, runId, backend: 'wasm' as const, lr: 1e-3,
+  batchSize: 4, epochs: 1, maxLength: 64, evalFraction: 0.1, spin: { iterations: 2, maxNewTokens: 8, temperature: 0 } });
+const stepsOf = (events: TrainEvent[]) =>
+  events.filter((e): e is StepEvent => e.type === 'step').map((e) => [e.stage, e.step, e.metrics.loss]);
 
 before(async () => {
   ({ dir, modelDir } = await tinyModelFixture('spin', 2, 64));
@@ -27,9 +36,10 @@ before(async () => {
 
 test('spin: two iterations of generate → DPO, each saved with its data, settings and model', async () => {
   const events: TrainEvent[] = [];
-  const out = await runTraining({ data: sftFile, model: modelDir, method: 'spin', out: dir, runId: 'spin', backend: 'wasm', lr: 1e-3, batchSize: 4,
-    epochs: 1, maxLength: 64, evalFraction: 0.1, spin: { iterations: 2, maxNewTokens: 8, temperature: 0 } }, { onEvent: (e) => events.push(e) });
+  const out = await runTraining(spinConfig('spin'), { onEvent: (e) => events.push(e) });
   assert.equal(out.status, 'finished', out.error);
+  fullEvents = events;
+  fullRunDir = out.runDir;
   const stages = events.filter((e) => e.type === 'started').map((e) => (e.type === 'started' ? e.stage : ''));
   assert.deepEqual(stages, ['spin-1', 'spin-2']);
   for (const it of [1, 2]) {
@@ -44,4 +54,27 @@ test('spin: two iterations of generate → DPO, each saved with its data, settin
     assert.ok(Math.abs(first.metrics.loss - Math.LN2) < 1e-6, `iteration ${it} starts at ln 2 (reference = start-of-iteration model)`);
   }
   assert.ok(events.some((e) => e.type === 'checkpoint' && e.stage === 'spin-2'));
+});
+
+test('spin: cancelled inside iteration 1 and resumed, it reproduces the uninterrupted run', async () => {
+  assert.ok(fullRunDir, 'needs the uninterrupted run of the test above');
+  const events: TrainEvent[] = [];
+  let last: StepEvent | undefined;
+  const part = await runTraining(spinConfig('spin-part'), {
+    onEvent: (e) => { events.push(e); if (e.type === 'step') last = e; },
+    shouldStop: () => last?.stage === 'spin-1' && last.step >= 2,
+  });
+  assert.equal(part.status, 'cancelled', part.error);
+  const ckpt = part.summary!.checkpoint!;
+  assert.ok(existsSync(ckpt), ckpt);
+  const resumed = await runTraining({ data: sftFile, resume: ckpt }, { onEvent: (e) => events.push(e) });
+  assert.equal(resumed.status, 'finished', resumed.error);
+  assert.equal(resumed.runDir, part.runDir);
+  assert.deepEqual(stepsOf(events), stepsOf(fullEvents), 'per-step losses of cancel + resume equal the uninterrupted run');
+  for (const it of [1, 2]) {
+    const pairs = (runDir: string) => readFileSync(join(spinIterationDir(runDir, it), 'pairs.jsonl'), 'utf8');
+    assert.equal(pairs(part.runDir), pairs(fullRunDir), `iteration ${it} pairs`);
+  }
+  const weights = (runDir: string) => readFileSync(join(runDir, 'model', 'model.safetensors'));
+  assert.ok(weights(part.runDir).equals(weights(fullRunDir)), 'final weights are identical');
 });
