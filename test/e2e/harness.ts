@@ -3,8 +3,9 @@
  * scripts/setup-code-server.sh into .vscode-test/code-server/) on a free loopback port with a fresh
  * user-data folder and this repository installed as the extension `dap-studio.dap-studio-0.1.0`, then
  * drives it with headless Debian Chromium through playwright-core. Helpers run commands through the
- * command palette, find webview frames (nested iframes), press keys inside them, and collect the page's
- * console errors. The server runs in its own process group, killed by close() and at process exit.
+ * command palette, find webview frames (nested iframes), press keys inside them, reload the window, read
+ * notifications, answer modal dialogs, find a test folder's processes, and collect the page's console
+ * errors. The server runs in its own process group, killed by close() and at process exit.
  */
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -71,8 +72,9 @@ export interface VsCodeSession {
   serverOutput(): string;
   /** Text of the extension host's log files (where extension activation errors go). */
   extensionHostLog(): string;
-  /** Saves a screenshot, the extension host log, the server output and console errors under
-   * .vscode-test/artifacts/NAME/ (git-ignored) for a failing test; returns that folder. */
+  /** Saves a screenshot, the extension host log, the server output, console errors, failed requests and
+   * each frame's body under .vscode-test/artifacts/NAME/ (git-ignored) for a failing test; returns that
+   * folder. */
   saveArtifacts(name: string): Promise<string>;
   /** Closes the browser, kills the server's process group and removes the temp folders. */
   close(): Promise<void>;
@@ -207,6 +209,7 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCodeSession
 
   let browser: Browser | undefined;
   const errors: string[] = [];
+  const failedRequests: string[] = [];
   const close = async () => {
     await browser?.close().catch(() => undefined);
     killGroup(child, 'SIGTERM');
@@ -221,12 +224,13 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCodeSession
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 900 } });
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('requestfailed', (r) => failedRequests.push(`${r.failure()?.errorText ?? 'failed'} ${r.url()}`));
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
     });
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.folder)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: Math.max(1000, deadline - Date.now()) });
-    return session(page, browser, port, options.folder, userDataDir, extensionsDir, errors, () => output, close);
+    return session(page, browser, port, options.folder, userDataDir, extensionsDir, errors, failedRequests, () => output, close);
   } catch (e) {
     await close();
     throw e;
@@ -241,6 +245,7 @@ function session(
   userDataDir: string,
   extensionsDir: string,
   errors: string[],
+  failedRequests: string[],
   output: () => string,
   close: () => Promise<void>,
 ): VsCodeSession {
@@ -342,7 +347,7 @@ function session(
     async answerDialog(button, timeoutMs = 30_000) {
       const dialog = page.locator('.monaco-dialog-box');
       await dialog.waitFor({ state: 'visible', timeout: timeoutMs });
-      const message = ((await dialog.locator('.dialog-message').textContent()) ?? '').trim();
+      const message = ((await dialog.locator('.dialog-message-container').innerText()) ?? '').trim();
       await dialog.locator('.dialog-buttons .monaco-button', { hasText: button }).first().click();
       await dialog.waitFor({ state: 'hidden', timeout: timeoutMs });
       return message;
@@ -357,6 +362,14 @@ function session(
       writeFileSync(join(dir, 'exthost.log'), extensionHostLog());
       writeFileSync(join(dir, 'server.log'), output());
       writeFileSync(join(dir, 'console-errors.txt'), errors.join('\n'));
+      writeFileSync(join(dir, 'failed-requests.txt'), failedRequests.join('\n'));
+      // Each frame's address and the start of its body: which webview is blank, and why.
+      const frames: string[] = [];
+      for (const frame of page.frames()) {
+        const body = await frame.evaluate(() => document.body?.outerHTML.slice(0, 2000) ?? '(no body)').catch((e: Error) => `(unreadable: ${e.message})`);
+        frames.push(`--- ${frame.url()}\n${body}`);
+      }
+      writeFileSync(join(dir, 'frames.txt'), frames.join('\n'));
       return dir;
     },
     close,

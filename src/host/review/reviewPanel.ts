@@ -39,7 +39,7 @@ export class ReviewPanel {
     const existing = ReviewPanel.open.get(target.taskFile);
     if (existing) {
       existing.panel.reveal();
-      if (target.scoreDir) void existing.score(detectSource(target.scoreDir));
+      if (target.scoreDir) void existing.scoreAndReport(detectSource(target.scoreDir));
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(
@@ -72,7 +72,7 @@ export class ReviewPanel {
       timer = setTimeout(() => void this.refresh(), 150);
     };
     this.disposables.push(watcher, watcher.onDidChange(refreshSoon), watcher.onDidCreate(refreshSoon));
-    if (target.scoreDir) void this.score(detectSource(target.scoreDir));
+    if (target.scoreDir) void this.scoreAndReport(detectSource(target.scoreDir));
   }
 
   private post(message: ReviewHostToWebview): void {
@@ -96,6 +96,7 @@ export class ReviewPanel {
           await this.exportFlagged();
           break;
         case 'scoreModel': {
+          assertTrustedForScoring(); // before asking which model, not after
           const source = await pickScoreSource();
           if (source) await this.score(source);
           break;
@@ -104,10 +105,20 @@ export class ReviewPanel {
           assertUnreachable(msg);
       }
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      this.post({ type: 'error', message });
-      void vscode.window.showErrorMessage(`DAP review: ${message}`);
+      this.reportError(e);
     }
+  }
+
+  /** Shows an error in the panel and as a notification. */
+  private reportError(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.post({ type: 'error', message });
+    void vscode.window.showErrorMessage(`DAP review: ${message}`);
+  }
+
+  /** {@link score} started without an awaiting caller (from a command or the training panel): errors are shown. */
+  scoreAndReport(source: ScoreSource): Promise<void> {
+    return this.score(source).catch((e: unknown) => this.reportError(e));
   }
 
   /** Re-reads the task file and log and sends the lists (keeping the last model scores). */
@@ -145,12 +156,10 @@ export class ReviewPanel {
 
   /** Scores every pair with a run or model in a child process (cancellable) and shows the flagged list. */
   async score(source: ScoreSource): Promise<void> {
+    assertTrustedForScoring();
     this.scoring?.abort();
     const controller = new AbortController();
     this.scoring = controller;
-    if (!vscode.workspace.isTrusted) {
-      throw new Error('scoring with a model runs training and loads model files: trust this workspace first (the other lists work without it)');
-    }
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `DAP: scoring pairs with ${describeSource(source)}`, cancellable: true },
       async (progress, token) => {
@@ -183,6 +192,13 @@ export class ReviewPanel {
     this.scoring?.abort();
     ReviewPanel.open.delete(this.target.taskFile);
     for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** Scoring trains or loads models (Workspace Trust): refused in an untrusted workspace. */
+function assertTrustedForScoring(): void {
+  if (!vscode.workspace.isTrusted) {
+    throw new Error('scoring with a model runs training and loads model files: trust this workspace first (the other lists work without it)');
   }
 }
 
