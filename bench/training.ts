@@ -1,7 +1,8 @@
 /**
- * Shared by the engine benchmark (bench/engine.bench.ts) and the GPU benchmark (bench/gpu-bench-main.ts):
- * model shapes, the training step that is timed (forward + backward + SGD update of the real GPT-2
- * model from src/engine, next-token loss through ops.pickLogProbs), and the FLOP count.
+ * Shared by the engine benchmark (bench/engine.bench.ts), the LoRA benchmark (bench/lora.bench.ts) and the
+ * GPU benchmark (bench/gpu-bench-main.ts): model shapes, the training step that is timed (forward +
+ * backward + SGD update of the real GPT-2 model from src/engine, next-token loss through
+ * ops.pickLogProbs; or LoRA adapters only, updated by the trainer's AdamW), and the FLOP count.
  *
  * FLOPs per step = 6·P·B·T + 12·L·B·T²·D, where P counts the parameters that take part in matrix
  * products (12·L·D² for the blocks with a 4·D MLP, plus the tied LM head V·D; not the embedding
@@ -11,7 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gpt2ConfigJson, parseConfig } from '../src/engine/config';
 import { createRandomModel } from '../src/engine/models';
+import { enableLora, loraParameterCount } from '../src/engine/lora';
 import * as ops from '../src/engine/ops';
+import { AdamW } from '../src/train/optimizer';
 
 /** One benchmarked model shape with its batch. */
 export interface BenchShape {
@@ -46,6 +49,13 @@ export interface TrainingTiming {
   /** Loss of the warm-up step (initial weights: equal across backends/kernels for the same seed). */
   firstLoss: number;
   lastLoss: number;
+  /** Parameters updated by the step (all weights, or the adapters under LoRA). */
+  trainableParams: number;
+}
+
+/** Optional variant of the timed step: LoRA adapters (rank r on `targets`) trained with AdamW instead of SGD on every weight. */
+export interface TrainingVariant {
+  lora?: { r: number; alpha: number; targets: string[] };
 }
 
 /** Deterministic token ids in [0, vocab) as (B, T) int32. */
@@ -60,7 +70,7 @@ function syntheticIds(B: number, T: number, vocab: number, seed: number): tf.Ten
 }
 
 /** Times `steps` training steps after one warm-up step, on the active backend. */
-export async function timeTraining(shape: BenchShape, steps: number, seed = 1): Promise<TrainingTiming> {
+export async function timeTraining(shape: BenchShape, steps: number, seed = 1, variant: TrainingVariant = {}): Promise<TrainingTiming> {
   const config = parseConfig(
     gpt2ConfigJson({ vocabSize: shape.vocab, maxPositions: Math.max(shape.seqLen, 128), hiddenSize: shape.dModel, numLayers: shape.layers, numHeads: shape.heads }),
     `bench ${shape.name}`,
@@ -69,8 +79,10 @@ export async function timeTraining(shape: BenchShape, steps: number, seed = 1): 
   const B = shape.batch, T = shape.seqLen;
   const ids = syntheticIds(B, T, shape.vocab, seed + 2);
   const mask = tf.ones([B, T]) as tf.Tensor2D;
-  const opt = tf.train.sgd(0.01);
+  if (variant.lora) enableLora(model, { r: variant.lora.r, alpha: variant.lora.alpha, targetModules: variant.lora.targets, seed });
   const vars = model.trainableVariables();
+  const adamw = variant.lora ? new AdamW(vars) : null;
+  const opt = tf.train.sgd(0.01);
   const loss = (): tf.Scalar => {
     const logits = model.forward(ids, mask); // (B, T, V)
     const inputs = tf.slice(logits, [0, 0, 0], [B, T - 1, shape.vocab]) as tf.Tensor3D; // (B, T-1, V)
@@ -79,7 +91,8 @@ export async function timeTraining(shape: BenchShape, steps: number, seed = 1): 
   };
   const step = async (): Promise<number> => {
     const { value, grads } = tf.variableGrads(loss, vars);
-    opt.applyGradients(grads);
+    if (adamw) adamw.apply(vars.map((v) => grads[v.name]), 1e-3);
+    else opt.applyGradients(grads);
     tf.dispose(grads);
     const l = (await value.data())[0];
     value.dispose();
@@ -97,9 +110,11 @@ export async function timeTraining(shape: BenchShape, steps: number, seed = 1): 
       stepMs,
       firstLoss,
       lastLoss,
+      trainableParams: variant.lora ? loraParameterCount(model) : model.parameterCount(),
     };
   } finally {
     opt.dispose();
+    adamw?.dispose();
     model.dispose();
     tf.dispose([ids, mask]);
   }

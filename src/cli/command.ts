@@ -2,6 +2,7 @@
  * The contract of a `dap` CLI command, and the small argument helpers commands share.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isAnnotationLogPath, taskFileOfLog } from '../core/project';
 
 /** One `dap` command: src/cli/commands/NAME.ts exports it as `command`. */
 export interface Command {
@@ -25,4 +26,36 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
+}
+
+/**
+ * The `--backend` values, as engine/backend.ts's BACKEND_PREFERENCES (a unit test keeps the two equal);
+ * listed here so a command can reject a bad flag as a usage error without loading tfjs.
+ */
+export const BACKEND_FLAG_VALUES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+
+/** Checks a `--backend` value (case-insensitive, as the engine reads it); undefined passes through. */
+export function backendFlag(value: string | undefined): string | undefined {
+  if (value !== undefined && !(BACKEND_FLAG_VALUES as readonly string[]).includes(value.trim().toLowerCase())) {
+    throw new UsageError(`--backend: expected one of ${BACKEND_FLAG_VALUES.join(', ')}, got "${value}"`);
+  }
+  return value;
+}
+
+/** An integer flag such as `--seed` (any sign); undefined gives `fallback`. */
+export function integerFlag(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) throw new UsageError(`--${flag}: expected an integer, got "${value}"`);
+  return n;
+}
+
+/**
+ * Refuses an annotation log (`*.annotations.jsonl`, never a task file: core/project.ts) where a task file is
+ * expected, naming the task file that belongs to it; otherwise every log line would be reported as an
+ * unrecognised task.
+ */
+export function taskFileArgument(path: string): string {
+  if (isAnnotationLogPath(path)) throw new UsageError(`${path} is an annotation log; give its task file (${taskFileOfLog(path)})`);
+  return path;
 }

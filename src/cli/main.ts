@@ -61,9 +61,23 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `dap export … | head`: once the reader closes the pipe, writes fail with EPIPE, which Node raises as an
+ * uncaught error (a stack trace). Output nobody reads is dropped instead and the command finishes normally
+ * (a training run still writes its checkpoints).
+ */
+export function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+}
+
 // Run when executed directly (the dist/cli.js bundle, or `node --import tsx src/cli/main.ts`).
 const isEntry = typeof require !== 'undefined' ? require.main === module : process.argv[1]?.replace(/\\/g, '/').endsWith('src/cli/main.ts');
 if (isEntry) {
+  ignoreClosedPipes();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

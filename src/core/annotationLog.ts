@@ -14,7 +14,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { issueError, issueWarning } from './issues';
-import { jsonErrorMessage, looksTruncatedObject, readJsonlLines } from './jsonl';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, readJsonlLines } from './jsonl';
 import { validateEvent } from './events';
 import type { AnnotationEvent, DataIssue } from './types';
 
@@ -166,10 +166,11 @@ export async function readAnnotationLog(path: string, options: ReadLogOptions = 
         out.tornLines++;
         out.issues.push(issueWarning(file, l.line, 'line', 'torn line (an event cut off by an interrupted write); skipped'));
       } else {
-        out.issues.push(issueError(file, l.line, 'line', `${jsonErrorMessage(err)}; skipped`));
+        out.issues.push(issueError(file, l.line, 'line', `${l.utf8 ? jsonErrorMessage(err) : NOT_UTF8_MESSAGE}; skipped`));
       }
       continue;
     }
+    if (!l.utf8) out.issues.push(issueWarning(file, l.line, 'line', INVALID_UTF8_WARNING));
     const { event, problems } = validateEvent(value);
     if (event) out.events.push({ line: l.line, event });
     else for (const p of problems) out.issues.push(issueError(file, l.line, p.field, `${p.message}; line skipped`));

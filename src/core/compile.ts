@@ -14,7 +14,9 @@
  *   every judged response.
  * - An item is both-bad when more than half of its current judgments are both_bad.
  * Output order is deterministic: task-file item order, then response indices. Conversational prompts stay
- * conversational: completions become `[{"role": "assistant", "content": text}]`.
+ * conversational: pair completions become `[{"role": "assistant", "content": text}]`, and so do the sft/kto
+ * completions that `compile` (the export) writes — TRL cannot read a message-list prompt with a string
+ * completion. compileSft/compileKto keep string completions in memory (the trainer's SftRow/KtoRow).
  */
 import { consensusGroups, tallyPairs, type PairVotes } from './pairwise';
 import type { ChatMessage, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from './types';
@@ -113,17 +115,30 @@ export function compileKto(items: readonly TaskItem[], judgments: readonly Judgm
   return rows;
 }
 
-/** Compiles one export format. */
-export function compile(format: ExportFormat, items: readonly TaskItem[], judgments: readonly Judgment[], pairMode: PairMode = 'all_pairs'): (TrlPairRow | RankingRow | SftRow | KtoRow)[] {
+/** An sft or kto row as exported: the completion is one assistant message when the prompt is conversational. */
+export type ExportedCompletionRow<T extends SftRow | KtoRow> = Omit<T, 'completion'> & { completion: string | ChatMessage[] };
+
+/** TRL's conversational prompt-completion shape for a row whose prompt is a message list (key order kept). */
+function conversationalCompletion<T extends SftRow | KtoRow>(row: T): ExportedCompletionRow<T> {
+  return typeof row.prompt === 'string' ? row : { ...row, completion: [{ role: 'assistant', content: row.completion }] };
+}
+
+/** Compiles one export format (the rows `dap export` writes). */
+export function compile(
+  format: ExportFormat,
+  items: readonly TaskItem[],
+  judgments: readonly Judgment[],
+  pairMode: PairMode = 'all_pairs',
+): (TrlPairRow | RankingRow | ExportedCompletionRow<SftRow> | ExportedCompletionRow<KtoRow>)[] {
   switch (format) {
     case 'trl':
       return compilePairs(items, judgments, pairMode);
     case 'rrhf':
       return compileRankings(items, judgments);
     case 'sft':
-      return compileSft(items, judgments);
+      return compileSft(items, judgments).map(conversationalCompletion);
     case 'kto':
-      return compileKto(items, judgments);
+      return compileKto(items, judgments).map(conversationalCompletion);
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * Streaming JSONL line reader with byte offsets. Reads fixed-size chunks and splits on '\n', so a file of
  * any size is never held in memory whole. Handles CRLF, a UTF-8 BOM at the start, blank lines and a last
- * line without a trailing newline (reported as `terminated: false`).
+ * line without a trailing newline (reported as `terminated: false`); marks lines whose bytes are not UTF-8.
+ * A directory or a UTF-16 file (byte-order mark) is refused with an error naming the path.
  */
-import { open } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** One physical line of a JSONL file. */
 export interface JsonlLine {
@@ -17,6 +19,8 @@ export interface JsonlLine {
   text: string;
   /** False only for a last line that has no '\n' after it. */
   terminated: boolean;
+  /** False when the line's bytes are not valid UTF-8 (`text` then holds U+FFFD for the bad bytes). */
+  utf8: boolean;
 }
 
 /** Options of {@link readJsonlLines}. */
@@ -39,10 +43,20 @@ function decodeLine(bytes: Buffer): string {
   return bytes.toString('utf8', 0, end);
 }
 
+/** Opens `path` for reading; a directory is refused with an error naming it (open() itself accepts one). */
+async function openFileForReading(path: string): Promise<FileHandle> {
+  const handle = await open(path, 'r');
+  if ((await handle.stat()).isDirectory()) {
+    await handle.close();
+    throw new Error(`${path}: is a directory, not a JSONL file`);
+  }
+  return handle;
+}
+
 /** Streams the lines of `path` in order, with 1-based line numbers and byte offsets. */
 export async function* readJsonlLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<JsonlLine> {
   const chunkSize = options.chunkSize ?? 64 * 1024;
-  const handle = await open(path, 'r');
+  const handle = await openFileForReading(path);
   try {
     let position = options.startOffset ?? 0;
     let lineNumber = options.startLine ?? 1;
@@ -50,10 +64,12 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     if (position === 0) {
-      // Skip a UTF-8 BOM: line 1 then starts at byte 3.
+      // Skip a UTF-8 BOM: line 1 then starts at byte 3. A UTF-16 BOM (e.g. PowerShell's `>`) cannot be read as lines.
       const head = Buffer.alloc(3);
       const { bytesRead } = await handle.read(head, 0, 3, 0);
       if (bytesRead === 3 && head.equals(BOM)) position = lineStart = 3;
+      const utf16 = bytesRead >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff));
+      if (utf16) throw new Error(`${path}: UTF-16 text (byte-order mark ${head[0] === 0xff ? 'FF FE' : 'FE FF'}); save the file as UTF-8`);
     }
     const chunk = Buffer.allocUnsafe(chunkSize);
     for (;;) {
@@ -67,7 +83,7 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
         if (nl < 0) break;
         const piece = data.subarray(from, nl);
         const bytes = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
-        yield { line: lineNumber, offset: lineStart, byteLength: bytes.length, text: decodeLine(bytes), terminated: true };
+        yield { line: lineNumber, offset: lineStart, byteLength: bytes.length, text: decodeLine(bytes), terminated: true, utf8: isUtf8(bytes) };
         lineStart += bytes.length + 1;
         lineNumber++;
         pending = [];
@@ -82,7 +98,7 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
     }
     if (pendingBytes > 0) {
       const bytes = Buffer.concat(pending);
-      yield { line: lineNumber, offset: lineStart, byteLength: bytes.length, text: decodeLine(bytes), terminated: false };
+      yield { line: lineNumber, offset: lineStart, byteLength: bytes.length, text: decodeLine(bytes), terminated: false, utf8: isUtf8(bytes) };
     }
   } finally {
     await handle.close();
@@ -91,7 +107,7 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
 
 /** Reads `byteLength` bytes at `offset` and decodes them as one line (random access by a line index). */
 export async function readLineAt(path: string, offset: number, byteLength: number): Promise<string> {
-  const handle = await open(path, 'r');
+  const handle = await openFileForReading(path);
   try {
     const bytes = Buffer.alloc(byteLength);
     let done = 0;
@@ -134,7 +150,18 @@ export function looksTruncatedObject(text: string): boolean {
   return true;
 }
 
-/** Formats a JSON.parse failure without V8's position noise where possible. */
-export function jsonErrorMessage(err: unknown): string {
-  return `invalid JSON (${err instanceof Error ? err.message : String(err)})`;
+/** Control characters as `\uXXXX`, so a message quoting a line (binary data, escape codes) is safe to print. */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** Formats a JSON.parse failure (V8's message quotes the line; control characters are escaped). */
+export function jsonErrorMessage(err: unknown): string {
+  return `invalid JSON (${escapeControlCharacters(err instanceof Error ? err.message : String(err))})`;
+}
+
+/** The problem of a line that is not JSON and whose bytes are not UTF-8 either. */
+export const NOT_UTF8_MESSAGE = 'not UTF-8 text (a binary file, or a file saved in another encoding?)';
+
+/** The problem of a JSON line with bytes that are not UTF-8 (they read as U+FFFD). */
+export const INVALID_UTF8_WARNING = 'invalid UTF-8 bytes, read as U+FFFD (save the file as UTF-8)';

@@ -155,11 +155,19 @@ export function groupsByScore(scores: readonly number[]): number[][] {
   return groups;
 }
 
-/** TRL's implicit-prompt rule for strings: the common prefix, minus a space right before the split. */
-function splitStringPrefix(chosen: string, rejected: string): number {
+/**
+ * TRL's implicit-prompt rule for strings: the common prefix, minus a space right before the split. TRL
+ * compares Python code points; JS strings are UTF-16, so a split that would fall between the two halves
+ * of a surrogate pair (😀 vs 😃 share their first half) moves before the pair, as it does in Python.
+ */
+export function splitStringPrefix(chosen: string, rejected: string): number {
   const n = Math.min(chosen.length, rejected.length);
   let idx = 0;
   while (idx < n && chosen[idx] === rejected[idx]) idx++;
+  if (idx > 0 && idx < n) {
+    const before = chosen.charCodeAt(idx - 1);
+    if (before >= 0xd800 && before <= 0xdbff) idx--; // a high surrogate: keep the pair whole
+  }
   if (idx > 0 && idx < n && chosen[idx - 1] === ' ') idx--;
   return idx;
 }
@@ -233,8 +241,11 @@ export function parseTaskObject(value: unknown, ctx: LineContext): ParsedTask {
   let id: string | undefined;
   if (obj.id !== undefined) {
     if (typeof obj.id === 'string' && obj.id.length > 0) id = obj.id;
-    else if (typeof obj.id === 'number' && Number.isInteger(obj.id)) id = String(obj.id);
-    else check.error('id', `expected a non-empty string or an integer, got ${typeName(obj.id)}`);
+    else if (typeof obj.id === 'number' && Number.isSafeInteger(obj.id)) id = String(obj.id);
+    else if (typeof obj.id === 'number' && Number.isInteger(obj.id)) {
+      // JSON.parse rounds integers beyond 2^53: two different ids could become one. Refuse instead of guessing.
+      check.error('id', `integer beyond 2^53 cannot be read exactly (read as ${obj.id}); write the id as a string`);
+    } else check.error('id', `expected a non-empty string or an integer, got ${obj.id === '' ? 'an empty string' : typeName(obj.id)}`);
   }
   let parsed: { prompt: Prompt; responses: TaskResponse[]; format: TaskSourceFormat; sourcePreference?: number[][] } | undefined;
   if ('query' in obj) {

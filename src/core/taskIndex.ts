@@ -20,6 +20,8 @@ export interface TaskIndexEntry {
   id: string | null;
   /** Set when the line's id was taken by an earlier line (its item is skipped). */
   duplicate?: DataIssue;
+  /** Set when the line's bytes are not valid UTF-8 (reported as by the readers: see parseTaskLine). */
+  notUtf8?: true;
 }
 
 /** Random access to a task file's items by position (0-based over non-blank lines). */
@@ -47,10 +49,10 @@ export class TaskIndex {
       const duplicates = new DuplicateIds(this.displayName);
       for await (const l of readJsonlLines(this.path, { chunkSize: 256 * 1024 })) {
         if (l.text.trim() === '') continue;
-        const { item, idFromContent } = parseTaskLine(l.text, this.displayName, l.line, l.offset);
+        const { item, idFromContent } = parseTaskLine(l.text, this.displayName, l.line, l.offset, l.utf8);
         const duplicate = item ? duplicates.check(item, l.line, idFromContent === true) : undefined;
         const id = item && !duplicate ? item.id : null;
-        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id, ...(duplicate ? { duplicate } : {}) });
+        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id, ...(duplicate ? { duplicate } : {}), ...(l.utf8 ? {} : { notUtf8: true as const }) });
         if (++sinceWake >= 256 || this.entries.length <= 16) {
           sinceWake = 0;
           this.wake();
@@ -107,7 +109,7 @@ export class TaskIndex {
     const e = await this.entry(i);
     if (!e) return undefined;
     const text = await readLineAt(this.path, e.offset, e.byteLength);
-    const r = parseTaskLine(text, this.displayName, e.line, e.offset);
+    const r = parseTaskLine(text, this.displayName, e.line, e.offset, e.notUtf8 !== true);
     if (e.duplicate) return { issues: [...r.issues, e.duplicate], line: e.line };
     return { item: r.item, issues: r.issues, line: e.line };
   }

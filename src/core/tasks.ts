@@ -5,7 +5,7 @@
  * DuplicateIds for the rule).
  */
 import { issueError, issueWarning } from './issues';
-import { jsonErrorMessage, readJsonlLines } from './jsonl';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from './jsonl';
 import { parseTaskObject } from './taskFormats';
 import type { DataIssue, TaskItem } from './types';
 
@@ -25,17 +25,22 @@ export interface ReadTasksOptions {
   displayName?: string;
 }
 
-/** Parses one physical line's text (blank lines give no item and no issue). */
-export function parseTaskLine(text: string, file: string, line: number, offset: number): TaskLineResult {
+/**
+ * Parses one physical line's text (blank lines give no item and no issue). `utf8` false (the line's bytes
+ * are not valid UTF-8): a line that is not JSON is reported as not UTF-8 text (binary data), and a JSON
+ * line is read with U+FFFD for the bad bytes plus a warning, so a mis-encoded file is never read silently.
+ */
+export function parseTaskLine(text: string, file: string, line: number, offset: number, utf8 = true): TaskLineResult {
   if (text.trim() === '') return { line, offset, issues: [] };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { line, offset, issues: [issueError(file, line, 'line', jsonErrorMessage(err))] };
+    return { line, offset, issues: [issueError(file, line, 'line', utf8 ? jsonErrorMessage(err) : NOT_UTF8_MESSAGE)] };
   }
   const parsed = parseTaskObject(value, { file, line, offset });
-  return { line, offset, item: parsed.item, issues: parsed.issues, idFromContent: parsed.idFromContent };
+  const issues = utf8 ? parsed.issues : [issueWarning(file, line, 'line', INVALID_UTF8_WARNING), ...parsed.issues];
+  return { line, offset, item: parsed.item, issues, idFromContent: parsed.idFromContent };
 }
 
 /**
@@ -77,7 +82,7 @@ export async function* streamTasks(path: string, options: ReadTasksOptions = {})
   const duplicates = new DuplicateIds(file);
   for await (const l of readJsonlLines(path)) {
     if (l.text.trim() === '') continue;
-    const result = parseTaskLine(l.text, file, l.line, l.offset);
+    const result = parseTaskLine(l.text, file, l.line, l.offset, l.utf8);
     if (result.item) {
       const duplicate = duplicates.check(result.item, l.line, result.idFromContent === true);
       if (duplicate) {

@@ -90,6 +90,18 @@ export function loadModelWeights(dir: string): TransformerLM {
   return model;
 }
 
+/**
+ * The checkpoint dtype of each weight of a model folder, keyed by canonical name (as in model.params: GPT-2
+ * without "transformer."), read from the safetensors headers only.
+ */
+export function weightDtypes(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of findWeights(dir).files) {
+    for (const [k, info] of readHeader(f).tensors) out.set(k.startsWith('transformer.') ? k.slice('transformer.'.length) : k, info.dtype);
+  }
+  return out;
+}
+
 /** Loads a model folder and its tokenizer. */
 export function loadPretrained(dir: string): { model: TransformerLM; tokenizer: EngineTokenizer } {
   const model = loadModelWeights(dir);

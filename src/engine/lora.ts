@@ -4,7 +4,8 @@
  * base_model_name_or_path, ...) and adapter_model.safetensors with keys
  * "base_model.model.<module path>.lora_A.weight" (r, in) and "...lora_B.weight" (out, r).
  * A starts as PEFT's default (Kaiming-uniform, bound 1/√in), B at zero, so the model is unchanged at init.
- * While LoRA is on, the model's trainableVariables() are the adapters only.
+ * While LoRA is on, the model's trainableVariables() are the adapters only. `mergeLora` folds the adapters
+ * into the base weights (W ← W + (α/r)·A·B) and removes them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -36,11 +37,16 @@ function matches(module: string, targets: string[]): boolean {
   return targets.some((t) => module === t || module.endsWith('.' + t));
 }
 
+/** The linear modules that `targets` select (PEFT's suffix rule); empty when none match. */
+export function matchLoraModules(model: TransformerLM, targets: string[]): string[] {
+  return model.linearModules().filter((m) => matches(m, targets));
+}
+
 /** Adds zero-initialised-B adapters to every targeted module; returns the adapted module names. */
 export function enableLora(model: TransformerLM, settings: LoraSettings): string[] {
   if (model.lora.size > 0) throw new Error('LoRA is already enabled on this model');
   if (!(settings.r >= 1 && Number.isInteger(settings.r))) throw new Error(`LoRA rank r must be a positive integer (got ${settings.r})`);
-  const modules = model.linearModules().filter((m) => matches(m, settings.targetModules));
+  const modules = matchLoraModules(model, settings.targetModules);
   if (modules.length === 0) {
     const names = [...new Set(model.linearModules().map((m) => m.split('.').pop()))].join(', ');
     throw new Error(`LoRA target_modules [${settings.targetModules.join(', ')}] match no linear module of this ${model.config.modelType} model (available: ${names})`);
@@ -68,6 +74,29 @@ export function disableLora(model: TransformerLM): void {
   }
   model.lora.clear();
   model.loraSettings = null;
+}
+
+/**
+ * Folds every adapter into its base weight (storage layout (in, out): W ← W + scale · A·B) and removes the
+ * adapters, so the model computes the same function without LoRA (up to float32 rounding). Returns the
+ * merged module names.
+ */
+export function mergeLora(model: TransformerLM): string[] {
+  const merged: string[] = [];
+  for (const [m, ad] of model.lora) {
+    const w = model.params.get(`${m}.weight`)!.variable; // (in, out)
+    tf.tidy(() => w.assign(tf.add(w, tf.mul(tf.matMul(ad.a, ad.b), ad.scale)))); // (in, r)·(r, out)
+    merged.push(m);
+  }
+  disableLora(model);
+  return merged;
+}
+
+/** Scalar parameters of the adapters (0 when LoRA is off). */
+export function loraParameterCount(model: TransformerLM): number {
+  let n = 0;
+  for (const ad of model.lora.values()) n += ad.a.size + ad.b.size;
+  return n;
 }
 
 /** Writes adapter_config.json and adapter_model.safetensors (PEFT layout) into dir. */

@@ -27,6 +27,31 @@ export interface BuiltinModelShape {
   maxPositions?: number;
 }
 
+/**
+ * LoRA fine-tuning (PEFT's LoraConfig): the base weights stay frozen and only low-rank adapters
+ * W + (alpha/r)·A·B on the target modules train. Applies to the method's stage (every SPIN iteration trains
+ * the same adapters); the built-in model's from-scratch SFT stage stays full fine-tuning.
+ */
+export interface LoraTrainConfig {
+  /** Rank r of the update (a positive integer; PEFT's default is 8). */
+  r: number;
+  /** lora_alpha: the update is scaled by alpha / r (default 8, PEFT's LoraConfig default whatever r is: r 8 → scale 1, r 16 → 0.5). */
+  alpha?: number;
+  /** Module names as PEFT matches them (suffixes of module paths, e.g. "q_proj", "c_attn"; default: c_attn for GPT-2, q_proj + v_proj for Llama). */
+  targetModules?: string[];
+}
+
+/** LoRA settings with defaults filled in (targetModules is filled once the model is loaded). */
+export interface ResolvedLoraConfig {
+  r: number;
+  alpha: number;
+  /** Empty until the model is known; then the default targets of its family unless set. */
+  targetModules: string[];
+}
+
+/** Default lora_alpha (PEFT's LoraConfig default). */
+export const DEFAULT_LORA_ALPHA = 8;
+
 /** What a caller may set. Only `data` is required. */
 export interface TrainConfig {
   /** Training data: a compiled TRL file (pairs / rankings / SFT / KTO rows) or a task file (then its annotation log is compiled). */
@@ -91,10 +116,12 @@ export interface TrainConfig {
   resume?: string;
   /** SPIN settings (method 'spin'). */
   spin?: Partial<SpinConfig>;
+  /** Train LoRA adapters instead of all weights (absent = full fine-tuning). */
+  lora?: LoraTrainConfig;
 }
 
 /** The config with every default filled in. */
-export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'log' | 'model' | 'resume' | 'maxSteps' | 'spin' | 'loss' | 'builtin' | 'lr' | 'maxLength' | 'maxPromptLength' | 'evalEvery' | 'runId'>> {
+export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'log' | 'model' | 'resume' | 'maxSteps' | 'spin' | 'loss' | 'builtin' | 'lr' | 'maxLength' | 'maxPromptLength' | 'evalEvery' | 'runId' | 'lora'>> {
   log?: string;
   model?: string;
   resume?: string;
@@ -109,6 +136,8 @@ export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'log' | 
   evalEvery: number;
   runId: string;
   spin: SpinConfig;
+  /** Absent = full fine-tuning. */
+  lora?: ResolvedLoraConfig;
 }
 
 function check(cond: boolean, field: string, message: string): void {
@@ -120,6 +149,20 @@ const posInt = (v: number | undefined) => v === undefined || (Number.isInteger(v
 export function newRunId(method: string, now = new Date()): string {
   const iso = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${method}-${iso}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+}
+
+/** Validates the `lora` field and fills its defaults (targetModules stays [] when unset: the model decides). */
+export function resolveLora(l: unknown): ResolvedLoraConfig | undefined {
+  if (l === undefined || l === null) return undefined;
+  check(typeof l === 'object' && !Array.isArray(l), 'lora', `expected an object like {"r": 8}, got ${JSON.stringify(l)}`);
+  const o = l as Record<string, unknown>;
+  for (const k of Object.keys(o)) check(['r', 'alpha', 'targetModules'].includes(k), `lora.${k}`, 'unknown field (expected r, alpha, targetModules)');
+  check(typeof o.r === 'number' && Number.isInteger(o.r) && o.r > 0, 'lora.r', `expected a positive integer, got ${JSON.stringify(o.r)}`);
+  check(o.alpha === undefined || (typeof o.alpha === 'number' && Number.isFinite(o.alpha) && o.alpha > 0), 'lora.alpha', `expected a positive number, got ${JSON.stringify(o.alpha)}`);
+  const t = o.targetModules;
+  check(t === undefined || (Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'string' && x.trim() !== '')), 'lora.targetModules',
+    `expected a non-empty list of module names like ["q_proj", "v_proj"], got ${JSON.stringify(t)}`);
+  return { r: o.r as number, alpha: (o.alpha as number | undefined) ?? DEFAULT_LORA_ALPHA, targetModules: t ? [...(t as string[])].map((x) => x.trim()) : [] };
 }
 
 /** Fills defaults and validates; errors name the field. */
@@ -136,6 +179,8 @@ export function resolveConfig(c: TrainConfig): ResolvedTrainConfig {
   const spin: SpinConfig = { iterations: 2, maxNewTokens: 24, temperature: 0, topP: 1, ...c.spin };
   check(Number.isInteger(spin.iterations) && spin.iterations >= 2, 'spin.iterations', 'expected an integer ≥ 2');
   void LOSSES;
+  const lora = resolveLora(c.lora);
+  check(!lora || !!c.model || method !== 'sft', 'lora', 'LoRA needs a trained base model: give a model folder, or a method other than sft (the built-in model is then trained in full by SFT first and LoRA applies after it)');
   return {
     data: c.data,
     log: c.log,
@@ -168,5 +213,6 @@ export function resolveConfig(c: TrainConfig): ResolvedTrainConfig {
     seed: c.seed ?? 0,
     resume: c.resume,
     spin,
+    ...(lora ? { lora } : {}),
   };
 }

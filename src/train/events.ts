@@ -75,6 +75,10 @@ export interface FinishedEvent extends EventBase {
     final: Metrics;
     /** Path of the final (or cancel) checkpoint. */
     checkpoint?: string;
+    /** The final model folder (finished runs; LoRA runs: adapters merged in). */
+    model?: string;
+    /** LoRA runs: the trained adapters' folder (PEFT layout), RUN/adapter. */
+    adapter?: string;
     seconds: number;
     [k: string]: unknown;
   };

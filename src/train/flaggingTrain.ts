@@ -200,7 +200,8 @@ export interface RunModels {
 function lastCheckpointModel(runDir: string, stage: string): string | undefined {
   const dir = runPaths(runDir).checkpoints;
   if (!existsSync(dir)) return undefined;
-  const names = readdirSync(dir).filter((n) => n.startsWith(`${stage}-step-`)).sort();
+  // LoRA checkpoints hold adapter/ only (no model/): they are not a model folder.
+  const names = readdirSync(dir).filter((n) => n.startsWith(`${stage}-step-`) && existsSync(join(dir, n, 'model', 'config.json'))).sort();
   return names.length ? join(dir, names[names.length - 1], 'model') : undefined;
 }
 

@@ -2,14 +2,17 @@
  * A whole training run, as the worker and `dap train` execute it: resolve the config, pick the backend,
  * read and split the data, create the model (the built-in tiny model gets an SFT stage on the data's
  * responses first) or load a model folder, compute or load the reference log-probs, run the method's stage
- * (or the SPIN driver), save the final model, and report everything as events (appended to
+ * (or the SPIN driver), save the final model (in the source dtype), and report everything as events (appended to
  * runs/RUN_ID/metrics.jsonl and passed to `onEvent`). Resume continues the run folder of a checkpoint.
+ * With `lora`, adapters are added to the policy just before the method's stage (after the built-in model's
+ * full SFT stage); the reference is the model before them (B = 0: identical), see loraRun.ts.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { builtinTokenizer, createBuiltinModel } from '../engine/builtin';
 import { loadPretrained, saveModel } from '../engine/checkpoint';
+import { loadLoraAdapter } from '../engine/lora';
 import type { TransformerLM } from '../engine/transformer';
 import type { EngineTokenizer } from '../engine/types';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './config';
@@ -23,6 +26,7 @@ import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageO
 import { readTrainerState } from './trainState';
 import { runSpin } from './spin';
 import { sampleGenerations, type SampleGeneration } from './samples';
+import { enableRunLora, loadResumedPolicy, loraBaseOf, resolveLoraTargets, saveFinalOutputs, trainableParamsLine } from './loraRun';
 
 /** Callbacks of a run. */
 export interface RunHooks {
@@ -50,6 +54,8 @@ export interface RunContext {
   evalPrompts: Set<string>;
   /** The checkpoint to resume from and its stage, when resuming. */
   resume?: { dir: string; stage: string };
+  /** LoRA runs: the adapters' base model folder (named in adapter_config.json of checkpoints and outputs). */
+  loraBase?: string;
 }
 
 let backendName: string | null = null;
@@ -71,17 +77,28 @@ export function baseStage(ctx: RunContext, model: TransformerLM): Omit<StageOpti
     warmupRatio: c.warmupRatio, maxGradNorm: c.maxGradNorm, weightDecay: c.weightDecay,
     batchOptions: { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength }, evalEvery: c.evalEvery,
     checkpointEvery: c.checkpointEvery, ktoKl: c.ktoKl, seed: c.seed, runDir: ctx.runDir, emit: ctx.emit, shouldStop: ctx.shouldStop,
+    loraBase: ctx.loraBase,
   };
 }
 
-/** Reference log-probs for a stage: none, precomputed from `model` now (or loaded on resume), or a live frozen model. */
+/**
+ * Reference log-probs for a stage: none, precomputed from `model` now (or loaded on resume), or a live
+ * frozen model loaded from `liveDir` (plus the PEFT adapter folder `liveAdapter`, when given).
+ */
 export async function referenceFor<K extends DataKind>(ctx: RunContext, stage: string, loss: string, kind: K, model: TransformerLM,
-  train: StageOptions<K>['train'], evalRows: StageOptions<K>['eval'], liveDir: string | undefined): Promise<ReferenceSource | undefined> {
+  train: StageOptions<K>['train'], evalRows: StageOptions<K>['eval'], liveDir: string | undefined, liveAdapter?: string): Promise<ReferenceSource | undefined> {
   if (!getLoss(loss).needsReference) return undefined;
   const c = ctx.config;
   if (c.reference === 'live') {
     if (!liveDir) throw new Error('live reference needs a saved initial model');
-    return { kind: 'live', model: loadPretrained(liveDir).model };
+    const ref = loadPretrained(liveDir).model;
+    try {
+      if (liveAdapter) loadLoraAdapter(ref, liveAdapter);
+    } catch (e) {
+      ref.dispose();
+      throw e;
+    }
+    return { kind: 'live', model: ref };
   }
   const path = runPaths(ctx.runDir).reference(stage);
   if (ctx.resume && existsSync(path)) return { kind: 'precomputed', ...loadRefTables(path, train.length, evalRows.length) };
@@ -99,6 +116,7 @@ export async function referenceFor<K extends DataKind>(ctx: RunContext, stage: s
 export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): Promise<StageResult> {
   const totalSteps = stageSteps(o.train.length, o.epochs, o.batchSize, o.gradAccum, o.maxSteps);
   ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
+  ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: ${trainableParamsLine(o.model)}${o.model.lora.size > 0 ? ` (LoRA r=${o.model.loraSettings?.r} on ${o.model.lora.size} module${o.model.lora.size === 1 ? '' : 's'})` : ''}` });
   return runStage(o);
 }
 
@@ -124,20 +142,24 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
     const src = await readSourceData(config.data, config.log, config.pairMode);
     for (const n of src.notes.slice(0, 20)) emit({ type: 'log', level: 'warn', message: n });
     // Policy and tokenizer: from the checkpoint when resuming, else the model folder or a fresh built-in model.
+    // (LoRA checkpoints: the base model + the checkpoint's adapter/.)
     let policy: TransformerLM;
     let tokenizer: EngineTokenizer;
-    if (config.resume) ({ model: policy, tokenizer } = loadPretrained(`${config.resume}/model`));
+    let loraBase: string | undefined;
+    if (config.resume) ({ model: policy, tokenizer, loraBase } = loadResumedPolicy(config, runDir, config.resume));
     else if (config.model) ({ model: policy, tokenizer } = loadPretrained(config.model));
     else { policy = createBuiltinModel(config.seed, config.builtin); tokenizer = builtinTokenizer(); }
     models.push(policy);
     if (!config.maxLength) config.maxLength = Math.min(256, policy.config.maxPositions);
     if (!config.maxPromptLength) config.maxPromptLength = Math.floor(config.maxLength / 2);
+    resolveLoraTargets(config, policy);
+    if (config.lora) loraBase ??= loraBaseOf(config, runDir);
     if (!config.resume) writeRunConfig(runDir, config);
     const evalPrompts = chooseEvalPrompts(allPrompts(src), config.evalFraction, config.seed);
     writeFileSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
     const resumeStage = config.resume ? readTrainerState(config.resume).stage : undefined;
     const ctx: RunContext = { config, runDir, tokenizer, emit, shouldStop: hooks.shouldStop ?? (() => false), evalPrompts,
-      resume: config.resume ? { dir: config.resume, stage: resumeStage as string } : undefined };
+      resume: config.resume ? { dir: config.resume, stage: resumeStage as string } : undefined, loraBase };
     const backend = backendName;
     let result: StageResult | undefined;
     // 1. SFT warm-up of the built-in model on all responses of the training prompts.
@@ -152,7 +174,8 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
       await saveModel(policy, runPaths(runDir).sftModel, { dtype: 'F32' });
       ctx.resume = undefined;
     }
-    // 2. The method (SPIN has its own driver).
+    // 2. The method (SPIN has its own driver), on fresh adapters under LoRA (B = 0: the reference is the model before them).
+    if (config.lora && policy.lora.size === 0) enableRunLora(config, policy);
     if (config.method === 'spin') {
       result = await runSpin(ctx, policy, src, backend);
     } else {
@@ -167,11 +190,11 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
     }
     lastCheckpoint = result.checkpoint;
     if (result.cancelled) return finish('cancelled', result);
-    await saveModel(policy, runPaths(runDir).finalModel, { dtype: 'F32' });
+    const outputs = await saveFinalOutputs(policy, runDir, loraBase);
     // Before/after greedy answers on a few held-out prompts for the summary (reference = where training started).
     const samplePrompts = [...evalPrompts].map((k) => JSON.parse(k));
     const samples = config.method === 'spin' ? [] : await sampleGenerations(policy, tokenizer, samplePrompts, config.model ?? runPaths(runDir).sftModel);
-    return finish('finished', result, samples);
+    return finish('finished', result, samples, outputs.adapter);
   } catch (e) {
     const err = e as Error & { lastCheckpoint?: string };
     const last = err.lastCheckpoint ?? lastCheckpoint;
@@ -181,9 +204,9 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
     for (const m of models) m.dispose();
   }
 
-  function finish(status: 'finished' | 'cancelled', r: StageResult, samples: SampleGeneration[] = []): RunOutcome {
+  function finish(status: 'finished' | 'cancelled', r: StageResult, samples: SampleGeneration[] = [], adapter?: string): RunOutcome {
     const summary = { runDir, steps: r.steps, cancelled: status === 'cancelled', final: r.final, checkpoint: r.checkpoint, ...(samples.length ? { samples } : {}),
-      seconds: (Date.now() - t0) / 1000, ...(status === 'finished' ? { model: runPaths(runDir).finalModel } : {}) };
+      seconds: (Date.now() - t0) / 1000, ...(status === 'finished' ? { model: runPaths(runDir).finalModel } : {}), ...(adapter ? { adapter } : {}) };
     emit({ type: 'finished', summary });
     return { status, runDir, summary };
   }

@@ -1,7 +1,7 @@
 /**
  * A run's folder: runs/RUN_ID/ under the chosen output folder, holding config.json (the resolved config),
  * metrics.jsonl (every event, one JSON object per line, appended as it happens), the data split, reference
- * log-probs, checkpoints/ and the final model/. `replayRun` reads the events back (for the loss panel).
+ * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. `replayRun` reads the events back (for the loss panel).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ export function runPaths(runDir: string) {
     split: join(runDir, 'split.json'),
     sftModel: join(runDir, 'sft-model'),
     finalModel: join(runDir, 'model'),
+    /** LoRA runs: the trained adapters in PEFT's layout. */
+    adapter: join(runDir, 'adapter'),
     reference: (stage: string) => join(runDir, `reference-logps.${stage}.json`),
     checkpoints: join(runDir, 'checkpoints'),
   };

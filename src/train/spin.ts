@@ -5,10 +5,14 @@
  * iteration. Each iteration's folder runs/RUN_ID/spin/iter-N holds generation.json (settings),
  * pairs.jsonl / eval-pairs.jsonl (its data) and model/ (the model after the iteration); its checkpoints are
  * stage "spin-N". Pairs whose generation equals the target carry no signal and are left out (counted).
+ * With LoRA every iteration keeps training the same adapters: the reference of iteration t is base + the
+ * adapters as they were at its start (precomputed from the policy; live: base + iter-N/reference-adapter/),
+ * and the iteration folder holds adapter/ instead of model/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveModel } from '../engine/checkpoint';
+import { saveLoraAdapter } from '../engine/lora';
 import type { TransformerLM } from '../engine/transformer';
 import type { SftRow, TrlPairRow } from '../core/types';
 import { examplesFor, splitByPrompt, type SourceData } from './data';
@@ -69,8 +73,13 @@ export async function runSpin(ctx: RunContext, policy: TransformerLM, src: Sourc
       ctx.emit({ type: 'log', level: 'info', message: `SPIN iteration ${it}: the model reproduces every target; stopping` });
       break;
     }
-    if (c.reference === 'live' && !resuming) await saveModel(policy, join(dir, 'reference-model'), { dtype: 'F32' });
-    const reference = await referenceFor({ ...ctx, resume: resuming ? ctx.resume : undefined }, stage, 'dpo', 'pairs', policy, train, evalRows, join(dir, 'reference-model'));
+    const lora = policy.lora.size > 0;
+    if (c.reference === 'live' && !resuming) {
+      if (lora) await saveLoraAdapter(policy, join(dir, 'reference-adapter'), ctx.loraBase ?? '');
+      else await saveModel(policy, join(dir, 'reference-model'), { dtype: 'F32' });
+    }
+    const [liveDir, liveAdapter] = lora ? [ctx.loraBase, join(dir, 'reference-adapter')] : [join(dir, 'reference-model'), undefined];
+    const reference = await referenceFor({ ...ctx, resume: resuming ? ctx.resume : undefined }, stage, 'dpo', 'pairs', policy, train, evalRows, liveDir, liveAdapter);
     const o: StageOptions<'pairs'> = { ...baseStage(ctx, policy), stage, kind: 'pairs', loss: 'dpo', hyper: c.loss, train, eval: evalRows, reference,
       epochs: c.spin.epochsPerIteration ?? c.epochs, lr: c.lr, resumeFrom: resuming ? ctx.resume?.dir : undefined };
     try {
@@ -79,7 +88,8 @@ export async function runSpin(ctx: RunContext, policy: TransformerLM, src: Sourc
       if (reference?.kind === 'live') reference.model.dispose();
     }
     if (result.cancelled) return result;
-    await saveModel(policy, join(dir, 'model'), { dtype: 'F32' });
+    if (lora) await saveLoraAdapter(policy, join(dir, 'adapter'), ctx.loraBase ?? '');
+    else await saveModel(policy, join(dir, 'model'), { dtype: 'F32' });
   }
   return result;
 }

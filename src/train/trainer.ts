@@ -62,8 +62,10 @@ export interface StageOptions<K extends DataKind> {
   emit: EventSink;
   /** Polled after every step; true = checkpoint and stop. */
   shouldStop: () => boolean;
-  /** Checkpoint folder to continue from (its model weights must already be loaded into `model`). */
+  /** Checkpoint folder to continue from (its model weights, or adapters, must already be loaded into `model`). */
   resumeFrom?: string;
+  /** Base model folder a LoRA stage's checkpoints name in their adapter_config.json (default: the model's source folder). */
+  loraBase?: string;
 }
 
 /** How a stage ended. */
@@ -172,7 +174,7 @@ export async function runStage<K extends DataKind>(o: StageOptions<K>): Promise<
   const started = Date.now();
   const startStep = state.step;
   const checkpoint = async (reason: 'periodic' | 'cancel' | 'final') => {
-    lastCheckpoint = await writeCheckpoint(o.runDir, o.model, optimizer, state);
+    lastCheckpoint = await writeCheckpoint(o.runDir, o.model, optimizer, state, o.loraBase);
     o.emit({ type: 'checkpoint', stage: o.stage, step: state.step, path: lastCheckpoint, reason });
   };
   try {

@@ -2,18 +2,22 @@
  * The `dap` CLI on real files (spawned as `node --import tsx src/cli/main.ts ...`): help and exit codes,
  * `validate` on a file with planted bad lines and on duplicate ids, `stats` and `export` on the sample
  * data. Also checks that the committed sample data is exactly what scripts/gen-samples.ts generates and
- * that it is verifiable.
+ * that it is verifiable, and what a user who brings odd files and flags gets: `--out` never overwrites an
+ * input however it is spelled, a directory or a damaged log is named clearly, bad flag values exit 2, and
+ * a reader that closes the pipe early (`| head`) gets no stack trace.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
 import { readTasks } from '../../src/core/tasks';
 import { solvePrompt, isCorrect } from '../../src/core/verify';
+import { BACKEND_FLAG_VALUES } from '../../src/cli/command';
+import { BACKEND_PREFERENCES } from '../../src/engine/backend';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'dap-cli-'));
@@ -146,4 +150,88 @@ test('committed samples equal the generator output; every item is verifiable and
     assert.ok((it.prompt as string).length <= 40 && /^[\x20-\x7e]+$/.test(it.prompt as string));
     for (const resp of it.responses) assert.ok(resp.text.length <= 40 && /^[\x20-\x7e]+$/.test(resp.text), resp.text);
   }
+});
+
+test('export --out refuses every spelling of an input file (relative, ./, absolute, symlink, hard link); inputs stay byte-identical', () => {
+  const sub = join(dir, 'outcheck');
+  mkdirSync(sub);
+  const taskFile = join(sub, 'd.jsonl');
+  const logFile = join(sub, 'd.annotations.jsonl');
+  const taskText = '{"id":"x","prompt":"p","responses":["a","b"]}\n';
+  const logText = '{"v":1,"item":"x","annotator":"al","ts":"t","kind":"pair","shown":[0,1],"choice":"a"}\n';
+  writeFileSync(taskFile, taskText);
+  writeFileSync(logFile, logText);
+  symlinkSync(logFile, join(sub, 'link.jsonl'));
+  linkSync(taskFile, join(sub, 'hard.jsonl'));
+  const rel = relative(root, sub); // dap() runs in the repository root
+  for (const out of [`./${rel}/d.jsonl`, join(sub, 'd.jsonl'), `${rel}/./d.annotations.jsonl`, join(sub, 'link.jsonl'), join(sub, 'hard.jsonl')]) {
+    const r = dap('export', `${rel}/d.jsonl`, '--format', 'trl', '--out', out);
+    assert.equal(r.code, 1, `--out ${out}: ${r.stderr}`);
+    assert.match(r.stderr, /refusing to overwrite the input file/);
+  }
+  assert.equal(readFileSync(taskFile, 'utf8'), taskText);
+  assert.equal(readFileSync(logFile, 'utf8'), logText);
+  const ok = dap('export', `${rel}/d.jsonl`, '--format', 'trl', '--out', join(sub, 'pairs.jsonl'));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(readFileSync(join(sub, 'pairs.jsonl'), 'utf8'), '{"prompt":"p","chosen":"a","rejected":"b","id":"x"}\n');
+});
+
+test('validate: a directory exits 1 naming it; a *.annotations.jsonl whose first line is torn is still checked as a log', () => {
+  const folder = join(dir, 'folder.jsonl');
+  mkdirSync(folder);
+  for (const args of [['validate', folder], ['stats', folder], ['export', folder, '--format', 'trl', '--log', folder]]) {
+    const r = dap(...args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.equal(r.stderr, `dap ${args[0]}: ${folder}: is a directory, not a JSONL file\n`);
+  }
+  const log = join(dir, 'torn.annotations.jsonl');
+  writeFileSync(log, '{"v":1,"item":"x","annot\n{"v":1,"item":"x","annotator":"al","ts":"t","kind":"undo"}\n');
+  const r = dap('validate', log);
+  assert.equal(r.code, 0, r.stdout);
+  assert.equal(r.stdout, `${log}:1: line: warning: torn line (an event cut off by an interrupted write); skipped\n${log}: annotation log, 1 event; 0 errors, 1 warning\n`);
+});
+
+test('an annotation log given where the task file belongs is a usage error naming the task file', () => {
+  const sub = join(dir, 'swapped');
+  mkdirSync(sub);
+  writeFileSync(join(sub, 'q.tasks.jsonl'), '{"id":"x","prompt":"p","responses":["a","b"]}\n');
+  const log = join(sub, 'q.annotations.jsonl');
+  writeFileSync(log, '{"v":1,"item":"x","annotator":"al","ts":"t","kind":"pair","shown":[0,1],"choice":"a"}\n');
+  for (const args of [['stats', log], ['export', log, '--format', 'trl'], ['review', log], ['validate', log, '--log', log]]) {
+    const r = dap(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, new RegExp(`^dap ${args[0]}: ${log} is an annotation log; give its task file \\(${join(sub, 'q.tasks.jsonl')}\\)\n`));
+  }
+  assert.equal(dap('validate', log).code, 0, 'alone, the log itself is validated');
+});
+
+test('bad --backend or --seed values are usage errors (exit 2) before anything runs', () => {
+  assert.deepEqual([...BACKEND_FLAG_VALUES], [...BACKEND_PREFERENCES], 'the CLI accepts exactly the engine\'s backends');
+  const pairs = join(dir, 'flags.jsonl');
+  writeFileSync(pairs, '{"prompt":"p","chosen":"a","rejected":"b"}\n');
+  for (const args of [
+    ['logps', '--model', 'builtin', '--data', pairs, '--seed', 'abc'],
+    ['logps', '--model', 'builtin', '--data', pairs, '--backend', 'gpu'],
+    ['train', pairs, '--backend', 'gpu', '--out', dir],
+    ['demo', '--seed', 'x', '--out', dir],
+    ['review', pairs, '--backend', 'gpu', '--model', 'builtin'],
+  ]) {
+    const r = dap(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /--(seed|backend): expected/);
+  }
+});
+
+test('a reader that closes the pipe early (| head) gets no stack trace', async () => {
+  // A 1 MB response makes the export far larger than a pipe buffer, so the CLI is still writing when the pipe closes.
+  const big = join(dir, 'big.jsonl');
+  writeFileSync(big, JSON.stringify({ id: 'b', prompt: 'p', responses: ['x'.repeat(1 << 20), 'y'] }) + '\n');
+  writeFileSync(join(dir, 'big.annotations.jsonl'), '{"v":1,"item":"b","annotator":"al","ts":"t","kind":"pair","shown":[0,1],"choice":"a"}\n');
+  const child = spawn(process.execPath, [bundle, 'export', big, '--format', 'kto'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
 });

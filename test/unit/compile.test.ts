@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveJudgments } from '../../src/core/judgments';
-import { compileKto, compilePairs, compileRankings, compileSft } from '../../src/core/compile';
+import { compile, compileKto, compilePairs, compileRankings, compileSft } from '../../src/core/compile';
 import type { AnnotationEvent, Judgment, PairChoice, TaskItem } from '../../src/core/types';
 
 function item(id: string, n: number, prompt: TaskItem['prompt'] = `prompt ${id}`): TaskItem {
@@ -129,4 +129,31 @@ test('compile output does not depend on the order of judgments', () => {
   }
   assert.deepEqual(compileRankings(items, reversed), compileRankings(items, judgments));
   assert.deepEqual(compileKto(items, reversed), compileKto(items, judgments));
+});
+
+test('export rows: sft and kto completions of a conversational prompt are one assistant message (TRL), plain stay strings', () => {
+  const { items, judgments } = fixture();
+  const assistant = (content: string) => [{ role: 'assistant', content }];
+  // C (conversational prompt): SFT best is C2; KTO C2 true, C0 and C1 false. The others as in the test above.
+  assert.deepEqual(compile('sft', items, judgments).map((r) => JSON.stringify(r)), [
+    '{"prompt":"prompt A","completion":"A0","id":"A"}',
+    '{"prompt":"prompt B","completion":"B0","id":"B"}',
+    JSON.stringify({ prompt: [{ role: 'user', content: 'Hi' }], completion: assistant('C2'), id: 'C' }),
+    '{"prompt":"prompt E","completion":"E3","id":"E"}',
+  ]);
+  const kto = compile('kto', items, judgments).filter((r) => r.id === 'C' || r.id === 'A');
+  assert.deepEqual(kto.map((r) => JSON.stringify(r)), [
+    '{"prompt":"prompt A","completion":"A0","label":true,"id":"A"}',
+    '{"prompt":"prompt A","completion":"A1","label":false,"id":"A"}',
+    ...(['C0', 'C1', 'C2'] as const).map((c) => JSON.stringify({ prompt: [{ role: 'user', content: 'Hi' }], completion: assistant(c), label: c === 'C2', id: 'C' })),
+  ]);
+  // Every exported row is uniformly plain or uniformly conversational, as TRL requires.
+  for (const format of ['trl', 'sft', 'kto'] as const) {
+    for (const row of compile(format, items, judgments)) {
+      const fields = Object.entries(row).filter(([k]) => k !== 'id' && k !== 'label').map(([, v]) => typeof v === 'string');
+      assert.ok(fields.every((f) => f === fields[0]), `${format} row ${JSON.stringify(row)}`);
+    }
+  }
+  // The in-memory rows the trainer reads keep string completions.
+  assert.ok(compileSft(items, judgments).every((r) => typeof r.completion === 'string'));
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { gpt2ConfigJson, llamaConfigJson, parseConfig } from '../../src/engine/config';
-import { enableLora, loadLoraAdapter, saveLoraAdapter } from '../../src/engine/lora';
+import { enableLora, loadLoraAdapter, mergeLora, saveLoraAdapter } from '../../src/engine/lora';
 import { decodeFloats, readHeader, readTensorBytes } from '../../src/engine/safetensors';
 import { rng, gpt2Reference, llamaReference } from './engine-reference';
 import { hfWeights, randomModel } from './engine-fixtures';
@@ -89,5 +89,47 @@ test('LoRA target modules that match nothing give a clear error listing the avai
   await tf.setBackend('cpu');
   const m = randomModel(GPT2, 1);
   assert.throws(() => enableLora(m, { r: 4, alpha: 8, targetModules: ['q_proj'] }), /match no linear module.*available: .*c_attn/);
+  m.dispose();
+});
+
+test('mergeLora folds W + (α/r)·A·B into the weights (float64 check), removes the adapters and keeps the logits', async () => {
+  await tf.setBackend('cpu');
+  const m = randomModel(LLAMA, 9);
+  const modules = enableLora(m, { r: 3, alpha: 6, targetModules: ['q_proj', 'down_proj'], seed: 4 });
+  const r = rng(11);
+  for (const ad of m.lora.values()) ad.b.assign(tf.tensor(Float32Array.from({ length: ad.b.size }, () => 0.5 * (r() - 0.5)), ad.b.shape));
+  // Expected merged weights in float64, from the storage-layout base W (in, out), A (in, r), B (r, out).
+  const expected = new Map<string, Float64Array>();
+  for (const mod of modules) {
+    const W = (await m.params.get(`${mod}.weight`)!.variable.data()) as Float32Array;
+    const ad = m.lora.get(mod)!;
+    const A = (await ad.a.data()) as Float32Array, B = (await ad.b.data()) as Float32Array;
+    const [inDim, rank] = ad.a.shape as [number, number];
+    const outDim = ad.b.shape[1] as number;
+    const e = Float64Array.from(W);
+    for (let i = 0; i < inDim; i++) for (let o = 0; o < outDim; o++) {
+      let d = 0;
+      for (let k = 0; k < rank; k++) d += A[i * rank + k] * B[k * outDim + o];
+      e[i * outDim + o] += (6 / 3) * d;
+    }
+    expected.set(mod, e);
+  }
+  const x = tf.tensor2d([ids], [1, ids.length], 'int32');
+  const mask = tf.ones([1, ids.length]) as tf.Tensor2D;
+  const adapted = (await m.forward(x, mask).data()) as Float32Array;
+  const baseCount = m.params.size;
+  assert.deepEqual(mergeLora(m), modules);
+  assert.equal(m.lora.size, 0);
+  assert.equal(m.loraSettings, null);
+  assert.equal(m.trainableVariables().length, baseCount, 'all base weights are trainable again');
+  for (const [mod, e] of expected) {
+    const got = (await m.params.get(`${mod}.weight`)!.variable.data()) as Float32Array;
+    e.forEach((v, i) => assert.ok(Math.abs(got[i] - v) < 1e-6 * (1 + Math.abs(v)), `${mod}[${i}]: ${got[i]} vs ${v}`));
+  }
+  const merged = (await m.forward(x, mask).data()) as Float32Array;
+  let maxDiff = 0;
+  adapted.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - merged[i])); });
+  assert.ok(maxDiff < 1e-5, `merged vs adapted logits differ by ${maxDiff}`);
+  assert.ok(expected.size === 4, 'q_proj and down_proj of 2 layers');
   m.dispose();
 });

@@ -82,7 +82,23 @@ test('dap review: bad arguments exit 2 with usage; a missing file exits 1', () =
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--top: expected a number/);
   assert.match(bad.stderr, /Usage: dap review/);
+  // Out-of-range numbers are usage errors too (--top=-1 used to drop the last entry of every list).
+  for (const [flag, message] of [['--top=-1', /--top: expected N >= 0/], ['--beta=0', /--beta: expected a number > 0/], ['--epochs=0', /--epochs: expected N >= 1/]] as const) {
+    const r = dap(['review', 'x.jsonl', flag]);
+    assert.equal(r.code, 2, flag);
+    assert.match(r.stderr, message);
+  }
   const missing = dap(['review', join(tmpdir(), 'does-not-exist.jsonl')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no such file/);
+  // A log named with --log must exist: a typo is an error, not an empty review.
+  const dir = mkdtempSync(join(tmpdir(), 'dap-review-'));
+  const tasks = join(dir, 'quiz.jsonl');
+  writeFileSync(tasks, '{"id":"q","prompt":"p","responses":["a","b"]}\n');
+  const typo = join(dir, 'quiz.anotations.jsonl');
+  const noLog = dap(['review', tasks, '--log', typo, '--json']);
+  assert.equal(noLog.code, 1);
+  assert.equal(noLog.stderr, `dap review: ${typo}: no such file\n`);
+  assert.equal(noLog.stdout, '');
+  assert.equal(dap(['review', tasks, '--json']).code, 0, 'the default log may be absent (nothing annotated yet)');
 });

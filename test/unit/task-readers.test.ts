@@ -1,15 +1,17 @@
 /**
  * Task-file readers: streaming lines with byte offsets (CRLF, BOM, blank lines, no final newline, chunk
  * boundaries), every accepted format, a file with planted bad lines checked line by line, duplicate ids,
- * content-hash ids, and the lazy index (first items before the index is complete, random access).
+ * content-hash ids, the lazy index (first items before the index is complete, random access), and inputs
+ * that are no JSONL at all: a directory, binary data, another text encoding.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonlLines } from '../../src/core/jsonl';
+import { readAnnotationLog } from '../../src/core/annotationLog';
 import { formatIssue } from '../../src/core/issues';
 import { readTasks } from '../../src/core/tasks';
 import { TaskIndex } from '../../src/core/taskIndex';
@@ -180,4 +182,94 @@ test('lazy index: first items before the index is complete, then random access b
     assert.equal(r?.line, i + 1);
   }
   assert.equal(await index.get(n), undefined);
+});
+
+test('a directory or UTF-16 file is refused naming it; binary lines are "not UTF-8 text"; a mis-encoded JSON line is kept with a warning', async () => {
+  const folder = join(dir, 'folder.jsonl');
+  mkdirSync(folder);
+  await assert.rejects(readTasks(folder), (err: Error) => err.message === `${folder}: is a directory, not a JSONL file`);
+  await assert.rejects(readAnnotationLog(folder), /is a directory, not a JSONL file/);
+  await assert.rejects(TaskIndex.open(folder).get(0), /is a directory/);
+  // PowerShell's `>` writes UTF-16LE with a byte-order mark: refused as a whole, saying what to do.
+  const utf16 = write('utf16.jsonl', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"prompt":"p","responses":["a","b"]}\r\n', 'utf16le')]));
+  await assert.rejects(readTasks(utf16), (err: Error) => err.message === `${utf16}: UTF-16 text (byte-order mark FF FE); save the file as UTF-8`);
+
+  const lines = [
+    Buffer.from('{"id":"ok","prompt":"p","responses":["a","b"]}'), // 1: fine
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x1a, 0x00, 0xff, 0x1b, 0x5b, 0x33, 0x31, 0x6d]), // 2: PNG-like bytes + an ANSI escape
+    Buffer.from('{"id":"latin1","prompt":"caf\xe9","responses":["a","b"]}', 'latin1'), // 3: JSON, but é as one Latin-1 byte
+    Buffer.from('\x1b[2J{not json', 'latin1'), // 4: valid UTF-8 (ASCII) but not JSON: V8's message quotes the escape
+  ];
+  const path = write('binary.jsonl', Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+  const { items, issues } = await readTasks(path, { displayName: 'binary.jsonl' });
+  assert.deepEqual(items.map((i) => [i.id, i.prompt]), [['ok', 'p'], ['latin1', 'caf\ufffd']]);
+  assert.deepEqual(issues.slice(0, 2).map(formatIssue), [
+    'binary.jsonl:2: line: not UTF-8 text (a binary file, or a file saved in another encoding?)',
+    'binary.jsonl:3: line: warning: invalid UTF-8 bytes, read as U+FFFD (save the file as UTF-8)',
+  ]);
+  assert.equal(issues.length, 3);
+  assert.match(formatIssue(issues[2]), /^binary\.jsonl:4: line: invalid JSON \(/);
+  assert.ok(!/[\u0000-\u001f]/.test(formatIssue(issues[2])), 'control characters of the line are escaped in the message');
+  assert.match(formatIssue(issues[2]), /\\u001b/);
+  // The lazy index reports each line exactly as the reader does.
+  const index = TaskIndex.open(path, 'binary.jsonl');
+  const fromIndex = [];
+  for await (const r of index.items()) fromIndex.push(...r.issues);
+  assert.deepEqual(fromIndex, issues);
+  // An annotation log with the same kinds of lines.
+  const log = write('binary.annotations.jsonl', Buffer.concat([lines[1], Buffer.from('\n'),
+    Buffer.from('{"v":1,"item":"caf\xe9","annotator":"a","ts":"t","kind":"flag","flagged":true}\n', 'latin1')]));
+  const read = await readAnnotationLog(log, { displayName: 'x.log' });
+  assert.deepEqual(read.issues.map(formatIssue), [
+    'x.log:1: line: not UTF-8 text (a binary file, or a file saved in another encoding?); skipped',
+    'x.log:2: line: warning: invalid UTF-8 bytes, read as U+FFFD (save the file as UTF-8)',
+  ]);
+  assert.deepEqual(read.events.map((e) => e.event.item), ['caf\ufffd']);
+});
+
+/** TRL's implicit-prompt split, written independently over code points (Python's str indexing). */
+function trlSplitByCodePoints(chosen: string, rejected: string): [string, string, string] {
+  const c = Array.from(chosen);
+  const r = Array.from(rejected);
+  let idx = 0;
+  while (idx < Math.min(c.length, r.length) && c[idx] === r[idx]) idx++;
+  if (idx > 0 && c[idx - 1] === ' ') idx--;
+  return [c.slice(0, idx).join(''), c.slice(idx).join(''), r.slice(idx).join('')];
+}
+
+test('implicit-prompt pairs split on code points as TRL does: a surrogate pair (emoji) is never cut in half', async () => {
+  const pairs: [string, string][] = [
+    ['I feel 😀 today', 'I feel 😃 today'], // same high surrogate, different low one
+    ['I feel😀', 'I feel😃'], // no space before the split
+    ['Answer: 𝔸', 'Answer: 𝔹'], // astral letters
+    ['漢字 is 日本', '漢字 is 中国'], // CJK (one UTF-16 unit each)
+    ['The sky is blue.', 'The sky is green.'], // the plain case, space moved to the completion
+  ];
+  const path = write('implicit.jsonl', pairs.map(([chosen, rejected]) => JSON.stringify({ chosen, rejected })).join('\n'));
+  const { items, issues } = await readTasks(path);
+  assert.deepEqual(issues, []);
+  assert.deepEqual(items.map((it) => [it.prompt, it.responses[0].text, it.responses[1].text]), pairs.map(([c, r]) => trlSplitByCodePoints(c, r)));
+  for (const it of items) {
+    for (const text of [it.prompt as string, ...it.responses.map((x) => x.text)]) {
+      assert.ok(!/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text), `no lone surrogate: ${JSON.stringify(text)}`);
+    }
+  }
+});
+
+test('integer ids beyond 2^53 are refused (JSON.parse would round two different ids into one); safe ones read as strings', async () => {
+  const lines = [
+    '{"id":12345678901234567891,"prompt":"a","responses":["x","y"]}', // both round to 12345678901234567000
+    '{"id":12345678901234567892,"prompt":"b","responses":["x","y"]}',
+    '{"id":9007199254740991,"prompt":"c","responses":["x","y"]}', // 2^53 - 1: exact
+    '{"id":-42,"prompt":"d","responses":["x","y"]}',
+    '{"id":"","prompt":"e","responses":["x","y"]}',
+  ];
+  const { items, issues } = await readTasks(write('bigids.jsonl', lines.join('\n')), { displayName: 'bigids.jsonl' });
+  assert.deepEqual(items.map((i) => i.id), ['9007199254740991', '-42']);
+  const rounded = String(Number('12345678901234567891'));
+  assert.deepEqual(issues.map(formatIssue), [
+    `bigids.jsonl:1: id: integer beyond 2^53 cannot be read exactly (read as ${rounded}); write the id as a string`,
+    `bigids.jsonl:2: id: integer beyond 2^53 cannot be read exactly (read as ${rounded}); write the id as a string`,
+    'bigids.jsonl:5: id: expected a non-empty string or an integer, got an empty string',
+  ]);
 });

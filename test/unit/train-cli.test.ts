@@ -1,13 +1,15 @@
 /**
  * `dap train` and `dap demo` as real processes (node --import tsx src/cli/main.ts): JSON events with
  * --json, plain progress lines otherwise, the run folder, exit codes for bad arguments (2) and a failed
- * run (1); the demo's --quick path prints the loss chart and before/after accuracies.
+ * run (1); the demo's --quick path prints the loss chart and before/after accuracies; LoRA flags (over
+ * --config), the run's adapter scored with `dap logps --adapter` equals its merged model.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { command as trainCommand, configFromArgs } from '../../src/cli/commands/train';
 import { parseEventLine } from '../../src/train/events';
 import { repoRoot as root, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
@@ -54,4 +56,43 @@ test('dap demo --quick: loss chart, held-out reward accuracy, before/after verif
   assert.match(r.stdout, /held-out reward accuracy/);
   assert.match(r.stdout, /training prompts : SFT reference \d+\.\d% \(\d+\/\d+\) {2}→ {2}DPO \d+\.\d%/);
   assert.match(r.stdout, /held-out prompts : SFT reference/);
+});
+
+test('dap train --lora-r/--lora-alpha/--lora-targets: adapter + merged model; dap logps --adapter scores like the merged model', () => {
+  assert.match(trainCommand.usage, /--lora-r N[\s\S]*--lora-alpha A[\s\S]*--lora-targets LIST/);
+  const r = dap('train', pairs, '--model', modelDir, '--lora-r', '2', '--lora-alpha', '4', '--lora-targets', 'c_attn, c_fc', '--lr', '0.05', '--max-steps', '3',
+    '--batch-size', '4', '--out', dir, '--run-id', 'cli-lora', '--json', '--max-length', '32');
+  assert.equal(r.status, 0, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l, i) => parseEventLine(l, `stdout:${i + 1}`));
+  const started = events.find((e) => e.type === 'started');
+  assert.ok(started?.type === 'started');
+  assert.deepEqual(started.config.lora, { r: 2, alpha: 4, targetModules: ['c_attn', 'c_fc'] });
+  const fin = events.at(-1);
+  const runDir = join(dir, 'runs', 'cli-lora');
+  assert.ok(fin?.type === 'finished' && fin.summary.adapter === join(runDir, 'adapter'));
+  const score = (...args: string[]) => {
+    const s = dap('logps', '--data', pairs, '--backend', 'wasm', '--max-length', '32', ...args);
+    assert.equal(s.status, 0, s.stderr);
+    return s.stdout.trim().split('\n').map((l) => JSON.parse(l) as { chosen: { sum: number }; rejected: { sum: number } });
+  };
+  const adapted = score('--model', modelDir, '--adapter', join(runDir, 'adapter'));
+  const merged = score('--model', join(runDir, 'model'));
+  const plain = score('--model', modelDir);
+  assert.equal(adapted.length, 10);
+  adapted.forEach((row, i) => {
+    assert.ok(Math.abs(row.chosen.sum - merged[i].chosen.sum) < 1e-4 && Math.abs(row.rejected.sum - merged[i].rejected.sum) < 1e-4, `row ${i}`);
+  });
+  assert.ok(adapted.some((row, i) => Math.abs(row.chosen.sum - plain[i].chosen.sum) > 1e-3), 'the adapter changes the scores');
+  const bad = dap('train', pairs, '--lora-alpha', '16');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr + bad.stdout, /--lora-alpha and --lora-targets need --lora-r/);
+});
+
+test('dap train: lora from --config, flags override its fields', () => {
+  const cfg = join(dir, 'run-lora.json');
+  writeFileSync(cfg, JSON.stringify({ data: pairs, lora: { r: 8, alpha: 16, targetModules: ['c_attn'] } }));
+  assert.deepEqual(configFromArgs(['--config', cfg]).config.lora, { r: 8, alpha: 16, targetModules: ['c_attn'] });
+  assert.deepEqual(configFromArgs(['--config', cfg, '--lora-r', '4']).config.lora, { r: 4, alpha: 16, targetModules: ['c_attn'] });
+  assert.deepEqual(configFromArgs([pairs, '--lora-r', '16']).config.lora, { r: 16 });
+  assert.equal(configFromArgs([pairs]).config.lora, undefined);
 });

@@ -4,25 +4,28 @@
  * a tiny built-in model: cancel → the worker checkpoints and exits 0 with a `finished` (cancelled) event;
  * a worker killed with SIGKILL → a `failed` event is appended to metrics.jsonl; the runs listing reads
  * both back with the right status; no worker process is left behind. Also the pure helpers of the
- * training commands (data file of a clicked log, epochs for a data size, streaming line count).
+ * training commands (data file of a clicked log, epochs for a data size, streaming line count), and the
+ * LoRA choice of "DAP: Train…" (or `{"lora": {"r": 8}}` in dapStudio.train.overrides) reaching the worker.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrainingJob } from '../../src/host/training/job';
 import { listRuns, modelFolderOf, statusOf } from '../../src/host/training/runFiles';
-import { countLines, dataOf, epochsFor, newRunId } from '../../src/host/training/trainInputs';
+import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, newRunId } from '../../src/host/training/trainInputs';
 import type { TrainEvent } from '../../src/train/events';
-import { repoRoot as root, sampleTasks, tinyShape } from './train-fixtures';
+import { repoRoot as root, sampleTasks, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
 
 const worker = join(root, 'dist', 'worker.js');
 
 before(() => {
-  const sources = join(root, 'src', 'train', 'worker.ts');
-  if (!existsSync(worker) || statSync(worker).mtimeMs < statSync(sources).mtimeMs) {
+  // Rebuild when any trainer or engine source is newer than the bundle.
+  const sources = ['train', 'train/losses', 'engine', 'engine/kernels'].flatMap((d) => readdirSync(join(root, 'src', d)).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src', d, f)));
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+  if (!existsSync(worker) || statSync(worker).mtimeMs < newest) {
     execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
   }
 });
@@ -139,4 +142,20 @@ test('epochsFor shrinks with the data; countLines counts non-blank lines (CRLF, 
   const sample = readFileSync(sampleTasks, 'utf8').split('\n').filter((l) => l.trim()).length;
   assert.equal(await countLines(sampleTasks), sample);
   assert.match(newRunId('dpo', new Date('2026-01-02T03:04:05Z')), /^dpo-20260102-030405-[0-9a-f]{4}$/);
+});
+
+test('LoRA: the "DAP: Train…" choice (or {"lora": {"r": 8}} in the overrides setting) reaches the worker, which writes adapter/', async () => {
+  assert.deepEqual(FINETUNE_CHOICES.map((c) => c.r), [0, 8, 16]);
+  assert.deepEqual(loraFieldsOf(0), {});
+  assert.deepEqual(loraFieldsOf(undefined), {});
+  const { dir, modelDir } = await tinyModelFixture('job-lora', 3, 32);
+  const data = writeJsonl(join(dir, 'pairs.jsonl'), toyPairs(8));
+  const config = { data, model: modelDir, method: 'dpo' as const, maxSteps: 2, batchSize: 4, maxLength: 32, backend: 'wasm' as const, out: dir, runId: 'lora', ...loraFieldsOf(8) };
+  const job = new TrainingJob({ workerPath: worker, config });
+  await job.done;
+  assert.equal(job.exitCode, 0, job.output.join('\n'));
+  const started = job.events.find((e) => e.type === 'started');
+  assert.ok(started?.type === 'started');
+  assert.deepEqual(started.config.lora, { r: 8, alpha: 8, targetModules: ['c_attn'] });
+  assert.ok(existsSync(join(job.runDir, 'adapter', 'adapter_model.safetensors')) && existsSync(join(job.runDir, 'model', 'model.safetensors')));
 });

@@ -20,7 +20,7 @@ import { runTraining } from '../../train/pipeline';
 import { asciiChart, eventPrinter, formatDuration } from '../../train/progress';
 import { runPaths } from '../../train/runDir';
 import { promptKeyOf } from '../../train/data';
-import { parseCommandArgs, type Command } from '../command';
+import { backendFlag, integerFlag, parseCommandArgs, type Command } from '../command';
 
 const usage = `Usage: dap demo [--out DIR] [--backend B] [--seed S] [--quick]
 
@@ -88,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { out: { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, quick: { type: 'boolean' } });
   const data = sampleData();
   const out = resolve(values.out ?? join(tmpdir(), 'dap-demo'));
-  const config = demoConfig(data, out, Number(values.seed ?? 0), (values.backend ?? 'auto') as TrainConfig['backend'], values.quick === true);
+  const config = demoConfig(data, out, integerFlag('seed', values.seed, 0), (backendFlag(values.backend) ?? 'auto') as TrainConfig['backend'], values.quick === true);
   const t0 = Date.now();
   const tty = process.stdout.isTTY === true;
   const print = eventPrinter(process.stdout, tty ? 'tty' : 'plain');

@@ -3,11 +3,12 @@
  * compiles the current judgments into a training dataset (JSONL) on stdout or into FILE.
  * The rules (ties, both_bad, majority vote) are documented in src/core/compile.ts and the README.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { compile, toJsonl, type ExportFormat, type PairMode } from '../../core/compile';
 import { formatIssue } from '../../core/issues';
 import { defaultLogPath, loadProject } from '../../core/project';
-import { parseCommandArgs, UsageError, type Command } from '../command';
+import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap export TASKS [--log LOG] --format trl|rrhf|sft|kto [--pairs all|best_vs_rest] [--out FILE]
 
@@ -25,6 +26,21 @@ Data problems go to stderr. Exit code 0, 1 if a file cannot be read, 2 on bad ar
 
 const FORMATS: readonly ExportFormat[] = ['trl', 'rrhf', 'sft', 'kto'];
 
+/**
+ * True when `out` names the same file as `input`, however spelled: `./x.jsonl` and `x.jsonl`, a symlink or
+ * a hard link to it (same device and inode), so `--out` can never overwrite an input.
+ */
+export function isSameFile(out: string, input: string): boolean {
+  if (resolve(out) === resolve(input)) return true;
+  try {
+    const a = statSync(out);
+    const b = statSync(input);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false; // one of them does not exist: not the same file
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     log: { type: 'string' },
@@ -38,16 +54,18 @@ async function run(argv: string[]): Promise<number> {
   const pairs = values.pairs ?? 'all';
   if (pairs !== 'all' && pairs !== 'all_pairs' && pairs !== 'best_vs_rest') throw new UsageError('--pairs must be all or best_vs_rest');
   const pairMode: PairMode = pairs === 'best_vs_rest' ? 'best_vs_rest' : 'all_pairs';
-  const tasksPath = positionals[0];
+  const tasksPath = taskFileArgument(positionals[0]);
   if (!existsSync(tasksPath)) throw new Error(`${tasksPath}: no such file`);
   const logPath = values.log ?? defaultLogPath(tasksPath);
   if (!existsSync(logPath)) throw new Error(`${logPath}: no such file (give the annotation log with --log)`);
+  for (const input of [tasksPath, logPath]) {
+    if (values.out !== undefined && isSameFile(values.out, input)) throw new Error(`--out ${values.out}: refusing to overwrite the input file ${input}`);
+  }
   const project = await loadProject(tasksPath, logPath);
   for (const issue of project.issues) process.stderr.write(`${formatIssue(issue)}\n`);
   const rows = compile(format, project.items, project.resolution.judgments, pairMode);
   const text = toJsonl(rows);
   if (values.out !== undefined) {
-    if (values.out === tasksPath || values.out === logPath) throw new Error(`--out ${values.out}: refusing to overwrite an input file`);
     writeFileSync(values.out, text);
     process.stderr.write(`wrote ${rows.length} ${format} rows to ${values.out}\n`);
   } else process.stdout.write(text);

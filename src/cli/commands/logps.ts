@@ -11,7 +11,7 @@ import { loadLoraAdapter } from '../../engine/lora';
 import { buildBatch, disposeBatch, logpsToHost, sequenceLogps, type PromptCompletion } from '../../engine/logps';
 import { readJsonlLines } from '../../core/jsonl';
 import type { ChatMessage, Prompt } from '../../core/types';
-import { parseCommandArgs, UsageError, type Command } from '../command';
+import { backendFlag, integerFlag, parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap logps --model DIR|builtin --data FILE.jsonl [options]
 
@@ -22,7 +22,8 @@ for plain-text rows).
                           "builtin" (the untrained built-in byte-level model, seeded with --seed)
   --data FILE.jsonl       rows {"prompt","chosen","rejected"} → {"chosen":{..},"rejected":{..}}
                           or {"prompt","completion"} → {"completion":{..}}; "id" is echoed when present
-  --lora DIR              apply a PEFT LoRA adapter folder
+  --adapter DIR           apply a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors),
+                          e.g. a training run's RUN/adapter; --lora DIR is the same
   --batch-size N          rows per forward pass (default 8)
   --max-length N          prompt + completion tokens (default: the model's context, at most 1024)
   --max-prompt-length N   prompt tokens kept, from the end (default 512)
@@ -58,7 +59,7 @@ function intOption(value: string | undefined, name: string, dflt: number): numbe
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
-    model: { type: 'string' }, data: { type: 'string' }, lora: { type: 'string' }, 'batch-size': { type: 'string' },
+    model: { type: 'string' }, data: { type: 'string' }, lora: { type: 'string' }, adapter: { type: 'string' }, 'batch-size': { type: 'string' },
     'max-length': { type: 'string' }, 'max-prompt-length': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -66,12 +67,14 @@ async function run(argv: string[]): Promise<number> {
   if (!values.data) throw new UsageError('--data is required');
   if (!existsSync(values.data)) throw new Error(`${values.data}: no such file`);
   const batchSize = intOption(values['batch-size'], 'batch-size', 8);
-  const seed = values.seed === undefined ? 0 : Number(values.seed);
-  const backend = await initBackend(values.backend ?? 'auto');
+  const seed = integerFlag('seed', values.seed, 0);
+  const backend = await initBackend(backendFlag(values.backend) ?? 'auto');
   process.stderr.write(`dap logps: backend ${describeBackend(backend)}\n`);
   const { model, tokenizer } = openModel(values.model, seed);
   try {
-    if (values.lora) loadLoraAdapter(model, values.lora);
+    if (values.lora && values.adapter && values.lora !== values.adapter) throw new UsageError('--adapter and --lora name the same option: give one');
+    const adapter = values.adapter ?? values.lora;
+    if (adapter) loadLoraAdapter(model, adapter);
     const maxLength = intOption(values['max-length'], 'max-length', Math.min(model.config.maxPositions, 1024));
     if (maxLength > model.config.maxPositions) throw new UsageError(`--max-length ${maxLength} exceeds the model's context of ${model.config.maxPositions}`);
     const maxPromptLength = intOption(values['max-prompt-length'], 'max-prompt-length', Math.min(512, maxLength - 1));

@@ -4,7 +4,7 @@
  * majority, and model-flagged pairs when a model is given) as tables, or one JSON object with --json.
  */
 import { parseArgs } from 'node:util';
-import type { Command } from '../command';
+import { backendFlag, taskFileArgument, type Command } from '../command';
 import { existsSync } from 'node:fs';
 import { formatIssue } from '../../core/issues';
 import { defaultLogPath, loadReview } from '../../core/review/load';
@@ -97,12 +97,29 @@ async function run(argv: string[]): Promise<number> {
     return fail((e as Error).message);
   }
   if (k !== undefined && k < 2) return fail('--k: expected K >= 2');
+  if (top < 0) return fail(`--top: expected N >= 0, got ${top}`);
+  if (!(beta > 0)) return fail(`--beta: expected a number > 0, got ${beta}`);
+  if (epochs < 1) return fail(`--epochs: expected N >= 1, got ${epochs}`);
+  if (sftEpochs < 0) return fail(`--sft-epochs: expected N >= 0, got ${sftEpochs}`);
+  try {
+    backendFlag(v.backend);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   if (v.run && (v.model || k !== undefined)) return fail('--run cannot be combined with --model or --k');
-  const taskFile = positionals[0];
+  let taskFile: string;
+  try {
+    taskFile = taskFileArgument(positionals[0]);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
   const logFile = v.log ?? defaultLogPath(taskFile);
-  if (!existsSync(taskFile)) {
-    process.stderr.write(`dap review: ${taskFile}: no such file\n`);
-    return 1;
+  // A log named with --log must exist (a typo would otherwise review an empty log); the default may be absent.
+  for (const file of v.log === undefined ? [taskFile] : [taskFile, logFile]) {
+    if (!existsSync(file)) {
+      process.stderr.write(`dap review: ${file}: no such file\n`);
+      return 1;
+    }
   }
   let loaded: Awaited<ReturnType<typeof loadReview>>;
   try {

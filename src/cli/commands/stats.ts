@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { agreementReport, responseStats, type AgreementReport } from '../../core/agreement';
 import { formatIssue } from '../../core/issues';
 import { defaultLogPath, loadProject } from '../../core/project';
-import { parseCommandArgs, UsageError, type Command } from '../command';
+import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap stats TASKS [--log LOG] [--json]
 
@@ -57,7 +57,7 @@ function formatText(s: StatsSummary): string {
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { log: { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new UsageError('expected exactly one TASKS file');
-  const tasksPath = positionals[0];
+  const tasksPath = taskFileArgument(positionals[0]);
   if (!existsSync(tasksPath)) throw new Error(`${tasksPath}: no such file`);
   const logPath = values.log ?? defaultLogPath(tasksPath);
   if (values.log !== undefined && !existsSync(logPath)) throw new Error(`${logPath}: no such file`);

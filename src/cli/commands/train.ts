@@ -8,7 +8,7 @@ import { METHODS, type MethodName } from '../../train/losses/index';
 import type { TrainConfig } from '../../train/config';
 import { runTraining } from '../../train/pipeline';
 import { eventPrinter } from '../../train/progress';
-import { parseCommandArgs, UsageError, type Command } from '../command';
+import { backendFlag, parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap train DATA [options]
        dap train --config run.json [options]
@@ -35,6 +35,10 @@ Trains a model with a Direct Alignment from Preferences method (DPO and relative
   --checkpoint-every N write a checkpoint every N steps (always at the end and on Ctrl-C)
   --sft-epochs N       epochs of the built-in model's SFT stage (default 12)
   --spin-iterations N  SPIN iterations (default 2)
+  --lora-r N           train LoRA adapters of rank N instead of all weights (the method's stage; the built-in
+                       model's SFT stage stays full); writes RUN/adapter (PEFT) and RUN/model (merged)
+  --lora-alpha A       lora_alpha: updates scaled by A/N (default 8, as PEFT)
+  --lora-targets LIST  comma-separated module names (default c_attn for GPT-2, q_proj,v_proj for Llama)
   --out DIR            folder for runs/RUN_ID (default .)
   --run-id ID          run folder name
   --backend B          auto|tensorflow|webgpu|wasm|cpu (default auto)
@@ -50,6 +54,7 @@ const options = {
   'grad-accum': { type: 'string' }, 'max-steps': { type: 'string' }, 'max-length': { type: 'string' }, 'eval-fraction': { type: 'string' },
   reference: { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'sft-epochs': { type: 'string' }, 'spin-iterations': { type: 'string' },
   out: { type: 'string' }, 'run-id': { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, resume: { type: 'string' },
+  'lora-r': { type: 'string' }, 'lora-alpha': { type: 'string' }, 'lora-targets': { type: 'string' },
   config: { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
@@ -74,6 +79,7 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   }
   if (v.method !== undefined && !(METHODS as readonly string[]).includes(v.method)) throw new UsageError(`--method: expected one of ${METHODS.join(', ')}`);
   if (v.reference !== undefined && v.reference !== 'live' && v.reference !== 'precomputed') throw new UsageError('--reference: expected live or precomputed');
+  backendFlag(v.backend);
   const data = positionals[0] ?? base.data;
   if (!data && !v.resume) throw new UsageError('expected a DATA file (or --config with "data", or --resume)');
   const loss = { ...base.loss };
@@ -95,6 +101,15 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   };
   const iters = number('spin-iterations', v['spin-iterations'], true);
   if (iters !== undefined) config.spin = { ...config.spin, iterations: iters };
+  const loraR = number('lora-r', v['lora-r'], true);
+  const loraAlpha = number('lora-alpha', v['lora-alpha']);
+  const loraTargets = v['lora-targets']?.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (loraTargets !== undefined && loraTargets.length === 0) throw new UsageError('--lora-targets: expected module names like q_proj,v_proj');
+  if (loraR !== undefined || loraAlpha !== undefined || loraTargets !== undefined) {
+    if (loraR === undefined && !base.lora) throw new UsageError('--lora-alpha and --lora-targets need --lora-r (or "lora" in --config)');
+    config.lora = { ...base.lora, ...(loraR !== undefined ? { r: loraR } : {}), ...(loraAlpha !== undefined ? { alpha: loraAlpha } : {}),
+      ...(loraTargets ? { targetModules: loraTargets } : {}) } as TrainConfig['lora'];
+  }
   return { config, json: v.json === true };
 }
 

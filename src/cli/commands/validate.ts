@@ -1,27 +1,34 @@
 /**
  * `dap validate FILE [--log LOG]`: checks a task file (and optionally its annotation log against it) and
  * prints every issue as `file:line: field: problem`, then a summary line. A FILE whose first line is a
- * log event (`"v"` and `"kind"`) is checked as an annotation log. Exit 1 if any error, else 0.
+ * log event (`"v"` and `"kind"`), or that is named `*.annotations.jsonl`, is checked as an annotation log.
+ * Exit 1 if any error, else 0.
  */
 import { existsSync } from 'node:fs';
 import { readAnnotationLog } from '../../core/annotationLog';
 import { countErrors, formatIssue } from '../../core/issues';
 import { readJsonlLines } from '../../core/jsonl';
 import { resolveJudgments } from '../../core/judgments';
+import { isAnnotationLogPath } from '../../core/project';
 import { readTasks } from '../../core/tasks';
 import type { DataIssue } from '../../core/types';
-import { parseCommandArgs, UsageError, type Command } from '../command';
+import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap validate FILE [--log LOG]
 
 Checks a task file (or an annotation log) and prints every problem as file:line: field: problem.
   FILE        task JSONL: {"prompt","responses"}, TRL {"prompt"?,"chosen","rejected"} or RRHF
-              {"query","responses","scores"}; a file of log events is checked as an annotation log
+              {"query","responses","scores"}; a file of log events (or named *.annotations.jsonl)
+              is checked as an annotation log
   --log LOG   also check this annotation log against FILE's items (unknown items, index ranges)
 Exit code: 0 when there is no error (warnings allowed), 1 when there is any error, 2 on bad arguments.`;
 
-/** True when the first non-blank line of `path` looks like an annotation-log event. */
+/**
+ * True when `path` is an annotation log: named `*.annotations.jsonl` (so a log whose first line is damaged
+ * is still checked as a log), or its first non-blank line looks like a log event.
+ */
 async function looksLikeLog(path: string): Promise<boolean> {
+  if (isAnnotationLogPath(path)) return true;
   for await (const l of readJsonlLines(path)) {
     if (l.text.trim() === '') continue;
     try {
@@ -42,7 +49,7 @@ function summarize(issues: DataIssue[]): string {
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { log: { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('expected exactly one FILE');
-  const file = positionals[0];
+  const file = values.log === undefined ? positionals[0] : taskFileArgument(positionals[0]);
   for (const p of [file, values.log]) if (p !== undefined && !existsSync(p)) throw new Error(`${p}: no such file`);
   const issues: DataIssue[] = [];
   let summary: string;

@@ -1,8 +1,10 @@
 /**
  * Pure helpers of the training commands (no vscode): which data file and annotation log a clicked file
- * means, how many epochs a data set of a given size gets, a streaming line count, and run ids.
+ * means, how many epochs a data set of a given size gets, a streaming line count, run ids, and the
+ * fine-tuning choices (full or LoRA) of "DAP: Train…".
  */
 import { createReadStream } from 'node:fs';
+import type { TrainConfig } from '../../train/config';
 import { isAnnotationLogPath, taskFileOfLog } from '../../core/project';
 
 /**
@@ -46,4 +48,16 @@ export function countLines(file: string): Promise<number> {
 export function newRunId(method: string, now = new Date()): string {
   const iso = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${method}-${iso}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+}
+
+/** "DAP: Train…" fine-tuning step (shown only for a model folder): full fine-tuning (r 0) or LoRA of rank r. */
+export const FINETUNE_CHOICES: readonly { label: string; r: number; detail: string }[] = [
+  { label: 'Full fine-tune', r: 0, detail: 'train every weight (AdamW keeps two copies of each: needs ~4× the model size in memory)' },
+  { label: 'LoRA r=8', r: 8, detail: 'train rank-8 adapters on the attention projections only (lora_alpha 8); saves adapter/ and a merged model/' },
+  { label: 'LoRA r=16', r: 16, detail: 'train rank-16 adapters on the attention projections only (lora_alpha 8); saves adapter/ and a merged model/' },
+];
+
+/** The config fields of a fine-tuning choice: `lora` for r > 0 (PEFT's default alpha), nothing for full fine-tuning. */
+export function loraFieldsOf(r: number | undefined): Pick<TrainConfig, 'lora'> {
+  return r && r > 0 ? { lora: { r } } : {};
 }

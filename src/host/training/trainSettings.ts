@@ -1,14 +1,14 @@
 /**
  * Turns a click into a training config: the data file (a task file, its annotation log, or a compiled
  * TRL file), the settings (`dapStudio.modelPath`, `dapStudio.runsDirectory`, `dapStudio.train.*`), epochs
- * sized to the data, and for "DAP: Train…" a quick-pick flow (method, model folder, β, epochs) whose
- * answers are remembered per workspace.
+ * sized to the data, and for "DAP: Train…" a quick-pick flow (method, model folder, full fine-tuning or
+ * LoRA — asked only for a model folder —, β, epochs) whose answers are remembered per workspace.
  */
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { TrainConfig } from '../../train/config';
-import { countLines, dataOf, epochsFor, newRunId } from './trainInputs';
+import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, newRunId } from './trainInputs';
 
 export { countLines, dataOf, epochsFor, newRunId };
 
@@ -36,6 +36,8 @@ export interface TrainChoices {
   beta?: number;
   /** 0 = automatic. */
   epochs: number;
+  /** LoRA rank with a model folder; 0 or absent = full fine-tuning. */
+  lora?: number;
 }
 
 const CHOICES_KEY = 'dapStudio.train.lastChoices';
@@ -72,7 +74,9 @@ export async function buildConfig(file: string, choices?: TrainChoices): Promise
     ...(model ? { model: isAbsolute(model) ? model : resolve(folder?.uri.fsPath ?? dirname(data), model) } : {}),
     ...(maxSteps > 0 ? { maxSteps } : {}),
     ...(choices?.beta !== undefined ? { loss: { beta: choices.beta } } : {}),
-    ...(overrides as Partial<TrainConfig>),
+    ...(model ? loraFieldsOf(choices?.lora) : {}),
+    ...(overrides as Partial<TrainConfig>), // e.g. {"lora": {"r": 8}}: passed to the worker as is
+
     out,
     runId: newRunId(method),
   };
@@ -84,7 +88,7 @@ export async function askChoices(state: vscode.Memento): Promise<TrainChoices | 
   const last = state.get<TrainChoices>(CHOICES_KEY) ?? { method: 'dpo', model: '', epochs: 0 };
   const methodPick = await vscode.window.showQuickPick(
     METHOD_CHOICES.map((m) => ({ label: m.method, description: m.method === last.method ? 'last used' : undefined, detail: m.detail })),
-    { title: 'DAP: Train (1/4) — method', placeHolder: `Training method (last: ${last.method})`, ignoreFocusOut: true },
+    { title: 'DAP: Train (1/5) — method', placeHolder: `Training method (last: ${last.method})`, ignoreFocusOut: true },
   );
   if (!methodPick) return undefined;
   const method = methodPick.label as TrainChoices['method'];
@@ -94,7 +98,7 @@ export async function askChoices(state: vscode.Memento): Promise<TrainChoices | 
       ...(last.model ? [{ label: basename(last.model), description: last.model, value: last.model }] : []),
       { label: 'Choose a model folder…', description: 'a local Hugging Face folder (config.json, safetensors, tokenizer.json)', value: '?' },
     ],
-    { title: 'DAP: Train (2/4) — model', ignoreFocusOut: true },
+    { title: 'DAP: Train (2/5) — model', ignoreFocusOut: true },
   );
   if (!modelPick) return undefined;
   let model = modelPick.value;
@@ -103,12 +107,22 @@ export async function askChoices(state: vscode.Memento): Promise<TrainChoices | 
     if (!dir?.[0]) return undefined;
     model = dir[0].fsPath;
   }
+  let lora = 0;
+  if (model) {
+    const lastR = last.lora ?? 0;
+    const pick = await vscode.window.showQuickPick(
+      FINETUNE_CHOICES.map((c) => ({ label: c.label, detail: c.detail, description: c.r === lastR ? 'last used' : undefined, r: c.r })),
+      { title: 'DAP: Train (3/5) — fine-tuning', placeHolder: 'Train all weights, or LoRA adapters (fits bigger models in memory)', ignoreFocusOut: true },
+    );
+    if (!pick) return undefined;
+    lora = pick.r;
+  }
   const defaultBeta = METHOD_CHOICES.find((m) => m.method === method)?.beta;
   let beta: number | undefined;
   if (defaultBeta !== undefined) {
     const remembered = last.method === method && last.beta !== undefined ? last.beta : defaultBeta;
     const text = await vscode.window.showInputBox({
-      title: 'DAP: Train (3/4) — β',
+      title: 'DAP: Train (4/5) — β',
       prompt: `β of ${method} (default ${defaultBeta}): larger β keeps the model closer to the reference`,
       value: String(remembered),
       ignoreFocusOut: true,
@@ -118,14 +132,14 @@ export async function askChoices(state: vscode.Memento): Promise<TrainChoices | 
     beta = Number(text);
   }
   const epochText = await vscode.window.showInputBox({
-    title: 'DAP: Train (4/4) — epochs',
+    title: 'DAP: Train (5/5) — epochs',
     prompt: 'Passes over the data (0 = sized to the data)',
     value: String(last.epochs ?? 0),
     ignoreFocusOut: true,
     validateInput: (v) => (Number.isInteger(Number(v)) && Number(v) >= 0 ? undefined : 'a whole number ≥ 0'),
   });
   if (epochText === undefined) return undefined;
-  const choices: TrainChoices = { method, model, epochs: Number(epochText), ...(beta !== undefined ? { beta } : {}) };
+  const choices: TrainChoices = { method, model, epochs: Number(epochText), ...(beta !== undefined ? { beta } : {}), ...(lora > 0 ? { lora } : {}) };
   await state.update(CHOICES_KEY, choices);
   return choices;
 }
