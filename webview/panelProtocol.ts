@@ -33,7 +33,7 @@ export type PanelWebviewToHost =
   | { type: 'cancel'; runId: string }
   /** Run `dapStudio.review` on the run's data with the run folder. */
   | { type: 'review'; runId: string }
-  /** Copy the run's final checkpoint to a folder the user picks. */
+  /** Copy the run's model (LoRA: the merged model or the adapter, picked on the host) to a folder the user picks. */
   | { type: 'exportModel'; runId: string }
   /** Show the run's checkpoint folder in the OS file manager. */
   | { type: 'revealCheckpoint'; runId: string };

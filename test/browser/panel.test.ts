@@ -4,7 +4,9 @@
  * recorded from the real training pipeline by scripts/record-run-events.ts) and the tests compare the
  * charts' tables (read through the panel's window.__dapPanel getter) with values computed here from the
  * fixture, including a float64 EMA written independently below. Also: no event dropped in a burst of 500
- * messages, the summary and its buttons, a failed run, comparing runs, and screenshots for the README.
+ * messages, the summary and its buttons, a LoRA run (test/fixtures/lora-run-events.jsonl, recorded by the
+ * same script with --lora: LoRA settings and trainable-params line in the header, merged model and adapter
+ * folders in the summary), a failed run, comparing runs, and screenshots for the README.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,13 +15,17 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openWebview, type WebviewPage } from './harness';
 import type { PanelHostToWebview, PanelWebviewToHost } from '../../webview/panelProtocol';
-import type { EvalEvent, FinishedEvent, StepEvent, TrainEvent } from '../../src/train/events';
+import type { EvalEvent, FinishedEvent, LogEvent, StartedEvent, StepEvent, TrainEvent } from '../../src/train/events';
 
 const root = join(import.meta.dirname, '..', '..');
-const fixture: TrainEvent[] = readFileSync(join(root, 'test/fixtures/run-events.jsonl'), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim() !== '')
-  .map((l) => JSON.parse(l) as TrainEvent);
+/** A recorded event stream with its RUN_DIR placeholder replaced by `runDir`. */
+function readFixture(name: string, runDir: string): TrainEvent[] {
+  return readFileSync(join(root, 'test/fixtures', name), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l.split('RUN_DIR').join(runDir)) as TrainEvent);
+}
+const fixture = readFixture('run-events.jsonl', 'RUN_DIR');
 
 type Page = WebviewPage<PanelWebviewToHost, PanelHostToWebview>;
 interface ChartView {
@@ -148,6 +154,9 @@ test('replayed run: every chart holds exactly the fixture values; eval points ov
   assert.match((await wv.page.getByTestId('heldout-accuracy').textContent()) ?? '', new RegExp(`${(100 * acc).toFixed(1).replace('.', '\\.')}%`));
   assert.match((await wv.page.getByTestId('final-metrics').textContent()) ?? '', /rewards\/margins/);
   assert.equal(await wv.page.getByTestId('cancel').count(), 0, 'no Cancel on a replayed finished run');
+  assert.equal(await wv.page.getByTestId('output-model').textContent(), finished.summary.model);
+  assert.equal(await wv.page.getByTestId('output-adapter').count(), 0, 'full fine-tuning: no adapter');
+  assert.equal(await wv.page.getByTestId('run-lora').count(), 0, 'full fine-tuning: no LoRA in the header');
   await wv.clearMessages();
   await wv.page.getByTestId('review').click();
   await wv.page.getByTestId('export').click();
@@ -157,6 +166,43 @@ test('replayed run: every chart holds exactly the fixture values; eval points ov
     { type: 'exportModel', runId: 'dpo-fixture' },
     { type: 'revealCheckpoint', runId: 'dpo-fixture' },
   ]);
+  await wv.close();
+});
+
+test('LoRA run: the header shows the LoRA settings and the trainable-params line; the summary shows the merged model and the adapter', async () => {
+  const runDir = '/runs/lora-fixture';
+  const events = readFixture('lora-run-events.jsonl', runDir);
+  const started = events.filter((e): e is StartedEvent => e.type === 'started');
+  const lora = started.at(-1)!.config.lora;
+  assert.ok(lora && lora.r === 4 && lora.targetModules.length > 0, 'the fixture is a LoRA run');
+  const trainableLogs = events.filter((e): e is LogEvent => e.type === 'log' && e.message.includes('trainable params:'));
+  assert.equal(trainableLogs.length, 2, 'one trainable-params line per stage (SFT full, DPO LoRA)');
+  const done = events.find((e): e is FinishedEvent => e.type === 'finished')!;
+  assert.equal(done.summary.adapter, `${runDir}/adapter`);
+
+  const wv = await open();
+  await wv.fromHost({ type: 'runs', runs: [{ runId: 'lora-fixture', runDir, live: false }] });
+  await wv.fromHost({ type: 'events', runId: 'lora-fixture', events, replay: true });
+  await settled(wv);
+  assert.equal(await wv.page.getByTestId('run-lora').textContent(), `LoRA r=${lora.r}, α=${lora.alpha}, targets ${lora.targetModules.join(', ')}`);
+  // The latest stage's line (the DPO stage's adapters), as the worker logged it.
+  assert.equal(await wv.page.getByTestId('run-trainable').textContent(), trainableLogs[1].message);
+  assert.match(trainableLogs[1].message, /^dpo: trainable params: [\d,]+ \|\| all params: [\d,]+ \|\| trainable%: /);
+  const summary = wv.page.getByTestId('summary');
+  assert.equal(await summary.getAttribute('data-status'), 'finished');
+  assert.equal(await wv.page.getByTestId('output-model').textContent(), done.summary.model);
+  assert.equal(await wv.page.getByTestId('output-adapter').textContent(), done.summary.adapter);
+  assert.match((await wv.page.getByTestId('outputs').textContent()) ?? '', /Merged model \(LoRA adapters merged in\).*LoRA adapter \(PEFT\)/s);
+  // The DPO curve is the fixture's, point for point.
+  const dpo = events.filter((e): e is StepEvent => e.type === 'step' && e.stage === 'dpo');
+  await wv.page.getByTestId('smoothing').fill('0');
+  await settled(wv);
+  const loss = (await chart(wv, 'loss'))!;
+  const raw = loss.series.find((x) => x.kind === 'raw')!;
+  for (const e of dpo) assert.equal(raw.values[loss.xs.indexOf(e.step)], e.metrics.loss, `loss at step ${e.step}`);
+  await wv.clearMessages();
+  await wv.page.getByTestId('export').click();
+  assert.deepEqual(await wv.messages(), [{ type: 'exportModel', runId: 'lora-fixture' }]);
   await wv.close();
 });
 

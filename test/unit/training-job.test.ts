@@ -5,16 +5,18 @@
  * a worker killed with SIGKILL → a `failed` event is appended to metrics.jsonl; the runs listing reads
  * both back with the right status; no worker process is left behind. Also the pure helpers of the
  * training commands (data file of a clicked log, epochs for a data size, streaming line count), and the
- * LoRA choice of "DAP: Train…" (or `{"lora": {"r": 8}}` in dapStudio.train.overrides) reaching the worker.
+ * LoRA choice of "DAP: Train…" (or `{"lora": {"r": 8}}` in dapStudio.train.overrides) reaching the worker,
+ * and what "Export model" offers for a finished LoRA run (merged model first, then the adapter) and for a
+ * cancelled one (its checkpoint's adapter/, with the base model the adapter names).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { TrainingJob } from '../../src/host/training/job';
-import { listRuns, modelFolderOf, statusOf } from '../../src/host/training/runFiles';
+import { exportedMessage, exportSourcesOf, listRuns, loraNotesOf, modelFolderOf, statusOf } from '../../src/host/training/runFiles';
 import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, newRunId } from '../../src/host/training/trainInputs';
 import type { TrainEvent } from '../../src/train/events';
 import { repoRoot as root, sampleTasks, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
@@ -144,7 +146,7 @@ test('epochsFor shrinks with the data; countLines counts non-blank lines (CRLF, 
   assert.match(newRunId('dpo', new Date('2026-01-02T03:04:05Z')), /^dpo-20260102-030405-[0-9a-f]{4}$/);
 });
 
-test('LoRA: the "DAP: Train…" choice (or {"lora": {"r": 8}} in the overrides setting) reaches the worker, which writes adapter/', async () => {
+test('LoRA: the "DAP: Train…" choice (or {"lora": {"r": 8}} in the overrides setting) reaches the worker, which writes adapter/; Export offers the merged model, then the adapter', async () => {
   assert.deepEqual(FINETUNE_CHOICES.map((c) => c.r), [0, 8, 16]);
   assert.deepEqual(loraFieldsOf(0), {});
   assert.deepEqual(loraFieldsOf(undefined), {});
@@ -158,4 +160,54 @@ test('LoRA: the "DAP: Train…" choice (or {"lora": {"r": 8}} in the overrides s
   assert.ok(started?.type === 'started');
   assert.deepEqual(started.config.lora, { r: 8, alpha: 8, targetModules: ['c_attn'] });
   assert.ok(existsSync(join(job.runDir, 'adapter', 'adapter_model.safetensors')) && existsSync(join(job.runDir, 'model', 'model.safetensors')));
+
+  // The runs view and "Export model" read the finished LoRA run back from disk.
+  const [run] = listRuns(join(dir, 'runs'));
+  assert.equal(run.status, 'finished');
+  assert.deepEqual(loraNotesOf(run.config), { short: 'LoRA r=8', long: 'LoRA r=8, α=8, targets c_attn' });
+  const sources = exportSourcesOf(run);
+  assert.deepEqual(sources.map((s) => [s.kind, s.folder, s.exportName]), [
+    ['model', join(job.runDir, 'model'), 'lora-model'],
+    ['adapter', join(job.runDir, 'adapter'), 'lora-adapter'],
+  ]);
+  assert.equal(sources[0].label, 'Merged model (LoRA adapters merged in)', 'the merged model is the default choice');
+  assert.equal(sources[1].base, modelDir, 'the adapter names the model folder as its base');
+  assert.equal(modelFolderOf(run), join(job.runDir, 'model'));
+  const adapterMessage = exportedMessage('lora', sources[1], '/x/lora-adapter');
+  assert.ok(adapterMessage.endsWith(`PEFT adapter, not a full model: load it on top of its base model ${modelDir}.`), adapterMessage);
+  assert.equal(exportedMessage('lora', sources[0], '/x/lora-model'), 'Exported model of lora to /x/lora-model');
+});
+
+test('LoRA checkpoint: a cancelled LoRA run exports its checkpoint adapter/ (no model/) and names the base it needs', async () => {
+  const { dir, modelDir } = await tinyModelFixture('job-lora-ckpt', 3, 32);
+  const data = writeJsonl(join(dir, 'pairs.jsonl'), toyPairs(8));
+  const config = { data, model: modelDir, method: 'dpo' as const, epochs: 200, maxSteps: 400, batchSize: 4, maxLength: 32, backend: 'wasm' as const, out: dir, runId: 'lora-cancel', ...loraFieldsOf(8) };
+  const job = new TrainingJob({ workerPath: worker, config, cancelGraceMs: 30000 });
+  await waitFor(job, (e) => e.type === 'step' && e.step >= 2);
+  await job.cancel();
+  assert.equal(job.exitCode, 0, job.output.join('\n'));
+  const [run] = listRuns(join(dir, 'runs'));
+  assert.equal(run.status, 'cancelled');
+  assert.equal(existsSync(join(job.runDir, 'model')), false, 'a cancelled run has no final model');
+  const ckpt = run.finished?.checkpoint;
+  assert.ok(ckpt && existsSync(join(ckpt, 'adapter', 'adapter_config.json')) && !existsSync(join(ckpt, 'model')), 'the LoRA checkpoint holds adapter/ only');
+  const sources = exportSourcesOf(run);
+  assert.equal(sources.length, 1);
+  assert.deepEqual([sources[0].kind, sources[0].folder, sources[0].base, sources[0].fromCheckpoint], ['adapter', join(ckpt, 'adapter'), modelDir, true]);
+  assert.equal(sources[0].exportName, `lora-cancel-${basename(ckpt)}-adapter`);
+  assert.equal(modelFolderOf(run), join(ckpt, 'adapter'), 'reveal/export go to the adapter, not a missing model/');
+  const message = exportedMessage('lora-cancel', sources[0], '/x/y');
+  assert.ok(message.includes(`the LoRA adapter of checkpoint ${basename(ckpt)}`) && message.endsWith(`on top of its base model ${modelDir}.`), message);
+
+  // A full (non-LoRA) checkpoint still exports the checkpoint folder; a missing adapter base is said so.
+  const fullCkpt = join(dir, 'full-ckpt');
+  mkdirSync(join(fullCkpt, 'model'), { recursive: true });
+  const full = exportSourcesOf({ ...run, finished: { ...run.finished!, checkpoint: fullCkpt } });
+  assert.deepEqual(full.map((s) => [s.kind, s.folder]), [['checkpoint', fullCkpt]]);
+  const noBase = join(dir, 'nobase-ckpt');
+  mkdirSync(join(noBase, 'adapter'), { recursive: true });
+  writeFileSync(join(noBase, 'adapter', 'adapter_config.json'), JSON.stringify({ r: 8, peft_type: 'LORA' }));
+  const [orphan] = exportSourcesOf({ ...run, finished: { ...run.finished!, checkpoint: noBase } });
+  assert.equal(orphan.base, undefined);
+  assert.match(exportedMessage('r', orphan, '/t'), /load it on top of its base model \(adapter_config\.json names none\)\.$/);
 });

@@ -1,7 +1,8 @@
 /**
  * The loss panel's data: every event of every shown run folded into per-stage point lists (all points
- * kept, never decimated), plus the run's status, summary, error and log. Pure TypeScript (no DOM, no
- * Svelte) so that the chart code and the tests read the same numbers.
+ * kept, never decimated), plus the run's status, summary, error and log, its LoRA settings and the worker's
+ * trainable-params line per stage. Pure TypeScript (no DOM, no Svelte) so that the chart code, the host's
+ * runs view and the tests read the same numbers.
  */
 import type { FinishedEvent, TrainEvent } from '../../src/train/events';
 import { assertUnreachable } from '../shared/assertUnreachable';
@@ -30,6 +31,10 @@ export interface RunData {
   status: RunStatus;
   backend?: string;
   method?: string;
+  /** LoRA settings from the `started` event's config (absent: full fine-tuning). */
+  lora?: LoraSettings;
+  /** The worker's PEFT-style "trainable params: … || all params: … || trainable%: …" line per stage, in start order. */
+  trainable: { stage: string; line: string }[];
   /** Stages in the order they started. */
   stages: StageData[];
   /** Last step event's metrics (for the header: ETA, tokens/s). */
@@ -43,8 +48,41 @@ export interface RunData {
   eventCount: number;
 }
 
+/** LoRA settings of a run as its config carries them (`lora: {r, alpha, targetModules}`). */
+export interface LoraSettings {
+  /** Adapter rank. */
+  r: number;
+  /** lora_alpha (updates scaled by alpha / r). */
+  alpha: number;
+  /** Adapted linear modules (empty: the model family's defaults, filled in once the model loads). */
+  targetModules: string[];
+}
+
 export function newRun(runId: string, runDir: string, live: boolean): RunData {
-  return { runId, runDir, live, status: 'waiting', stages: [], logs: [], checkpoints: [], eventCount: 0 };
+  return { runId, runDir, live, status: 'waiting', stages: [], logs: [], checkpoints: [], trainable: [], eventCount: 0 };
+}
+
+/** The LoRA settings of a config object, when it has a valid `lora` field. */
+export function loraOf(config: unknown): LoraSettings | undefined {
+  const l = (config as { lora?: unknown } | null | undefined)?.lora as Partial<LoraSettings> | undefined;
+  if (!l || typeof l !== 'object' || typeof l.r !== 'number') return undefined;
+  const targets = Array.isArray(l.targetModules) ? l.targetModules.filter((t): t is string => typeof t === 'string') : [];
+  return { r: l.r, alpha: typeof l.alpha === 'number' ? l.alpha : NaN, targetModules: targets };
+}
+
+/** "LoRA r=8" (short, for the runs view) or "LoRA r=8, α=16, targets c_attn" (long, for headers and tooltips). */
+export function loraLabel(lora: LoraSettings, long = true): string {
+  if (!long) return `LoRA r=${lora.r}`;
+  const parts = [`LoRA r=${lora.r}`];
+  if (Number.isFinite(lora.alpha)) parts.push(`α=${lora.alpha}`);
+  parts.push(`targets ${lora.targetModules.length ? lora.targetModules.join(', ') : 'model defaults'}`);
+  return parts.join(', ');
+}
+
+/** Splits the worker's start log "STAGE: trainable params: …" into stage and line (undefined for other logs). */
+export function trainableParamsOf(message: string): { stage: string; line: string } | undefined {
+  const m = /^(?:(.+?): )?(trainable params: .+)$/.exec(message);
+  return m ? { stage: m[1] ?? '', line: m[2] } : undefined;
 }
 
 function stageOf(run: RunData, name: string, totalSteps = 0): StageData {
@@ -79,6 +117,7 @@ export function applyEvent(run: RunData, e: TrainEvent): void {
       run.status = 'running';
       run.backend = e.backend;
       run.method = e.config?.method;
+      run.lora = loraOf(e.config);
       stageOf(run, e.stage, e.totalSteps);
       break;
     }
@@ -99,9 +138,12 @@ export function applyEvent(run: RunData, e: TrainEvent): void {
     case 'checkpoint':
       run.checkpoints.push({ stage: e.stage, step: e.step, path: e.path, reason: e.reason });
       break;
-    case 'log':
+    case 'log': {
       run.logs.push({ level: e.level, message: e.message });
+      const trainable = trainableParamsOf(e.message);
+      if (trainable) run.trainable.push(trainable);
       break;
+    }
     case 'finished':
       run.summary = e.summary;
       run.status = e.summary.cancelled ? 'cancelled' : 'finished';

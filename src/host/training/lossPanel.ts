@@ -14,7 +14,7 @@ import type { TrainEvent } from '../../train/events';
 import { parseEventLine } from '../../train/events';
 import { runPaths } from '../../train/runDir';
 import { webviewHtml } from '../webviewHtml';
-import { modelFolderOf, readRun, readRunEvents } from './runFiles';
+import { exportedMessage, exportSourcesOf, modelFolderOf, readRun, readRunEvents } from './runFiles';
 import type { RunManager } from './runManager';
 
 export const LOSS_PANEL_VIEW_TYPE = 'dapStudio.lossPanel';
@@ -192,24 +192,35 @@ export class LossPanel {
   }
 }
 
-/** Copies the run's final model (else its newest checkpoint) into a folder the user picks. */
+/**
+ * Copies the run's final model (else its newest checkpoint) into a folder the user picks. A LoRA run
+ * offers a choice first: the merged model (default) or the PEFT adapter alone; a LoRA checkpoint exports
+ * its adapter, and the message names the base model it needs.
+ */
 export async function exportModel(runDir: string | undefined): Promise<void> {
   if (!runDir) return;
   const run = readRun(runDir, basename(runDir));
-  const source = modelFolderOf(run);
-  if (!source) {
+  const sources = exportSourcesOf(run);
+  if (sources.length === 0) {
     void vscode.window.showErrorMessage(`${run.runId}: no model or checkpoint folder to export yet.`);
     return;
   }
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Export model here' });
+  let source = sources[0];
+  if (sources.length > 1) {
+    const items = sources.map((s) => ({ label: s.label, detail: s.detail, description: basename(s.folder), source: s }));
+    const chosen = await vscode.window.showQuickPick(items, { title: `Export from ${run.runId}`, placeHolder: 'The merged model loads anywhere; the adapter needs its base model' });
+    if (!chosen) return;
+    source = chosen.source;
+  }
+  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: source.kind === 'adapter' ? 'Export adapter here' : 'Export model here' });
   if (!picked?.[0]) return;
-  const target = join(picked[0].fsPath, `${run.runId}-${basename(source)}`);
+  const target = join(picked[0].fsPath, source.exportName);
   if (existsSync(target)) {
     void vscode.window.showErrorMessage(`${target} already exists: choose another folder.`);
     return;
   }
-  cpSync(source, target, { recursive: true });
-  const pick = await vscode.window.showInformationMessage(`Exported ${basename(source)} of ${run.runId} to ${target}`, 'Reveal');
+  cpSync(source.folder, target, { recursive: true });
+  const pick = await vscode.window.showInformationMessage(exportedMessage(run.runId, source, target), 'Reveal');
   if (pick === 'Reveal') await revealPath(target);
 }
 

@@ -2,10 +2,11 @@
  * The "Runs" tree view (`dapStudio.runs` in the DAP Studio activity-bar container): one item per run
  * folder under the runs directory, newest first, with its status from metrics.jsonl's last event
  * (running, finished, cancelled, failed, interrupted) and, as children, its config — plus the worker's
- * error and log lines for a failed run. Refreshes on file changes and on every job start/end.
+ * error and log lines for a failed run. A LoRA run says so ("LoRA r=8") in its description and tooltip.
+ * Refreshes on file changes and on every job start/end.
  */
 import * as vscode from 'vscode';
-import { listRuns, type RunListing } from './runFiles';
+import { listRuns, loraNotesOf, type RunListing } from './runFiles';
 import type { RunManager } from './runManager';
 import { runsLocation } from './trainSettings';
 
@@ -18,12 +19,14 @@ export class RunItem extends vscode.TreeItem {
     const loss = run.finished?.final.loss ?? run.lastStep?.loss;
     const acc = run.finished?.final['eval_rewards/accuracies'];
     const parts: string[] = [run.status];
+    const lora = loraNotesOf(run.config);
+    if (lora) parts.push(lora.short);
     if (run.lastStep && run.status === 'running') parts.push(`${run.lastStep.stage} ${run.lastStep.step}/${run.lastStep.totalSteps}`);
     if (loss !== undefined && Number.isFinite(loss)) parts.push(`loss ${loss.toFixed(3)}`);
     if (acc !== undefined && Number.isFinite(acc)) parts.push(`held-out acc ${(100 * acc).toFixed(0)}%`);
     this.description = parts.join(' · ');
     this.tooltip = new vscode.MarkdownString(
-      [`**${run.runId}** — ${run.status}`, '', `\`${run.runDir}\``, run.failed ? `\n\nError: ${run.failed.error}` : '', run.problem ? `\n\n${run.problem}` : ''].join('\n'),
+      [`**${run.runId}** — ${run.status}`, ...(lora ? ['', lora.long] : []), '', `\`${run.runDir}\``, run.failed ? `\n\nError: ${run.failed.error}` : '', run.problem ? `\n\n${run.problem}` : ''].join('\n'),
     );
     const icons: Record<RunListing['status'], [string, string?]> = {
       running: ['sync~spin', 'charts.blue'],
