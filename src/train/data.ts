@@ -1,18 +1,24 @@
 /**
- * Training data for the trainer: reads a compiled TRL file (pairs, RRHF rankings, SFT rows, KTO rows) or a
- * task file plus its annotation log (compiled with the data core), converts it to the data kind the method
- * needs, and splits it into train / held-out eval by prompt (seeded), so no prompt is in both splits.
+ * Training data for the trainer: reads a data file that carries its own labels (TRL pairs in every form the
+ * data core reads, RRHF rows with scores, compiled rankings / SFT / KTO rows: see dataFiles.ts) or a task
+ * file plus its annotation log (compiled with the data core, like `dap export`), converts it to the data kind
+ * the method needs, and splits it into train / held-out eval by prompt (seeded), so no prompt is in both.
+ * Which files need a log: an annotation log given as DATA means its task file with that log (the core's
+ * naming rule, project.ts); with `--log` DATA is a task file; without it a self-labelled file trains on its
+ * own labels, and any other file (task rows, or rows of several kinds: a mixed task file) is a task file
+ * read with its default log NAME.annotations.jsonl.
  * Conversions: pairs → rankings (chosen rank 0, rejected rank 1), → sft (the chosen of each prompt's first
  * pair), → kto (chosen true, rejected false, each distinct completion once); rankings → pairs (every pair of
  * different ranks), → sft (a rank-0 response). Bad lines are errors naming file:line: field.
  */
 import { existsSync } from 'node:fs';
-import { readJsonlLines } from '../core/jsonl';
-import { loadProject, defaultLogPath } from '../core/project';
+import { resolve } from 'node:path';
+import { loadProject, defaultLogPath, isAnnotationLogPath, taskFileOfLog } from '../core/project';
 import { compileKto, compilePairs, compileRankings, compileSft } from '../core/compile';
 import { formatIssue } from '../core/issues';
 import type { KtoRow, Prompt, RankingRow, SftRow, TaskItem, TrlPairRow } from '../core/types';
 import type { DataKind } from './losses/types';
+import { describeRowKind, readLabelledFile } from './dataFiles';
 import { Rng, shuffledIndices, deriveSeed } from './rng';
 
 /** One training example of each kind. */
@@ -25,13 +31,16 @@ export interface ExamplesByKind {
 
 /** Everything read from the data argument, before conversion. */
 export interface SourceData {
-  /** 'project' when a task file + log was compiled, else the compiled file's own kind. */
-  source: 'project' | DataKind;
+  /**
+   * 'project' when a task file + log was compiled; 'labelled' for RRHF rows (maybe with TRL pairs) compiled
+   * with their own scores as judgments; else the self-labelled file's own kind.
+   */
+  source: 'project' | 'labelled' | DataKind;
   pairs: TrlPairRow[];
   rankings: RankingRow[];
   sft: SftRow[];
   kto: KtoRow[];
-  /** Task items (project sources only), e.g. for verifiable-accuracy checks. */
+  /** Task items (project sources, TRL pair and RRHF files), e.g. for verifiable-accuracy checks. */
   items?: TaskItem[];
   /** Non-fatal notes (warnings of the data core), one line each. */
   notes: string[];
@@ -40,72 +49,9 @@ export interface SourceData {
 const promptKey = (p: Prompt) => JSON.stringify(p);
 const textKey = (c: unknown) => JSON.stringify(c);
 
-function kindOfRow(o: Record<string, unknown>): DataKind | null {
-  if ('chosen' in o && 'rejected' in o) return 'pairs';
-  if ('responses' in o && 'ranks' in o) return 'rankings';
-  if ('completion' in o && 'label' in o) return 'unpaired';
-  if ('completion' in o && 'prompt' in o) return 'sft';
-  return null;
-}
-
-function fail(file: string, line: number, field: string, message: string): never {
-  throw new Error(`${file}:${line}: ${field}: ${message}`);
-}
-
-/** Reads a compiled file whose rows are all of one kind; validates each row. */
-async function readCompiled(path: string): Promise<SourceData | null> {
-  let kind: DataKind | null = null;
-  const out: SourceData = { source: 'pairs', pairs: [], rankings: [], sft: [], kto: [], notes: [] };
-  for await (const l of readJsonlLines(path)) {
-    if (l.text.trim() === '') continue;
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(l.text) as Record<string, unknown>;
-    } catch (e) {
-      fail(path, l.line, '(line)', `not valid JSON: ${(e as Error).message}`);
-    }
-    if (!o || typeof o !== 'object' || Array.isArray(o)) fail(path, l.line, '(line)', 'expected a JSON object');
-    const k = kindOfRow(o);
-    if (kind === null) {
-      if (k === null) return null; // not a compiled file: a task file
-      kind = k;
-      out.source = k;
-    } else if (k !== kind) {
-      fail(path, l.line, '(row)', `expected a ${kind} row like the first line, got ${k ?? 'an unknown row'}`);
-    }
-    const isPrompt = (v: unknown) => typeof v === 'string' || Array.isArray(v);
-    if (!isPrompt(o.prompt)) fail(path, l.line, 'prompt', 'expected a string or a list of messages');
-    if (kind === 'pairs') {
-      if (!isPrompt(o.chosen)) fail(path, l.line, 'chosen', 'expected a string or a list of messages');
-      if (!isPrompt(o.rejected)) fail(path, l.line, 'rejected', 'expected a string or a list of messages');
-      out.pairs.push(o as unknown as TrlPairRow);
-    } else if (kind === 'rankings') {
-      const r = o as unknown as RankingRow;
-      if (!Array.isArray(r.responses) || r.responses.length < 2 || !r.responses.every((x) => typeof x === 'string')) fail(path, l.line, 'responses', 'expected ≥ 2 strings');
-      if (!Array.isArray(r.ranks) || r.ranks.length !== r.responses.length || !r.ranks.every((x) => Number.isInteger(x))) fail(path, l.line, 'ranks', 'expected one integer rank per response');
-      out.rankings.push(r);
-    } else if (kind === 'sft') {
-      if (!isPrompt(o.completion)) fail(path, l.line, 'completion', 'expected a string');
-      out.sft.push(o as unknown as SftRow);
-    } else {
-      if (typeof o.label !== 'boolean') fail(path, l.line, 'label', 'expected true or false');
-      out.kto.push(o as unknown as KtoRow);
-    }
-  }
-  if (kind === null) throw new Error(`${path}: no data rows`);
-  return out;
-}
-
-/** Reads `data`: a compiled TRL file, or a task file compiled with its annotation log. */
-export async function readSourceData(data: string, log?: string, pairMode: 'all_pairs' | 'best_vs_rest' = 'all_pairs'): Promise<SourceData> {
-  if (!existsSync(data)) throw new Error(`${data}: file not found`);
-  if (!log) {
-    const compiled = await readCompiled(data);
-    if (compiled) return compiled;
-  }
-  const logPath = log ?? defaultLogPath(data);
-  if (!existsSync(logPath)) throw new Error(`${data}: a task file needs its annotation log, but ${logPath} does not exist (pass --log)`);
-  const p = await loadProject(data, logPath);
+/** A task file compiled with its annotation log (errors of either file stop the run). */
+async function readProject(tasks: string, logPath: string, pairMode: 'all_pairs' | 'best_vs_rest'): Promise<SourceData> {
+  const p = await loadProject(tasks, logPath);
   const errors = p.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0) throw new Error(`${errors.length} error(s) in the data:\n${errors.slice(0, 10).map(formatIssue).join('\n')}`);
   const j = p.resolution.judgments;
@@ -116,22 +62,53 @@ export async function readSourceData(data: string, log?: string, pairMode: 'all_
   };
 }
 
+/** Reads `data` (see the file comment for which files need an annotation log). */
+export async function readSourceData(data: string, log?: string, pairMode: 'all_pairs' | 'best_vs_rest' = 'all_pairs'): Promise<SourceData> {
+  if (!existsSync(data)) throw new Error(`${data}: file not found`);
+  if (isAnnotationLogPath(data)) {
+    const tasks = taskFileOfLog(data);
+    if (log !== undefined && resolve(log) !== resolve(data)) {
+      throw new Error(`${data} is an annotation log (of ${tasks}) but --log names another log, ${log}: give the task file as DATA with --log`);
+    }
+    if (!existsSync(tasks)) throw new Error(`${data}: an annotation log, but its task file ${tasks} does not exist`);
+    return readProject(tasks, data, pairMode);
+  }
+  if (log !== undefined) {
+    if (!existsSync(log)) throw new Error(`${log}: file not found (the annotation log of ${data})`);
+    return readProject(data, log, pairMode);
+  }
+  const read = await readLabelledFile(data, pairMode);
+  if ('data' in read) {
+    const { kind, ...rows } = read.data;
+    return { source: kind, ...rows };
+  }
+  const logPath = defaultLogPath(data);
+  if (!existsSync(logPath)) {
+    const m = read.mixed;
+    const why = m.firstKind === null ? 'a task file'
+      : `read as a task file (its first row is ${describeRowKind(m.firstKind)} but line ${m.line} is ${describeRowKind(m.kind)}), it`;
+    throw new Error(`${data}: ${why} needs its annotation log, but ${logPath} does not exist (pass --log)`);
+  }
+  return readProject(data, logPath, pairMode);
+}
+
 /** Converts source data to the examples of `kind` (see the file comment for the conversions). */
 export function examplesFor<K extends DataKind>(src: SourceData, kind: K): ExamplesByKind[K][] {
   const k: DataKind = kind;
+  const compiled = src.source === 'project' || src.source === 'labelled'; // every kind compiled by the core
   let out: unknown[];
   if (k === 'pairs') {
     out = src.source === 'rankings' ? src.rankings.flatMap(rankingToPairs) : src.pairs;
   } else if (k === 'rankings') {
-    out = src.source === 'project' || src.source === 'rankings' ? src.rankings
+    out = compiled || src.source === 'rankings' ? src.rankings
       : src.pairs.map((p) => ({ prompt: p.prompt, responses: [p.chosen, p.rejected], ranks: [0, 1], ...(p.id ? { id: p.id } : {}) }));
   } else if (k === 'sft') {
-    if (src.source === 'project' || src.source === 'sft') out = src.sft;
+    if (compiled || src.source === 'sft') out = src.sft;
     else if (src.source === 'unpaired') out = src.kto.filter((r) => r.label).map((r) => ({ prompt: r.prompt, completion: r.completion }));
     else if (src.source === 'rankings') out = src.rankings.map((r) => ({ prompt: r.prompt, completion: r.responses[r.ranks.indexOf(Math.min(...r.ranks))] }));
     else out = firstPerPrompt(src.pairs).map((p) => ({ prompt: p.prompt, completion: p.chosen }));
   } else {
-    if (src.source === 'project' || src.source === 'unpaired') out = src.kto;
+    if (compiled || src.source === 'unpaired') out = src.kto;
     else {
       const pairs = examplesFor(src, 'pairs');
       const seen = new Set<string>();

@@ -6,6 +6,10 @@
  * runs/RUN_ID/metrics.jsonl and passed to `onEvent`). Resume continues the run folder of a checkpoint.
  * With `lora`, adapters are added to the policy just before the method's stage (after the built-in model's
  * full SFT stage); the reference is the model before them (B = 0: identical), see loraRun.ts.
+ * Failures: an invalid config (or resume checkpoint) throws before any run folder exists. Once the folder is
+ * made, every failure, including a data file that is missing or invalid, ends metrics.jsonl with a `failed`
+ * event and keeps the folder: the VS Code Runs view lists the failed run with its error (the worker has no
+ * other channel for it), and `dap train` also prints the error on stderr and exits 1.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

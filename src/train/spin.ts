@@ -4,7 +4,8 @@
  * chosen = the SFT target, rejected = the generated response, reference = the model at the start of the
  * iteration. Each iteration's folder runs/RUN_ID/spin/iter-N holds generation.json (settings),
  * pairs.jsonl / eval-pairs.jsonl (its data) and model/ (the model after the iteration); its checkpoints are
- * stage "spin-N". Pairs whose generation equals the target carry no signal and are left out (counted).
+ * stage "spin-N". Pairs whose generation equals the target as training renders it carry no signal and are left
+ * out (counted; see spinPairs).
  * With LoRA every iteration keeps training the same adapters: the reference of iteration t is base + the
  * adapters as they were at its start (precomputed from the policy; live: base + iter-N/reference-adapter/),
  * and the iteration folder holds adapter/ instead of model/.
@@ -14,7 +15,9 @@ import { join } from 'node:path';
 import { saveModel } from '../engine/checkpoint';
 import { saveLoraAdapter } from '../engine/lora';
 import type { TransformerLM } from '../engine/transformer';
-import type { SftRow, TrlPairRow } from '../core/types';
+import { renderRow } from '../engine/logps';
+import type { EngineTokenizer } from '../engine/types';
+import type { ChatMessage, SftRow, TrlPairRow } from '../core/types';
 import { examplesFor, splitByPrompt, type SourceData } from './data';
 import { generateCompletions, type GenerationSettings } from './generation';
 import type { RunContext } from './pipeline';
@@ -27,15 +30,32 @@ export function spinIterationDir(runDir: string, it: number): string {
   return join(runDir, 'spin', `iter-${it}`);
 }
 
-async function makePairs(ctx: RunContext, policy: TransformerLM, rows: SftRow[], s: GenerationSettings): Promise<{ pairs: TrlPairRow[]; same: number }> {
-  const gen = await generateCompletions(policy, ctx.tokenizer, rows.map((r) => r.prompt), s);
+/**
+ * SPIN pairs from generations: chosen = the SFT target, rejected = the generation (one assistant message
+ * when the target is a message list, so both completions have the same shape). A generation whose training
+ * rendering equals the target's (engine renderRow: the text after the prompt, through the chat template for
+ * conversational rows) is left out and counted: a message-list target `[{"role":"assistant","content":"x"}]`
+ * and the generated "x" are the same completion to the model.
+ */
+export function spinPairs(tokenizer: EngineTokenizer, rows: readonly SftRow[], generations: readonly string[]): { pairs: TrlPairRow[]; same: number } {
   const pairs: TrlPairRow[] = [];
   let same = 0;
   rows.forEach((r, i) => {
-    if (gen[i] === r.completion) same += 1;
-    else pairs.push({ prompt: r.prompt, chosen: r.completion, rejected: gen[i] });
+    const target: string | ChatMessage[] = r.completion; // message lists when a conversational SFT file was read
+    const rejected = typeof target === 'string' ? generations[i] : [{ role: 'assistant', content: generations[i] }];
+    const rendered = (completion: string | ChatMessage[]) => {
+      const x = renderRow(tokenizer, { prompt: r.prompt, completion });
+      return `${x.appendEos}\u0000${x.completionText}`;
+    };
+    if (rendered(target) === rendered(rejected)) same += 1;
+    else pairs.push({ prompt: r.prompt, chosen: target, rejected });
   });
   return { pairs, same };
+}
+
+async function makePairs(ctx: RunContext, policy: TransformerLM, rows: SftRow[], s: GenerationSettings): Promise<{ pairs: TrlPairRow[]; same: number }> {
+  const gen = await generateCompletions(policy, ctx.tokenizer, rows.map((r) => r.prompt), s);
+  return spinPairs(ctx.tokenizer, rows, gen);
 }
 
 const readJsonl = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TrlPairRow);

@@ -74,5 +74,18 @@ test('dap logps prints chosen/rejected and completion log-probs equal to the flo
   const bad = await runCli(['logps', '--model', join(dir, 'model'), '--data', data, '--backend', 'cpu']);
   assert.equal(bad.code, 1);
   assert.match(bad.err, new RegExp(`${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: chosen: expected a string`));
+  // Unparsable lines: field `line` (not "(line)"), control characters escaped, not printed raw.
+  writeFileSync(data, JSON.stringify(rows[0]) + '\n{"prompt": "x\u0001\u001b[31m\n');
+  const broken = await runCli(['logps', '--model', join(dir, 'model'), '--data', data, '--backend', 'cpu']);
+  assert.equal(broken.code, 1);
+  assert.match(broken.err, new RegExp(`${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: line: invalid JSON \\(`));
+  assert.doesNotMatch(broken.err, /\(line\)|[\u0001\u001b]/);
+  // Implicit-prompt pairs are split like training splits them: same log-probs as the explicit row.
+  writeFileSync(data, JSON.stringify({ chosen: 'Say hi!', rejected: 'Say no' }) + '\n' + JSON.stringify({ prompt: 'Say', chosen: ' hi!', rejected: ' no' }) + '\n');
+  const implicit = await runCli(['logps', '--model', join(dir, 'model'), '--data', data, '--backend', 'cpu']);
+  assert.equal(implicit.code, 0, implicit.err);
+  const [a, b] = implicit.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(a, b);
+  check(a.chosen, expect('Say', ' hi!'));
   m.dispose();
 });

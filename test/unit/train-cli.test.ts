@@ -1,13 +1,13 @@
 /**
  * `dap train` and `dap demo` as real processes (node --import tsx src/cli/main.ts): JSON events with
  * --json, plain progress lines otherwise, the run folder, exit codes for bad arguments (2) and a failed
- * run (1); the demo's --quick path prints the loss chart and before/after accuracies; LoRA flags (over
+ * run (1: the failure is on stderr and in the kept run folder); the demo's --quick path prints the loss chart and before/after accuracies; LoRA flags (over
  * --config), the run's adapter scored with `dap logps --adapter` equals its merged model.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command as trainCommand, configFromArgs } from '../../src/cli/commands/train';
 import { parseEventLine } from '../../src/train/events';
@@ -44,9 +44,13 @@ test('dap train: plain progress lines without a TTY; exit 2 on bad flags, 1 on a
   const bad = dap('train', pairs, '--method', 'nope');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr + bad.stdout, /--method: expected one of dpo/);
-  const missing = dap('train', join(dir, 'missing.jsonl'), '--model', modelDir, '--out', dir);
+  const missing = dap('train', join(dir, 'missing.jsonl'), '--model', modelDir, '--out', dir, '--run-id', 'missing');
   assert.equal(missing.status, 1);
   assert.match(missing.stdout, /missing\.jsonl: file not found/);
+  // Deliberate: the run folder stays with the failure (the Runs view shows it), and stderr says so.
+  assert.match(missing.stderr, /^dap train: \S*missing\.jsonl: file not found\n\(the failure is recorded in \S*runs\/missing\/metrics\.jsonl\)\n$/);
+  const events = readFileSync(join(dir, 'runs', 'missing', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l, i) => parseEventLine(l, `metrics:${i + 1}`));
+  assert.deepEqual(events.map((e) => e.type), ['failed']);
 });
 
 test('dap demo --quick: loss chart, held-out reward accuracy, before/after verifiable accuracy', () => {

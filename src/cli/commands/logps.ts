@@ -2,14 +2,19 @@
  * `dap logps --model DIR|builtin --data FILE.jsonl`: prints, per input row, the summed and mean log-prob
  * of the completion(s) under the model and the number of completion tokens, one JSON line per row.
  * Pair rows {"prompt","chosen","rejected"} print {"chosen":{...},"rejected":{...}}; completion rows
- * {"prompt","completion"} print {"completion":{...}}. Chosen and rejected share one forward pass.
+ * {"prompt","completion"} print {"completion":{...}}. Chosen and rejected share one forward pass. Pair rows
+ * may be any TRL form the data core reads (implicit-prompt rows are split at their shared prefix, as TRL
+ * does); bad rows are errors `file:line: field: problem`.
  */
 import { existsSync } from 'node:fs';
 import { initBackend, describeBackend } from '../../engine/backend';
 import { openModel } from '../../engine/checkpoint';
 import { loadLoraAdapter } from '../../engine/lora';
 import { buildBatch, disposeBatch, logpsToHost, sequenceLogps, type PromptCompletion } from '../../engine/logps';
-import { readJsonlLines } from '../../core/jsonl';
+import { formatIssue, issueError, typeName } from '../../core/issues';
+import { jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines, type JsonlLine } from '../../core/jsonl';
+import { parseTaskLine } from '../../core/tasks';
+import { ownPairRow } from '../../train/dataFiles';
 import type { ChatMessage, Prompt } from '../../core/types';
 import { backendFlag, integerFlag, parseCommandArgs, UsageError, type Command } from '../command';
 
@@ -20,7 +25,8 @@ the log-prob summed / averaged over completion tokens only (prompt and padding e
 for plain-text rows).
   --model DIR|builtin     Hugging Face folder (config.json, model.safetensors, tokenizer.json) or
                           "builtin" (the untrained built-in byte-level model, seeded with --seed)
-  --data FILE.jsonl       rows {"prompt","chosen","rejected"} → {"chosen":{..},"rejected":{..}}
+  --data FILE.jsonl       rows {"prompt","chosen","rejected"} (or implicit-prompt {"chosen","rejected"})
+                          → {"chosen":{..},"rejected":{..}}
                           or {"prompt","completion"} → {"completion":{..}}; "id" is echoed when present
   --adapter DIR           apply a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors),
                           e.g. a training run's RUN/adapter; --lora DIR is the same
@@ -32,22 +38,33 @@ for plain-text rows).
 
 type Row = { id?: unknown; prompt: Prompt; pair: boolean; completions: (string | ChatMessage[])[] };
 
-function parseRow(text: string, file: string, line: number): Row {
-  let v: Record<string, unknown>;
+/** A line's error as `file:line: field: problem` (the data core's issue format). */
+const rowError = (file: string, line: number, field: string, message: string) => new Error(formatIssue(issueError(file, line, field, message)));
+
+/**
+ * Parses one row. Pair rows are read by the data core like a task line (standard, conversational or
+ * implicit-prompt TRL pairs), so their prompt and completions are split exactly as training splits them.
+ */
+function parseRow(l: JsonlLine, file: string): Row {
+  let v: unknown;
   try {
-    v = JSON.parse(text) as Record<string, unknown>;
+    v = JSON.parse(l.text);
   } catch (e) {
-    throw new Error(`${file}:${line}: (line): invalid JSON (${(e as Error).message})`);
+    throw rowError(file, l.line, 'line', l.utf8 ? jsonErrorMessage(e) : NOT_UTF8_MESSAGE);
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${file}:${line}: (line): expected a JSON object`);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw rowError(file, l.line, 'line', `expected a JSON object, got ${typeName(v)}`);
+  const o = v as Record<string, unknown>;
+  if ('chosen' in o || 'rejected' in o) {
+    const parsed = parseTaskLine(l.text, file, l.line, l.offset, l.utf8);
+    const errors = parsed.issues.filter((i) => i.severity === 'error');
+    if (errors.length > 0 || !parsed.item) throw new Error(errors.map(formatIssue).join('\n'));
+    const pair = ownPairRow(parsed.item);
+    return { id: o.id, prompt: pair.prompt, pair: true, completions: [pair.chosen, pair.rejected] };
+  }
   const isText = (x: unknown) => typeof x === 'string' || (Array.isArray(x) && x.every((m) => m && typeof m.role === 'string' && typeof m.content === 'string'));
-  if (!isText(v.prompt)) throw new Error(`${file}:${line}: prompt: expected a string or a list of {role, content} messages`);
-  if ('chosen' in v || 'rejected' in v) {
-    for (const f of ['chosen', 'rejected']) if (!isText(v[f])) throw new Error(`${file}:${line}: ${f}: expected a string or a list of messages`);
-    return { id: v.id, prompt: v.prompt as Prompt, pair: true, completions: [v.chosen as string, v.rejected as string] };
-  }
-  if (!isText(v.completion)) throw new Error(`${file}:${line}: completion: expected "completion" (or "chosen" and "rejected")`);
-  return { id: v.id, prompt: v.prompt as Prompt, pair: false, completions: [v.completion as string] };
+  if (!isText(o.prompt)) throw rowError(file, l.line, 'prompt', `expected a string or a list of {role, content} messages, got ${typeName(o.prompt)}`);
+  if (!isText(o.completion)) throw rowError(file, l.line, 'completion', 'expected "completion" (a string or a list of messages), or "chosen" and "rejected"');
+  return { id: o.id, prompt: o.prompt as Prompt, pair: false, completions: [o.completion as string] };
 }
 
 function intOption(value: string | undefined, name: string, dflt: number): number {
@@ -104,7 +121,7 @@ async function run(argv: string[]): Promise<number> {
     };
     for await (const l of readJsonlLines(values.data)) {
       if (l.text.trim() === '') continue;
-      pending.push(parseRow(l.text, values.data, l.line));
+      pending.push(parseRow(l, values.data));
       if (pending.length >= batchSize) await flush();
     }
     await flush();

@@ -15,9 +15,11 @@ const usage = `Usage: dap train DATA [options]
        dap train --resume runs/RUN_ID/checkpoints/STAGE-step-N
 
 Trains a model with a Direct Alignment from Preferences method (DPO and relatives).
-  DATA                 compiled TRL file (pairs {"prompt","chosen","rejected"}, rankings {"prompt","responses","ranks"},
-                       SFT {"prompt","completion"}, KTO {"prompt","completion","label"}) or a task file whose
-                       annotation log (--log, default NAME.annotations.jsonl beside it) is compiled first
+  DATA                 a file with its own labels: TRL pairs (standard, conversational or implicit-prompt
+                       {"chosen","rejected"}), RRHF {"query","responses","scores"} (ranked by score), rankings
+                       {"prompt","responses","ranks"}, SFT {"prompt","completion"}, KTO {"prompt","completion","label"};
+                       or a task file (any formats, mixed) whose annotation log (--log, default
+                       NAME.annotations.jsonl beside it) is compiled first; or that log itself
   --log LOG            annotation log of a task file
   --method M           ${METHODS.join('|')} (default dpo)
   --model DIR          Hugging Face model folder (safetensors); default: the built-in tiny model, SFT on the
@@ -46,7 +48,9 @@ Trains a model with a Direct Alignment from Preferences method (DPO and relative
   --resume CKPT        continue a run from its checkpoint folder
   --config FILE        JSON config (fields of TrainConfig); flags override it
   --json               print events as JSON lines
-Exit code: 0 finished or stopped with a checkpoint, 1 failed, 2 bad arguments.`;
+A failed run (missing or invalid data included) prints the error on stderr and keeps its run folder, whose
+metrics.jsonl ends with the failed event. Exit code: 0 finished or stopped with a checkpoint, 1 failed,
+2 bad arguments.`;
 
 const options = {
   log: { type: 'string' }, method: { type: 'string' }, model: { type: 'string' }, beta: { type: 'string' },
@@ -126,7 +130,10 @@ async function run(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSigint);
   try {
     const outcome = await runTraining(config, { onEvent: print, shouldStop: () => stop });
-    return outcome.status === 'failed' ? 1 : 0;
+    if (outcome.status !== 'failed') return 0;
+    // The run folder stays (its metrics.jsonl ends with the failed event, as the Runs view shows it); say so on stderr too.
+    process.stderr.write(`dap train: ${outcome.error}\n(the failure is recorded in ${outcome.runDir}/metrics.jsonl)\n`);
+    return 1;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
