@@ -1,14 +1,18 @@
 /**
  * Shared set-up of the training tests (train-*.test.ts, training-job, review-model): the repo paths of
  * the sample data, the tiny model shape, a temp folder holding a freshly saved tiny built-in-shaped
- * model, and a JSONL writer for the data files the tests train on.
+ * model, a JSONL writer for the data files the tests train on, and cancel-then-resume for the resume tests.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
 import { createBuiltinModel, type BuiltinShape } from '../../src/engine/builtin';
 import { saveModel } from '../../src/engine/checkpoint';
+import { runTraining } from '../../src/train/pipeline';
+import type { TrainConfig } from '../../src/train/config';
+import type { StepEvent, TrainEvent } from '../../src/train/events';
 
 /** The repository root (src/, media/, dist/ are below it). */
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -52,4 +56,27 @@ export function writeJsonl(path: string, rows: readonly unknown[]): string {
 /** n learnable toy pairs: prompt `Qi:`, chosen ` yes`, rejected ` no`. */
 export function toyPairs(n: number): { prompt: string; chosen: string; rejected: string }[] {
   return Array.from({ length: n }, (_, i) => ({ prompt: `Q${i}:`, chosen: ' yes', rejected: ' no' }));
+}
+
+/** Each optimizer step of a run as [stage, step, loss], to compare two runs step by step. */
+export function stepLosses(events: readonly TrainEvent[]): [string, number, number][] {
+  return events.filter((e): e is StepEvent => e.type === 'step').map((e) => [e.stage, e.step, e.metrics.loss]);
+}
+
+/**
+ * Runs `config` and cancels it at the first step event for which `stopAt` is true (the run must end
+ * cancelled with a checkpoint), then resumes from that checkpoint to the end. Returns the events of both
+ * parts in order, the run folder and the checkpoint.
+ */
+export async function cancelThenResume(config: TrainConfig, stopAt: (step: StepEvent) => boolean): Promise<{ events: TrainEvent[]; runDir: string; checkpoint: string }> {
+  const events: TrainEvent[] = [];
+  let stop = false;
+  const part = await runTraining(config, { onEvent: (e) => { events.push(e); if (e.type === 'step' && stopAt(e)) stop = true; }, shouldStop: () => stop });
+  assert.equal(part.status, 'cancelled', part.error);
+  const checkpoint = part.summary?.checkpoint;
+  assert.ok(checkpoint, 'a cancelled run leaves a checkpoint');
+  const resumed = await runTraining({ data: config.data, resume: checkpoint }, { onEvent: (e) => events.push(e) });
+  assert.equal(resumed.status, 'finished', resumed.error);
+  assert.equal(resumed.runDir, part.runDir, 'resume continues the same run folder');
+  return { events, runDir: part.runDir, checkpoint };
 }

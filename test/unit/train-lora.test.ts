@@ -28,7 +28,7 @@ import { computeRefTable } from '../../src/train/reference';
 import { runPaths } from '../../src/train/runDir';
 import { spinIterationDir } from '../../src/train/spin';
 import { runStage } from '../../src/train/trainer';
-import { tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
+import { cancelThenResume, stepLosses, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';
 let modelDir = '';
@@ -161,18 +161,13 @@ test('LoRA cancel + resume reproduces the uninterrupted run (per-step losses, ad
   const fullEvents: TrainEvent[] = [];
   const full = await runTraining(base('full'), { onEvent: (e) => fullEvents.push(e) });
   assert.equal(full.status, 'finished', full.error);
-  const partEvents: TrainEvent[] = [];
-  let n = 0;
-  const part = await runTraining(base('part'), { onEvent: (e) => { partEvents.push(e); if (e.type === 'step') n = e.step; }, shouldStop: () => n >= 4 });
-  assert.equal(part.status, 'cancelled');
-  const ckpt = part.summary!.checkpoint!;
+  const part = await cancelThenResume(base('part'), (e) => e.step >= 4);
+  const ckpt = part.checkpoint;
   assert.match(ckpt, /dpo-step-000004$/);
   assert.ok(!existsSync(join(ckpt, 'model')), 'no copy of the base model in the checkpoint');
   const opt = readHeader(join(ckpt, 'optimizer.safetensors'));
   assert.deepEqual([...opt.tensors.entries()].map(([k, t]) => [k, t.shape]).sort(), [['m.0', [32, 4]], ['m.1', [4, 96]], ['v.0', [32, 4]], ['v.1', [4, 96]]], 'optimizer state of the adapters only');
-  const resumed = await runTraining({ data: toyData, resume: ckpt }, { onEvent: (e) => partEvents.push(e) });
-  assert.equal(resumed.status, 'finished', resumed.error);
-  assert.deepEqual(stepsOf(partEvents).map((e) => [e.step, e.metrics.loss]), stepsOf(fullEvents).map((e) => [e.step, e.metrics.loss]));
+  assert.deepEqual(stepLosses(part.events), stepLosses(fullEvents));
   for (const f of ['adapter/adapter_model.safetensors', 'model/model.safetensors']) {
     assert.ok(readFileSync(join(full.runDir, f)).equals(readFileSync(join(part.runDir, f))), `${f} identical`);
   }
@@ -228,15 +223,9 @@ for (const reference of ['precomputed', 'live'] as const) {
 
 test('SPIN + LoRA cancelled inside iteration 2 and resumed reproduces the uninterrupted run', async () => {
   assert.ok(spinFull, 'needs the uninterrupted run above');
-  const events: TrainEvent[] = [];
-  let stage = '', n = 0;
-  const part = await runTraining(spinLora('spin-part', 'precomputed'), { onEvent: (e) => { events.push(e); if (e.type === 'step') [stage, n] = [e.stage, e.step]; }, shouldStop: () => stage === 'spin-2' && n >= 1 });
-  assert.equal(part.status, 'cancelled', part.error);
-  assert.match(part.summary!.checkpoint!, /spin-2-step-000001$/);
-  const resumed = await runTraining({ data: toyData, resume: part.summary!.checkpoint! }, { onEvent: (e) => events.push(e) });
-  assert.equal(resumed.status, 'finished', resumed.error);
-  const losses = (ev: TrainEvent[]) => stepsOf(ev).map((e) => [e.stage, e.step, e.metrics.loss]);
-  assert.deepEqual(losses(events), losses(spinFull.events));
+  const part = await cancelThenResume(spinLora('spin-part', 'precomputed'), (e) => e.stage === 'spin-2' && e.step >= 1);
+  assert.match(part.checkpoint, /spin-2-step-000001$/);
+  assert.deepEqual(stepLosses(part.events), stepLosses(spinFull.events));
   for (const f of ['adapter/adapter_model.safetensors', 'model/model.safetensors']) {
     assert.ok(readFileSync(join(spinFull.runDir, f)).equals(readFileSync(join(part.runDir, f))), `${f} identical`);
   }

@@ -14,7 +14,7 @@ import { compileSft } from '../../src/core/compile';
 import { runTraining } from '../../src/train/pipeline';
 import { spinIterationDir } from '../../src/train/spin';
 import type { StepEvent, TrainEvent } from '../../src/train/events';
-import { sampleTasks, tinyModelFixture, writeJsonl } from './train-fixtures';
+import { cancelThenResume, sampleTasks, stepLosses, tinyModelFixture, writeJsonl } from './train-fixtures';
 
 let dir = '';
 let modelDir = '';
@@ -25,8 +25,6 @@ let fullRunDir = '';
 
 const spinConfig = (runId: string) => ({ data: sftFile, model: modelDir, method: 'spin' as const, out: dir, runId, backend: 'wasm' as const, lr: 1e-3,
   batchSize: 4, epochs: 1, maxLength: 64, evalFraction: 0.1, spin: { iterations: 2, maxNewTokens: 8, temperature: 0 } });
-const stepsOf = (events: TrainEvent[]) =>
-  events.filter((e): e is StepEvent => e.type === 'step').map((e) => [e.stage, e.step, e.metrics.loss]);
 
 before(async () => {
   ({ dir, modelDir } = await tinyModelFixture('spin', 2, 64));
@@ -58,19 +56,9 @@ test('spin: two iterations of generate → DPO, each saved with its data, settin
 
 test('spin: cancelled inside iteration 1 and resumed, it reproduces the uninterrupted run', async () => {
   assert.ok(fullRunDir, 'needs the uninterrupted run of the test above');
-  const events: TrainEvent[] = [];
-  let last: StepEvent | undefined;
-  const part = await runTraining(spinConfig('spin-part'), {
-    onEvent: (e) => { events.push(e); if (e.type === 'step') last = e; },
-    shouldStop: () => last?.stage === 'spin-1' && last.step >= 2,
-  });
-  assert.equal(part.status, 'cancelled', part.error);
-  const ckpt = part.summary!.checkpoint!;
-  assert.ok(existsSync(ckpt), ckpt);
-  const resumed = await runTraining({ data: sftFile, resume: ckpt }, { onEvent: (e) => events.push(e) });
-  assert.equal(resumed.status, 'finished', resumed.error);
-  assert.equal(resumed.runDir, part.runDir);
-  assert.deepEqual(stepsOf(events), stepsOf(fullEvents), 'per-step losses of cancel + resume equal the uninterrupted run');
+  const part = await cancelThenResume(spinConfig('spin-part'), (e) => e.stage === 'spin-1' && e.step >= 2);
+  assert.match(part.checkpoint, /spin-1-step-000002$/);
+  assert.deepEqual(stepLosses(part.events), stepLosses(fullEvents), 'per-step losses of cancel + resume equal the uninterrupted run');
   for (const it of [1, 2]) {
     const pairs = (runDir: string) => readFileSync(join(spinIterationDir(runDir, it), 'pairs.jsonl'), 'utf8');
     assert.equal(pairs(part.runDir), pairs(fullRunDir), `iteration ${it} pairs`);

@@ -17,7 +17,7 @@ import { runTraining } from '../../src/train/pipeline';
 import type { TrainConfig } from '../../src/train/config';
 import type { StepEvent, TrainEvent } from '../../src/train/events';
 import { runPaths } from '../../src/train/runDir';
-import { tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
+import { cancelThenResume, stepLosses, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';
 let modelDir = '';
@@ -78,19 +78,9 @@ test('cancel + resume reproduces an uninterrupted run (per-step losses and final
   const full = await runTraining(base('full', { checkpointEvery: 0 }), { onEvent: (e) => fullEvents.push(e) });
   assert.equal(full.status, 'finished', full.error);
 
-  const partEvents: TrainEvent[] = [];
-  let n = 0;
-  const part = await runTraining(base('part'), { onEvent: (e) => { partEvents.push(e); if (e.type === 'step') n = e.step; }, shouldStop: () => n >= 4 });
-  assert.equal(part.status, 'cancelled');
-  const ckpt = part.summary!.checkpoint!;
-  assert.match(ckpt, /dpo-step-000004$/);
-  const resumed = await runTraining({ data: toyData, resume: ckpt }, { onEvent: (e) => partEvents.push(e) });
-  assert.equal(resumed.status, 'finished', resumed.error);
-  assert.equal(resumed.runDir, part.runDir);
-
-  const a = stepsOf(fullEvents).map((e) => [e.step, e.metrics.loss]);
-  const b = stepsOf(partEvents).map((e) => [e.step, e.metrics.loss]);
-  assert.deepEqual(b, a, 'per-step losses of cancel + resume equal the uninterrupted run');
+  const part = await cancelThenResume(base('part'), (e) => e.step >= 4);
+  assert.match(part.checkpoint, /dpo-step-000004$/);
+  assert.deepEqual(stepLosses(part.events), stepLosses(fullEvents), 'per-step losses of cancel + resume equal the uninterrupted run');
   const wa = readFileSync(join(full.runDir, 'model', 'model.safetensors'));
   const wb = readFileSync(join(part.runDir, 'model', 'model.safetensors'));
   assert.ok(wa.equals(wb), 'final weights are identical');
