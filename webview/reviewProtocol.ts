@@ -7,10 +7,20 @@ import type { ReviewListName, ReviewReport } from '../src/core/review/types';
 
 export type { ReviewListName, ReviewReport };
 
+/** Where the model scores behind `report.flagged` came from when they were loaded from disk (a reload). */
+export interface ScoresStatus {
+  /** ISO time the scores were computed. */
+  scoredAt: string;
+  /** The log or task file changed since: the flagged list may be out of date. */
+  stale: boolean;
+  /** "scored before 3 newer judgments — re-score" (empty when fresh). */
+  note: string;
+}
+
 /** Host → webview. */
 export type ReviewHostToWebview =
   /** A fresh report (initial load, after a new judgment in the log, after scoring). */
-  | { type: 'report'; report: ReviewReport }
+  | { type: 'report'; report: ReviewReport; scoresStatus?: ScoresStatus }
   /** Long work in progress (model scoring); `message: null` clears it. */
   | { type: 'busy'; message: string | null }
   /** The host appended the confirm event (fsync'd) for this entry. */

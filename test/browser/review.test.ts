@@ -1,7 +1,8 @@
 /**
  * Component test of the review webview (dist/webview/review.js) in headless Debian Chromium: the host
  * double posts a real report (built by src/core/review from hand-made judgments); the test checks the
- * counts, tab switching, filters, sort, and that every button posts the right message.
+ * counts, tab switching, filters, sort, that every button posts the right message, and the stale note of
+ * reloaded scores (computed by src/core/review/persist from real files).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,11 @@ import type { ReviewHostToWebview, ReviewWebviewToHost } from '../../webview/rev
 import type { Judgment, TaskItem } from '../../src/core/types';
 import { buildReviewReport } from '../../src/core/review/report';
 import type { ReviewReport } from '../../src/core/review/types';
+import { scoresFreshness, snapshotFile, type SavedScores } from '../../src/core/review/persist';
+import { appendEvent } from '../../src/core/annotationLog';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function item(id: string, line: number, texts: string[]): TaskItem {
   return { id, line, offset: 0, format: 'responses', prompt: `What about ${id}?`, responses: texts.map((text) => ({ text })) };
@@ -155,4 +161,33 @@ test('model-flagged list: margins, most negative first, export posts exportFlagg
   await page.fromHost({ type: 'busy', message: null });
   await page.fromHost({ type: 'error', message: 'no model' });
   assert.equal(await p.textContent('[data-testid="error"]'), 'no model');
+});
+
+test('saved scores reloaded after a window reload: the stale note renders with its count and re-score posts scoreModel', async () => {
+  const p = page.page;
+  const dir = mkdtempSync(join(tmpdir(), 'dap-review-stale-'));
+  const tasks = join(dir, 't.jsonl');
+  const log = join(dir, 't.annotations.jsonl');
+  writeFileSync(tasks, JSON.stringify({ id: 'alpha', prompt: 'What about alpha?', responses: ['4', '5'] }) + '\n');
+  const ts = '2026-01-01T00:00:00.000Z';
+  await appendEvent(log, { v: 1, kind: 'pair', item: 'alpha', annotator: 'alice', shown: [0, 1], choice: 'a', ts });
+  const saved: SavedScores = {
+    version: 1, taskFile: tasks, logFile: log, source: { kind: 'kfold', k: 2 }, flaggedMethod: 'k-fold DPO (k = 2, β = 0.1)',
+    scoredAt: ts, log: await snapshotFile(log, true), task: await snapshotFile(tasks, false), scores: [],
+  };
+  const fresh = await scoresFreshness(saved, log);
+  await page.fromHost({ type: 'report', report: report(true), scoresStatus: { scoredAt: ts, ...fresh } });
+  await p.click('[data-testid="tab-model_flagged"]');
+  await p.waitForSelector('[data-testid="scores-saved"]');
+  assert.equal(await p.locator('[data-testid="scores-stale"]').count(), 0);
+
+  await appendEvent(log, { v: 1, kind: 'pair', item: 'alpha', annotator: 'bob', shown: [0, 1], choice: 'b', ts });
+  await appendEvent(log, { v: 1, kind: 'pair', item: 'alpha', annotator: 'carol', shown: [1, 0], choice: 'a', ts });
+  const stale = await scoresFreshness(saved, log);
+  await page.fromHost({ type: 'report', report: report(true), scoresStatus: { scoredAt: ts, ...stale } });
+  await p.waitForSelector('[data-testid="scores-stale"]');
+  assert.match((await p.textContent('[data-testid="scores-stale"]')) ?? '', /scored before 2 newer judgments — re-score/);
+  await page.clearMessages();
+  await p.click('[data-testid="rescore"]');
+  assert.deepEqual(await page.messages(), [{ type: 'scoreModel' }]);
 });

@@ -15,7 +15,9 @@ import type { ScoreRequest } from '../../train/flaggingRun';
 
 const usage = `Usage: dap review DATA [--log LOG] [--run RUN_DIR | --model DIR] [--k K] [--json] [--top N]
 
-Lists likely annotation errors of a task file DATA and its annotation log:
+Lists likely annotation errors of a task file DATA and its annotation log (a self-labelled DATA, TRL pairs
+or RRHF rows with scores, whose log holds no judgments is reviewed against its rows' own labels: only the
+model-flagged list applies):
   never won       responses that lost every comparison they appeared in (and items where everything lost)
   disagreements   pairs with opposite choices, rankings with Kendall tau-b below --tau (default ${DEFAULT_TAU_THRESHOLD}),
                   and each annotator's agreement with the majority of the others

@@ -38,6 +38,7 @@ export function formatReport(r: ReviewReport): string {
     `${r.annotatedItems}/${r.items} items annotated by ${r.annotators.length} annotator(s): ${r.annotators.join(', ') || '-'}; ` +
       `${r.confirmedHidden} confirmed entr${r.confirmedHidden === 1 ? 'y' : 'ies'} hidden`,
   );
+  if (r.labelSource === 'rows') out.push('Labels: the rows themselves (no judgments in the log): one label per row, only the model-flagged list applies');
 
   const shown = (n: number, total: number): string => (n < total ? ` (first ${n} shown)` : '');
   out.push('', `== Never won: ${r.totals.neverWon} item(s), ${r.totals.allLost} where every response lost or was judged both bad${shown(r.neverWon.length, r.totals.neverWon)} ==`);

@@ -1,11 +1,12 @@
 /**
  * File side of the review feature: reads a task file and its annotation log through the data core,
- * builds the review report, appends `confirm` events through the log appender, and writes the flagged
+ * builds the review report (a self-labelled file without judgments reviews its rows' own labels, rows.ts), appends `confirm` events through the log appender, and writes the flagged
  * list as JSONL. Shared by the CLI and the VS Code panel.
  */
 import { appendEvent } from '../annotationLog';
 import { defaultLogPath as projectLogPath, loadProject } from '../project';
 import type { DataIssue } from '../types';
+import { readRowLabels } from './rows';
 import { buildReviewReport, type ReviewInput, type ReviewOptions } from './report';
 import type { FlaggedPair, ReviewListName, ReviewReport } from './types';
 
@@ -15,6 +16,15 @@ export const defaultLogPath = projectLogPath;
 /** Reads the task file and log: items, current judgments, raw events, and every issue found. */
 export async function loadReviewInput(taskFile: string, logFile: string): Promise<{ input: ReviewInput; issues: DataIssue[] }> {
   const project = await loadProject(taskFile, logFile);
+  if (project.resolution.judgments.length === 0) {
+    // No judgments in the log: a self-labelled file (compiled TRL pairs, RRHF scores) reviews its rows' labels.
+    const rows = await readRowLabels(taskFile);
+    if (rows) {
+      const logIssues = project.issues.filter((i) => i.file !== taskFile);
+      const events = project.events.map((e) => e.event);
+      return { input: { taskFile, logFile, items: rows.items, judgments: rows.judgments, events, labelSource: 'rows' }, issues: [...rows.issues, ...logIssues] };
+    }
+  }
   return {
     input: {
       taskFile,

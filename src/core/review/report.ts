@@ -16,6 +16,8 @@ export interface ReviewInput {
   judgments: Judgment[];
   /** Every log event in file order (for `confirm` events). */
   events: AnnotationEvent[];
+  /** 'rows': `judgments` are the rows' own labels (see rows.ts); default 'log'. */
+  labelSource?: 'log' | 'rows';
 }
 
 /** Options of the report. */
@@ -45,19 +47,23 @@ export function buildReviewReport(input: ReviewInput, options: ReviewOptions = {
     return kept;
   };
   const cut = <T>(list: T[]): T[] => (Number.isFinite(top) ? list.slice(0, top) : list);
-  const neverWon = visible(neverWonList(items, judgments), 'never_won');
-  const disagreements = visible(disagreementList(items, judgments, tauThreshold), 'disagreement');
+  // Rows' own labels: one label per row, so "never won" would list every rejected response and there is
+  // nothing to disagree with; only the model-flagged list applies.
+  const fromRows = input.labelSource === 'rows';
+  const neverWon = fromRows ? [] : visible(neverWonList(items, judgments), 'never_won');
+  const disagreements = fromRows ? [] : visible(disagreementList(items, judgments, tauThreshold), 'disagreement');
   const allLost = neverWon.filter((e) => e.allLost);
   const report: ReviewReport = {
     taskFile: input.taskFile,
     logFile: input.logFile,
+    labelSource: fromRows ? 'rows' : 'log',
     items: items.length,
     annotatedItems: new Set(judgments.map((j) => j.item)).size,
     annotators: [...new Set(judgments.map((j) => j.annotator))].sort(),
     neverWon: cut(neverWon),
     allLost: cut(allLost),
     disagreements: cut(disagreements),
-    annotatorAgreement: annotatorMajority(judgments),
+    annotatorAgreement: fromRows ? [] : annotatorMajority(judgments),
     tauThreshold,
     confirmedHidden: 0,
     totals: { neverWon: neverWon.length, allLost: allLost.length, disagreements: disagreements.length },

@@ -123,6 +123,9 @@ export interface ResponseScores {
 export interface ReviewReport {
   taskFile: string;
   logFile: string;
+  /** 'rows': the log had no judgments and the rows carry their own labels (TRL pairs, RRHF scores): one
+   * judgment per row by annotator "source"; never-won, disagreement and agreement lists are empty. */
+  labelSource?: 'log' | 'rows';
   items: number;
   annotatedItems: number;
   annotators: string[];

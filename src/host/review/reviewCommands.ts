@@ -92,7 +92,7 @@ export function registerReview(context: vscode.ExtensionContext): void {
           panel.dispose();
           return;
         }
-        // Model scores are not persisted: restore the lists and let the user score again.
+        // The panel reloads the last saved model scores itself (.dap/review/<stem>.scores.json).
         new ReviewPanel(context, panel, { taskFile: target.taskFile, logFile: target.logFile });
       },
     }),

@@ -1,17 +1,20 @@
 /**
  * The review panel (host side): one webview panel per task file showing the review lists. Owns the data:
  * reads the task file and annotation log, builds the report, appends `confirm` events, opens items in
- * the annotator, exports the flagged list and starts model scoring in a child process.
+ * the annotator, exports the flagged list and starts model scoring in a child process. The last scores
+ * are saved to `.dap/review/<stem>.scores.json` and reloaded when the panel opens (marked stale when the
+ * log gained judgments since).
  */
 import * as vscode from 'vscode';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ReviewHostToWebview, ReviewListName, ReviewReport, ReviewWebviewToHost } from '../../../webview/reviewProtocol';
+import type { ReviewHostToWebview, ReviewListName, ReviewReport, ReviewWebviewToHost, ScoresStatus } from '../../../webview/reviewProtocol';
 import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
 import { appendConfirm, flaggedToJsonl, loadReview } from '../../core/review/load';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
 import { annotatorId, logPathPattern } from '../annotator/settings';
 import { annotationLogPath } from '../annotator/logPath';
+import { readSavedScores, savedScoresPath, scoresFreshness, snapshotFile, writeSavedScores, type SavedScores } from '../../core/review/persist';
 import { describeSource, detectSource, scoreInChild, type ScoreSource } from './scoring';
 
 export const REVIEW_VIEW_TYPE = 'dapStudio.review';
@@ -30,6 +33,10 @@ export class ReviewPanel {
   private report: ReviewReport | null = null;
   /** The last model scores: the flagged list is recomputed from them on every refresh (new labels, confirms). */
   private scored: Pick<ReviewReport, 'scores' | 'flaggedMethod'> | null = null;
+  /** The saved scores behind `scored` (from disk or the last scoring), to tell whether the log moved on. */
+  private saved: SavedScores | null = null;
+  /** Reading the saved scores at open; refresh waits for it. */
+  private readonly savedLoaded: Promise<void>;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly logFile: string;
   private scoring: AbortController | null = null;
@@ -72,7 +79,27 @@ export class ReviewPanel {
       timer = setTimeout(() => void this.refresh(), 150);
     };
     this.disposables.push(watcher, watcher.onDidChange(refreshSoon), watcher.onDidCreate(refreshSoon));
+    this.savedLoaded = target.scoreDir ? Promise.resolve() : this.loadSavedScores();
     if (target.scoreDir) void this.scoreAndReport(detectSource(target.scoreDir));
+  }
+
+  /** Where this task file's scores are saved (the workspace's `.dap/review/`, else beside the task file). */
+  private savedScoresFile(): string {
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.target.taskFile))?.uri.fsPath;
+    return savedScoresPath(this.target.taskFile, folder);
+  }
+
+  /** Reloads the last scores of this task file, if any (a window reload must not lose minutes of scoring). */
+  private async loadSavedScores(): Promise<void> {
+    try {
+      const saved = await readSavedScores(this.savedScoresFile(), this.target.taskFile);
+      if (saved && !this.scored) {
+        this.saved = saved;
+        this.scored = { scores: saved.scores, flaggedMethod: saved.flaggedMethod };
+      }
+    } catch {
+      // Unreadable saved scores are ignored: the user can score again.
+    }
   }
 
   private post(message: ReviewHostToWebview): void {
@@ -123,6 +150,7 @@ export class ReviewPanel {
 
   /** Re-reads the task file and log and sends the lists (keeping the last model scores). */
   async refresh(): Promise<void> {
+    await this.savedLoaded;
     const { report, issues } = await loadReview(this.target.taskFile, this.logFile, {
       tauThreshold: vscode.workspace.getConfiguration('dapStudio').get<number>('review.tauThreshold'),
       scores: this.scored?.scores,
@@ -132,7 +160,12 @@ export class ReviewPanel {
     for (const issue of issues.filter((i) => i.severity === 'error').slice(0, 3)) {
       void vscode.window.showWarningMessage(`${issue.file}:${issue.line}: ${issue.field}: ${issue.message}`);
     }
-    this.post({ type: 'report', report });
+    let scoresStatus: ScoresStatus | undefined;
+    if (this.saved && report.flagged) {
+      const fresh = await scoresFreshness(this.saved, this.logFile);
+      scoresStatus = { scoredAt: this.saved.scoredAt, stale: fresh.stale, note: fresh.note };
+    }
+    this.post({ type: 'report', report, ...(scoresStatus ? { scoresStatus } : {}) });
   }
 
   private async confirm(list: ReviewListName, item: string): Promise<void> {
@@ -170,6 +203,9 @@ export class ReviewPanel {
         };
         onProgress('starting…');
         try {
+          // The files as the child will read them: judgments appended while it scores make the result stale.
+          const log = await snapshotFile(this.logFile, true);
+          const task = await snapshotFile(this.target.taskFile, false);
           const scored = await scoreInChild({
             cliPath: join(this.context.extensionPath, 'dist', 'cli.js'),
             taskFile: this.target.taskFile,
@@ -179,6 +215,20 @@ export class ReviewPanel {
             signal: controller.signal,
           });
           this.scored = { scores: scored.scores ?? [], flaggedMethod: scored.flaggedMethod };
+          this.saved = {
+            version: 1,
+            taskFile: this.target.taskFile,
+            logFile: this.logFile,
+            source: source.kind === 'kfold' ? { kind: 'kfold', k: source.k, ...(source.dir ? { dir: source.dir } : {}) } : { kind: source.kind, dir: source.dir },
+            flaggedMethod: scored.flaggedMethod ?? '',
+            scoredAt: new Date().toISOString(),
+            log,
+            task,
+            scores: this.scored.scores ?? [],
+          };
+          await writeSavedScores(this.savedScoresFile(), this.saved).catch((e: unknown) =>
+            void vscode.window.showWarningMessage(`DAP review: could not save the scores (${(e as Error).message}); they last until the panel closes.`),
+          );
           await this.refresh();
         } finally {
           this.post({ type: 'busy', message: null });
