@@ -134,7 +134,14 @@ export async function saveModel(model: TransformerLM, dir: string, options: Save
     const dtype = options.dtype ?? p.dtype;
     tensors.push({ name: key, dtype, shape: p.spec.hfShape, bytes: encodeFloats(await paramToHf(p), dtype) });
   }
-  for (const e of model.extras) tensors.push({ ...e });
+  const embedding = model.params.get(model.config.family === 'gpt2' ? 'wte.weight' : 'model.embed_tokens.weight');
+  for (const e of model.extras) {
+    // A tied model whose checkpoint also stored lm_head.weight (a copy of the embeddings): keep the copy equal
+    // to the trained embeddings, so no loader can pick up the stale head.
+    const tiedCopy = e.name === 'lm_head.weight' && model.config.tieWordEmbeddings && embedding !== undefined &&
+      (e.dtype === 'F32' || e.dtype === 'F16' || e.dtype === 'BF16') && e.shape.join() === embedding.spec.hfShape.join();
+    tensors.push(tiedCopy ? { ...e, bytes: encodeFloats(await paramToHf(embedding), e.dtype as FloatDtype) } : { ...e });
+  }
   let written: string[];
   if (model.shardOf) {
     const byFile = new Map<string, TensorToWrite[]>();

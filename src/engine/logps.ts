@@ -2,9 +2,10 @@
  * Sequence log-probabilities of completions given prompts, the quantity every DAP loss is built on.
  * Tokenisation follows TRL: the prompt and the completion are tokenised separately (no special tokens
  * added by the tokenizer) and concatenated; EOS is appended to plain-text completions. Conversational
- * rows go through the tokenizer's chat template (prompt with the generation prompt; the completion is
- * the rest of the full conversation's rendering); without a template they are rendered as
- * "role: content\n" lines followed by "assistant: ", and the completion gets EOS.
+ * rows go through the tokenizer's chat template as TRL does (prompt: the prompt rendered with the
+ * generation prompt, cut to its common prefix with the full conversation's rendering; completion: the rest
+ * of that rendering); without a template they are rendered as "role: content\n" lines followed by
+ * "assistant: ", and the completion gets EOS.
  * Truncation keeps the prompt's last tokens and never leaves an empty completion.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -45,6 +46,14 @@ function asMessages(x: string | ChatMessage[], role: string): ChatMessage[] {
   return typeof x === 'string' ? [{ role, content: x }] : x;
 }
 
+/** Length of the longest common prefix of a and b, in UTF-16 units, never splitting a surrogate pair. */
+function commonPrefixLength(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i > 0 && i < a.length && a.charCodeAt(i - 1) >= 0xd800 && a.charCodeAt(i - 1) <= 0xdbff) i--;
+  return i;
+}
+
 /** Renders a row into prompt and completion text (see the file comment for the rules). */
 export function renderRow(tokenizer: EngineTokenizer, row: PromptCompletion): RenderedRow {
   if (typeof row.prompt === 'string' && typeof row.completion === 'string') {
@@ -53,10 +62,13 @@ export function renderRow(tokenizer: EngineTokenizer, row: PromptCompletion): Re
   const promptMsgs = asMessages(row.prompt, 'user');
   const completionMsgs = asMessages(row.completion, 'assistant');
   if (tokenizer.applyChatTemplate) {
-    const promptText = tokenizer.applyChatTemplate(promptMsgs, true);
+    const withGenerationPrompt = tokenizer.applyChatTemplate(promptMsgs, true);
+    if (completionMsgs.length === 0) return { promptText: withGenerationPrompt, completionText: '', appendEos: false };
     const full = tokenizer.applyChatTemplate([...promptMsgs, ...completionMsgs], false);
-    const completionText = full.startsWith(promptText) ? full.slice(promptText.length) : completionMsgs.map((m) => m.content).join('\n');
-    return { promptText, completionText, appendEos: false };
+    // TRL: the prompt is the common prefix of both renderings (a generation prompt may add text, e.g. "<think>\n",
+    // that the rendered conversation lacks); the completion is the rest of the conversation, end token included.
+    const promptText = withGenerationPrompt.slice(0, commonPrefixLength(withGenerationPrompt, full));
+    return { promptText, completionText: full.slice(promptText.length), appendEos: false };
   }
   const promptText = promptMsgs.map((m) => `${m.role}: ${m.content}\n`).join('') + 'assistant: ';
   return { promptText, completionText: completionMsgs.map((m) => m.content).join('\n'), appendEos: true };

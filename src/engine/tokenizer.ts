@@ -84,11 +84,20 @@ export class HfTokenizer implements EngineTokenizer {
   private readonly tok: Tokenizer;
   private readonly template: Template | null;
   private readonly specials: Record<string, string | undefined>;
+  /** The model's embedding rows (config.json vocab_size) when known: ids at or above it are errors. */
+  private readonly modelVocabSize: number | null;
+  private readonly where: string;
   readonly applyChatTemplate?: (messages: { role: string; content: string }[], addGenerationPrompt: boolean) => string;
 
-  /** json: parsed tokenizer.json; config: tokenizer_config.json ({} if absent); chatTemplate overrides config's. */
-  constructor(json: Record<string, unknown>, config: Record<string, unknown>, ids: { eos?: number | null; bos?: number | null }, chatTemplate?: string, where = 'tokenizer.json') {
+  /**
+   * json: parsed tokenizer.json; config: tokenizer_config.json ({} if absent); ids: config.json's EOS/BOS ids
+   * and vocab_size (the model's embedding rows); chatTemplate overrides config's; where / templateWhere name
+   * the tokenizer and template files in errors.
+   */
+  constructor(json: Record<string, unknown>, config: Record<string, unknown>, ids: { eos?: number | null; bos?: number | null; modelVocabSize?: number | null }, chatTemplate?: string, where = 'tokenizer.json', templateWhere = 'chat template') {
     this.tok = new Tokenizer(json, config);
+    this.where = where;
+    this.modelVocabSize = ids.modelVocabSize ?? null;
     this.vocabSize = this.tok.get_vocab(true).size;
     const idOf = (t: TokenLike) => {
       const s = tokenText(t);
@@ -99,6 +108,11 @@ export class HfTokenizer implements EngineTokenizer {
     this.eosId = eos;
     this.bosId = idOf(config.bos_token as TokenLike) ?? ids.bos ?? null;
     this.padId = idOf(config.pad_token as TokenLike) ?? eos;
+    for (const [name, id] of [['EOS', this.eosId], ['BOS', this.bosId], ['PAD', this.padId]] as const) {
+      if (id !== null && this.modelVocabSize !== null && id >= this.modelVocabSize) {
+        throw new Error(`${where}: the ${name} token has id ${id}, outside the model's vocabulary of ${this.modelVocabSize} (config.json vocab_size)`);
+      }
+    }
     this.specials = {
       bos_token: tokenText(config.bos_token as TokenLike), eos_token: tokenText(config.eos_token as TokenLike),
       pad_token: tokenText(config.pad_token as TokenLike), unk_token: tokenText(config.unk_token as TokenLike),
@@ -107,14 +121,28 @@ export class HfTokenizer implements EngineTokenizer {
     if (Array.isArray(tpl)) tpl = (tpl.find((t: { name?: string }) => t.name === 'default') as { template?: string } | undefined)?.template;
     this.template = typeof tpl === 'string' && tpl.length > 0 ? new Template(tpl) : null;
     if (this.template) {
-      this.applyChatTemplate = (messages, addGenerationPrompt) =>
-        this.template!.render({ messages, add_generation_prompt: addGenerationPrompt, ...this.specials });
+      this.applyChatTemplate = (messages, addGenerationPrompt) => {
+        try {
+          return this.template!.render({ messages, add_generation_prompt: addGenerationPrompt, ...this.specials });
+        } catch (e) {
+          const roles = messages.map((m) => m.role).join(', ');
+          throw new Error(`${templateWhere}: the chat template failed on a conversation with roles [${roles}]: ${(e as Error).message}`);
+        }
+      };
     }
   }
 
   /** Token ids of text, without the tokenizer's special-token post-processing (TRL tokenizes pieces that way). */
   encode(text: string): number[] {
-    return this.tok.encode(text, { add_special_tokens: false }).ids;
+    const ids = this.tok.encode(text, { add_special_tokens: false }).ids;
+    if (this.modelVocabSize !== null) {
+      const bad = ids.find((id) => id >= this.modelVocabSize!);
+      if (bad !== undefined) {
+        throw new Error(`${this.where}: token ${JSON.stringify(this.tok.id_to_token(bad))} has id ${bad}, outside the model's vocabulary of ` +
+          `${this.modelVocabSize} (config.json vocab_size): the tokenizer does not belong to this model, or its embeddings were not resized`);
+      }
+    }
+    return ids;
   }
 
   decode(ids: number[]): string {
@@ -152,6 +180,8 @@ export function loadTokenizer(dir: string, modelConfig: Record<string, unknown>)
   const cfg = existsSync(cfgPath) ? readJson(cfgPath) : {};
   const jinjaPath = join(dir, 'chat_template.jinja');
   const chat = existsSync(jinjaPath) ? readFileSync(jinjaPath, 'utf8') : undefined;
+  const templateWhere = chat !== undefined ? jinjaPath : `${cfgPath}: chat_template`;
   const id = (v: unknown) => (typeof v === 'number' ? v : Array.isArray(v) && typeof v[0] === 'number' ? (v[0] as number) : null);
-  return new HfTokenizer(readJson(tjPath), cfg, { eos: id(modelConfig.eos_token_id), bos: id(modelConfig.bos_token_id) }, chat, tjPath);
+  const modelVocabSize = typeof modelConfig.vocab_size === 'number' ? modelConfig.vocab_size : null;
+  return new HfTokenizer(readJson(tjPath), cfg, { eos: id(modelConfig.eos_token_id), bos: id(modelConfig.bos_token_id), modelVocabSize }, chat, tjPath, templateWhere);
 }

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { initBackend, describeBackend } from '../../engine/backend';
 import { openModel } from '../../engine/checkpoint';
 import { loadLoraAdapter } from '../../engine/lora';
-import { buildBatch, disposeBatch, logpsToHost, sequenceLogps, type PromptCompletion } from '../../engine/logps';
+import { disposeBatch, logpsToHost, padRows, sequenceLogps, tokenizeRow } from '../../engine/logps';
 import { formatIssue, issueError, typeName } from '../../core/issues';
 import { jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines, type JsonlLine } from '../../core/jsonl';
 import { parseTaskLine } from '../../core/tasks';
@@ -32,11 +32,11 @@ for plain-text rows).
                           e.g. a training run's RUN/adapter; --lora DIR is the same
   --batch-size N          rows per forward pass (default 8)
   --max-length N          prompt + completion tokens (default: the model's context, at most 1024)
-  --max-prompt-length N   prompt tokens kept, from the end (default 512)
+  --max-prompt-length N   prompt tokens kept, from the end (default half of --max-length, at most 512)
   --backend NAME          auto | tensorflow | webgpu | wasm | cpu (default auto)
   --seed N                seed of the built-in model (default 0)`;
 
-type Row = { id?: unknown; prompt: Prompt; pair: boolean; completions: (string | ChatMessage[])[] };
+type Row = { id?: unknown; line: number; prompt: Prompt; pair: boolean; completions: (string | ChatMessage[])[] };
 
 /** A line's error as `file:line: field: problem` (the data core's issue format). */
 const rowError = (file: string, line: number, field: string, message: string) => new Error(formatIssue(issueError(file, line, field, message)));
@@ -59,12 +59,12 @@ function parseRow(l: JsonlLine, file: string): Row {
     const errors = parsed.issues.filter((i) => i.severity === 'error');
     if (errors.length > 0 || !parsed.item) throw new Error(errors.map(formatIssue).join('\n'));
     const pair = ownPairRow(parsed.item);
-    return { id: o.id, prompt: pair.prompt, pair: true, completions: [pair.chosen, pair.rejected] };
+    return { id: o.id, line: l.line, prompt: pair.prompt, pair: true, completions: [pair.chosen, pair.rejected] };
   }
   const isText = (x: unknown) => typeof x === 'string' || (Array.isArray(x) && x.every((m) => m && typeof m.role === 'string' && typeof m.content === 'string'));
   if (!isText(o.prompt)) throw rowError(file, l.line, 'prompt', `expected a string or a list of {role, content} messages, got ${typeName(o.prompt)}`);
   if (!isText(o.completion)) throw rowError(file, l.line, 'completion', 'expected "completion" (a string or a list of messages), or "chosen" and "rejected"');
-  return { id: o.id, prompt: o.prompt as Prompt, pair: false, completions: [o.completion as string] };
+  return { id: o.id, line: l.line, prompt: o.prompt as Prompt, pair: false, completions: [o.completion as string] };
 }
 
 function intOption(value: string | undefined, name: string, dflt: number): number {
@@ -94,12 +94,20 @@ async function run(argv: string[]): Promise<number> {
     if (adapter) loadLoraAdapter(model, adapter);
     const maxLength = intOption(values['max-length'], 'max-length', Math.min(model.config.maxPositions, 1024));
     if (maxLength > model.config.maxPositions) throw new UsageError(`--max-length ${maxLength} exceeds the model's context of ${model.config.maxPositions}`);
-    const maxPromptLength = intOption(values['max-prompt-length'], 'max-prompt-length', Math.min(512, maxLength - 1));
+    // Half the length, at most 512 (TRL's 1024/512; training's rule), so long prompts leave room for the completion.
+    const maxPromptLength = intOption(values['max-prompt-length'], 'max-prompt-length', Math.max(1, Math.min(512, Math.floor(maxLength / 2))));
     let pending: Row[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
-      const items: PromptCompletion[] = pending.flatMap((r) => r.completions.map((c) => ({ prompt: r.prompt, completion: c })));
-      const batch = buildBatch(tokenizer, items, { maxLength, maxPromptLength });
+      // Rows are tokenised one by one so that a failing one (e.g. the chat template rejects it) is named file:line.
+      const tokenized = pending.flatMap((r) => r.completions.map((c, i) => {
+        try {
+          return tokenizeRow(tokenizer, { prompt: r.prompt, completion: c }, { maxLength, maxPromptLength });
+        } catch (e) {
+          throw rowError(values.data!, r.line, r.pair ? (i === 0 ? 'chosen' : 'rejected') : 'completion', (e as Error).message);
+        }
+      }));
+      const batch = padRows(tokenized, tokenizer.padId);
       const l = sequenceLogps(model, batch);
       const host = await logpsToHost(l);
       l.sum.dispose();
