@@ -7,6 +7,7 @@ import type { ModelConfig } from '../../src/engine/config';
 import { createRandomModel, paramToHf } from '../../src/engine/models';
 import type { TransformerLM } from '../../src/engine/transformer';
 import { rng, type Weights } from './engine-reference';
+import { main } from '../../src/cli/main';
 
 /** A model with every weight random: norms 1 ± 0.3, everything else ± 0.35. */
 export function randomModel(config: ModelConfig, seed: number): TransformerLM {
@@ -27,4 +28,22 @@ export async function hfWeights(m: TransformerLM): Promise<Weights> {
   const w: Weights = new Map();
   for (const p of m.params.values()) w.set(p.spec.name, Float64Array.from(await paramToHf(p)));
   return w;
+}
+
+/**
+ * Runs the CLI in this process and captures the text it writes to stdout and stderr (string writes only:
+ * node's test runner reports to its parent through the same stdout with binary Buffer writes, which pass
+ * through).
+ */
+export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
+  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : o(s, ...rest))) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((err += s), true) : e(s, ...rest))) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
 }

@@ -10,29 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { main } from '../../src/cli/main';
 import { builtinConfig } from '../../src/engine/builtin';
 import { saveModel } from '../../src/engine/checkpoint';
 import { ByteTokenizer } from '../../src/engine/tokenizer';
 import { gpt2Reference, sequenceLogpReference } from './engine-reference';
-import { hfWeights, randomModel } from './engine-fixtures';
-
-/**
- * Runs the CLI and captures the text it writes to stdout and stderr (string writes only: node's test
- * runner reports to its parent through the same stdout with binary Buffer writes, which pass through).
- */
-async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : o(s, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((err += s), true) : e(s, ...rest))) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
+import { hfWeights, randomModel, runCli } from './engine-fixtures';
 
 test('dap logps prints chosen/rejected and completion log-probs equal to the float64 reference', async () => {
   await tf.setBackend('cpu');

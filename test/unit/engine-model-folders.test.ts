@@ -13,26 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { main } from '../../src/cli/main';
+import { runCli } from './engine-fixtures';
 import { llamaConfigJson, parseConfig } from '../../src/engine/config';
 import { loadPretrained, saveModel } from '../../src/engine/checkpoint';
 import { createRandomModel } from '../../src/engine/models';
 import { byteTokenizerJson } from '../../src/engine/tokenizer';
 import { readHeader, writeSafetensors } from '../../src/engine/safetensors';
-
-/** Runs the CLI, capturing its string writes to stdout and stderr. */
-async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : o(s, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((err += s), true) : e(s, ...rest))) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
 
 /** A tiny BF16 Llama folder (GQA, tied embeddings, context 32) with the byte tokenizer plus `extraTokens`, and a chat template. */
 async function llamaFolder(extraTokens: string[], chatTemplate?: string): Promise<string> {
