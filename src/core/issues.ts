@@ -19,6 +19,12 @@ export function formatIssue(issue: DataIssue): string {
   return `${issue.file}:${issue.line}: ${issue.field}: ${prefix}${issue.message}`;
 }
 
+/** Throws one error listing the errors among `issues` (the first `shown`), when there are any. */
+export function throwOnErrors(issues: readonly DataIssue[], shown = 10): void {
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0) throw new Error(`${errors.length} error(s) in the data:\n${errors.slice(0, shown).map(formatIssue).join('\n')}`);
+}
+
 /** Number of issues with severity 'error'. */
 export function countErrors(issues: readonly DataIssue[]): number {
   return issues.filter((i) => i.severity === 'error').length;

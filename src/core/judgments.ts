@@ -37,6 +37,19 @@ export interface LogResolution {
   issues: DataIssue[];
 }
 
+/** The annotator name of labels a data file carries itself (TRL chosen/rejected, RRHF scores). */
+export const SOURCE_ANNOTATOR = 'source';
+
+/**
+ * An item's own preference (`sourcePreference`: chosen over rejected, or RRHF score groups best first) as
+ * one judgment by {@link SOURCE_ANNOTATOR}; undefined for an item that carries none (it needs annotations).
+ */
+export function sourceJudgment(item: TaskItem): Judgment | undefined {
+  if (!item.sourcePreference) return undefined;
+  return { item: item.id, annotator: SOURCE_ANNOTATOR, ranking: item.sourcePreference.map((g) => [...g]), bothBad: false, ts: '',
+    kind: item.responses.length > 2 ? 'rank' : 'pair' };
+}
+
 /** Turns a pair or rank event into a judgment over response indices. */
 export function judgmentFromEvent(event: PairEvent | RankEvent): Judgment {
   let ranking: number[][];

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadProject, defaultLogPath, isAnnotationLogPath, taskFileOfLog } from '../core/project';
 import { compileKto, compilePairs, compileRankings, compileSft } from '../core/compile';
-import { formatIssue } from '../core/issues';
+import { formatIssue, throwOnErrors } from '../core/issues';
 import type { KtoRow, Prompt, RankingRow, SftRow, TaskItem, TrlPairRow } from '../core/types';
 import type { DataKind } from './losses/types';
 import { describeRowKind, readLabelledFile } from './dataFiles';
@@ -52,8 +52,7 @@ const textKey = (c: unknown) => JSON.stringify(c);
 /** A task file compiled with its annotation log (errors of either file stop the run). */
 async function readProject(tasks: string, logPath: string, pairMode: 'all_pairs' | 'best_vs_rest'): Promise<SourceData> {
   const p = await loadProject(tasks, logPath);
-  const errors = p.issues.filter((i) => i.severity === 'error');
-  if (errors.length > 0) throw new Error(`${errors.length} error(s) in the data:\n${errors.slice(0, 10).map(formatIssue).join('\n')}`);
+  throwOnErrors(p.issues);
   const j = p.resolution.judgments;
   return {
     source: 'project', items: p.items,

@@ -13,7 +13,8 @@
  * `mixed`: the caller reads it as a task file with its log. Bad lines are errors `file:line: field: problem`.
  */
 import { compileKto, compilePairs, compileRankings, compileSft, type PairMode } from '../core/compile';
-import { formatIssue, issueError, issueWarning, typeName } from '../core/issues';
+import { formatIssue, issueError, issueWarning, throwOnErrors, typeName } from '../core/issues';
+import { sourceJudgment } from '../core/judgments';
 import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from '../core/jsonl';
 import { parseTaskLine } from '../core/tasks';
 import type { DataIssue, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from '../core/types';
@@ -65,9 +66,11 @@ export function describeRowKind(k: LabelledRowKind | null): string {
   }
 }
 
-/** The item's own preference as one judgment (chosen over rejected; score groups best first). */
+/** The item's own preference as one judgment (items reach here only from TRL pair / RRHF rows, which carry one). */
 function ownJudgment(item: TaskItem): Judgment {
-  return { item: item.id, annotator: 'source', ranking: item.sourcePreference as number[][], bothBad: false, ts: '', kind: item.format === 'rrhf' ? 'rank' : 'pair' };
+  const j = sourceJudgment(item);
+  if (!j) throw new Error(`${item.id}: a ${item.format} row without its own preference`);
+  return j;
 }
 
 /** The TRL pair row of a TRL pair item (the data core's compile: conversational completions as one assistant message). */
@@ -143,8 +146,7 @@ export async function readLabelledFile(path: string, pairMode: PairMode): Promis
       if (checkCompiledRow(row, kind, (field, message) => issues.push(issueError(path, l.line, field, message)))) compiled.push(row);
     }
   }
-  const errors = issues.filter((i) => i.severity === 'error');
-  if (errors.length > 0) throw new Error(`${errors.length} error(s) in the data:\n${errors.slice(0, 10).map(formatIssue).join('\n')}`);
+  throwOnErrors(issues);
   if (firstKind === undefined) throw new Error(`${path}: no data rows (the file is empty)`);
   const notes = issues.map(formatIssue);
   const empty = { pairs: [], rankings: [], sft: [], kto: [], items: [], notes };

@@ -1,16 +1,15 @@
 /**
  * Review of a self-labelled file without annotations: a compiled TRL pairs file (standard,
  * conversational or implicit prompt) or RRHF rows with scores, whose labels are the rows themselves.
- * Each row becomes one item with one judgment by annotator "source" (chosen over rejected, or the score
- * groups), so the model-flagged list can score them. Rows are never dropped: a compiled export repeats
- * an item's id on each of its pair rows, so a repeated id gets the suffix `@<line>`.
+ * Each row becomes one item with its own judgment (judgments.ts sourceJudgment: annotator "source",
+ * chosen over rejected or the score groups), so the model-flagged list can score them. Rows are never
+ * dropped: a compiled export repeats an item's id on each of its pair rows, so a repeated id gets the
+ * suffix `@<line>`.
  */
 import { readJsonlLines } from '../jsonl';
+import { sourceJudgment } from '../judgments';
 import { parseTaskLine } from '../tasks';
 import type { DataIssue, Judgment, TaskItem } from '../types';
-
-/** The annotator name of labels read from the rows. */
-export const SOURCE_ANNOTATOR = 'source';
 
 /** The rows as items with their own judgments. */
 export interface RowLabels {
@@ -34,18 +33,12 @@ export async function readRowLabels(path: string): Promise<RowLabels | undefined
     issues.push(...result.issues);
     const item = result.item;
     if (!item) continue;
-    if (!item.sourcePreference) return undefined;
     if (seen.has(item.id)) item.id = `${item.id}@${l.line}`;
+    const judgment = sourceJudgment(item);
+    if (!judgment) return undefined;
     seen.add(item.id);
     items.push(item);
-    judgments.push({
-      item: item.id,
-      annotator: SOURCE_ANNOTATOR,
-      ranking: item.sourcePreference,
-      bothBad: false,
-      ts: '',
-      kind: item.responses.length > 2 ? 'rank' : 'pair',
-    });
+    judgments.push(judgment);
   }
   return items.length > 0 ? { items, judgments, issues } : undefined;
 }
