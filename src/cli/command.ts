@@ -42,12 +42,19 @@ export function backendFlag(value: string | undefined): string | undefined {
   return value;
 }
 
+/** A numeric flag (finite; an integer when `integer`); undefined when the flag is absent. */
+export function numberFlag(flag: string, value: string | undefined, integer = false): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${flag}: expected ${integer ? 'an integer' : 'a number'}, got "${value}"`);
+  }
+  return n;
+}
+
 /** An integer flag such as `--seed` (any sign); undefined gives `fallback`. */
 export function integerFlag(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n)) throw new UsageError(`--${flag}: expected an integer, got "${value}"`);
-  return n;
+  return numberFlag(flag, value, true) ?? fallback;
 }
 
 /**

@@ -8,7 +8,7 @@ import { METHODS, type MethodName } from '../../train/losses/index';
 import type { TrainConfig } from '../../train/config';
 import { runTraining } from '../../train/pipeline';
 import { eventPrinter } from '../../train/progress';
-import { backendFlag, parseCommandArgs, UsageError, type Command } from '../command';
+import { backendFlag, numberFlag, parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap train DATA [options]
        dap train --config run.json [options]
@@ -62,13 +62,6 @@ const options = {
   config: { type: 'string' }, json: { type: 'boolean' },
 } as const;
 
-function number(flag: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag}: expected ${integer ? 'an integer' : 'a number'}, got "${v}"`);
-  return n;
-}
-
 /** Builds the TrainConfig from flags (over --config's file). */
 export function configFromArgs(argv: string[]): { config: TrainConfig; json: boolean } {
   const { values: v, positionals } = parseCommandArgs(argv, options);
@@ -87,26 +80,26 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   const data = positionals[0] ?? base.data;
   if (!data && !v.resume) throw new UsageError('expected a DATA file (or --config with "data", or --resume)');
   const loss = { ...base.loss };
-  if (v.beta !== undefined) loss.beta = number('beta', v.beta);
-  if (v['label-smoothing'] !== undefined) loss.labelSmoothing = number('label-smoothing', v['label-smoothing']);
+  if (v.beta !== undefined) loss.beta = numberFlag('beta', v.beta);
+  if (v['label-smoothing'] !== undefined) loss.labelSmoothing = numberFlag('label-smoothing', v['label-smoothing']);
   const set = <K extends keyof TrainConfig>(k: K, val: TrainConfig[K] | undefined) => (val === undefined ? {} : { [k]: val });
   const config: TrainConfig = {
     ...base,
     data: data ?? '',
     ...set('log', v.log), ...set('method', v.method as MethodName | undefined), ...set('model', v.model),
     ...(Object.keys(loss).length ? { loss } : {}),
-    ...set('epochs', number('epochs', v.epochs, true)), ...set('lr', number('lr', v.lr)),
-    ...set('batchSize', number('batch-size', v['batch-size'], true)), ...set('gradAccum', number('grad-accum', v['grad-accum'], true)),
-    ...set('maxSteps', number('max-steps', v['max-steps'], true)), ...set('maxLength', number('max-length', v['max-length'], true)),
-    ...set('evalFraction', number('eval-fraction', v['eval-fraction'])), ...set('reference', v.reference as TrainConfig['reference']),
-    ...set('checkpointEvery', number('checkpoint-every', v['checkpoint-every'], true)), ...set('sftEpochs', number('sft-epochs', v['sft-epochs'], true)),
+    ...set('epochs', numberFlag('epochs', v.epochs, true)), ...set('lr', numberFlag('lr', v.lr)),
+    ...set('batchSize', numberFlag('batch-size', v['batch-size'], true)), ...set('gradAccum', numberFlag('grad-accum', v['grad-accum'], true)),
+    ...set('maxSteps', numberFlag('max-steps', v['max-steps'], true)), ...set('maxLength', numberFlag('max-length', v['max-length'], true)),
+    ...set('evalFraction', numberFlag('eval-fraction', v['eval-fraction'])), ...set('reference', v.reference as TrainConfig['reference']),
+    ...set('checkpointEvery', numberFlag('checkpoint-every', v['checkpoint-every'], true)), ...set('sftEpochs', numberFlag('sft-epochs', v['sft-epochs'], true)),
     ...set('out', v.out), ...set('runId', v['run-id']), ...set('backend', v.backend as TrainConfig['backend']),
-    ...set('seed', number('seed', v.seed, true)), ...set('resume', v.resume),
+    ...set('seed', numberFlag('seed', v.seed, true)), ...set('resume', v.resume),
   };
-  const iters = number('spin-iterations', v['spin-iterations'], true);
+  const iters = numberFlag('spin-iterations', v['spin-iterations'], true);
   if (iters !== undefined) config.spin = { ...config.spin, iterations: iters };
-  const loraR = number('lora-r', v['lora-r'], true);
-  const loraAlpha = number('lora-alpha', v['lora-alpha']);
+  const loraR = numberFlag('lora-r', v['lora-r'], true);
+  const loraAlpha = numberFlag('lora-alpha', v['lora-alpha']);
   const loraTargets = v['lora-targets']?.split(',').map((t) => t.trim()).filter((t) => t !== '');
   if (loraTargets !== undefined && loraTargets.length === 0) throw new UsageError('--lora-targets: expected module names like q_proj,v_proj');
   if (loraR !== undefined || loraAlpha !== undefined || loraTargets !== undefined) {
