@@ -71,10 +71,15 @@ test('dap train refuses bad values with exit 2, names the field and flag, and cr
     const out = join(dir, `out-${i}`);
     const r = await dapTrain(pairs, ...c.args, '--out', out, '--model', join(dir, 'no-model'));
     assert.equal(r.code, 2, `${c.args.join(' ')}: ${r.err}`);
-    const cli = r.err.replace(/^dap train: /, '').trim().split('\n').map((l) => l.replace(/^config: /, ''));
-    assert.match(cli[0], c.message, c.args.join(' '));
+    const cli = r.err.trim().split('\n');
+    const fromConfig = problemsOf({ ...c.config, model: join(dir, 'no-model') });
+    assert.match(fromConfig[0], c.message, c.args.join(' '));
     assert.ok(!existsSync(out), `${c.args.join(' ')}: no run folder`);
-    assert.deepEqual(problemsOf({ ...c.config, model: join(dir, 'no-model') }), cli, `${c.args.join(' ')}: the same message from resolveConfig`);
+    // The same text; the CLI names the flag the value came from as the subject.
+    assert.deepEqual(cli, fromConfig.map((p) => {
+      const m = /^([\w.]+): (.*) \(--([\w-]+)\)(.*)$/.exec(p);
+      return m ? `dap train: --${m[3]}: ${m[2]}${m[4]}` : `dap train: config: ${p}`;
+    }), c.args.join(' '));
   }
 });
 

@@ -54,8 +54,28 @@ function checkFlagGroups(base: Record<string, unknown>, flags: Record<string, un
   }
 }
 
+/**
+ * A validation problem as `dap train` prints it: the flag as its subject when the value came from a flag
+ * ("--beta: expected a positive number, got 0: …"), else the config field ("config: loss.beta: … (--beta)").
+ */
+export function problemLine(problem: string, flagPaths: ReadonlySet<string>): string {
+  for (const f of TRAIN_FLAGS) {
+    const prefix = `${f.path}: `;
+    const note = ` (--${f.flag})`;
+    if (flagPaths.has(f.path) && problem.startsWith(prefix) && problem.includes(note)) {
+      return `--${f.flag}: ${problem.slice(prefix.length).replace(note, '')}`;
+    }
+  }
+  return `config: ${problem}`;
+}
+
+/** Dotted paths of the fields an object sets ("loss.beta"). */
+function pathsOf(o: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) ? pathsOf(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
+}
+
 /** Builds the TrainConfig from flags (over --config's file); types and ranges are checked by resolveConfig. */
-export function configFromArgs(argv: string[]): { config: TrainConfig; json: boolean } {
+export function configFromArgs(argv: string[]): { config: TrainConfig; json: boolean; flagPaths: Set<string> } {
   const { values: v, positionals } = parseCommandArgs(joinNegativeValues(argv, valueFlags), options);
   if (positionals.length > 1) throw new UsageError('expected one DATA file');
   let base: Record<string, unknown> = {};
@@ -72,18 +92,18 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   const merged = mergeConfig(base, flags);
   const data = positionals[0] ?? (merged.data as string | undefined);
   if (!data && !merged.resume) throw new UsageError('expected a DATA file (or --config with "data", or --resume)');
-  return { config: { ...merged, data: data ?? '' } as TrainConfig, json: v.json === true };
+  return { config: { ...merged, data: data ?? '' } as TrainConfig, json: v.json === true, flagPaths: new Set(pathsOf(flags)) };
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { config, json } = configFromArgs(argv);
+  const { config, json, flagPaths } = configFromArgs(argv);
   let runId = config.runId;
   if (!config.resume) {
     try {
       runId = resolveConfig(config).runId; // every field checked once, before a run folder exists
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      process.stderr.write(`dap train: ${e.message}\n`);
+      process.stderr.write(e.problems.map((p) => `dap train: ${problemLine(p, flagPaths)}\n`).join(''));
       return 2;
     }
   }
