@@ -1,6 +1,6 @@
 /**
  * The annotator's host-side logic for one open editor, without `vscode`: answers the webview's
- * messages (webview/protocol.ts) from a lazily indexed task file and the annotation log. It keeps the
+ * messages (webview/protocol/annotator.ts) from a lazily indexed task file and the annotation log. It keeps the
  * current position and filter, appends every judgment/undo/flag to the log (fsync'd by the sink)
  * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts.
  */
