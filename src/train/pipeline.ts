@@ -20,6 +20,8 @@ import { loadLoraAdapter } from '../engine/lora';
 import type { TransformerLM } from '../engine/transformer';
 import type { EngineTokenizer } from '../engine/types';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './config';
+import { chooseExecutor, type ExecutorChoice } from './torch/choose';
+import { runTorchTraining } from './torch/run';
 import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from './data';
 import type { FinishedEvent, TrainEvent } from './events';
 import { getLoss } from './losses/index';
@@ -38,6 +40,8 @@ export interface RunHooks {
   onEvent?: (e: TrainEvent) => void;
   /** Polled after every optimizer step: true = write a checkpoint and stop (exit status stays 0). */
   shouldStop?: () => boolean;
+  /** torch executor: prepare the run folder and print the launch command only (torch/run.ts). */
+  prepareOnly?: boolean;
 }
 
 /** How a run ended. */
@@ -119,25 +123,40 @@ export async function referenceFor<K extends DataKind>(ctx: RunContext, stage: s
 /** Runs one stage, announcing it with a `started` event. */
 export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): Promise<StageResult> {
   const totalSteps = stageSteps(o.train.length, o.epochs, o.batchSize, o.gradAccum, o.maxSteps);
-  ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
+  ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, executor: 'tfjs', config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
   ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: ${trainableParamsLine(o.model)}${o.model.lora.size > 0 ? ` (LoRA r=${o.model.loraSettings?.r} on ${o.model.lora.size} module${o.model.lora.size === 1 ? '' : 's'})` : ''}` });
   return runStage(o);
 }
 
-/** Runs a training run to the end; never throws for training errors (they become a `failed` event). */
-export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Promise<RunOutcome> {
+/**
+ * Runs a training run to the end on the executor the config picks (`executor`: chooseExecutor, or the
+ * caller's `choice` when it already probed); never throws for training errors (they become a `failed`
+ * event). Throws ConfigError / ExecutorError before anything is created.
+ */
+export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choice?: ExecutorChoice): Promise<RunOutcome> {
   let config: ResolvedTrainConfig;
   let runDir: string;
-  if (input.resume) ({ config, runDir } = configForResume(input));
-  else {
+  let executorNote: string | undefined;
+  if (input.resume) {
+    ({ config, runDir } = configForResume(input));
+    if (config.executor === 'torch') {
+      const torch = await chooseExecutor({ ...config, ...(input.python ? { python: input.python } : {}) });
+      return runTorchTraining(config, torch, hooks, { ckpt: config.resume as string, runDir });
+    }
+  } else {
     config = resolveConfig(input);
+    const picked = choice ?? (await chooseExecutor(config));
+    if (picked.executor === 'torch') return runTorchTraining(config, picked, hooks);
+    config.executor = 'tfjs';
     runDir = createRunDir(resolve(config.out), config.runId);
+    if (input.executor !== 'tfjs' && config.model) executorNote = picked.reason;
   }
   const emit: EventSink = (e) => {
     const full = { ts: new Date().toISOString(), ...e } as TrainEvent;
     appendEvent(runDir, full);
     hooks.onEvent?.(full);
   };
+  if (executorNote) emit({ type: 'log', level: 'info', message: executorNote });
   const t0 = Date.now();
   let lastCheckpoint: string | undefined;
   const models: TransformerLM[] = [];
