@@ -136,7 +136,6 @@ export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOp
 export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choice?: ExecutorChoice): Promise<RunOutcome> {
   let config: ResolvedTrainConfig;
   let runDir: string;
-  let executorNote: string | undefined;
   if (input.resume) {
     ({ config, runDir } = configForResume(input));
     if (config.executor === 'torch') {
@@ -149,14 +148,12 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
     if (picked.executor === 'torch') return runTorchTraining(config, picked, hooks);
     config.executor = 'tfjs';
     runDir = createRunDir(resolve(config.out), config.runId);
-    if (input.executor !== 'tfjs' && config.model) executorNote = picked.reason;
   }
   const emit: EventSink = (e) => {
     const full = { ts: new Date().toISOString(), ...e } as TrainEvent;
     appendEvent(runDir, full);
     hooks.onEvent?.(full);
   };
-  if (executorNote) emit({ type: 'log', level: 'info', message: executorNote });
   const t0 = Date.now();
   let lastCheckpoint: string | undefined;
   const models: TransformerLM[] = [];
