@@ -19,6 +19,7 @@ import { loadPretrained, saveModel } from '../engine/checkpoint';
 import { loadLoraAdapter, loraParameterCount } from '../engine/lora';
 import { checkTrainingFits, describePlan, trainingMemoryPlan } from '../engine/memory';
 import { fusedKernelsActive } from '../engine/kernels/index';
+import { setEngineThreads } from '../engine/kernels/native';
 import type { TransformerLM } from '../engine/transformer';
 import type { EngineTokenizer } from '../engine/types';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './config';
@@ -161,6 +162,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
   const models: TransformerLM[] = [];
   try {
     if (!backendName) backendName = (await initBackend(config.backend)).name;
+    if (config.threads > 0) setEngineThreads(config.threads);
     const src = await readSourceData(config.data, config.log, config.pairMode);
     for (const n of src.notes.slice(0, 20)) emit({ type: 'log', level: 'warn', message: n });
     // Policy and tokenizer: from the checkpoint when resuming, else the model folder or a fresh built-in model.
