@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import type { ModelConfig } from './config';
+import { FLASH_MIN_T } from './fused-ops';
 
 /** Bytes of one training step, by part. */
 export interface MemoryPlan {
@@ -40,10 +41,14 @@ export interface StepShape {
   fusedKernels?: boolean;
 }
 
-/** Floats the forward pass keeps for the backward pass (see the file comment). */
-export function activationFloats(c: ModelConfig, rows: number, seqLen: number): number {
+/**
+ * Floats the forward pass keeps for the backward pass (see the file comment). The (T, T) attention
+ * matrices count only where they exist: without the fused kernels, or below FLASH_MIN_T.
+ */
+export function activationFloats(c: ModelConfig, rows: number, seqLen: number, fused = true): number {
   const N = rows * seqLen, D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads;
-  const perBlock = 36 * N * D + 9 * N * I + 3 * rows * H * seqLen * seqLen + 3 * D * D;
+  const square = !fused || seqLen < FLASH_MIN_T ? 3 * rows * H * seqLen * seqLen : 0;
+  const perBlock = 36 * N * D + 9 * N * I + square + 3 * D * D;
   return c.numLayers * perBlock + 3 * N * c.vocabSize + 4 * N * D;
 }
 
@@ -52,7 +57,8 @@ export function trainingMemoryPlan(c: ModelConfig, s: StepShape): MemoryPlan {
   const weights = 4 * (s.parameters + (s.extraWeights ?? 0));
   const gradients = 4 * s.trainable;
   const optimizer = 4 * s.trainable * (s.optimizerStates ?? 2);
-  const activations = 4 * activationFloats(c, s.rows, s.seqLen) * (s.fusedKernels === false ? 2.5 : 1);
+  const fused = s.fusedKernels !== false;
+  const activations = 4 * activationFloats(c, s.rows, s.seqLen, fused) * (fused ? 1 : 2.5);
   return { weights, gradients, optimizer, activations, total: weights + gradients + optimizer + activations };
 }
 
