@@ -26,11 +26,11 @@ import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './con
 import { chooseExecutor, type ExecutorChoice } from './torch/choose';
 import { runTorchTraining } from './torch/run';
 import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from './data';
-import type { FinishedEvent, TrainEvent } from './events';
+import type { FinishedEvent, TrainEvent } from './runs/events';
 import { getLoss } from './losses/index';
 import type { DataKind } from './losses/types';
 import { computeRefTable, loadRefTables, saveRefTables } from './reference';
-import { appendEvent, createRunDir, runPaths, writeRunConfig } from './runDir';
+import { appendEvent, createRunDir, runPaths, writeRunConfig } from './runs/folder';
 import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageOptions, type StageResult } from './trainer';
 import { readTrainerState } from './trainState';
 import { runSpin } from './spin';

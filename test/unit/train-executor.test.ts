@@ -19,7 +19,7 @@ import { commandText, launchCommand } from '../../src/train/torch/launch';
 import { prepareTorchRun } from '../../src/train/torch/prepare';
 import { buildPairBatch, disposeBatch } from '../../src/engine/logps';
 import { loadPretrained } from '../../src/engine/checkpoint';
-import { createRunDir } from '../../src/train/runDir';
+import { createRunDir } from '../../src/train/runs/folder';
 import { tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';

@@ -8,7 +8,7 @@ import { ConfigError, resolveConfig, TRAIN_FIELDS, type TrainConfig } from '../.
 import { configFromFlagValues, flagOptions, flagUsageLines, joinNegativeValues, TRAIN_FLAGS } from '../../train/config/flags';
 import { runTraining } from '../../train/pipeline';
 import { checkEstimate, chooseExecutor, estimateMemory, ExecutorError, type ExecutorChoice } from '../../train/torch/choose';
-import { eventPrinter } from '../../train/progress';
+import { eventPrinter } from '../progress';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap train DATA [options]

@@ -16,7 +16,7 @@ import { layoutOf } from '../batching';
 import { allPrompts, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type ExamplesByKind } from '../data';
 import { methodSpec, lossOfMethod } from '../losses/methods';
 import type { DataKind } from '../losses/types';
-import { runPaths, writeRunConfig } from '../runDir';
+import { runPaths, writeRunConfig } from '../runs/folder';
 
 /** One stage of data/meta.json. */
 export interface PreparedStage {
