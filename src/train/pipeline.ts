@@ -23,7 +23,7 @@ import { setEngineThreads } from '../engine/kernels/native';
 import type { TransformerLM } from '../engine/transformer';
 import type { EngineTokenizer } from '../engine/types';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './config';
-import { chooseExecutor, type ExecutorChoice } from './torch/choose';
+import { chooseExecutor, ExecutorError, type ExecutorChoice } from './torch/choose';
 import { runTorchTraining } from './torch/run';
 import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from './data';
 import type { FinishedEvent, TrainEvent } from './runs/events';
@@ -158,6 +158,10 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
   if (input.resume) {
     ({ config, runDir } = configForResume(input));
     if (config.executor === 'torch') {
+      const saved = JSON.parse(readFileSync(runPaths(runDir).config, 'utf8')) as ResolvedTrainConfig;
+      if (input.maxSteps !== undefined && input.maxSteps !== saved.maxSteps) {
+        throw new ExecutorError(`resume: a torch run continues with its own maxSteps (${saved.maxSteps ?? 'none'}, RUN/config.json); --max-steps ${input.maxSteps} is not applied to it`);
+      }
       const torch = await chooseExecutor({ ...config, ...(input.python ? { python: input.python } : {}) });
       return runTorchTraining(config, torch, hooks, { ckpt: config.resume as string, runDir });
     }
