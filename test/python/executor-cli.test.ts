@@ -50,6 +50,21 @@ function start(args: string[], until: (e: TrainEvent) => boolean): { child: Chil
   return { child, reached, done };
 }
 
+test('dap env reports the real stack; a run that will not fit is refused with the numbers before any run folder', () => {
+  const e = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'env'], { cwd: repoRoot, encoding: 'utf8', env, timeout: 300_000 });
+  assert.equal(e.status, 0, e.stderr);
+  assert.match(e.stdout, /^python: \S+ 3\.\d+/m);
+  assert.match(e.stdout, /^ {2}torch {9}2\.\d+/m);
+  assert.match(e.stdout, /^ {2}transformers {2}\d+\./m);
+  assert.match(e.stdout, /^ {2}accelerate {4}\d+\./m);
+  assert.match(e.stdout, /^device: cpu .*GiB/m);
+  assert.match(e.stdout, /^torch executor: usable$/m);
+  const r = spawnSync(process.execPath, dapArgs([...common(), '--run-id', 'too-big']), { cwd: repoRoot, encoding: 'utf8', env: { ...env, DAP_MEMORY_BYTES: '100000' }, timeout: 300_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^dap train: this run will not fit in memory: weights \d+\.\d+ GiB .*= \d+\.\d+ GiB per process; cpu .* has 0\.00 GiB\. Try: /);
+  assert.ok(!existsSync(join(dir, 'runs', 'too-big')), 'no run folder');
+});
+
 test('a torch run: launch command printed, events relayed once, started says torch', () => {
   const r = dap([...common(), '--max-steps', '3', '--run-id', 'relay']);
   assert.equal(r.status, 0, r.stderr);

@@ -55,7 +55,9 @@ export function estimateArgs(c: ResolvedTrainConfig): string[] {
   return ['-m', 'dap_train', 'estimate', '--model', c.model ?? '', '--method', c.method, '--batch-size', String(c.batchSize), '--max-length', String(c.maxLength),
     '--grad-accum', String(c.gradAccum), '--mixed-precision', c.mixedPrecision, '--reference', c.reference, '--num-processes', String(c.numProcesses), '--device', c.device,
     ...(c.gradientCheckpointing ? ['--gradient-checkpointing'] : []),
-    ...(c.lora ? ['--lora-r', String(c.lora.r), ...(c.lora.targetModules.length ? ['--lora-targets', c.lora.targetModules.join(',')] : [])] : [])];
+    ...(c.lora ? ['--lora-r', String(c.lora.r), ...(c.lora.targetModules.length ? ['--lora-targets', c.lora.targetModules.join(',')] : [])] : []),
+    // DAP_MEMORY_BYTES: check against this budget instead of the whole device (e.g. a GPU shared with other jobs).
+    ...(process.env.DAP_MEMORY_BYTES ? ['--memory-bytes', process.env.DAP_MEMORY_BYTES] : [])];
 }
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
