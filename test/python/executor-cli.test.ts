@@ -61,7 +61,7 @@ test('dap env reports the real stack; a run that will not fit is refused with th
   assert.match(e.stdout, /^torch executor: usable$/m);
   const r = spawnSync(process.execPath, dapArgs([...common(), '--run-id', 'too-big']), { cwd: repoRoot, encoding: 'utf8', env: { ...env, DAP_MEMORY_BYTES: '100000' }, timeout: 300_000 });
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^dap train: this run will not fit in memory: weights \d+\.\d+ GiB .*= \d+\.\d+ GiB per process; cpu .* has 0\.00 GiB\. Try: /);
+  assert.match(r.stderr, /^dap train: this run will not fit in memory: weights \d+\.\d (KiB|MiB) \+ gradients .*= \d+\.\d (KiB|MiB) per process; cpu.* has 97\.7 KiB\. Try: .*--lora-r/);
   assert.ok(!existsSync(join(dir, 'runs', 'too-big')), 'no run folder');
 });
 

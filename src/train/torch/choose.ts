@@ -60,12 +60,14 @@ export function estimateArgs(c: ResolvedTrainConfig): string[] {
     ...(process.env.DAP_MEMORY_BYTES ? ['--memory-bytes', process.env.DAP_MEMORY_BYTES] : [])];
 }
 
-const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+/** 1.23 GiB, 45.6 MiB, 7.8 KiB. */
+const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 
 /** "weights 0.46 GiB + gradients … = 1.9 GiB per process, cuda NVIDIA … has 79.1 GiB". */
 export function formatEstimate(e: MemoryEstimate): string {
   const parts = (['weights', 'gradients', 'optimizer', 'activations', 'reference'] as const).filter((k) => e.bytes[k] > 0).map((k) => `${k} ${gib(e.bytes[k])}`);
-  return `${parts.join(' + ')} = ${gib(e.bytes.total)} per process; ${e.device.type} ${e.device.name} has ${gib(e.device.memoryBytes)}`;
+  const device = e.device.name && e.device.name !== e.device.type ? `${e.device.type} ${e.device.name}` : e.device.type;
+  return `${parts.join(' + ')} = ${gib(e.bytes.total)} per process; ${device} has ${gib(e.device.memoryBytes)}`;
 }
 
 /** Runs the estimate; undefined when the probe cannot answer (the run then starts and Python reports an out-of-memory itself). */
