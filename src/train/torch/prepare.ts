@@ -12,7 +12,7 @@ import { tokenizeRow } from '../../engine/logps';
 import { loadTokenizer, readJson } from '../../engine/tokenizer';
 import type { EngineTokenizer } from '../../engine/types';
 import type { ResolvedTrainConfig } from '../config/index';
-import { layoutOf } from '../batching';
+import { layoutOf } from '../stage/batching';
 import { allPrompts, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type ExamplesByKind } from '../data';
 import { methodSpec, lossOfMethod } from '../losses/methods';
 import type { DataKind } from '../losses/types';
