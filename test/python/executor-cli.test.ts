@@ -82,9 +82,9 @@ test('a torch run: launch command printed, events relayed once, started says tor
 });
 
 test('SIGTERM: checkpoint and exit 0 within 30 s; --resume continues to the losses of an uninterrupted run', async () => {
-  const full = dap([...common(), '--max-steps', '6', '--run-id', 'full']);
+  const full = dap([...common(), '--max-steps', '40', '--run-id', 'full']);
   assert.equal(full.status, 0, full.stderr);
-  const run = start([...common(), '--max-steps', '6', '--run-id', 'part'], (e) => e.type === 'step' && e.step >= 2);
+  const run = start([...common(), '--max-steps', '40', '--run-id', 'part'], (e) => e.type === 'step' && e.step >= 2);
   await run.reached;
   const t0 = Date.now();
   run.child.kill('SIGTERM');
