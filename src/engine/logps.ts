@@ -150,9 +150,11 @@ export function disposeBatch(batch: SequenceBatch): void {
 
 /**
  * Summed and mean log-prob of completion tokens per row (prompt and padding masked). Logits at position t
- * score token t+1. Differentiable w.r.t. the model's variables (use inside tf.variableGrads).
+ * score token t+1. Differentiable w.r.t. the model's variables (use inside tf.variableGrads). With
+ * `tokenStats`, also the per-row sums of entropy, mean logit and argmax hits over the same positions (TRL's
+ * entropy, logits/* and mean_token_accuracy are built from them).
  */
-export function sequenceLogps(model: CausalLM, batch: SequenceBatch): SequenceLogps {
+export function sequenceLogps(model: CausalLM, batch: SequenceBatch, options: { tokenStats?: boolean } = {}): SequenceLogps {
   const [B, T] = batch.ids.shape;
   if (T > model.config.maxPositions) {
     throw new Error(`batch length ${T} exceeds the model's context of ${model.config.maxPositions} tokens: lower maxLength`);
@@ -166,7 +168,10 @@ export function sequenceLogps(model: CausalLM, batch: SequenceBatch): SequenceLo
     const sum = tf.sum(tf.mul(tokenLogps, weights), 1) as tf.Tensor1D; // (B,)
     const count = tf.sum(weights, 1) as tf.Tensor1D; // (B,)
     const mean = tf.div(sum, tf.maximum(count, 1)) as tf.Tensor1D;
-    return { sum, mean, count };
+    if (!options.tokenStats) return { sum, mean, count };
+    const stats = tf.sum(tf.mul(ops.tokenStats(logits, targets), tf.expandDims(weights, 2)), 1); // (B, 3)
+    const [entropy, meanLogit, correct] = tf.unstack(stats, 1) as tf.Tensor1D[];
+    return { sum, mean, count, tokenStats: { entropy, meanLogit, correct } };
   });
 }
 

@@ -23,6 +23,7 @@ export const DEFAULT_HYPER: LossHyper = {
   desirableWeight: 1,
   undesirableWeight: 1,
   sftWeight: 1,
+  rrhfSftReduction: 'mean',
 };
 
 function define<K extends DataKind>(spec: LossSpec<K>): LossSpec<K> {
@@ -44,7 +45,7 @@ export const LOSSES = {
   slic: define({ name: 'slic', fn: slicLoss, needsReference: false, dataKind: 'pairs', defaults: { delta: 1, lambda: 0.1 },
     doc: 'SLiC-HF (Zhao et al. 2023): max(0, δ − log πθ(y_w) + log πθ(y_l)) − λ log πθ(y_w), summed log-probs, no reference; δ=1, λ=0.1' }),
   rrhf: define({ name: 'rrhf', fn: rrhfLoss, needsReference: false, dataKind: 'rankings', defaults: { sftWeight: 1 },
-    doc: 'RRHF (Yuan et al. 2023): Σ_{i below j} max(0, p_i − p_j) + (−p_best), p = mean token log-prob, no reference; sftWeight=1' }),
+    doc: 'RRHF (Yuan et al. 2023): Σ_{i below j} max(0, p_i − p_j) + sftWeight·NLL(best), p = mean token log-prob, NLL = mean token NLL (rrhfSftReduction "mean"; "sum" = the paper\'s), no reference; sftWeight=1' }),
   sft: define({ name: 'sft', fn: sftLoss, needsReference: false, dataKind: 'sft', defaults: {},
     doc: 'SFT: token-averaged negative log-likelihood of the target completions (TRL SFTTrainer)' }),
   orpo: define({ name: 'orpo', fn: orpoLoss, needsReference: false, dataKind: 'pairs', defaults: { beta: 0.1 },
@@ -80,6 +81,6 @@ export function getLoss(name: string): AnyLossSpec {
 /** DEFAULT_HYPER, then the method's defaults, then the user's overrides (undefined values ignored). */
 export function resolveHyper(name: string, overrides: Partial<LossHyper> = {}): LossHyper {
   const out: LossHyper = { ...DEFAULT_HYPER, ...getLoss(name).defaults };
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (out as unknown as Record<string, number>)[k] = v as number;
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   return out;
 }

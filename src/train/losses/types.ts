@@ -85,8 +85,13 @@ export interface LossHyper {
   desirableWeight: number;
   /** KTO weight of undesirable examples (default 1). */
   undesirableWeight: number;
-  /** RRHF weight of the SFT term (−mean token log-prob of the best response; default 1). */
+  /** RRHF weight of the SFT term (the NLL of the best response; default 1). */
   sftWeight: number;
+  /**
+   * RRHF's SFT term: "mean" = mean token NLL of the best response (default: same scale as the ranking term,
+   * independent of padding), "sum" = summed NLL over its tokens (the paper's L_ft).
+   */
+  rrhfSftReduction: 'mean' | 'sum';
 }
 
 /** A loss's result: a scalar to minimise and scalar metrics (TRL names, batch means). */
