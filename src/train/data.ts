@@ -18,7 +18,8 @@ import { compileKto, compilePairs, compileRankings, compileSft } from '../core/c
 import { formatIssue, throwOnErrors } from '../core/issues';
 import type { KtoRow, Prompt, RankingRow, SftRow, TaskItem, TrlPairRow } from '../core/types';
 import type { DataKind } from './losses/types';
-import { describeRowKind, readLabelledFile } from './dataFiles';
+import { describeRowKind } from '../core/compiledRows';
+import { readLabelledFile } from './dataFiles';
 import { Rng, shuffledIndices, deriveSeed } from './rng';
 
 /** One training example of each kind. */
