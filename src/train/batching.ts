@@ -40,7 +40,10 @@ function pickRef(r: RefLogps | undefined, idx: number[]): RefLogps | undefined {
 const nth = (layout: Layout, k: number) => layout.offsets.slice(0, -1).map((o) => o + k);
 
 const pairs: KindAdapter<'pairs'> = {
-  sequences: (ex) => [{ prompt: ex.prompt, completion: ex.chosen }, { prompt: ex.prompt, completion: ex.rejected }],
+  sequences: (ex) => {
+    const rowCompletions = [ex.chosen, ex.rejected]; // one prompt text for both (engine renderRow)
+    return [{ prompt: ex.prompt, completion: ex.chosen, rowCompletions }, { prompt: ex.prompt, completion: ex.rejected, rowCompletions }];
+  },
   inputs: (l, ref, layout) => {
     const c = nth(layout, 0), r = nth(layout, 1);
     return { chosen: pick(l, c), rejected: pick(l, r), refChosen: pickRef(ref, c), refRejected: pickRef(ref, r) };
@@ -49,7 +52,7 @@ const pairs: KindAdapter<'pairs'> = {
 };
 
 const rankings: KindAdapter<'rankings'> = {
-  sequences: (ex) => ex.responses.map((completion) => ({ prompt: ex.prompt, completion })),
+  sequences: (ex) => ex.responses.map((completion) => ({ prompt: ex.prompt, completion, rowCompletions: ex.responses })),
   inputs: (l, _ref, layout, examples) => {
     const better: number[] = [], worse: number[] = [], pairGroup: number[] = [], best: number[] = [];
     examples.forEach((ex, g) => {
