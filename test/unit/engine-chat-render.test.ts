@@ -77,7 +77,7 @@ test('a pair gets ONE prompt when the generation prompt adds text: the prefix sh
   assert.deepEqual(a.promptIds, b.promptIds);
   assert.deepEqual(a.promptIds, [...bytes('[user]hi'), 257, ...bytes('[assistant]')]);
   // A ranking's responses share one prompt too.
-  const ranked = layoutOf('rankings', [{ prompt: user, responses: [rejected, chosen, [{ role: 'assistant', content: '<think>\nok' }]], ranks: [1, 0, 2] }], [0], 'mismatched');
+  const ranked = layoutOf('rankings', [{ prompt: user, responses: ['no', '<think>\nhmm</think>yes', '<think>\nok'], ranks: [1, 0, 2] }], [0], 'mismatched');
   const prompts = ranked.sequences.map((s) => renderRow(tok, s).promptText);
   assert.deepEqual(prompts, Array(3).fill('[user]hi<|eos|>[assistant]'));
 });
