@@ -168,3 +168,24 @@ test('Argilla v2 records with a RankingQuestion (to_disk folder with settings) â
   ]);
   assert.ok(existsSync(out));
 });
+
+test('the annotator reads a .parquet through the same import, cached by path, size and time; its log sits beside it', async () => {
+  const { parquetTaskFile } = await import('../../src/core/importRows');
+  const { defaultLogPath } = await import('../../src/core/project');
+  const file = join(dir, 'cache-me.parquet');
+  const write = (answers: string[]) => parquetWriteFile({ filename: file, columnData: [
+    { name: 'prompt', data: answers.map((_, i) => `P${i}`) }, { name: 'chosen', data: answers }, { name: 'rejected', data: answers.map((a) => `${a}?`) }] });
+  write(['a', 'b']);
+  const cacheDir = join(dir, 'cache');
+  const first = await parquetTaskFile(file, cacheDir);
+  assert.deepEqual(first.issues, []);
+  assert.deepEqual(lines(first.path).map((r) => r.chosen), ['a', 'b']);
+  const again = await parquetTaskFile(file, cacheDir);
+  assert.equal(again.path, first.path, 'unchanged file: the cached import is reused');
+  await new Promise((r) => setTimeout(r, 20));
+  write(['a', 'b', 'c']);
+  const changed = await parquetTaskFile(file, cacheDir);
+  assert.notEqual(changed.path, first.path);
+  assert.equal(lines(changed.path).length, 3);
+  assert.equal(defaultLogPath(file), join(dir, 'cache-me.annotations.jsonl'), 'NAME.parquet â†’ NAME.annotations.jsonl, as dap import --out NAME.tasks.jsonl');
+});

@@ -8,13 +8,13 @@
  *   the task file's sibling NAME.annotations.jsonl; never an existing file).
  * Outputs are written to a temporary file, fsync'd and renamed into place: never half-written, never an input.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { validateEvent } from '../../core/events';
-import { ImportRowChecker } from '../../core/importRows';
+import { AtomicLineWriter, ImportRowChecker, importParquet } from '../../core/importRows';
 import { formatIssue } from '../../core/issues';
 import { fromArgilla, fromLabelStudio, type ImportedWork } from '../../core/labelTools';
-import { isParquetPath, parquetFilesOf, ParquetRowError, readParquetRows } from '../../core/parquet';
+import { isParquetPath, parquetFilesOf } from '../../core/parquet';
 import { defaultLogPath } from '../../core/project';
 import type { DataIssue } from '../../core/types';
 import { parseCommandArgs, UsageError, type Command } from '../command';
@@ -36,66 +36,6 @@ Converts FILE into a JSONL task file (and, for label-tool exports, its annotatio
   --question NAME      Argilla: the ranking question (default: the dataset's ranking question)
 Bad rows are printed as file:row N: field: problem and left out. Exit code 0, 1 if any row was bad or a file
 cannot be read, 2 on bad arguments.`;
-
-/** Writes lines to `path` through a temp file in the same folder: fsync, then rename (nothing half-written). */
-class AtomicLineWriter {
-  private readonly tmp: string;
-  private fd: number;
-  private buffer: string[] = [];
-  private size = 0;
-  constructor(private readonly path: string) {
-    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-    this.fd = openSync(this.tmp, 'wx');
-  }
-  line(text: string): void {
-    this.buffer.push(text, '\n');
-    this.size += text.length + 1;
-    if (this.size > 1 << 20) this.flush();
-  }
-  private flush(): void {
-    if (this.buffer.length) writeSync(this.fd, this.buffer.join(''));
-    this.buffer = [];
-    this.size = 0;
-  }
-  commit(): void {
-    this.flush();
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    renameSync(this.tmp, this.path);
-  }
-  abort(): void {
-    try { closeSync(this.fd); } catch { /* already closed */ }
-    try { unlinkSync(this.tmp); } catch { /* gone */ }
-  }
-}
-
-async function importParquet(input: string, split: string | undefined, out: string): Promise<{ written: number; issues: DataIssue[] }> {
-  const files = parquetFilesOf(input, split);
-  const writer = new AtomicLineWriter(out);
-  const issues: DataIssue[] = [];
-  let written = 0;
-  try {
-    for (const file of files) {
-      const checker = new ImportRowChecker(file);
-      for await (const r of readParquetRows(file)) {
-        if (r instanceof ParquetRowError) {
-          issues.push({ file: r.file, line: r.row, unit: 'row', field: r.field, message: r.problem, severity: 'error' });
-          continue;
-        }
-        const found = checker.check(r.value, r.row);
-        issues.push(...found);
-        if (found.some((i) => i.severity === 'error')) continue;
-        writer.line(JSON.stringify(r.value));
-        written++;
-      }
-    }
-    writer.commit();
-  } catch (e) {
-    writer.abort();
-    throw e;
-  }
-  return { written, issues };
-}
 
 /** Detects a label-tool export from its JSON: Argilla records have "fields"; Label Studio tasks have "data". */
 function detectTool(value: unknown): 'label-studio' | 'argilla' | undefined {
@@ -171,7 +111,7 @@ async function run(argv: string[]): Promise<number> {
   for (const i of inputs) if (isSameFile(out, i)) throw new Error(`--out ${out}: refusing to overwrite the input file ${i}`);
   if (existsSync(out) && statSync(out).isDirectory()) throw new Error(`--out ${out}: is a folder`);
   if (parquet) {
-    const { written, issues } = await importParquet(input, values.split, out);
+    const { written, issues } = await importParquet(inputs, out);
     for (const i of issues) process.stderr.write(`${formatIssue(i)}\n`);
     const errors = issues.filter((i) => i.severity === 'error').length;
     process.stdout.write(`${out}: ${written} row${written === 1 ? '' : 's'} from ${inputs.length} Parquet file${inputs.length === 1 ? '' : 's'}; ${errors} bad row${errors === 1 ? '' : 's'} left out\n`);
