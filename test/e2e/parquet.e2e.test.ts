@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
+import { conversationColumn as conversation, textColumn as text } from '../parquet-fixtures';
 import { readTasks } from '../../src/core/tasks';
 import { importParquet } from '../../src/core/importRows';
 import { startVsCode, type VsCodeSession } from './harness';
@@ -17,13 +18,6 @@ import { startVsCode, type VsCodeSession } from './harness';
 const folder = mkdtempSync(join(tmpdir(), 'dap-e2e-parquet-'));
 const parquet = join(folder, 'ultra.parquet');
 const logFile = join(folder, 'ultra.annotations.jsonl');
-const text = (name: string) => ({ name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'OPTIONAL' as const });
-const conversation = (name: string) => [
-  { name, repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
-  { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
-  { name: 'element', repetition_type: 'OPTIONAL' as const, num_children: 2 },
-  text('role'), text('content'),
-];
 const qs = ['What is 2+2?', 'Name a colour.', 'Capital of Spain?'];
 parquetWriteFile({
   filename: parquet,

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
+import { conversationColumn as conversation, textColumn as text } from '../parquet-fixtures';
 import { initBackend } from '../../src/engine/backend';
 import { parquetInfo } from '../../src/core/parquet';
 import { readAnnotationLog } from '../../src/core/annotationLog';
@@ -18,14 +19,6 @@ import { runCli } from './engine-fixtures';
 const dir = mkdtempSync(join(tmpdir(), 'dap-import-'));
 before(async () => { await initBackend('wasm'); });
 const lines = (p: string) => readFileSync(p, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const text = (name: string) => ({ name, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'OPTIONAL' as const });
-/** Schema of a list<struct<role, content>> column, as datasets/pyarrow write conversations (3-level LIST). */
-const conversation = (name: string) => [
-  { name, repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
-  { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
-  { name: 'element', repetition_type: 'OPTIONAL' as const, num_children: 2 },
-  text('role'), text('content'),
-];
 const msg = (role: string, content: string | null) => ({ role, content });
 
 test('Parquet, UltraFeedback layout: nested conversations over 3 row groups; a bad row named file:row N and left out', async () => {
