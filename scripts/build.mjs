@@ -95,6 +95,17 @@ if (existsSync(wasmSrc)) {
   for (const f of readdirSync(wasmSrc)) if (f.endsWith('.wasm')) copyFileSync(join(wasmSrc, f), join(root, 'dist/wasm', f));
 }
 
+// The native kernels (prebuilt, committed under native/prebuilt/PLATFORM/): ship them beside the bundles too.
+const nativeSrc = join(root, 'native/prebuilt');
+if (existsSync(nativeSrc)) {
+  for (const platform of readdirSync(nativeSrc)) {
+    const from = join(nativeSrc, platform, 'dap-kernels.node');
+    if (!existsSync(from)) continue;
+    mkdirSync(join(root, 'dist/native', platform), { recursive: true });
+    copyFileSync(from, join(root, 'dist/native', platform, 'dap-kernels.node'));
+  }
+}
+
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
   console.log('build: watching');

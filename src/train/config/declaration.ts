@@ -96,6 +96,8 @@ export const TRAIN_FIELDS = {
   out: str({ flag: 'out', flagArg: 'DIR', default: '.', nonEmpty: true, hostOnly: true, help: 'Folder holding runs/RUN_ID' }),
   runId: str({ flag: 'run-id', flagArg: 'ID', nonEmpty: true, hostOnly: true, check: runIdCheck, defaultText: 'METHOD-YYYYMMDD-HHMMSS-xxxx', help: 'Run folder name' }),
   backend: oneOf(BACKENDS, { flag: 'backend', default: 'auto', help: 'tfjs backend (auto: tensorflow → webgpu → wasm → cpu)' }),
+  threads: int({ flag: 'threads', flagArg: 'N', default: 0, limits: { min: 0, max: 256 },
+    help: 'Threads of the native CPU kernels on wasm (0: every core, or DAP_THREADS)' }),
   seed: int({ flag: 'seed', flagArg: 'S', default: 0, help: 'Seed of initialisation, data order and the eval split' }),
   resume: str({ flag: 'resume', flagArg: 'CKPT', nonEmpty: true, hostOnly: true, help: 'Continue a run from its checkpoint folder (runs/ID/checkpoints/STAGE-step-N)' }),
   spin: obj(SPIN_FIELDS, true, { example: '{"iterations": 3}', help: 'SPIN settings (method spin)' }),
