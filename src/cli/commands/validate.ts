@@ -76,14 +76,16 @@ async function run(argv: string[]): Promise<number> {
   const issues: DataIssue[] = [];
   let summary: string;
   const isLog = values.log === undefined && (await looksLikeLog(file));
-  if (!isLog && values.log === undefined) return validateTasksStreaming(file);
+  const compiled = !isLog && values.log === undefined ? await compiledFileKind(file) : null;
+  if (!isLog && !compiled && values.log === undefined) return validateTasksStreaming(file);
   if (isLog) {
     const log = await readAnnotationLog(file);
     issues.push(...log.issues);
     summary = `${file}: annotation log, ${log.events.length} event${log.events.length === 1 ? '' : 's'}`;
-  } else if (values.log === undefined && (await compiledFileKind(file))) {
-    // SFT / KTO rows carry their own labels (what `dap export` writes and `dap train` reads): checked as such.
-    const scan = await scanCompiledFile(file, (await compiledFileKind(file))!);
+  } else if (compiled) {
+    // SFT / KTO rows carry their own labels (what `dap export` writes and `dap train` reads): checked as such,
+    // streamed too (only counts and the distinct prompts are kept).
+    const scan = await scanCompiledFile(file, compiled);
     issues.push(...scan.issues);
     const what = scan.kind === 'unpaired' ? `KTO row${scan.rows === 1 ? '' : 's'} (${scan.desirable} desirable, ${scan.undesirable} undesirable)` : `SFT row${scan.rows === 1 ? '' : 's'}`;
     summary = `${file}: ${scan.rows} valid ${what} over ${scan.prompts} prompt${scan.prompts === 1 ? '' : 's'}`;
