@@ -20,7 +20,7 @@ import type { KtoRow, Prompt, RankingRow, SftRow, TaskItem, TrlPairRow } from '.
 import type { DataKind } from './losses/types';
 import { describeRowKind } from '../core/compiledRows';
 import { readLabelledFile } from './dataFiles';
-import { Rng, shuffledIndices, deriveSeed } from './rng';
+import { Rng, shuffledIndices, deriveSeed } from '../core/random';
 
 /** One training example of each kind. */
 export interface ExamplesByKind {
