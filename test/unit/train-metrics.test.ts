@@ -15,7 +15,7 @@ import { buildBatch, disposeBatch, sequenceLogps, tokenizeRow, type PromptComple
 import type { TransformerLM } from '../../src/engine/transformer';
 import type { EngineTokenizer } from '../../src/engine/types';
 import { runTraining } from '../../src/train/pipeline';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { tinyModelFixture, writeJsonl } from './train-fixtures';
 
 let dir = '';
