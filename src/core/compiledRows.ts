@@ -2,7 +2,7 @@
  * Rows that carry their own labels and are not task items: the compiled kinds `dap export` writes and `dap
  * train` reads — rankings `{"prompt","responses","ranks"}`, SFT `{"prompt","completion"}` and unpaired KTO
  * `{"prompt","completion","label"}` — plus how every row kind of a self-labelled file is recognised. One home
- * for these rules: the trainer's reader (train/dataFiles.ts) and `dap validate` / `dap stats` use them, so every
+ * for these rules: the trainer's reader (train/data/labelledFiles.ts) and `dap validate` / `dap stats` use them, so every
  * command accepts the same formats. `scanCompiledFile` streams a file of SFT or KTO rows (never loaded whole)
  * and reports each bad row as `file:line: field: problem`.
  */

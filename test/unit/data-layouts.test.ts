@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
 import { readTasks } from '../../src/core/tasks';
-import { readLabelledFile } from '../../src/train/dataFiles';
+import { readLabelledFile } from '../../src/train/data/labelledFiles';
 import { runCli } from './engine-fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'dap-layouts-'));

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { byteTokenizerJson, loadTokenizer } from '../../src/engine/tokenizer';
 import { buildPairBatch, disposeBatch, renderRow, tokenizeRow } from '../../src/engine/logps';
-import { layoutOf } from '../../src/train/batching';
+import { layoutOf } from '../../src/train/stage/batching';
 import { initBackend } from '../../src/engine/backend';
-import { promptIds } from '../../src/train/generation';
+import { promptIds } from '../../src/train/pipeline/generation';
 
 before(async () => { await initBackend('cpu'); }); // buildPairBatch makes tensors
 

@@ -14,7 +14,7 @@ import { loadPretrained } from '../../src/engine/checkpoint';
 import { buildBatch, disposeBatch, sequenceLogps, tokenizeRow, type PromptCompletion } from '../../src/engine/logps';
 import type { TransformerLM } from '../../src/engine/transformer';
 import type { EngineTokenizer } from '../../src/engine/types';
-import { runTraining } from '../../src/train/pipeline';
+import { runTraining } from '../../src/train/pipeline/index';
 import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { tinyModelFixture, writeJsonl } from './train-fixtures';
 

@@ -9,7 +9,7 @@
  * micro-batch gives no value. Constants: no gradient flows through them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { SequenceLogps } from '../engine/types';
+import type { SequenceLogps } from '../../engine/types';
 
 /** Indices into a micro-batch's stacked sequences: which are "chosen" and which "rejected" for the metrics. */
 export interface SequenceRoles {

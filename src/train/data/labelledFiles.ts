@@ -12,13 +12,13 @@
  * and share a rank). A file mixing these with other rows (task rows that need annotations) is reported as
  * `mixed`: the caller reads it as a task file with its log. Bad lines are errors `file:line: field: problem`.
  */
-import { checkCompiledRow, labelledRowKind, type LabelledRowKind } from '../core/compiledRows';
-import { compileKto, compilePairs, compileRankings, compileSft, type PairMode } from '../core/compile';
-import { formatIssue, issueError, issueWarning, throwOnErrors, typeName } from '../core/issues';
-import { sourceJudgment } from '../core/judgments';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from '../core/jsonl';
-import { parseTaskLine } from '../core/tasks';
-import type { DataIssue, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from '../core/types';
+import { checkCompiledRow, labelledRowKind, type LabelledRowKind } from '../../core/compiledRows';
+import { compileKto, compilePairs, compileRankings, compileSft, type PairMode } from '../../core/compile';
+import { formatIssue, issueError, issueWarning, throwOnErrors, typeName } from '../../core/issues';
+import { sourceJudgment } from '../../core/judgments';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from '../../core/jsonl';
+import { parseTaskLine } from '../../core/tasks';
+import type { DataIssue, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from '../../core/types';
 
 /** The rows of a self-labelled file, by what the file holds. */
 export interface LabelledData {
