@@ -19,6 +19,7 @@ import { AdamW, clipScale, globalGradNorm } from './optimizer';
 import { refTensors, type RefTable } from './reference';
 import { Rng, deriveSeed, shuffledIndices } from '../../core/random';
 import { learningRateAt } from './schedule';
+import { checkBatchMemory } from './memoryCheck';
 import { tokenMetrics } from './tokenMetrics';
 import { readTrainerState, writeCheckpoint, type TrainerState } from './checkpoints';
 
@@ -127,6 +128,12 @@ async function scalars(m: Record<string, tf.Scalar>): Promise<Record<string, num
 function forwardLoss<K extends DataKind>(o: StageOptions<K>, examples: ExamplesByKind[K][], idx: number[], table: RefTable | undefined) {
   const layout = layoutOf(o.kind, examples, idx, o.ktoKl);
   const batch = buildBatch(o.tokenizer, layout.sequences, o.batchOptions);
+  try {
+    checkBatchMemory(o, batch.rows.length, batch.length);
+  } catch (e) {
+    disposeBatch(batch);
+    throw e;
+  }
   const tokens = batch.rows.reduce((a, r) => a + r.promptIds.length + r.completionIds.length, 0);
   const spec = getLoss(o.loss);
   let ref: RefLogps | undefined;
