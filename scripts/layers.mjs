@@ -8,7 +8,9 @@
 //   webview/    imports from outside webview/ only types, and values only from files that run in a browser
 //               as they are: files that import no Node module, no package and no such file that does
 //               (today src/core/assertUnreachable.ts, src/core/duration.ts, src/train/runs/lora.ts);
-//   nothing     imports test/, bench/ or scripts/ from src/ or webview/.
+//   nothing     imports test/, bench/ or scripts/ from src/ or webview/;
+//   no circle   of imports among the files of src/ and webview/, type-only imports included (each pair of
+//               files has one direction: config reads the loss registry, the registry never the config).
 // `node scripts/build.mjs` runs this check first and fails on any violation; test/unit/layers.test.ts
 // runs it on the tree and on planted violations. Usage: node scripts/layers.mjs [ROOT] (exit 1 on violations).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -165,7 +167,66 @@ export function layerViolations(root) {
       if (layer === 'host' && to === 'webview' && (!i.typeOnly || !i.target.startsWith('webview/protocol/'))) say('src/host imports from webview/ only types of webview/protocol/');
     }
   }
+  const paths = files.map((abs) => relative(root, abs).split(sep).join('/'));
+  for (const circle of importCircles(paths, (path) => importsOfPath(path).filter((i) => i.target && paths.includes(i.target)))) {
+    const first = importsOfPath(circle[0]).find((i) => i.target === circle[1]);
+    problems.push(`${circle[0]}: imports ${first.spec}: import circle ${[...circle, circle[0]].join(' -> ')}: imports run one way (type-only imports too); give what the files share a file of its own`);
+  }
   return problems;
+}
+
+/**
+ * The import circles among `paths`: one loop of files for each group of files that reach each other
+ * (Tarjan's strongly connected components), starting at the group's first path in sorted order.
+ */
+function importCircles(paths, importsOf) {
+  const next = (p) => [...new Set(importsOf(p).map((i) => i.target))].sort();
+  const index = new Map(), low = new Map(), stack = [], onStack = new Set(), groups = [];
+  const visit = (v) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v));
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next(v)) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
+    }
+    if (low.get(v) === index.get(v)) {
+      const group = [];
+      let w;
+      do {
+        w = stack.pop();
+        onStack.delete(w);
+        group.push(w);
+      } while (w !== v);
+      if (group.length > 1) groups.push(group);
+    }
+  };
+  for (const p of [...paths].sort()) if (!index.has(p)) visit(p);
+  // One loop through each group: the shortest way from its first file back to itself.
+  return groups.map((group) => {
+    const inGroup = new Set(group);
+    const start = [...group].sort()[0];
+    const cameFrom = new Map();
+    const queue = [start];
+    while (queue.length) {
+      const v = queue.shift();
+      for (const w of next(v).filter((x) => inGroup.has(x))) {
+        if (w === start) {
+          const loop = [v];
+          while (loop[0] !== start) loop.unshift(cameFrom.get(loop[0]));
+          return loop;
+        }
+        if (!cameFrom.has(w)) {
+          cameFrom.set(w, v);
+          queue.push(w);
+        }
+      }
+    }
+    return [start];
+  }).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
 if (process.argv[1] && normalize(process.argv[1]) === normalize(fileURLToPath(import.meta.url))) {

@@ -79,3 +79,29 @@ test('the build fails on a broken layer, naming it', () => {
   assert.match(r.stderr, /^build: layers: src\/core\/bad\.ts: imports \.\.\/engine\/model: src\/core may import only src\/core$/m);
   assert.match(r.stderr, /^build: layers: src\/train\/job\.ts: imports vscode: /m);
 });
+
+test('an import circle is reported once, type-only imports included, naming its files in order; a diamond is not a circle', () => {
+  const root = mkdtempSync(join(tmpdir(), 'dap-circles-'));
+  const files: Record<string, string> = {
+    // config -> registry -> types -> config: the last step imports only a type.
+    'src/train/config/loss.ts': "import { METHODS } from '../losses/methods';\nexport const FIELDS = METHODS;\n",
+    'src/train/losses/methods.ts': "import type { Hyper } from './types';\nexport const METHODS: Hyper[] = [];\n",
+    'src/train/losses/types.ts': "import type { FIELDS } from '../config/loss';\nexport type Hyper = typeof FIELDS;\n",
+    // a diamond: two ways down to one file, no way back up.
+    'src/core/top.ts': "import { l } from './left';\nimport { r } from './right';\nexport const t = l + r;\n",
+    'src/core/left.ts': "import { b } from './bottom';\nexport const l = b;\n",
+    'src/core/right.ts': "import { b } from './bottom';\nexport const r = b;\n",
+    'src/core/bottom.ts': 'export const b = 1;\n',
+    // a webview component and its helper that import each other.
+    'webview/app/View.svelte': "<script lang=\"ts\">\n  import { helper } from './helper';\n</script>\n<p>{helper}</p>\n",
+    'webview/app/helper.ts': "import type View from './View.svelte';\nexport const helper = 1 as unknown as View;\n",
+  };
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, dirname(path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  assert.deepEqual(violations(root), [
+    'src/train/config/loss.ts: imports ../losses/methods: import circle src/train/config/loss.ts -> src/train/losses/methods.ts -> src/train/losses/types.ts -> src/train/config/loss.ts: imports run one way (type-only imports too); give what the files share a file of its own',
+    'webview/app/View.svelte: imports ./helper: import circle webview/app/View.svelte -> webview/app/helper.ts -> webview/app/View.svelte: imports run one way (type-only imports too); give what the files share a file of its own',
+  ]);
+});

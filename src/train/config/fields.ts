@@ -5,15 +5,7 @@
  * Train… quick-pick choices — is derived from these values. No dependency: validation and the JSON schema
  * are small enough by hand, and the per-method limits come from the loss registry.
  */
-
-/** Bounds of a number field; `why` is appended to the error of a value outside them. */
-export interface Limits {
-  min?: number;
-  max?: number;
-  minExclusive?: boolean;
-  maxExclusive?: boolean;
-  why?: string;
-}
+import type { Limits } from '../../core/limits';
 
 /** What the default of a field is computed from: the raw (validated) top-level input. */
 export interface DefaultContext {
@@ -105,27 +97,6 @@ export function fieldAt(fields: Fields, path: string): Field | undefined {
   const f = fields[head];
   if (!f || rest.length === 0) return f;
   return f.kind === 'object' ? fieldAt(f.fields, rest.join('.')) : undefined;
-}
-
-/** "a positive integer", "a number in [0, 0.5)", "a number > 0", … */
-export function describeLimits(kind: 'number' | 'integer', l: Limits = {}): string {
-  const noun = kind === 'integer' ? 'integer' : 'number';
-  const { min, max } = l;
-  if (min !== undefined && max !== undefined) return `a ${noun} in ${l.minExclusive ? '(' : '['}${min}, ${max}${l.maxExclusive ? ')' : ']'}`;
-  if (min !== undefined) {
-    if (min === 0 && l.minExclusive) return `a positive ${noun}`;
-    if (kind === 'integer' && min === 1 && !l.minExclusive) return 'a positive integer';
-    return `a${noun === 'integer' ? 'n' : ''} ${noun} ${l.minExclusive ? '>' : '≥'} ${min}`;
-  }
-  if (max !== undefined) return `a${noun === 'integer' ? 'n' : ''} ${noun} ${l.maxExclusive ? '<' : '≤'} ${max}`;
-  return kind === 'integer' ? 'an integer' : 'a number';
-}
-
-/** Whether `v` lies within `l`. */
-export function withinLimits(v: number, l: Limits = {}): boolean {
-  if (l.min !== undefined && (l.minExclusive ? !(v > l.min) : !(v >= l.min))) return false;
-  if (l.max !== undefined && (l.maxExclusive ? !(v < l.max) : !(v <= l.max))) return false;
-  return true;
 }
 
 /** The default shown to a user: the declared text, the static value, or undefined. */

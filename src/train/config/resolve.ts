@@ -6,7 +6,8 @@
  * anything is created: a bad config never gets a run folder.
  */
 import { lossOfMethod, methodSpec, type MethodName } from '../losses/methods';
-import { describeLimits, withinLimits, type DefaultContext, type Field, type Fields, type Limits } from './fields';
+import { describeLimits, withinLimits, type Limits } from '../../core/limits';
+import type { DefaultContext, Field, Fields } from './fields';
 
 /** A training config that cannot run; `problems` lists each one ("FIELD: expected …, got …"). */
 export class ConfigError extends Error {

@@ -5,17 +5,17 @@
  * adding a method is one entry in each table. SPIN is not a loss: it is a driver (src/train/pipeline/spin.ts) that
  * trains `dpo` on generated pairs.
  */
-import type { DataKind, InputsByKind, LossHyper, LossOutput, LossSpec } from './types';
+import type { DataKind, InputsByKind, LossHyper, LossOutput, LossSpec, MethodSpec } from './types';
 import { cdpoLoss, dpoLoss, hingeLoss, ipoLoss, robustLoss } from './preference';
 import { orpoLoss, simpoLoss, slicLoss } from './referenceFree';
 import { rrhfLoss } from './rrhf';
 import { sftLoss } from './sft';
 import { ktoLoss } from './kto';
-import { LOSS_METHODS, type MethodSpec } from './methods';
+import { LOSS_METHODS } from './methods';
 
 export type * from './types';
 export { logSigmoid } from './common';
-export { DEFAULT_HYPER, LOSS_METHODS, METHODS, lossOfMethod, methodSpec, resolveHyper, type LossName, type MethodName, type MethodSpec } from './methods';
+export { DEFAULT_HYPER, LOSS_METHODS, METHODS, lossOfMethod, methodSpec, resolveHyper, type LossName, type MethodName } from './methods';
 
 function define<K extends DataKind>(spec: MethodSpec<K>, fn: LossSpec<K>['fn']): LossSpec<K> {
   return { ...spec, fn };

@@ -5,25 +5,8 @@
  * one-line doc. index.ts joins each entry with its loss function. SPIN is not a loss: it is a driver
  * (src/train/pipeline/spin.ts) that trains `dpo` on generated pairs.
  */
-import type { Limits } from '../config/fields';
-import type { DataKind, LossHyper } from './types';
-
-/** A method's description (LossSpec without `fn`). */
-export interface MethodSpec<K extends DataKind = DataKind> {
-  /** Registry key (CLI --method value). */
-  name: string;
-  /** Whether reference-model log-probs must be supplied. */
-  needsReference: boolean;
-  dataKind: K;
-  /** The hyper-parameters the loss reads (the others are ignored for this method). */
-  uses: readonly (keyof LossHyper)[];
-  /** Hyper-parameter defaults specific to this method (over DEFAULT_HYPER). */
-  defaults: Partial<LossHyper>;
-  /** Values this method allows, where they are narrower than the field's own limits (config/loss.ts). */
-  limits?: Partial<Record<keyof LossHyper, Limits>>;
-  /** One line: formula, paper, defaults. */
-  doc: string;
-}
+import type { Limits } from '../../core/limits';
+import type { DataKind, LossHyper, MethodSpec } from './types';
 
 /** Defaults every method starts from (then its own `defaults`, then the user's values). */
 export const DEFAULT_HYPER: LossHyper = {

@@ -1,12 +1,12 @@
 /**
  * Types shared by the loss functions of the DAP trainer: the per-sequence log-prob inputs for each data
- * kind, the hyper-parameters (one config for every method; each method reads the fields it needs) and the
- * registry entry describing a method. Losses are pure functions of tensors (no model, no I/O).
+ * kind, the hyper-parameters (one set for every method; each method reads the fields it needs) and the
+ * registry entry describing a method. Losses are pure functions of tensors (no model, no I/O). The loss
+ * registry imports nothing of the training config: the config (src/train/config/loss.ts) declares a field
+ * for each of these hyper-parameters and reads their defaults and limits from the registry.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedOf } from '../config/fields';
-import type { LOSS_FIELDS } from '../config/loss';
-import type { MethodSpec } from './methods';
+import type { Limits } from '../../core/limits';
 
 /** What a method trains on: preference pairs, RRHF rankings, SFT targets, or KTO's unpaired labels. */
 export type DataKind = 'pairs' | 'rankings' | 'sft' | 'unpaired';
@@ -72,12 +72,41 @@ export interface InputsByKind {
   unpaired: UnpairedInputs;
 }
 
+/** How RRHF reduces its SFT term: mean token NLL of the best response, or its sum (the paper's L_ft). */
+export const RRHF_SFT_REDUCTIONS = ['mean', 'sum'] as const;
+
 /**
- * Hyper-parameters of every loss (β, ε, δ, λ, γ, KTO's weights, RRHF's SFT weight), declared with their help
- * and limits once in the training config (config/loss.ts); each method reads the fields its registry entry
- * lists in `uses` (methods.ts), the rest are ignored.
+ * Hyper-parameters of every loss; each method reads the fields its registry entry lists in `uses`
+ * (methods.ts), the rest are ignored. Defaults: methods.ts; help, flags and limits: config/loss.ts.
  */
-export type LossHyper = ResolvedOf<typeof LOSS_FIELDS>;
+export interface LossHyper {
+  beta: number; // β (simpo's β, orpo's λ)
+  labelSmoothing: number; // ε (cdpo, robust)
+  delta: number; // δ (slic)
+  lambda: number; // λ (slic)
+  gamma: number; // γ (simpo)
+  desirableWeight: number; // (kto)
+  undesirableWeight: number; // (kto)
+  sftWeight: number; // (rrhf)
+  rrhfSftReduction: (typeof RRHF_SFT_REDUCTIONS)[number]; // (rrhf)
+}
+
+/** A method's description in the registry (methods.ts), without its tensor function. */
+export interface MethodSpec<K extends DataKind = DataKind> {
+  /** Registry key (CLI --method value). */
+  name: string;
+  /** Whether reference-model log-probs must be supplied. */
+  needsReference: boolean;
+  dataKind: K;
+  /** The hyper-parameters the loss reads (the others are ignored for this method). */
+  uses: readonly (keyof LossHyper)[];
+  /** Hyper-parameter defaults specific to this method (over DEFAULT_HYPER). */
+  defaults: Partial<LossHyper>;
+  /** Values this method allows, where they are narrower than the field's own limits (config/loss.ts). */
+  limits?: Partial<Record<keyof LossHyper, Limits>>;
+  /** One line: formula, paper, defaults. */
+  doc: string;
+}
 
 /** A loss's result: a scalar to minimise and scalar metrics (TRL names, batch means). */
 export interface LossOutput {
@@ -85,7 +114,7 @@ export interface LossOutput {
   metrics: Record<string, tf.Scalar>;
 }
 
-/** One method in the registry: its description (methods.ts) and its loss function. */
+/** One method in the registry: its description and its loss function (index.ts). */
 export interface LossSpec<K extends DataKind = DataKind> extends MethodSpec<K> {
   fn: (inputs: InputsByKind[K], hp: LossHyper) => LossOutput;
 }

@@ -9,7 +9,7 @@ import { fusedKernelsActive } from '../../engine/kernels/index';
 import { loraParameterCount } from '../../engine/lora';
 import { checkTrainingFits, trainingMemoryPlan, type MemoryPlan } from '../../engine/memory';
 import type { DataKind } from '../losses/types';
-import type { StageOptions } from './index';
+import type { StageOptions } from './types';
 
 /** The plan of one step of stage `o` over `rows` sequences of `seqLen` tokens. */
 export function stagePlan<K extends DataKind>(o: StageOptions<K>, rows: number, seqLen: number): MemoryPlan {
