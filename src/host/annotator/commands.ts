@@ -68,8 +68,8 @@ export function registerAnnotatorCommands(context: vscode.ExtensionContext, prov
         void vscode.window.showErrorMessage(problem);
         return;
       }
-      await provider.jumpTo(uri, itemId);
-      await vscode.commands.executeCommand('vscode.openWith', uri, ANNOTATOR_VIEW_TYPE);
+      // An open editor (also a background tab) is revealed at the item; else one opens there.
+      if (!(await provider.jumpTo(uri, itemId))) await vscode.commands.executeCommand('vscode.openWith', uri, ANNOTATOR_VIEW_TYPE);
     }),
   );
 }

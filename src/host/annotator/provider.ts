@@ -31,8 +31,9 @@ class TaskDocument implements vscode.CustomDocument {
 }
 
 export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvider<TaskDocument> {
-  /** Controllers of open editors by document uri (for `dapStudio.annotateItem`). */
-  private readonly controllers = new Map<string, AnnotatorController>();
+  /** Open editors by document uri (for `dapStudio.annotateItem`): the panel, its controller, and whether
+   *  its webview is up (a hidden one is torn down: retainContextWhenHidden is false). */
+  private readonly editors = new Map<string, { panel: vscode.WebviewPanel; controller: AnnotatorController; live: boolean }>();
   /** Items to show first when an editor for the uri becomes ready. */
   private readonly pendingJumps = new Map<string, string>();
 
@@ -49,11 +50,28 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     return provider;
   }
 
-  /** Shows item `itemId` in the editor of `uri` (now if open, else once it is ready). */
-  async jumpTo(uri: vscode.Uri, itemId: string): Promise<void> {
-    const controller = this.controllers.get(uri.toString());
-    if (controller) await controller.navigate({ kind: 'id', id: itemId });
-    else this.pendingJumps.set(uri.toString(), itemId);
+  /**
+   * Shows item `itemId` in the editor of `uri`. An open editor is revealed and jumps there: at once when its
+   * webview is up and visible, else when the webview it recreates on reveal says `ready` (a message sent to a
+   * hidden editor would be lost and the recreated view would restore its old item). Returns false when no
+   * editor of `uri` is open: the jump then waits for the editor the caller opens.
+   */
+  async jumpTo(uri: vscode.Uri, itemId: string): Promise<boolean> {
+    const key = uri.toString();
+    const open = this.editors.get(key);
+    if (!open) {
+      this.pendingJumps.set(key, itemId);
+      return false;
+    }
+    if (open.panel.visible && open.live) {
+      open.panel.reveal(open.panel.viewColumn);
+      await open.controller.navigate({ kind: 'id', id: itemId });
+    } else {
+      this.pendingJumps.set(key, itemId);
+      open.live = false;
+      open.panel.reveal(open.panel.viewColumn);
+    }
+    return true;
   }
 
   async openCustomDocument(uri: vscode.Uri): Promise<TaskDocument> {
@@ -100,7 +118,8 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
       tauThreshold: vscode.workspace.getConfiguration(SECTION).get<number>('review.tauThreshold'),
     });
     const key = document.uri.toString();
-    this.controllers.set(key, controller);
+    const editor = { panel, controller, live: false };
+    this.editors.set(key, editor);
     const config = () => ({ annotator, confirmWithEnter: confirmWithEnter(), fileName: path.basename(document.uri.fsPath), logFileName: path.basename(logFile) });
 
     // Progress while the task index is still being built (large files).
@@ -112,6 +131,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const disposables: vscode.Disposable[] = [
       webview.onDidReceiveMessage(async (msg: AnnotatorWebviewToHost) => {
         if (msg.type === 'ready') {
+          editor.live = true;
           post({ type: 'init', config: config() });
           const jump = this.pendingJumps.get(key);
           if (jump !== undefined) {
@@ -128,13 +148,16 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
         }
         await controller.handle(msg);
       }),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) editor.live = false; // torn down; the next `ready` brings it back
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(`${SECTION}.confirmWithEnter`)) post({ type: 'config', config: config() });
       }),
     ];
     panel.onDidDispose(() => {
       clearInterval(timer);
-      this.controllers.delete(key);
+      if (this.editors.get(key) === editor) this.editors.delete(key);
       for (const d of disposables) d.dispose();
     });
   }
