@@ -26,7 +26,7 @@ export function post(message: ReviewWebviewToHost): void {
 }
 
 export function loadState(): ReviewUiState {
-  const fallback: ReviewUiState = { tab: 'never_won', query: '', annotator: '', allLostOnly: false, sort: 'severity' };
+  const fallback: ReviewUiState = { tab: 'disagreement', query: '', annotator: '', allLostOnly: false, sort: 'severity' };
   const saved = api.getState();
   return saved && typeof saved === 'object' ? { ...fallback, ...(saved as Partial<ReviewUiState>) } : fallback;
 }

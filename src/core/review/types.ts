@@ -20,6 +20,10 @@ export interface ResponseRecord {
   ties: number;
   /** Pairs in which this response was judged "both bad" (a both-bad pair judgment counts 1). */
   bothBad: number;
+  /** Annotators whose judgments compared it with another response. */
+  annotators: number;
+  /** Lost every comparison, judged by 2+ annotators (core/agreement.ts isNeverWon). */
+  neverWon: boolean;
 }
 
 /** One item of the "never won" list. */
@@ -28,7 +32,7 @@ export interface NeverWonEntry {
   /** 1-based line of the item in the task file. */
   line: number;
   prompt: Prompt;
-  /** Responses that lost every comparison they appeared in (wins = 0, ties = 0, losses ≥ 1). */
+  /** Responses that lost every comparison they appeared in, in the judgments of 2+ annotators (isNeverWon). */
   neverWon: ResponseRecord[];
   /** Every response lost some comparison or was judged "both bad": nothing in this item was preferred. */
   allLost: boolean;
@@ -44,6 +48,8 @@ export interface AnnotatorJudgment {
   /** Groups of response indices, best first (a tie is one group). */
   ranking: number[][];
   bothBad: boolean;
+  /** The display order this annotator saw (`shown[p]` = response index at position p), when recorded. */
+  shown?: number[];
 }
 
 
