@@ -11,6 +11,7 @@ export type KeyAction =
   | { kind: 'enter' }
   | { kind: 'escape' }
   | { kind: 'digit'; digit: string }
+  | { kind: 'backspace' }
   | { kind: 'tieUp' }
   | { kind: 'splitOut' }
   | { kind: 'selectUp' }
@@ -68,9 +69,10 @@ const KEY_MAP: readonly KeyRow[] = [
     mode: 'rank',
     bindings: [{ digits: true, action: (digit) => ({ kind: 'digit', digit }) }],
     label: 'digits, e.g. 312',
-    help: 'Type a full order (best first; 3=12 ties 1 and 2), then Enter saves it',
+    help: 'Type an order of the card numbers, best first (3=12: 3 and 1 tie first, then 2); Enter saves it',
   },
-  { mode: 'rank', bindings: [bind('=', { kind: 'tieUp' })], help: 'Tie the selected response with the group above' },
+  { mode: 'rank', bindings: [bind('Backspace', { kind: 'backspace' })], help: 'Take back the last typed number or =' },
+  { mode: 'rank', bindings: [bind('=', { kind: 'tieUp' })], help: 'Tie the selected response with the group above (while typing an order: tie the next card with the last)' },
   { mode: 'rank', bindings: [bind('-', { kind: 'splitOut' })], help: 'Take the selected response out of its tie' },
   { mode: 'rank', bindings: [bind('Enter', { kind: 'enter' })], help: 'Save the ranking as shown' },
   { mode: 'both', bindings: [bind('Escape', { kind: 'escape' })], help: 'Clear the typed order / close a box' },

@@ -35,10 +35,14 @@ export interface ItemView {
   shown: number[];
   /** This annotator's current judgment of the item (response indices), if any. */
   mine?: Judgment;
-  /** Other annotators with a current judgment of this item. */
+  /**
+   * Other annotators with a current judgment of this item, whether the annotators disagree, and their
+   * judgments (response indices): sent only once this annotator has judged the item, or with the setting
+   * dapStudio.showOtherJudgments (adjudication); before that 0 / false / absent, so they cannot anchor.
+   */
   others: number;
-  /** True when another annotator's judgment differs from this annotator's. */
   disagreed: boolean;
+  otherJudgments?: { annotator: string; ranking: number[][]; bothBad: boolean }[];
   /** This annotator's flag on the item. */
   flagged: boolean;
 }

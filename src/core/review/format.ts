@@ -52,15 +52,22 @@ function screenLabel(p: number, n: number): string {
 export function describeJudgment(j: { ranking: number[][]; bothBad: boolean; shown?: number[] }): { order: string; saw?: string } {
   const order = j.bothBad ? 'all bad' : j.ranking.map((g) => g.map(responseLabel).join(' = ')).join(' > ');
   if (!j.shown) return { order };
-  const shown = j.shown;
+  const n = j.shown.length;
+  const saw = `saw ${j.shown.map((r, p) => `${screenLabel(p, n)} = ${responseLabel(r)}`).join(', ')}`;
+  return { order, saw: `${saw}; ${n === 2 ? 'chose' : 'ranked'} ${inScreenLabels(j, j.shown)}` };
+}
+
+/**
+ * A judgment written in the screen labels of display order `shown` (whoever's it is): a pair as the label
+ * that won ("B"), "tie" or "both bad"; a ranking as "2 > 1 = 3" or "all bad". The review uses it with the
+ * judging annotator's own order; the annotator with the viewer's, to show others' judgments as they see them.
+ */
+export function inScreenLabels(j: { ranking: number[][]; bothBad: boolean }, shown: readonly number[]): string {
   const n = shown.length;
   const onScreen = (r: number) => screenLabel(shown.indexOf(r), n);
-  const saw = `saw ${shown.map((r, p) => `${screenLabel(p, n)} = ${responseLabel(r)}`).join(', ')}`;
-  let chose: string;
-  if (j.bothBad) chose = n === 2 ? 'chose both bad' : 'ranked all bad';
-  else if (n === 2) chose = j.ranking.length === 1 ? 'chose tie' : `chose ${onScreen(j.ranking[0][0])}`;
-  else chose = `ranked ${j.ranking.map((g) => g.map(onScreen).join(' = ')).join(' > ')}`;
-  return { order, saw: `${saw}; ${chose}` };
+  if (j.bothBad) return n === 2 ? 'both bad' : 'all bad';
+  if (n === 2) return j.ranking.length === 1 ? 'tie' : onScreen(j.ranking[0][0]);
+  return j.ranking.map((g) => g.map(onScreen).join(' = ')).join(' > ');
 }
 
 const fixed = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');

@@ -42,6 +42,8 @@ export interface ControllerOptions {
   now?: () => Date;
   /** Kendall τ-b below which rankings disagree (setting dapStudio.review.tauThreshold; the review list's). */
   tauThreshold?: number;
+  /** Show other annotators' judgments before this one has judged the item (dapStudio.showOtherJudgments). */
+  showOthers?: boolean;
 }
 
 function isIssue(x: TaskItem | DataIssue): x is DataIssue {
@@ -58,10 +60,22 @@ export class AnnotatorController {
   private readonly ids: (string | null | undefined)[] = [];
   private readonly now: () => Date;
   private queue: Promise<void> = Promise.resolve();
+  private showOthers: boolean;
 
   constructor(private readonly opts: ControllerOptions) {
     for (const e of opts.existing) this.states.apply(e);
     this.now = opts.now ?? (() => new Date());
+    this.showOthers = opts.showOthers ?? false;
+  }
+
+  /** The setting changed: applies to the next item shown (the caller re-shows the current one). */
+  setShowOthers(show: boolean): void {
+    this.showOthers = show;
+  }
+
+  /** True when this annotator may see the other annotators' judgments of `id` (judged it, or adjudicating). */
+  private othersVisible(id: string): boolean {
+    return this.showOthers || this.states.current(id, this.opts.annotator) !== undefined;
   }
 
   /** Current 0-based position (persisted by the webview; used by tests). */
@@ -187,8 +201,8 @@ export class AnnotatorController {
         return !this.states.current(id, me);
       case 'annotated':
         return !!this.states.current(id, me);
-      case 'disagreed':
-        return this.states.disagreed(id, this.opts.tauThreshold);
+      case 'disagreed': // without the adjudication setting: only items this annotator judged too
+        return this.othersVisible(id) && this.states.disagreed(id, this.opts.tauThreshold);
       case 'flagged':
         return this.states.flagged(id, me);
       default:
@@ -273,6 +287,7 @@ export class AnnotatorController {
     }
     this.ids[index] = entry.id;
     const me = this.opts.annotator;
+    const visible = this.othersVisible(entry.id);
     const item: ItemView = {
       index,
       id: entry.id,
@@ -281,8 +296,16 @@ export class AnnotatorController {
       responses: entry.responses.map((r) => ({ text: r.text, ...(r.model ? { model: r.model } : {}) })),
       shown: displayOrder(me, entry.id, entry.responses.length),
       mine: this.states.current(entry.id, me),
-      others: this.states.others(entry.id, me),
-      disagreed: this.states.disagreed(entry.id, this.opts.tauThreshold),
+      others: visible ? this.states.others(entry.id, me) : 0,
+      disagreed: visible && this.states.disagreed(entry.id, this.opts.tauThreshold),
+      ...(visible
+        ? {
+            otherJudgments: this.states
+              .judgmentsOf(entry.id)
+              .filter((j) => j.annotator !== me)
+              .map((j) => ({ annotator: j.annotator, ranking: j.ranking.map((g) => [...g]), bothBad: j.bothBad })),
+          }
+        : {}),
       flagged: this.states.flagged(entry.id, me),
     };
     this.opts.post({ type: 'item', requestId, item, notice, progress, filter: this.filter });

@@ -12,7 +12,7 @@ import { messageHtml, webviewHtml, webviewOptions } from '../webviewHtml';
 import { AnnotatorController } from './controller';
 import { openLog, openTasks, type OpenedLog, type OpenedTasks } from './coreAdapter';
 import { annotationLogPath, isAnnotationLog } from './logPath';
-import { annotatorId, confirmWithEnter, logPathPattern, SECTION } from './settings';
+import { annotatorId, confirmWithEnter, logPathPattern, SECTION, showOtherJudgments } from './settings';
 
 export const ANNOTATOR_VIEW_TYPE = 'dapStudio.annotator';
 
@@ -116,6 +116,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
       taskFile: document.uri.fsPath,
       post,
       tauThreshold: vscode.workspace.getConfiguration(SECTION).get<number>('review.tauThreshold'),
+      showOthers: showOtherJudgments(),
     });
     const key = document.uri.toString();
     const editor = { panel, controller, live: false };
@@ -153,6 +154,10 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(`${SECTION}.confirmWithEnter`)) post({ type: 'config', config: config() });
+        if (e.affectsConfiguration(`${SECTION}.showOtherJudgments`)) {
+          controller.setShowOthers(showOtherJudgments());
+          if (editor.live) void controller.show(controller.index);
+        }
       }),
     ];
     panel.onDidDispose(() => {
