@@ -67,7 +67,7 @@ export async function readSourceData(data: string, log?: string, pairMode: 'all_
   if (isAnnotationLogPath(data)) {
     const tasks = taskFileOfLog(data);
     if (log !== undefined && resolve(log) !== resolve(data)) {
-      throw new Error(`${data} is an annotation log (of ${tasks}) but --log names another log, ${log}: give the task file as DATA with --log`);
+      throw new Error(`${data} is an annotation log (of ${tasks}), but another log was given, ${log}: give the task file as the data, with that log`);
     }
     if (!existsSync(tasks)) throw new Error(`${data}: an annotation log, but its task file ${tasks} does not exist`);
     return readProject(tasks, data, pairMode);
@@ -86,7 +86,7 @@ export async function readSourceData(data: string, log?: string, pairMode: 'all_
     const m = read.mixed;
     const why = m.firstKind === null ? 'a task file'
       : `read as a task file (its first row is ${describeRowKind(m.firstKind)} but line ${m.line} is ${describeRowKind(m.kind)}), it`;
-    throw new Error(`${data}: ${why} needs its annotation log, but ${logPath} does not exist (pass --log)`);
+    throw new Error(`${data}: ${why} needs its annotation log, but ${logPath} does not exist: annotate some items first (or name the log that holds its judgments)`);
   }
   return readProject(data, logPath, pairMode);
 }

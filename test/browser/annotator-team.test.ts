@@ -108,6 +108,20 @@ describe('annotator for a team', { timeout: 120_000 }, () => {
     assert.deepEqual(judge.judgment, { kind: 'rank', shown: item.shown, ranking: [[2, 0, 1]] });
   });
 
+  test('an empty task file: every toolbar button but help is disabled', async () => {
+    page ??= await openAnnotatorPage({ width: 900, height: 700 });
+    const p = page;
+    await p.fromHost({ type: 'item', item: null, notice: 'The task file has no items.', progress: { done: 0, total: 0, indexing: false }, filter: 'all' });
+    await p.page.waitForSelector('[data-testid="notice"]');
+    const buttons = await p.page.locator('.toolbar button').evaluateAll((els) => els.map((e) => [e.getAttribute('data-testid'), (e as HTMLButtonElement).disabled]));
+    assert.ok(buttons.length >= 11, JSON.stringify(buttons));
+    for (const [id, disabled] of buttons) assert.equal(disabled, id !== 'help-button', `${id} disabled: ${disabled}`);
+    // An item again: enabled again.
+    await show(rankItem('back'));
+    assert.equal(await p.page.locator('[data-testid="next-button"]').isDisabled(), false);
+    assert.equal(await p.page.locator('[data-testid="train-dpo"]').isDisabled(), false);
+  });
+
   test('a long save error is cut in its slot: the toolbar keeps its height and its buttons stay put', async () => {
     const p = await show(rankItem('t4'));
     await p.page.setViewportSize({ width: 760, height: 700 });

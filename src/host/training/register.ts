@@ -11,6 +11,7 @@ import { exportModel, LossPanel, revealCheckpoint } from './lossPanel';
 import { RunManager } from './runManager';
 import { RunItem, RunsTreeProvider } from './runsTree';
 import { askChoices, buildConfig } from './trainSettings';
+import { nothingToTrainOn } from './trainInputs';
 
 const UNTRUSTED =
   'DAP Studio: training is disabled in untrusted workspaces (it loads model files and runs a training process). Trust this workspace to train.';
@@ -55,6 +56,14 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       config = await buildConfig(file, choices);
     } catch (e) {
       void vscode.window.showErrorMessage(`DAP Studio: cannot train on ${basename(file)}: ${(e as Error).message}`);
+      return;
+    }
+    // Nothing to learn from (an empty file, a task file nobody has judged): say so, start no run.
+    const nothing = await nothingToTrainOn(config.data, config.log).catch(() => undefined);
+    if (nothing) {
+      const annotate = 'Annotate';
+      const answer = await vscode.window.showInformationMessage(`DAP Studio: ${nothing}`, annotate);
+      if (answer === annotate) await vscode.commands.executeCommand('dapStudio.annotate', vscode.Uri.file(config.data));
       return;
     }
     const job = await manager.start(config);

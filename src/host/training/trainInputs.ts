@@ -1,11 +1,16 @@
 /**
  * Pure helpers of the training commands (no vscode): which data file and annotation log a clicked file
- * means, how many epochs a data set of a given size gets, a streaming line count, run ids, and the
- * fine-tuning choices (full or LoRA) of "DAP: Train…".
+ * means, whether there is anything to train on yet, how many epochs a data set of a given size gets, a
+ * streaming line count, run ids, and the fine-tuning choices (full or LoRA) of "DAP: Train…".
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { TrainConfig } from '../../train/config';
-import { isAnnotationLogPath, taskFileOfLog } from '../../core/project';
+import { readAnnotationLog } from '../../core/annotationLog';
+import { readJsonlLines } from '../../core/jsonl';
+import { ItemStates } from '../../core/judgments';
+import { defaultLogPath, isAnnotationLogPath, taskFileOfLog } from '../../core/project';
+import { labelledRowKind } from '../../train/dataFiles';
 
 /**
  * The data file and its annotation log from a clicked file: a log NAME.annotations.jsonl belongs to the
@@ -13,6 +18,35 @@ import { isAnnotationLogPath, taskFileOfLog } from '../../core/project';
  */
 export function dataOf(file: string): { data: string; log?: string } {
   return isAnnotationLogPath(file) ? { data: taskFileOfLog(file), log: file } : { data: file };
+}
+
+/**
+ * Why training on `data` (with `log`, default its sibling log) would have nothing to learn from, in words for
+ * people — an empty file, or a task file with no judgments yet — or undefined when there is data (a file
+ * whose rows carry their own labels, or a task file with at least one current judgment). Reads the first
+ * row and the log only; anything else wrong is the trainer's to report.
+ */
+export async function nothingToTrainOn(data: string, log?: string): Promise<string | undefined> {
+  let first: Record<string, unknown> | null | undefined;
+  for await (const l of readJsonlLines(data)) {
+    if (l.text.trim() === '') continue;
+    try {
+      const o = JSON.parse(l.text) as unknown;
+      first = o && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : null;
+    } catch {
+      first = null;
+    }
+    break;
+  }
+  if (first === undefined) return `${basename(data)} is empty: there is nothing to train on.`;
+  if (log === undefined && first && labelledRowKind(first) !== null) return undefined; // its rows are the labels
+  const logPath = log ?? defaultLogPath(data);
+  const noJudgments = `${basename(data)} has no judgments yet: annotate some items first, then train.`;
+  if (!existsSync(logPath)) return noJudgments;
+  const states = new ItemStates();
+  for (const { event } of (await readAnnotationLog(logPath)).events) states.apply(event);
+  for (const { judgment } of states.entries()) if (judgment) return undefined;
+  return noJudgments;
 }
 
 /** Epochs for a data set of `lines` items: small sets need more passes, large ones one. */

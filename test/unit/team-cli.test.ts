@@ -1,0 +1,79 @@
+/**
+ * Messages for people, on real files: `dap validate` refuses an empty task file (exit 1, a clear line);
+ * `dap stats` prints shares as percentages and the never-won count by the review's rule; one-click
+ * training's preflight (host/training/trainInputs.ts nothingToTrainOn) says "annotate some items first"
+ * for a file nobody judged, and the trainer's own message for a missing log names no CLI flag.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { appendEvent } from '../../src/core/annotationLog';
+import { defaultLogPath } from '../../src/core/project';
+import { nothingToTrainOn } from '../../src/host/training/trainInputs';
+import { readSourceData } from '../../src/train/data';
+
+const root = resolve(import.meta.dirname, '..', '..');
+function dap(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const TS = '2026-01-01T00:00:00.000Z';
+
+test('dap validate: an empty task file (or one of blank lines) is an error with a clear line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-empty-'));
+  for (const [name, text] of [['empty.jsonl', ''], ['blank.jsonl', '\n  \n\n']]) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    const r = dap('validate', file);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`${name}:1: file: no items: the file is empty`));
+    assert.match(r.stdout, /0 valid items; 1 error, 0 warnings/);
+    assert.equal(dap('validate', file, '--log', join(dir, 'none.annotations.jsonl')).code, 1, 'with a log too (a missing --log is its own error)');
+  }
+  // An empty annotation log is fine: nothing judged yet is not a problem of the log.
+  writeFileSync(join(dir, 'x.annotations.jsonl'), '');
+  assert.equal(dap('validate', join(dir, 'x.annotations.jsonl')).code, 0);
+});
+
+test('dap stats: percentages as people read them, never won by the review rule', () => {
+  const r = dap('stats', 'media/samples/arith.tasks.jsonl');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^pair agreement: 173 common pairs, agree 81\.5%, Cohen's kappa 0\.677$/m);
+  assert.match(r.stdout, /^  alice: 252\/311 \(81\.0%\)$/m);
+  assert.doesNotMatch(r.stdout, /percent 0\./);
+  assert.match(r.stdout, /^never won \(lost every comparison, judged by 2\+ annotators\): 150 items, 150 responses$/m);
+  const json = JSON.parse(dap('stats', 'media/samples/arith.tasks.jsonl', '--json').stdout) as { neverWon: number; neverWonItems: number };
+  assert.deepEqual([json.neverWon, json.neverWonItems], [150, 150]);
+  // The review panel's count is the same rule's.
+  const review = JSON.parse(dap('review', 'media/samples/arith.tasks.jsonl', '--json').stdout) as { totals: { neverWon: number } };
+  assert.equal(review.totals.neverWon, json.neverWonItems);
+});
+
+test('training preflight: nothing to train on says why in words; self-labelled files and judged task files train', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-nothing-'));
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '\n');
+  assert.equal(await nothingToTrainOn(empty), 'empty.jsonl is empty: there is nothing to train on.');
+  const tasks = join(dir, 'team.tasks.jsonl');
+  writeFileSync(tasks, JSON.stringify({ id: 'a', prompt: 'p', responses: ['x', 'y'] }) + '\n');
+  const unjudged = 'team.tasks.jsonl has no judgments yet: annotate some items first, then train.';
+  assert.equal(await nothingToTrainOn(tasks), unjudged, 'no log');
+  const log = defaultLogPath(tasks);
+  await appendEvent(log, { v: 1, kind: 'pair', item: 'a', annotator: 'ann', shown: [0, 1], choice: 'a', ts: TS });
+  assert.equal(await nothingToTrainOn(tasks), undefined, 'one judgment');
+  await appendEvent(log, { v: 1, kind: 'undo', item: 'a', annotator: 'ann', ts: TS });
+  await appendEvent(log, { v: 1, kind: 'flag', item: 'a', annotator: 'ann', flagged: true, ts: TS });
+  assert.equal(await nothingToTrainOn(tasks), unjudged, 'undone: nothing left (a flag is no judgment)');
+  assert.equal(await nothingToTrainOn(tasks, log), unjudged, 'the log named explicitly');
+  const trl = join(dir, 'pairs.jsonl');
+  writeFileSync(trl, JSON.stringify({ prompt: 'p', chosen: 'x', rejected: 'y' }) + '\n');
+  assert.equal(await nothingToTrainOn(trl), undefined, 'its rows are the labels');
+
+  // The trainer's own message (CLI and editor alike) names no command-line flag.
+  const other = join(dir, 'other.jsonl');
+  writeFileSync(other, JSON.stringify({ prompt: 'p', responses: ['x', 'y'] }) + '\n');
+  await assert.rejects(readSourceData(other), (e: Error) => /annotate some items first/.test(e.message) && !/--/.test(e.message));
+});
