@@ -77,3 +77,21 @@ test('training preflight: nothing to train on says why in words; self-labelled f
   writeFileSync(other, JSON.stringify({ prompt: 'p', responses: ['x', 'y'] }) + '\n');
   await assert.rejects(readSourceData(other), (e: Error) => /annotate some items first/.test(e.message) && !/--/.test(e.message));
 });
+
+test('runs folder and git: the top folder to ignore, git check-ignore before and after adding it', async () => {
+  const { addToGitignore, gitIgnores, topFolderIn } = await import('../../src/host/training/trainInputs');
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const ws = mkdtempSync(join(tmpdir(), 'dap-git-'));
+  assert.equal(topFolderIn(ws, join(ws, '.dap')), '.dap');
+  assert.equal(topFolderIn(ws, join(ws, 'out', 'x')), 'out');
+  assert.equal(topFolderIn(ws, join(tmpdir(), 'elsewhere')), undefined);
+  assert.equal(await gitIgnores(ws, '.dap/'), undefined, 'not a repository: nothing to offer');
+  execFileSync('git', ['init', '-q'], { cwd: ws });
+  writeFileSync(join(ws, '.gitignore'), 'node_modules'); // no newline at the end
+  assert.equal(await gitIgnores(ws, '.dap/'), false);
+  await addToGitignore(ws, '.dap');
+  assert.equal(readFileSync(join(ws, '.gitignore'), 'utf8'), 'node_modules\n.dap/\n', 'appended on its own line; the rest untouched');
+  assert.equal(await gitIgnores(ws, '.dap/'), true, 'the folder (as a folder: it may not exist yet)');
+  assert.equal(await gitIgnores(ws, '.dap/runs/x/metrics.jsonl'), true);
+});

@@ -12,6 +12,7 @@ import { RunManager } from './runManager';
 import { RunItem, RunsTreeProvider } from './runsTree';
 import { askChoices, buildConfig } from './trainSettings';
 import { nothingToTrainOn } from './trainInputs';
+import { offerGitignore } from './gitignore';
 
 const UNTRUSTED =
   'DAP Studio: training is disabled in untrusted workspaces (it loads model files and runs a training process). Trust this workspace to train.';
@@ -67,7 +68,10 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       return;
     }
     const job = await manager.start(config);
-    if (job) LossPanel.show(context, manager, [job.runDir]);
+    if (job) {
+      LossPanel.show(context, manager, [job.runDir]);
+      void offerGitignore(context, config.out);
+    }
   }
 
   context.subscriptions.push(

@@ -1,10 +1,13 @@
 /**
  * Pure helpers of the training commands (no vscode): which data file and annotation log a clicked file
  * means, whether there is anything to train on yet, how many epochs a data set of a given size gets, a
- * streaming line count, run ids, and the fine-tuning choices (full or LoRA) of "DAP: Train…".
+ * streaming line count, run ids, the fine-tuning choices (full or LoRA) of "DAP: Train…", and whether git
+ * ignores the runs folder (and adding it to .gitignore).
  */
+import { execFile } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { appendFile, readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import type { TrainConfig } from '../../train/config';
 import { readAnnotationLog } from '../../core/annotationLog';
 import { readJsonlLines } from '../../core/jsonl';
@@ -94,4 +97,32 @@ export const FINETUNE_CHOICES: readonly { label: string; r: number; detail: stri
 /** The config fields of a fine-tuning choice: `lora` for r > 0 (PEFT's default alpha), nothing for full fine-tuning. */
 export function loraFieldsOf(r: number | undefined): Pick<TrainConfig, 'lora'> {
   return r && r > 0 ? { lora: { r } } : {};
+}
+
+/** The top folder of `out` inside `workspaceFolder` (".dap" for WORKSPACE/.dap/runs), or undefined outside it. */
+export function topFolderIn(workspaceFolder: string, out: string): string | undefined {
+  const rel = relative(workspaceFolder, out);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  return rel.split(sep)[0];
+}
+
+/** Whether git ignores `path` (relative to `cwd`): true / false, or undefined when git or a repository is missing. */
+export function gitIgnores(cwd: string, path: string): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    try {
+      execFile('git', ['check-ignore', '-q', '--', path], { cwd, timeout: 5000, windowsHide: true }, (err) => {
+        if (!err) return resolve(true);
+        resolve((err as { code?: unknown }).code === 1 ? false : undefined);
+      });
+    } catch {
+      resolve(undefined);
+    }
+  });
+}
+
+/** Appends `folder/` as its own line to `workspaceFolder/.gitignore` (created if missing), in one write. */
+export async function addToGitignore(workspaceFolder: string, folder: string): Promise<void> {
+  const file = join(workspaceFolder, '.gitignore');
+  const before = await readFile(file, 'utf8').catch(() => '');
+  await appendFile(file, `${before === '' || before.endsWith('\n') ? '' : '\n'}${folder}/\n`);
 }
