@@ -8,7 +8,8 @@
  */
 import * as vscode from 'vscode';
 import { configRows } from './configRows';
-import { listRuns, loraNotesOf, type RunListing } from './runFiles';
+import { listRuns, type RunListing } from '../../train/runs/listing';
+import { loraNotesOf } from '../../train/runs/lora';
 import type { RunManager } from './runManager';
 import { runsLocation } from './trainSettings';
 

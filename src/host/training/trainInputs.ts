@@ -1,7 +1,7 @@
 /**
  * Pure helpers of the training commands (no vscode): which data file and annotation log a clicked file
  * means, whether there is anything to train on yet, how many epochs a data set of a given size gets, a
- * streaming line count, run ids, the fine-tuning choices (full or LoRA) of "DAP: Train…", and whether git
+ * streaming line count, the fine-tuning choices (full or LoRA) of "DAP: Train…", and whether git
  * ignores the runs folder (and adding it to .gitignore).
  */
 import { execFile } from 'node:child_process';
@@ -13,7 +13,7 @@ import { readAnnotationLog } from '../../core/annotationLog';
 import { readJsonlLines } from '../../core/jsonl';
 import { ItemStates } from '../../core/judgments';
 import { defaultLogPath, isAnnotationLogPath, taskFileOfLog } from '../../core/project';
-import { labelledRowKind } from '../../train/dataFiles';
+import { labelledRowKind } from '../../train/data/labelledFiles';
 
 /**
  * The data file and its annotation log from a clicked file: a log NAME.annotations.jsonl belongs to the
@@ -79,12 +79,6 @@ export function countLines(file: string): Promise<number> {
       .on('end', () => resolveCount(count + (lineHasText ? 1 : 0)))
       .on('error', reject);
   });
-}
-
-/** A sortable run id: METHOD-YYYYMMDD-HHMMSS-xxxx (same shape as the CLI's). */
-export function newRunId(method: string, now = new Date()): string {
-  const iso = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${method}-${iso}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
 }
 
 /** "DAP: Train…" fine-tuning step (shown only for a model folder): full fine-tuning (r 0) or LoRA of rank r. */
