@@ -108,6 +108,33 @@ describe('annotator for a team', { timeout: 120_000 }, () => {
     assert.deepEqual(judge.judgment, { kind: 'rank', shown: item.shown, ranking: [[2, 0, 1]] });
   });
 
+  test('right-to-left text is laid out right to left (dir="auto"), each paragraph by its own text; code stays left to right', async () => {
+    const hebrew = 'שלום עולם, זו תשובה בעברית.';
+    const p = await show({
+      index: 0, id: 'rtl', line: 1, prompt: 'ما هو ٢ + ٢؟', shown: [0, 1], others: 0, disagreed: false, flagged: false,
+      responses: [{ text: `${hebrew}\n\nEnglish paragraph after it.\n\n\`\`\`\nconst x = 1;\n\`\`\`` }, { text: 'Plain English.' }],
+    });
+    const dirOf = (sel: string) => p.page.evaluate((s) => { const e = document.querySelector(s) as HTMLElement; return [e.getAttribute('dir'), e.matches(':dir(rtl)') ? 'rtl' : 'ltr']; }, sel);
+    assert.deepEqual(await dirOf('[data-testid="response-A"] [data-testid="markdown-body"]'), ['auto', 'rtl']);
+    assert.deepEqual(await dirOf('[data-testid="response-B"] [data-testid="markdown-body"]'), ['auto', 'ltr']);
+    assert.deepEqual(await dirOf('[data-testid="prompt"] [data-testid="markdown-body"]'), ['auto', 'rtl']);
+    // Laid out: the Hebrew paragraph hugs the right edge, the English one the left, code the left.
+    const edges = await p.page.evaluate(() => {
+      const body = document.querySelector('[data-testid="response-A"] [data-testid="markdown-body"]') as HTMLElement;
+      const box = body.getBoundingClientRect();
+      return [...body.querySelectorAll('p, pre code')].map((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const r = range.getBoundingClientRect();
+        return [Math.round(r.left - box.left), Math.round(box.right - r.right)];
+      });
+    });
+    const [he, en, code] = edges;
+    assert.ok(he[1] < 30 && he[0] > 100, `Hebrew paragraph at the right: ${JSON.stringify(edges)}`);
+    assert.ok(en[0] < 30 && en[1] > 100, `English paragraph at the left: ${JSON.stringify(edges)}`);
+    assert.ok(code[0] < 40, `code at the left: ${JSON.stringify(edges)}`);
+  });
+
   test('an empty task file: every toolbar button but help is disabled', async () => {
     page ??= await openAnnotatorPage({ width: 900, height: 700 });
     const p = page;

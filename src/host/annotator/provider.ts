@@ -107,6 +107,10 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const ext = this.context.extensionUri;
     webview.options = webviewOptions(ext);
     webview.html = webviewHtml(webview, ext, 'annotator', `Annotate ${path.basename(document.uri.fsPath)}`);
+    // Tell the annotator's tab from the text editor's of the same file: its own icon, and its own title where
+    // VS Code lets a custom editor set one (1.106+; older versions keep the file name).
+    panel.iconPath = { light: vscode.Uri.joinPath(ext, 'media', 'icons', 'annotate-light.svg'), dark: vscode.Uri.joinPath(ext, 'media', 'icons', 'annotate-dark.svg') };
+    panel.title = `Annotate: ${path.basename(document.uri.fsPath)}`;
     const post = (message: AnnotatorHostToWebview) => void webview.postMessage(message);
     const controller = new AnnotatorController({
       tasks: tasks.source,
