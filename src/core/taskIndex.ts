@@ -8,6 +8,7 @@
  * from `get(i)` as that issue, with no item, exactly as `readTasks` reports it.
  */
 import { readJsonlLines, readLineAt } from './jsonl';
+import { requiredAnnotators } from './assignment';
 import { DuplicateIds, parseTaskLine } from './tasks';
 import type { DataIssue, TaskItem } from './types';
 
@@ -22,6 +23,8 @@ export interface TaskIndexEntry {
   duplicate?: DataIssue;
   /** Set when the line's bytes are not valid UTF-8 (reported as by the readers: see parseTaskLine). */
   notUtf8?: true;
+  /** Annotators the item asks for (its `overlap`, assignment.ts), when it says. */
+  needs?: number;
 }
 
 /** Random access to a task file's items by position (0-based over non-blank lines). */
@@ -52,7 +55,9 @@ export class TaskIndex {
         const { item, idFromContent } = parseTaskLine(l.text, this.displayName, l.line, l.offset, l.utf8);
         const duplicate = item ? duplicates.check(item, l.line, idFromContent === true) : undefined;
         const id = item && !duplicate ? item.id : null;
-        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id, ...(duplicate ? { duplicate } : {}), ...(l.utf8 ? {} : { notUtf8: true as const }) });
+        const needs = item && id !== null ? requiredAnnotators(item) : undefined;
+        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id, ...(duplicate ? { duplicate } : {}), ...(l.utf8 ? {} : { notUtf8: true as const }),
+          ...(needs !== undefined ? { needs } : {}) });
         if (++sinceWake >= 256 || this.entries.length <= 16) {
           sinceWake = 0;
           this.wake();
@@ -99,6 +104,11 @@ export class TaskIndex {
   /** The id of entry i (waits for the pass to reach it); null for a bad or duplicate line or past the end. */
   async idAt(i: number): Promise<string | null> {
     return (await this.entry(i))?.id ?? null;
+  }
+
+  /** The annotators entry i asks for (undefined: it does not say, or past the end). */
+  async needsAt(i: number): Promise<number | undefined> {
+    return (await this.entry(i))?.needs;
   }
 
   /**

@@ -92,3 +92,93 @@ test('the disagreed filter visits only items you judged, unless adjudicating', a
   await judge.c.handle({ type: 'navigate', requestId: 2, target: { kind: 'next' } });
   assert.equal(judge.shown().id, 'y3');
 });
+
+/** A task file whose items ask for `needs` annotators each (undefined: says nothing). */
+async function overlapProject(needs: (number | undefined)[], judged: { item: string; annotator: string }[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-overlap-'));
+  const taskFile = join(dir, 'team.tasks.jsonl');
+  const lines = needs.map((n, i) => JSON.stringify({ id: `z${i + 1}`, prompt: `p${i + 1}`, responses: ['one', 'two'], ...(n !== undefined ? { overlap: n } : {}) }));
+  writeFileSync(taskFile, lines.join('\n') + '\n');
+  const logFile = defaultLogPath(taskFile);
+  for (const j of judged) await appendEvent(logFile, { v: 1, kind: 'pair', ts: TS, shown: [0, 1], choice: 'a', ...j });
+  return { taskFile, logFile };
+}
+
+test("overlap: next serves items you have not judged that are still short of their annotators, in file order", async () => {
+  // z1 asks for 1 (alice did it), z2 for 2 (alice did it), z3 for 1 (nobody), z4 says nothing (alice did it), z5 for 2 (alice and carol).
+  const p = await overlapProject([1, 2, 1, undefined, 2], [
+    { item: 'z1', annotator: 'alice' }, { item: 'z2', annotator: 'alice' }, { item: 'z4', annotator: 'alice' },
+    { item: 'z5', annotator: 'alice' }, { item: 'z5', annotator: 'carol' },
+  ]);
+  const bob = await open(p, 'bob');
+  await bob.c.handle({ type: 'ready' });
+  const served: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const item = bob.shown();
+    if (served.includes(item.id)) break;
+    served.push(item.id);
+    await bob.c.handle({ type: 'judge', requestId: i, itemId: item.id, judgment: { kind: 'pair', shown: item.shown, choice: 'a' }, ms: 1, advance: false });
+    await bob.c.handle({ type: 'navigate', requestId: 100 + i, target: { kind: 'nextUnannotated' } });
+  }
+  assert.deepEqual(served, ['z2', 'z3', 'z4'], 'z1 and z5 have their annotators; z4 asks everyone');
+  const last = bob.posted.filter((m) => m.type === 'item').pop();
+  assert.ok(last && last.type === 'item');
+  assert.match(last.notice ?? '', /No item needs a judgment from bob/);
+  // alice has nothing left: z3 got its 1 (bob), z2 its 2 (alice, bob); she did the rest.
+  const alice = await open(p, 'alice');
+  await alice.c.handle({ type: 'ready' });
+  const aliceFirst = alice.posted.filter((m) => m.type === 'item').pop();
+  assert.ok(aliceFirst && aliceFirst.type === 'item');
+  assert.match(aliceFirst.notice ?? '', /No item needs a judgment from alice: showing the first/);
+});
+
+test("judgments another annotator appends while the editor is open are seen: next no longer serves those items", async () => {
+  const { followLog } = await import('../../src/host/annotator/coreAdapter');
+  const p = await overlapProject([1, 1, 1], []);
+  const log = await openLog(p.logFile);
+  const posted: AnnotatorHostToWebview[] = [];
+  const c = new AnnotatorController({ tasks: openTasks(p.taskFile).source, sink: log.sink, existing: log.events, annotator: 'alice', taskFile: p.taskFile, post: (m) => posted.push(m), now: () => new Date(TS) });
+  const follower = followLog(p.logFile, log.size, (e) => e.annotator !== 'alice', (events) => c.applyExternal(events), 20);
+  try {
+    await c.handle({ type: 'ready' });
+    const first = posted.filter((m) => m.type === 'item').pop() as { item: ItemView };
+    assert.equal(first.item.id, 'z1');
+    // bob, elsewhere, judges z2 (and writes half a line of z3 that is not finished yet).
+    await appendEvent(p.logFile, { v: 1, kind: 'pair', item: 'z2', annotator: 'bob', ts: TS, shown: [0, 1], choice: 'b' });
+    const deadline = Date.now() + 10_000;
+    while (c.states.judgmentsOf('z2').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(c.states.judgmentsOf('z2').length, 1, "bob's judgment arrived");
+    assert.ok(posted.some((m) => m.type === 'progress'), 'progress sent');
+    await c.handle({ type: 'navigate', requestId: 1, target: { kind: 'nextUnannotated' } });
+    assert.equal((posted.filter((m) => m.type === 'item').pop() as { item: ItemView }).item.id, 'z3', 'z2 is skipped');
+    // alice's own appends are not applied twice (an undo must retract her one judgment, not a doubled one).
+    const z3 = (posted.filter((m) => m.type === 'item').pop() as { item: ItemView }).item;
+    await c.handle({ type: 'judge', requestId: 2, itemId: 'z3', judgment: { kind: 'pair', shown: z3.shown, choice: 'a' }, ms: 1, advance: false });
+    await new Promise((r) => setTimeout(r, 100)); // the follower polls every 20 ms: give it the chance to double-apply
+    await c.handle({ type: 'undo', requestId: 3, itemId: 'z3' });
+    assert.equal(c.states.current('z3', 'alice'), undefined);
+  } finally {
+    follower.close();
+  }
+});
+
+test('team report: judged, still to do, agreement, median time, coverage and completeness', async () => {
+  const { teamReport } = await import('../../src/core/review/team');
+  const { readTasks } = await import('../../src/core/tasks');
+  const { readAnnotationLog } = await import('../../src/core/annotationLog');
+  const { resolveJudgments } = await import('../../src/core/judgments');
+  const p = await overlapProject([2, 2, undefined], [{ item: 'z1', annotator: 'alice' }, { item: 'z1', annotator: 'bob' }, { item: 'z2', annotator: 'alice' }]);
+  await appendEvent(p.logFile, { v: 1, kind: 'pair', item: 'z3', annotator: 'bob', ts: TS, shown: [0, 1], choice: 'b', ms: 4000 });
+  const { items } = await readTasks(p.taskFile);
+  const log = await readAnnotationLog(p.logFile);
+  const { judgments } = resolveJudgments(log.events, items);
+  const team = teamReport(items, judgments, log.events.map((e) => e.event));
+  assert.deepEqual([team.items, team.withOverlap, team.complete, team.short], [3, 2, 1, 1]);
+  assert.deepEqual(team.coverage, [0, 2, 1, 0], 'z2 and z3 by one annotator, z1 by two');
+  // alice: z3 (asks everyone); bob: z2 (short of its 2). z1 is complete.
+  assert.deepEqual(team.members.map((m) => [m.annotator, m.judged, m.open]), [['alice', 2, 1], ['bob', 2, 1]]);
+  assert.deepEqual(team.members.map((m) => [m.agreement.compared, m.agreement.agreed]), [[1, 1], [1, 1]], 'both chose a on z1');
+  assert.equal(team.members[1].medianSeconds, 4, "bob's one timed judgment");
+  assert.equal(team.members[0].medianSeconds, undefined);
+  assert.deepEqual(team.pairs.map((x) => [x.annotators, x.n, x.percent]), [[['alice', 'bob'], 1, 1]]);
+});

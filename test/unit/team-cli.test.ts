@@ -95,3 +95,14 @@ test('runs folder and git: the top folder to ignore, git check-ignore before and
   assert.equal(await gitIgnores(ws, '.dap/'), true, 'the folder (as a folder: it may not exist yet)');
   assert.equal(await gitIgnores(ws, '.dap/runs/x/metrics.jsonl'), true);
 });
+
+test('dap validate: an overlap that is not a positive whole number is a warning naming the line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-overlap-'));
+  const file = join(dir, 'o.jsonl');
+  writeFileSync(file, ['{"id":"a","prompt":"p","responses":["x","y"],"overlap":0}', '{"id":"b","prompt":"p","responses":["x","y"],"overlap":2}', '{"id":"c","prompt":"p","responses":["x","y"],"meta":{"overlap":"two"}}'].join('\n') + '\n');
+  const r = dap('validate', file);
+  assert.equal(r.code, 0, 'warnings only');
+  assert.match(r.stdout, /o\.jsonl:1: overlap: warning: expected a positive whole number of annotators, got 0; the item is for every annotator/);
+  assert.match(r.stdout, /o\.jsonl:3: overlap: warning: expected a positive whole number of annotators, got "two"/);
+  assert.doesNotMatch(r.stdout, /o\.jsonl:2:/);
+});

@@ -8,7 +8,7 @@ import { vscodeApi } from '../shared/vscodeApi';
 /** UI state kept by VS Code across hide/restore of the panel. */
 export interface ReviewUiState {
   /** Which list is shown. */
-  tab: 'never_won' | 'disagreement' | 'model_flagged';
+  tab: 'never_won' | 'disagreement' | 'model_flagged' | 'team';
   /** Free-text filter over item id, prompt and response texts. */
   query: string;
   /** Only show entries involving this annotator ('' = all). */

@@ -7,7 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { readAnnotationLog } from '../../core/annotationLog';
-import { countErrors, formatIssue, issueError } from '../../core/issues';
+import { overlapProblem } from '../../core/assignment';
+import { countErrors, formatIssue, issueError, issueWarning } from '../../core/issues';
 import { readJsonlLines } from '../../core/jsonl';
 import { resolveJudgments } from '../../core/judgments';
 import { isAnnotationLogPath } from '../../core/project';
@@ -61,7 +62,8 @@ async function validateTasksStreaming(file: string): Promise<number> {
   let items = 0, errors = 0, warnings = 0;
   for await (const r of streamTasks(file)) {
     if (r.item) items++;
-    for (const issue of r.issues) {
+    const overlap = r.item && overlapProblem(r.item);
+    for (const issue of overlap ? [...r.issues, issueWarning(file, r.item!.line, 'overlap', `${overlap}; the item is for every annotator`)] : r.issues) {
       if (issue.severity === 'error') errors++;
       else warnings++;
       process.stdout.write(`${formatIssue(issue)}\n`);

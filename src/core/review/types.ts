@@ -4,6 +4,7 @@
  */
 import type { DisagreementKind } from '../disagreement';
 import type { Prompt } from '../types';
+import type { TeamReport } from './team';
 
 /** The three review lists; also the `reason` written into `confirm` events. */
 export type ReviewListName = 'never_won' | 'disagreement' | 'model_flagged';
@@ -143,6 +144,8 @@ export interface ReviewReport {
   scores?: ResponseScores[];
   /** Entries hidden because a `confirm` event after the latest judgment covers them. */
   confirmedHidden: number;
+  /** The team view: per-annotator progress, agreement and time, coverage (absent when the rows carry the labels). */
+  team?: TeamReport;
   /** Sizes of the lists before `top` cut them (confirmed entries already hidden). */
   totals: { neverWon: number; allLost: number; disagreements: number; flagged?: number };
 }

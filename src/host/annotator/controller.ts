@@ -8,6 +8,7 @@ import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from 
 import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { assertUnreachable } from '../../core/assertUnreachable';
 import { displayOrder } from '../../core/displayOrder';
+import { requiredAnnotators, stillOpen } from '../../core/assignment';
 import { ItemStates } from '../../core/judgments';
 
 /** Random access to a task file's entries (each non-blank line is one entry; bad lines are issues). */
@@ -21,6 +22,8 @@ export interface TaskSource {
   get(index: number): Promise<TaskItem | DataIssue>;
   /** Id of entry `index` (null for a bad line) without reading the whole item; optional fast path. */
   idAt?(index: number): Promise<string | null>;
+  /** Annotators entry `index` asks for (core/assignment.ts), without reading the whole item; optional fast path. */
+  needsAt?(index: number): Promise<number | undefined>;
 }
 
 /** The annotation log's append side: resolves only once the line is written and fsync'd. */
@@ -66,6 +69,16 @@ export class AnnotatorController {
     for (const e of opts.existing) this.states.apply(e);
     this.now = opts.now ?? (() => new Date());
     this.showOthers = opts.showOthers ?? false;
+  }
+
+  /**
+   * Events other annotators appended to the log while this editor is open (coreAdapter's followLog): applied
+   * to the state, so "next" no longer serves an item that has got its judgments meanwhile. The item on
+   * screen is left as it is (a ranking being edited is not reset); progress is sent.
+   */
+  applyExternal(events: readonly AnnotationEvent[]): void {
+    for (const e of events) this.states.apply(e);
+    this.opts.post({ type: 'progress', progress: this.progress() });
   }
 
   /** The setting changed: applies to the next item shown (the caller re-shows the current one). */
@@ -176,6 +189,13 @@ export class AnnotatorController {
     await this.navigate({ kind: 'id', id: target }, requestId);
   }
 
+  /** Annotators entry `index` asks for (undefined: every annotator). */
+  private async needsAt(index: number): Promise<number | undefined> {
+    if (this.opts.tasks.needsAt) return this.opts.tasks.needsAt(index);
+    const entry = await this.opts.tasks.get(index);
+    return isIssue(entry) ? undefined : requiredAnnotators(entry);
+  }
+
   /** Id of entry `index` (null for a bad line), cached. */
   private async idAt(index: number): Promise<string | null> {
     const cached = this.ids[index];
@@ -197,8 +217,8 @@ export class AnnotatorController {
     if (id === null) return false;
     const me = this.opts.annotator;
     switch (filter) {
-      case 'unannotated':
-        return !this.states.current(id, me);
+      case 'unannotated': // not judged by you, and still short of the annotators the item asks for
+        return !this.states.current(id, me) && stillOpen(await this.needsAt(index), this.states.judgmentsOf(id).length);
       case 'annotated':
         return !!this.states.current(id, me);
       case 'disagreed': // without the adjudication setting: only items this annotator judged too
@@ -234,13 +254,13 @@ export class AnnotatorController {
         to = await this.find(here + 1, 1, 'unannotated');
         if (to < 0) to = await this.find(0, 1, 'unannotated');
         if (to === here && target.kind === 'skip') to = -1;
-        if (to < 0) notice = `Every item is annotated by ${this.opts.annotator} (${this.progress().done} done).`;
+        if (to < 0) notice = `No item needs a judgment from ${this.opts.annotator} (${this.progress().done} done by you; items that ask for N annotators and have them are not served).`;
         break;
       case 'resume':
         to = await this.find(0, 1, 'unannotated');
         if (to < 0) {
           to = (await this.opts.tasks.has(0)) ? 0 : -1;
-          notice = to < 0 ? 'The task file has no items.' : `All items are annotated by ${this.opts.annotator}: showing the first.`;
+          notice = to < 0 ? 'The task file has no items.' : `No item needs a judgment from ${this.opts.annotator}: showing the first.`;
         }
         break;
       case 'index':

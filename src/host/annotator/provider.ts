@@ -10,7 +10,7 @@ import { taskFileOfLog } from '../../core/project';
 import type { AnnotatorHostToWebview, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { messageHtml, webviewHtml, webviewOptions } from '../webviewHtml';
 import { AnnotatorController } from './controller';
-import { openLog, openTasks, type OpenedLog, type OpenedTasks } from './coreAdapter';
+import { followLog, openLog, openTasks, type OpenedLog, type OpenedTasks } from './coreAdapter';
 import { annotationLogPath, isAnnotationLog } from './logPath';
 import { annotatorId, confirmWithEnter, logPathPattern, SECTION, showOtherJudgments } from './settings';
 
@@ -127,6 +127,9 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     this.editors.set(key, editor);
     const config = () => ({ annotator, confirmWithEnter: confirmWithEnter(), fileName: path.basename(document.uri.fsPath), logFileName: path.basename(logFile) });
 
+    // Judgments other annotators append meanwhile (this editor's own are applied as it writes them).
+    const follower = followLog(logFile, log.size, (e) => e.annotator !== annotator, (events) => controller.applyExternal(events));
+
     // Progress while the task index is still being built (large files).
     const timer = setInterval(() => {
       post({ type: 'progress', progress: controller.progress() });
@@ -166,6 +169,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     ];
     panel.onDidDispose(() => {
       clearInterval(timer);
+      follower.close();
       if (this.editors.get(key) === editor) this.editors.delete(key);
       for (const d of disposables) d.dispose();
     });
