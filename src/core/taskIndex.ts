@@ -9,6 +9,7 @@
  */
 import { readJsonlLines, readLineAt } from './jsonl';
 import { requiredAnnotators } from './assignment';
+import { itemContains, mayContain, normalizeQuery } from './search';
 import { DuplicateIds, parseTaskLine } from './tasks';
 import type { DataIssue, TaskItem } from './types';
 
@@ -122,6 +123,27 @@ export class TaskIndex {
     const r = parseTaskLine(text, this.displayName, e.line, e.offset, e.notUtf8 !== true);
     if (e.duplicate) return { issues: [...r.issues, e.duplicate], line: e.line };
     return { item: r.item, issues: r.issues, line: e.line };
+  }
+
+  /**
+   * The positions of the items, from entry `from` on in file order, whose text contains `query` (search.ts):
+   * streams the file from that entry's bytes (parsing only the lines `mayContain` keeps), so a search over a
+   * large file costs one sequential read, not one random read per item.
+   */
+  async *matches(query: string, from = 0): AsyncGenerator<number> {
+    const q = normalizeQuery(query);
+    const start = await this.entry(from);
+    if (!start || q === '') return;
+    let index = from;
+    for await (const l of readJsonlLines(this.path, { startOffset: start.offset, startLine: start.line, chunkSize: 256 * 1024 })) {
+      if (l.text.trim() === '') continue;
+      const i = index++;
+      if (!mayContain(l.text, q)) continue;
+      const e = await this.entry(i);
+      if (!e || e.id === null) continue; // a bad line or a skipped duplicate
+      const { item } = parseTaskLine(l.text, this.displayName, l.line, l.offset, l.utf8);
+      if (item && itemContains(item, q)) yield i;
+    }
   }
 
   /** Yields every entry's parse result in order, as soon as each is indexed. */

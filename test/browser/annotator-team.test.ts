@@ -135,6 +135,24 @@ describe('annotator for a team', { timeout: 120_000 }, () => {
     assert.ok(code[0] < 40, `code at the left: ${JSON.stringify(edges)}`);
   });
 
+  test('find (/): Enter posts a search for the next item, Shift+Enter the previous; typing in the box is no shortcut', async () => {
+    const p = await show(rankItem('f1'));
+    await p.page.keyboard.press('/');
+    await p.page.waitForSelector('[data-testid="search-input"]');
+    await p.page.keyboard.type('paris 1');
+    await p.page.keyboard.press('Enter');
+    await p.page.keyboard.press('Shift+Enter');
+    const posted = (await p.messages()).filter((m) => m.type !== 'ready');
+    assert.deepEqual(posted.map((m) => (m.type === 'search' ? [m.type, m.query, m.direction] : [m.type])), [['search', 'paris 1', 1], ['search', 'paris 1', -1]]);
+    await p.page.click('[data-testid="search-next"]');
+    assert.equal((await p.messages()).filter((m) => m.type === 'search').length, 3);
+    await p.page.keyboard.press('Escape');
+    assert.equal(await p.page.locator('[data-testid="search-input"]').count(), 0);
+    await p.page.click('[data-testid="search-button"]');
+    assert.equal(await p.page.inputValue('[data-testid="search-input"]'), 'paris 1', 'the query stays for the next find');
+    await p.page.click('[data-testid="search-close"]');
+  });
+
   test('an empty task file: every toolbar button but help is disabled', async () => {
     page ??= await openAnnotatorPage({ width: 900, height: 700 });
     const p = page;

@@ -32,13 +32,13 @@ test('stage strip: SFT running with its ETA from the first step, DPO waiting wit
   await wv.waitForMessage((m) => m.type === 'ready');
   await wv.fromHost({ type: 'runs', runs: [{ runId: 'one-click', runDir: '/runs/one-click', live: true }] });
   const base = { ...started, runId: 'one-click', stages: plan };
-  await wv.fromHost({ type: 'events', runId: 'one-click', events: [{ ...base, stage: 'sft', totalSteps: 6 }, step('sft', 1, 6, 50)] });
+  await wv.fromHost({ type: 'events', runId: 'one-click', events: [{ ...base, stage: 'sft', totalSteps: 6 }, step('sft', 1, 6, 50)], replay: false });
   await wv.page.waitForSelector('[data-testid="stages"]');
   assert.deepEqual(await strip(), [['sft', 'running', '1/6 · ETA 50s'], ['dpo', 'waiting', 'waits · 4 steps']]);
   assert.match(await wv.page.innerText('[data-testid="stage-note"]'), /dpo stage's reward charts start when it begins/);
   assert.match(await wv.page.innerText('[data-testid="stages"]'), /1\. SFT warm-up/);
 
-  await wv.fromHost({ type: 'events', runId: 'one-click', events: [step('sft', 6, 6, 0), { ...base, stage: 'dpo', totalSteps: 4 }, step('dpo', 1, 4, 30)] });
+  await wv.fromHost({ type: 'events', runId: 'one-click', events: [step('sft', 6, 6, 0), { ...base, stage: 'dpo', totalSteps: 4 }, step('dpo', 1, 4, 30)], replay: false });
   await wv.page.waitForFunction(() => document.querySelector('[data-stage="dpo"]')?.getAttribute('data-state') === 'running');
   assert.deepEqual(await strip(), [['sft', 'done', '6/6 · done'], ['dpo', 'running', '1/4 · ETA 30s']]);
   assert.equal(await wv.page.locator('[data-testid="stage-note"]').count(), 0);
@@ -47,7 +47,7 @@ test('stage strip: SFT running with its ETA from the first step, DPO waiting wit
 test('no strip for a one-stage run or a run from before stage plans', async () => {
   wv ??= await openWebview<LossWebviewToHost, LossHostToWebview>('loss', { viewport: { width: 1000, height: 700 } });
   await wv.fromHost({ type: 'runs', runs: [{ runId: 'dpo-fixture', runDir: '/runs/dpo-fixture', live: false }] });
-  await wv.fromHost({ type: 'events', runId: 'dpo-fixture', events: fixture.filter((e) => !('stage' in e) || e.stage !== 'sft') });
+  await wv.fromHost({ type: 'events', runId: 'dpo-fixture', events: fixture.filter((e) => !('stage' in e) || e.stage !== 'sft'), replay: true });
   await wv.page.waitForSelector('[data-testid="run-header"]');
   assert.equal(await wv.page.locator('[data-testid="stages"]').count(), 0);
 });

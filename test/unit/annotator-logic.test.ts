@@ -95,7 +95,7 @@ test('key map: the help overlay lists every key the map answers to, and only tho
     ['1 / a', 'pair'], ['2 / b', 'pair'], ['3', 'pair'], ['4', 'pair'], ['Enter', 'pair'],
     ['↑ / ↓', 'rank'], ['Alt+↑ / Alt+↓', 'rank'], ['digits, e.g. 312', 'rank'], ['Backspace', 'rank'], ['=', 'rank'], ['-', 'rank'], ['Enter', 'rank'],
     ['Esc', 'both'], ['m', 'both'], ['j / →', 'both'], ['k / ←', 'both'], ['u', 'both'], ['s', 'both'], ['z / Ctrl+Z', 'both'],
-    ['g', 'both'], ['f', 'both'], ['n', 'both'], ['r', 'both'], ['d', 'both'], ['?', 'both'],
+    ['g', 'both'], ['/', 'both'], ['f', 'both'], ['n', 'both'], ['r', 'both'], ['d', 'both'], ['?', 'both'],
   ]);
   // Every key named in the help does something in its mode(s).
   const names: Record<string, string> = { '↑': 'ArrowUp', '↓': 'ArrowDown', '←': 'ArrowLeft', '→': 'ArrowRight', Esc: 'Escape' };

@@ -182,3 +182,34 @@ test('team report: judged, still to do, agreement, median time, coverage and com
   assert.equal(team.members[0].medianSeconds, undefined);
   assert.deepEqual(team.pairs.map((x) => [x.annotators, x.n, x.percent]), [[['alice', 'bob'], 1, 1]]);
 });
+
+test('search: next and previous item whose prompt or responses contain the text, ignoring case, wrapping around', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-search-'));
+  const taskFile = join(dir, 'find.jsonl');
+  writeFileSync(taskFile, [
+    JSON.stringify({ id: 's1', prompt: 'What is the capital of France?', responses: ['Paris', 'Lyon'] }),
+    JSON.stringify({ id: 's2', prompt: 'Name a river', responses: ['The Seine flows through PARIS', 'The Nile'] }),
+    '{"id": "bad", "prompt": ', // a bad line is no match
+    JSON.stringify({ id: 's4', prompt: [{ role: 'user', content: 'Tell me about Paris in spring' }], responses: ['ok', 'no'] }),
+    '{"id":"s5","prompt":"a \\u0073ecret word","responses":["café au lait","tea"]}', // JSON escapes in the raw line
+    JSON.stringify({ id: 's6', prompt: 'Nothing here', responses: ['x', 'y'] }),
+  ].join('\n') + '\n');
+  const p = { taskFile, logFile: defaultLogPath(taskFile) };
+  const a = await open(p, 'ann');
+  await a.c.handle({ type: 'ready' });
+  assert.equal(a.shown().id, 's1');
+  const find = async (query: string, direction: 1 | -1) => {
+    await a.c.handle({ type: 'search', requestId: 1, query, direction });
+    const m = a.posted.filter((x) => x.type === 'item').pop();
+    assert.ok(m && m.type === 'item');
+    return [m.item?.id, m.notice];
+  };
+  assert.deepEqual(await find('paris', 1), ['s2', '"paris": #2.'], 'a response, any case');
+  assert.deepEqual(await find('paris', 1), ['s4', '"paris": #4.'], 'a chat prompt; the bad line skipped');
+  assert.deepEqual(await find('paris', 1), ['s1', '"paris": #1 (from the top).']);
+  assert.deepEqual(await find('paris', -1), ['s4', '"paris": #4 (from the end).']);
+  assert.deepEqual(await find('paris', -1), ['s2', '"paris": #2.']);
+  assert.deepEqual(await find('SECRET', 1), ['s5', '"SECRET": #5.'], 'written with a \\u escape in the file');
+  assert.deepEqual(await find('Café', -1), ['s5', '"Café" is only in this item.'], 'not ASCII');
+  assert.deepEqual(await find('elephant', 1), ['s5', 'No item contains "elephant".'], 'stays where it was');
+});

@@ -24,6 +24,7 @@ export type KeyAction =
   | { kind: 'skip' }
   | { kind: 'undo' }
   | { kind: 'jump' }
+  | { kind: 'search' }
   | { kind: 'flag' }
   | { kind: 'note' }
   | { kind: 'raw' }
@@ -83,6 +84,7 @@ const KEY_MAP: readonly KeyRow[] = [
   { mode: 'both', bindings: [bind('s', { kind: 'skip' })], help: 'Skip (next unannotated after this one)' },
   { mode: 'both', bindings: [bind('z', { kind: 'undo' }), bind('z', { kind: 'undo' }, 'ctrl')], help: 'Undo your last judgment (appends an undo event)' },
   { mode: 'both', bindings: [bind('g', { kind: 'jump' })], help: 'Go to item: id, or #N for the N-th item' },
+  { mode: 'both', bindings: [bind('/', { kind: 'search' })], help: 'Find items by text in the prompt or responses (Enter: next, Shift+Enter: previous)' },
   { mode: 'both', bindings: [bind('f', { kind: 'flag' })], help: 'Flag / unflag the item' },
   { mode: 'both', bindings: [bind('n', { kind: 'note' })], help: 'Write a note (saved with the next judgment)' },
   { mode: 'both', bindings: [bind('r', { kind: 'raw' })], help: 'Raw text ↔ rendered Markdown' },

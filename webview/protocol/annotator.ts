@@ -126,5 +126,7 @@ export type AnnotatorWebviewToHost =
   | { type: 'undo'; requestId: number; itemId: string }
   | { type: 'flag'; requestId: number; itemId: string; flagged: boolean }
   | { type: 'setFilter'; requestId: number; filter: ItemFilter }
+  /** Find the next (1) or previous (-1) item whose prompt or responses contain `query`, wrapping around. */
+  | { type: 'search'; requestId: number; query: string; direction: 1 | -1 }
   | { type: 'trainDpo' }
   | { type: 'openLog' };

@@ -24,6 +24,8 @@ export interface TaskSource {
   idAt?(index: number): Promise<string | null>;
   /** Annotators entry `index` asks for (core/assignment.ts), without reading the whole item; optional fast path. */
   needsAt?(index: number): Promise<number | undefined>;
+  /** Positions from `from` on whose prompt or responses contain `query` (core/search.ts), in file order. */
+  matches(query: string, from: number): AsyncIterable<number>;
 }
 
 /** The annotation log's append side: resolves only once the line is written and fsync'd. */
@@ -138,6 +140,8 @@ export class AnnotatorController {
         this.opts.post({ type: 'saved', requestId: msg.requestId, itemId: msg.itemId, kind: 'flag', progress: this.progress() });
         return;
       }
+      case 'search':
+        return this.search(msg.query, msg.direction, msg.requestId);
       case 'setFilter':
         this.filter = msg.filter;
         if (await this.matches(this.position)) return this.show(this.position, msg.requestId);
@@ -194,6 +198,45 @@ export class AnnotatorController {
     if (this.opts.tasks.needsAt) return this.opts.tasks.needsAt(index);
     const entry = await this.opts.tasks.get(index);
     return isIssue(entry) ? undefined : requiredAnnotators(entry);
+  }
+
+  /**
+   * Goes to the next (direction 1) or previous (-1) item after the current one whose prompt or responses
+   * contain `query`, wrapping around the file; stays with a notice when none does. One or two sequential
+   * reads of the file (the previous match: one pass from the top).
+   */
+  private async search(query: string, direction: 1 | -1, requestId: number): Promise<void> {
+    const here = this.position;
+    const q = query.trim();
+    if (q === '') return this.show(here, requestId, 'Type some text to find.');
+    let to = -1;
+    let wrapped = false;
+    if (direction === 1) {
+      for await (const i of this.opts.tasks.matches(q, here + 1)) {
+        to = i;
+        break;
+      }
+      if (to < 0) {
+        for await (const i of this.opts.tasks.matches(q, 0)) {
+          to = i;
+          break;
+        }
+        wrapped = to >= 0;
+      }
+    } else {
+      // One pass from the top: the last match before this item, else (wrapping) the last one in the file.
+      let before = -1;
+      let last = -1;
+      for await (const i of this.opts.tasks.matches(q, 0)) {
+        if (i < here) before = i;
+        last = i;
+      }
+      to = before >= 0 ? before : last;
+      wrapped = before < 0 && last >= 0;
+    }
+    if (to < 0) return this.show(here, requestId, `No item contains "${q}".`);
+    const where = wrapped ? (direction === 1 ? ' (from the top)' : ' (from the end)') : '';
+    return this.show(to, requestId, to === here ? `"${q}" is only in this item.` : `"${q}": #${to + 1}${where}.`);
   }
 
   /** Id of entry `index` (null for a bad line), cached. */

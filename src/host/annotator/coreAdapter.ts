@@ -28,6 +28,7 @@ export function openTasks(file: string): OpenedTasks {
   const source: TaskSource = {
     idAt: (i) => index.idAt(i),
     needsAt: (i) => index.needsAt(i),
+    matches: (query, from) => index.matches(query, from),
     count: () => index.count,
     indexing: () => !index.isComplete,
     has: async (i) => i >= 0 && (await index.entry(i)) !== undefined,
