@@ -13,7 +13,7 @@ import { readAnnotationLog } from '../../core/annotationLog';
 import { readJsonlLines } from '../../core/jsonl';
 import { ItemStates } from '../../core/judgments';
 import { defaultLogPath, isAnnotationLogPath, taskFileOfLog } from '../../core/project';
-import { labelledRowKind } from '../../train/data/labelledFiles';
+import { labelledRowKind } from '../../core/compiledRows';
 
 /**
  * The data file and its annotation log from a clicked file: a log NAME.annotations.jsonl belongs to the
