@@ -130,19 +130,27 @@ export class TaskIndex {
    * streams the file from that entry's bytes (parsing only the lines `mayContain` keeps), so a search over a
    * large file costs one sequential read, not one random read per item.
    */
-  async *matches(query: string, from = 0): AsyncGenerator<number> {
+  matches(query: string, from = 0): AsyncGenerator<number> {
     const q = normalizeQuery(query);
+    return this.scan((item) => q !== '' && itemContains(item, q), from, (raw) => q !== '' && mayContain(raw, q));
+  }
+
+  /**
+   * The positions, from entry `from` on in file order, of the items `test` accepts: one sequential read from
+   * that entry's bytes; `mayMatch` (on a line's raw text) can skip parsing lines that cannot match.
+   */
+  async *scan(test: (item: TaskItem) => boolean, from = 0, mayMatch: (raw: string) => boolean = () => true): AsyncGenerator<number> {
     const start = await this.entry(from);
-    if (!start || q === '') return;
+    if (!start) return;
     let index = from;
     for await (const l of readJsonlLines(this.path, { startOffset: start.offset, startLine: start.line, chunkSize: 256 * 1024 })) {
       if (l.text.trim() === '') continue;
       const i = index++;
-      if (!mayContain(l.text, q)) continue;
+      if (!mayMatch(l.text)) continue;
       const e = await this.entry(i);
       if (!e || e.id === null) continue; // a bad line or a skipped duplicate
       const { item } = parseTaskLine(l.text, this.displayName, l.line, l.offset, l.utf8);
-      if (item && itemContains(item, q)) yield i;
+      if (item && test(item)) yield i;
     }
   }
 

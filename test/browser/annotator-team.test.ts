@@ -153,14 +153,52 @@ describe('annotator for a team', { timeout: 120_000 }, () => {
     await p.page.click('[data-testid="search-close"]');
   });
 
-  test('an empty task file: every toolbar button but help is disabled', async () => {
+  test('guidelines: a collapsible pane with the rendered, sanitized Markdown; the toolbar button toggles it (kept in the view state) or creates them', async () => {
+    const p = await show(rankItem('g1'));
+    await p.fromHost({ type: 'guidelines', fileName: 'team.guidelines.md', markdown: null });
+    assert.equal(await p.page.locator('[data-testid="guidelines"]').count(), 0);
+    assert.equal((await p.page.innerText('[data-testid="guidelines-toggle"]')).trim(), 'Add guidelines…');
+    await p.page.click('[data-testid="guidelines-toggle"]');
+    await p.waitForMessage('createGuidelines');
+    await p.fromHost({ type: 'guidelines', fileName: 'team.guidelines.md', markdown: '# Rules\n\nPrefer **correct** answers. <img src=x onerror="window.__pwned=1">' });
+    await p.page.waitForSelector('[data-testid="guidelines"]');
+    assert.equal(await p.page.innerText('[data-testid="guidelines-body"] h1'), 'Rules');
+    assert.equal(await p.page.innerText('[data-testid="guidelines-body"] strong'), 'correct');
+    assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'raw HTML does not run');
+    assert.equal(await p.page.getAttribute('[data-testid="guidelines-toggle"]', 'aria-pressed'), 'true');
+    await p.page.click('[data-testid="guidelines-toggle"]');
+    assert.equal(await p.page.locator('[data-testid="guidelines"]').count(), 0, 'collapsed');
+    assert.equal((await p.savedState())?.guidelinesOpen, false, 'kept with the view state');
+    await p.page.click('[data-testid="guidelines-toggle"]');
+    await p.page.waitForSelector('[data-testid="guidelines"]');
+    await p.page.click('[data-testid="guidelines-close"]');
+    assert.equal(await p.page.locator('[data-testid="guidelines"]').count(), 0);
+  });
+
+  test('meta: chips under the prompt; clicking one filters, the toolbar shows the filter and clears it', async () => {
+    const p = await show({ ...rankItem('m1'), meta: { task: 'add', source: 'forum' } });
+    assert.deepEqual(await p.page.locator('[data-testid="meta-chip"]').allInnerTexts(), ['task add', 'source forum']);
+    await p.page.click('[data-testid="meta-chip"][data-key="task"]');
+    const set = await p.waitForMessage('setMetaFilter');
+    assert.deepEqual(set.metaFilter, { key: 'task', value: 'add' });
+    await p.fromHost({ type: 'item', item: { ...rankItem('m2'), id: 'm2#meta', meta: { task: 'add' } }, progress, filter: 'all', metaFilter: { key: 'task', value: 'add' } });
+    await p.page.waitForSelector('[data-testid="meta-filter"]');
+    assert.match(await p.page.innerText('[data-testid="meta-filter"]'), /task = add/);
+    assert.deepEqual((await p.savedState())?.metaFilter, { key: 'task', value: 'add' });
+    await p.clearMessages();
+    await p.page.click('[data-testid="meta-filter-clear"]');
+    assert.equal((await p.waitForMessage('setMetaFilter')).metaFilter, null);
+  });
+
+  test('an empty task file: every toolbar button but help and guidelines is disabled', async () => {
     page ??= await openAnnotatorPage({ width: 900, height: 700 });
     const p = page;
     await p.fromHost({ type: 'item', item: null, notice: 'The task file has no items.', progress: { done: 0, total: 0, indexing: false }, filter: 'all' });
     await p.page.waitForSelector('[data-testid="notice"]');
     const buttons = await p.page.locator('.toolbar button').evaluateAll((els) => els.map((e) => [e.getAttribute('data-testid'), (e as HTMLButtonElement).disabled]));
     assert.ok(buttons.length >= 11, JSON.stringify(buttons));
-    for (const [id, disabled] of buttons) assert.equal(disabled, id !== 'help-button', `${id} disabled: ${disabled}`);
+    // Help and the guidelines (reading or writing them needs no item) stay; nothing else has anything to act on.
+    for (const [id, disabled] of buttons) assert.equal(disabled, id !== 'help-button' && id !== 'guidelines-toggle', `${id} disabled: ${disabled}`);
     // An item again: enabled again.
     await show(rankItem('back'));
     assert.equal(await p.page.locator('[data-testid="next-button"]').isDisabled(), false);

@@ -213,3 +213,56 @@ test('search: next and previous item whose prompt or responses contain the text,
   assert.deepEqual(await find('Café', -1), ['s5', '"Café" is only in this item.'], 'not ASCII');
   assert.deepEqual(await find('elephant', 1), ['s5', 'No item contains "elephant".'], 'stays where it was');
 });
+
+test('guidelines: NAME.guidelines.md beside the task file, created from a template once, never overwritten', async () => {
+  const { createGuidelines } = await import('../../src/host/annotator/guidelines');
+  const { guidelinesPath } = await import('../../src/core/project');
+  const { readFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'dap-guide-'));
+  const taskFile = join(dir, 'arith.tasks.jsonl');
+  assert.equal(guidelinesPath(taskFile), join(dir, 'arith.guidelines.md'));
+  assert.equal(guidelinesPath(join(dir, 'data.jsonl')), join(dir, 'data.guidelines.md'));
+  const first = await createGuidelines(taskFile);
+  assert.deepEqual(first, { file: join(dir, 'arith.guidelines.md'), created: true });
+  assert.match(readFileSync(first.file, 'utf8'), /^# Annotation guidelines: arith\n/);
+  writeFileSync(first.file, 'our own rules\n');
+  assert.deepEqual(await createGuidelines(taskFile), { file: first.file, created: false });
+  assert.equal(readFileSync(first.file, 'utf8'), 'our own rules\n', 'kept as it was');
+});
+
+test('meta: sent as text with the item; a meta filter keeps next, previous and next-unannotated to matching items', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-meta-'));
+  const taskFile = join(dir, 'm.jsonl');
+  const tasks = ['add', 'mul', 'add', 'sub', 'add'].map((task, i) => JSON.stringify({ id: `m${i + 1}`, prompt: `p${i}`, responses: ['a', 'b'], meta: { task, level: i } }));
+  writeFileSync(taskFile, tasks.join('\n') + '\n');
+  const a = await open({ taskFile, logFile: defaultLogPath(taskFile) }, 'ann');
+  await a.c.handle({ type: 'ready' });
+  assert.deepEqual(a.shown().meta, { task: 'add', level: '0' });
+  const last = () => a.posted.filter((m) => m.type === 'item').pop() as Extract<AnnotatorHostToWebview, { type: 'item' }>;
+  await a.c.handle({ type: 'navigate', requestId: 1, target: { kind: 'index', index: 1 } }); // m2 (mul)
+  await a.c.handle({ type: 'setMetaFilter', requestId: 2, metaFilter: { key: 'task', value: 'add' } });
+  assert.equal(last().item?.id, 'm3', 'm2 does not match: moves to the next that does');
+  assert.deepEqual(last().metaFilter, { key: 'task', value: 'add' });
+  await a.c.handle({ type: 'navigate', requestId: 3, target: { kind: 'next' } });
+  assert.equal(last().item?.id, 'm5');
+  await a.c.handle({ type: 'navigate', requestId: 4, target: { kind: 'next' } });
+  assert.match(last().notice ?? '', /No item after #5/);
+  await a.c.handle({ type: 'navigate', requestId: 5, target: { kind: 'prev' } });
+  assert.equal(last().item?.id, 'm3');
+  await a.c.handle({ type: 'judge', requestId: 6, itemId: 'm3', judgment: { kind: 'pair', shown: last().item!.shown, choice: 'a' }, ms: 1, advance: false });
+  await a.c.handle({ type: 'navigate', requestId: 7, target: { kind: 'nextUnannotated' } });
+  assert.equal(last().item?.id, 'm5', 'unannotated within the filter');
+  await a.c.handle({ type: 'setMetaFilter', requestId: 8, metaFilter: { key: 'level', value: '3' } });
+  assert.match(last().notice ?? '', /No item after #5/, 'no match after m5 (next does not wrap)');
+  await a.c.handle({ type: 'navigate', requestId: 81, target: { kind: 'prev' } });
+  assert.equal(last().item?.id, 'm4', 'numbers compare as their text');
+  await a.c.handle({ type: 'setMetaFilter', requestId: 9, metaFilter: null });
+  await a.c.handle({ type: 'navigate', requestId: 10, target: { kind: 'next' } });
+  assert.equal(last().item?.id, 'm5');
+  assert.equal(last().metaFilter, undefined);
+  // Restored with the view state after a reload.
+  const b = await open({ taskFile, logFile: defaultLogPath(taskFile) }, 'ann');
+  await b.c.handle({ type: 'ready', restore: { index: 0, itemId: 'm1', filter: 'all', raw: false, diff: false, metaFilter: { key: 'task', value: 'sub' } } });
+  await b.c.handle({ type: 'navigate', requestId: 1, target: { kind: 'next' } });
+  assert.equal((b.posted.filter((m) => m.type === 'item').pop() as { item: ItemView }).item.id, 'm4');
+});

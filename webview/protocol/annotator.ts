@@ -45,6 +45,14 @@ export interface ItemView {
   otherJudgments?: { annotator: string; ranking: number[][]; bothBad: boolean }[];
   /** This annotator's flag on the item. */
   flagged: boolean;
+  /** The item's `meta` (and other keys the file adds), every value as text; absent when it has none. */
+  meta?: Record<string, string>;
+}
+
+/** Only items whose meta `key` reads `value` (the annotator's meta filter). */
+export interface MetaFilter {
+  key: string;
+  value: string;
 }
 
 /** A task line that could not be read: shown in place of the item, the rest of the file stays usable. */
@@ -89,6 +97,10 @@ export interface AnnotatorWebviewState {
   filter: ItemFilter;
   raw: boolean;
   diff: boolean;
+  /** The meta filter in force, if any. */
+  metaFilter?: MetaFilter;
+  /** The guidelines pane is open (undefined: open when there are guidelines). */
+  guidelinesOpen?: boolean;
 }
 
 export type AnnotatorHostToWebview =
@@ -103,10 +115,14 @@ export type AnnotatorHostToWebview =
       notice?: string;
       progress: Progress;
       filter: ItemFilter;
+      /** The meta filter in force (absent: none). */
+      metaFilter?: MetaFilter;
     }
   | { type: 'saved'; requestId: number; itemId: string; kind: 'pair' | 'rank' | 'undo' | 'flag'; progress: Progress }
   | { type: 'progress'; progress: Progress }
   | { type: 'config'; config: AnnotatorConfig }
+  /** The task file's guidelines (NAME.guidelines.md beside it): Markdown, or null when there is none yet. */
+  | { type: 'guidelines'; fileName: string; markdown: string | null }
   | { type: 'error'; requestId?: number; message: string };
 
 export type AnnotatorWebviewToHost =
@@ -128,5 +144,9 @@ export type AnnotatorWebviewToHost =
   | { type: 'setFilter'; requestId: number; filter: ItemFilter }
   /** Find the next (1) or previous (-1) item whose prompt or responses contain `query`, wrapping around. */
   | { type: 'search'; requestId: number; query: string; direction: 1 | -1 }
+  /** Visit only items with this meta value (null: all items again). */
+  | { type: 'setMetaFilter'; requestId: number; metaFilter: MetaFilter | null }
   | { type: 'trainDpo' }
+  /** Create (if missing) and open the task file's guidelines file. */
+  | { type: 'createGuidelines' }
   | { type: 'openLog' };

@@ -5,10 +5,11 @@
  * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts.
  */
 import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
-import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
+import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, MetaFilter, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { assertUnreachable } from '../../core/assertUnreachable';
 import { displayOrder } from '../../core/displayOrder';
 import { requiredAnnotators, stillOpen } from '../../core/assignment';
+import { findText, findWithMeta, metaMatches, metaView } from './finding';
 import { ItemStates } from '../../core/judgments';
 
 /** Random access to a task file's entries (each non-blank line is one entry; bad lines are issues). */
@@ -26,6 +27,8 @@ export interface TaskSource {
   needsAt?(index: number): Promise<number | undefined>;
   /** Positions from `from` on whose prompt or responses contain `query` (core/search.ts), in file order. */
   matches(query: string, from: number): AsyncIterable<number>;
+  /** Positions from `from` on of the items `test` accepts, in file order. */
+  scan(test: (item: TaskItem) => boolean, from: number): AsyncIterable<number>;
 }
 
 /** The annotation log's append side: resolves only once the line is written and fsync'd. */
@@ -59,6 +62,8 @@ export class AnnotatorController {
   readonly states = new ItemStates();
   private position = 0;
   private filter: ItemFilter = 'all';
+  /** Only items with this meta value (a clicked meta chip), or none. */
+  private meta: MetaFilter | null = null;
   /** Item ids judged in this session, most recent last (what z undoes first). */
   private readonly undoStack: string[] = [];
   /** Ids of entries read so far (undefined: not read yet; null: a bad line). */
@@ -124,6 +129,7 @@ export class AnnotatorController {
       case 'ready': {
         const r = msg.restore;
         if (r) this.filter = r.filter;
+        if (r?.metaFilter) this.meta = r.metaFilter;
         if (r && (await this.opts.tasks.has(r.index)) && (r.itemId === undefined || (await this.idAt(r.index)) === r.itemId)) {
           await this.show(r.index);
         } else await this.navigate({ kind: 'resume' });
@@ -142,12 +148,17 @@ export class AnnotatorController {
       }
       case 'search':
         return this.search(msg.query, msg.direction, msg.requestId);
+      case 'setMetaFilter':
+        this.meta = msg.metaFilter;
+        if (!this.meta || (await this.matchesMeta(this.position))) return this.show(this.position, msg.requestId);
+        return this.navigate({ kind: 'next' }, msg.requestId);
       case 'setFilter':
         this.filter = msg.filter;
         if (await this.matches(this.position)) return this.show(this.position, msg.requestId);
         return this.navigate({ kind: 'next' }, msg.requestId);
       case 'trainDpo':
       case 'openLog':
+      case 'createGuidelines':
         return; // handled by the vscode layer
       default:
         assertUnreachable(msg);
@@ -193,6 +204,14 @@ export class AnnotatorController {
     await this.navigate({ kind: 'id', id: target }, requestId);
   }
 
+  /** True when entry `index` passes the meta filter (reads the item). */
+  private async matchesMeta(index: number): Promise<boolean> {
+    if (!this.meta) return true;
+    if (!(await this.opts.tasks.has(index))) return false;
+    const entry = await this.opts.tasks.get(index);
+    return !isIssue(entry) && metaMatches(entry, this.meta);
+  }
+
   /** Annotators entry `index` asks for (undefined: every annotator). */
   private async needsAt(index: number): Promise<number | undefined> {
     if (this.opts.tasks.needsAt) return this.opts.tasks.needsAt(index);
@@ -209,31 +228,7 @@ export class AnnotatorController {
     const here = this.position;
     const q = query.trim();
     if (q === '') return this.show(here, requestId, 'Type some text to find.');
-    let to = -1;
-    let wrapped = false;
-    if (direction === 1) {
-      for await (const i of this.opts.tasks.matches(q, here + 1)) {
-        to = i;
-        break;
-      }
-      if (to < 0) {
-        for await (const i of this.opts.tasks.matches(q, 0)) {
-          to = i;
-          break;
-        }
-        wrapped = to >= 0;
-      }
-    } else {
-      // One pass from the top: the last match before this item, else (wrapping) the last one in the file.
-      let before = -1;
-      let last = -1;
-      for await (const i of this.opts.tasks.matches(q, 0)) {
-        if (i < here) before = i;
-        last = i;
-      }
-      to = before >= 0 ? before : last;
-      wrapped = before < 0 && last >= 0;
-    }
+    const { to, wrapped } = await findText(this.opts.tasks, q, here, direction);
     if (to < 0) return this.show(here, requestId, `No item contains "${q}".`);
     const where = wrapped ? (direction === 1 ? ' (from the top)' : ' (from the end)') : '';
     return this.show(to, requestId, to === here ? `"${q}" is only in this item.` : `"${q}": #${to + 1}${where}.`);
@@ -273,8 +268,9 @@ export class AnnotatorController {
     }
   }
 
-  /** First matching index from `start` stepping by `step`, or -1. */
+  /** First matching index from `start` stepping by `step`, or -1 (within the meta filter, when one is set). */
   private async find(start: number, step: 1 | -1, filter: ItemFilter = this.filter): Promise<number> {
+    if (this.meta) return findWithMeta(this.opts.tasks, this.meta, start, step, (i) => this.matches(i, filter));
     for (let i = start; i >= 0 && (await this.opts.tasks.has(i)); i += step) if (await this.matches(i, filter)) return i;
     return -1;
   }
@@ -337,7 +333,7 @@ export class AnnotatorController {
   async show(index: number, requestId?: number, notice?: string): Promise<void> {
     const progress = this.progress();
     if (!(await this.opts.tasks.has(index))) {
-      this.opts.post({ type: 'item', requestId, item: null, notice: notice ?? 'The task file has no items.', progress, filter: this.filter });
+      this.opts.post({ type: 'item', requestId, item: null, notice: notice ?? 'The task file has no items.', progress, filter: this.filter, ...(this.meta ? { metaFilter: this.meta } : {}) });
       return;
     }
     this.position = index;
@@ -345,7 +341,7 @@ export class AnnotatorController {
     if (isIssue(entry)) {
       this.ids[index] = null;
       const problem = { index, file: entry.file, line: entry.line, field: entry.field, message: entry.message };
-      this.opts.post({ type: 'item', requestId, item: null, problem, notice, progress, filter: this.filter });
+      this.opts.post({ type: 'item', requestId, item: null, problem, notice, progress, filter: this.filter, ...(this.meta ? { metaFilter: this.meta } : {}) });
       return;
     }
     this.ids[index] = entry.id;
@@ -370,7 +366,8 @@ export class AnnotatorController {
           }
         : {}),
       flagged: this.states.flagged(entry.id, me),
+      ...(metaView(entry.meta) ? { meta: metaView(entry.meta) } : {}),
     };
-    this.opts.post({ type: 'item', requestId, item, notice, progress, filter: this.filter });
+    this.opts.post({ type: 'item', requestId, item, notice, progress, filter: this.filter, ...(this.meta ? { metaFilter: this.meta } : {}) });
   }
 }

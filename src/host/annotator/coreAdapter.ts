@@ -29,6 +29,7 @@ export function openTasks(file: string): OpenedTasks {
     idAt: (i) => index.idAt(i),
     needsAt: (i) => index.needsAt(i),
     matches: (query, from) => index.matches(query, from),
+    scan: (test, from) => index.scan(test, from),
     count: () => index.count,
     indexing: () => !index.isComplete,
     has: async (i) => i >= 0 && (await index.entry(i)) !== undefined,

@@ -6,7 +6,9 @@
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { taskFileOfLog } from '../../core/project';
+import { existsSync, unwatchFile, watchFile } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { guidelinesPath, taskFileOfLog } from '../../core/project';
 import type { AnnotatorHostToWebview, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { messageHtml, webviewHtml, webviewOptions } from '../webviewHtml';
 import { AnnotatorController } from './controller';
@@ -140,6 +142,15 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     this.editors.set(key, editor);
     const config = () => ({ annotator, confirmWithEnter: confirmWithEnter(), fileName: path.basename(document.uri.fsPath), logFileName: path.basename(logFile) });
 
+    // The guidelines beside the task file, sent again whenever the file changes (or appears).
+    const guidelinesFile = guidelinesPath(document.uri.fsPath);
+    const sendGuidelines = async (): Promise<void> => {
+      const markdown = existsSync(guidelinesFile) ? await readFile(guidelinesFile, 'utf8').catch(() => null) : null;
+      if (editor.live) post({ type: 'guidelines', fileName: path.basename(guidelinesFile), markdown });
+    };
+    const onGuidelines = (): void => void sendGuidelines();
+    watchFile(guidelinesFile, { interval: 1000, persistent: false }, onGuidelines);
+
     // Judgments other annotators append meanwhile (this editor's own are applied as it writes them).
     const follower = followLog(logFile, log.size, (e) => e.annotator !== annotator, (events) => controller.applyExternal(events));
 
@@ -154,6 +165,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
         if (msg.type === 'ready') {
           editor.live = true;
           post({ type: 'init', config: config() });
+          void sendGuidelines();
           const jump = this.pendingJumps.get(key);
           if (jump !== undefined) {
             this.pendingJumps.delete(key);
@@ -162,6 +174,9 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
           }
         } else if (msg.type === 'trainDpo') {
           await this.train(document.uri);
+          return;
+        } else if (msg.type === 'createGuidelines') {
+          await vscode.commands.executeCommand('dapStudio.createGuidelines', document.uri);
           return;
         } else if (msg.type === 'openLog') {
           await vscode.window.showTextDocument(vscode.Uri.file(logFile), { preview: true, viewColumn: vscode.ViewColumn.Beside });
@@ -183,6 +198,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     panel.onDidDispose(() => {
       clearInterval(timer);
       follower.close();
+      unwatchFile(guidelinesFile, onGuidelines);
       if (this.editors.get(key) === editor) this.editors.delete(key);
       for (const d of disposables) d.dispose();
     });
