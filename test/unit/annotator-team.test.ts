@@ -148,7 +148,8 @@ test("judgments another annotator appends while the editor is open are seen: nex
     const deadline = Date.now() + 10_000;
     while (c.states.judgmentsOf('z2').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(c.states.judgmentsOf('z2').length, 1, "bob's judgment arrived");
-    assert.ok(posted.some((m) => m.type === 'progress'), 'progress sent');
+    const progress = posted.filter((m) => m.type === 'progress').pop();
+    assert.equal(progress?.type === 'progress' && progress.progress.fromOthers, 1, 'the editor says one judgment came from others');
     await c.handle({ type: 'navigate', requestId: 1, target: { kind: 'nextUnannotated' } });
     assert.equal((posted.filter((m) => m.type === 'item').pop() as { item: ItemView }).item.id, 'z3', 'z2 is skipped');
     // alice's own appends are not applied twice (an undo must retract her one judgment, not a doubled one).

@@ -20,6 +20,8 @@ export interface Progress {
   total: number;
   /** True while the background pass that counts lines is still running. */
   indexing: boolean;
+  /** Judgments other annotators appended to the log since this editor opened (absent: none). */
+  fromOthers?: number;
 }
 
 /** One task item as the webview shows it. Responses keep the file's order; `shown` is the display order. */

@@ -71,6 +71,8 @@ export class AnnotatorController {
   private readonly now: () => Date;
   private queue: Promise<void> = Promise.resolve();
   private showOthers: boolean;
+  /** Judgments other annotators appended while this editor is open. */
+  private fromOthers = 0;
 
   constructor(private readonly opts: ControllerOptions) {
     for (const e of opts.existing) this.states.apply(e);
@@ -84,7 +86,10 @@ export class AnnotatorController {
    * screen is left as it is (a ranking being edited is not reset); progress is sent.
    */
   applyExternal(events: readonly AnnotationEvent[]): void {
-    for (const e of events) this.states.apply(e);
+    for (const e of events) {
+      this.states.apply(e);
+      if (e.kind === 'pair' || e.kind === 'rank') this.fromOthers++;
+    }
     this.opts.post({ type: 'progress', progress: this.progress() });
   }
 
@@ -104,7 +109,12 @@ export class AnnotatorController {
   }
 
   progress(): Progress {
-    return { done: this.states.doneBy(this.opts.annotator), total: this.opts.tasks.count(), indexing: this.opts.tasks.indexing() };
+    return {
+      done: this.states.doneBy(this.opts.annotator),
+      total: this.opts.tasks.count(),
+      indexing: this.opts.tasks.indexing(),
+      ...(this.fromOthers > 0 ? { fromOthers: this.fromOthers } : {}),
+    };
   }
 
   /**
@@ -191,7 +201,16 @@ export class AnnotatorController {
     await this.append(event);
     this.undoStack.push(itemId);
     this.opts.post({ type: 'saved', requestId, itemId, kind: event.kind, progress: this.progress() });
-    if (advance) await this.navigate({ kind: 'next' }, requestId, true);
+    if (advance) {
+      // On to the next item that still needs this annotator — or a line that cannot be read, which is shown
+      // — skipping items done by them or complete (core/assignment.ts); a narrower filter: its next item.
+      if (this.filter !== 'all') return this.navigate({ kind: 'next' }, requestId, true);
+      if (this.meta) return this.navigate({ kind: 'nextUnannotated' }, requestId, true); // within the meta filter
+      for (let i = this.position + 1; await this.opts.tasks.has(i); i++) {
+        if ((await this.idAt(i)) === null || (await this.matches(i, 'unannotated'))) return this.show(i, requestId);
+      }
+      return this.show(this.position, requestId, `Saved. No item after #${this.position + 1} needs a judgment from ${this.opts.annotator}.`);
+    }
   }
 
   private async undo(requestId: number, itemId: string): Promise<void> {
