@@ -68,7 +68,7 @@ export async function readSourceData(data: string, log?: string, pairMode: 'all_
   if (isAnnotationLogPath(data)) {
     const tasks = taskFileOfLog(data);
     if (log !== undefined && resolve(log) !== resolve(data)) {
-      throw new Error(`${data} is an annotation log (of ${tasks}), but another log was given, ${log}: give the task file as the data, with that log`);
+      throw new Error(`${data} is an annotation log (of ${tasks}) but --log names another log, ${log}: give the task file as DATA with --log`);
     }
     if (!existsSync(tasks)) throw new Error(`${data}: an annotation log, but its task file ${tasks} does not exist`);
     return readProject(tasks, data, pairMode);
