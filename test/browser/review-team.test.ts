@@ -36,11 +36,13 @@ test('Team tab: completeness, coverage, per-annotator progress, agreement, time 
   assert.match(await p.innerText('[data-testid="team-summary"]'), /4 items: 4 ask for a number of annotators — 2 have them, 2 still short/);
   // t4 by nobody, t3 by one, t1 and t2 by two.
   assert.deepEqual(await p.locator('[data-testid="coverage"]').allTextContents(), ['0: 1', '1: 1', '2: 2', '3+: 0']);
-  const rows = await p.locator('[data-testid="team-members"] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())));
+  const rows = await p.locator('[data-testid="team-members"] tbody tr.member').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())));
   // ann judged t1–t3 and still owes t4; ben judged t1, t2 and owes t3 (short of its 2) and t4. They agree on t1, not t2.
+  // Position bias: ann's A won t1, t2 (choice a), lost t3: 2 of 3; ben: 1 of 2; everyone 3 of 5.
   assert.deepEqual(rows, [
-    ['ann', '3', '1', '50.0%', '2', '2.0 s'],
-    ['ben', '2', '2', '50.0%', '2', '7.0 s'],
+    ['ann', '3', '1', '50.0%', '2', '2.0 s', '66.7% of 3 (21–94%), p = 1.000'],
+    ['ben', '2', '2', '50.0%', '2', '7.0 s', '50.0% of 2 (9–91%), p = 1.000'],
   ]);
+  assert.equal(await p.innerText('[data-testid="position-bias-overall"]'), '60.0% of 5 (23–88%), p = 1.000');
   assert.deepEqual(await p.locator('[data-testid="team-pairs"] tbody td').allTextContents(), ['ann · ben', '2', '50.0%', '0.000']);
 });

@@ -85,7 +85,7 @@ test('posts ready, then shows the lists with counts from the report', async () =
   await p.waitForSelector('[data-testid="list-disagreement"] [data-testid="entry"]');
   assert.deepEqual(
     await p.locator('[role="tab"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))),
-    ['tab-disagreement', 'tab-model_flagged', 'tab-never_won'],
+    ['tab-disagreement', 'tab-model_flagged', 'tab-never_won', 'tab-team'],
   );
   assert.equal(await p.getAttribute('[data-testid="tab-disagreement"]', 'aria-selected'), 'true');
   assert.match((await p.textContent('[data-testid="tab-never_won"]')) ?? '', /^\s*Never won \(2\+ annotators\)/);

@@ -165,7 +165,7 @@ test('overlap: next serves items still short of their annotators, judgments othe
     await review.click('[data-testid="tab-team"]');
     await review.waitForSelector('[data-testid="team-members"]');
     assert.match((await review.textContent('[data-testid="team-summary"]')) ?? '', /4 items: 4 ask for a number of annotators — 3 have them, 1 still short/);
-    const rows = await review.locator('[data-testid="team-members"] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent?.trim())));
+    const rows = await review.locator('[data-testid="team-members"] tbody tr.member').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent?.trim())));
     assert.deepEqual(rows, [['alice', '2', '1'], [LEAD, '1', '1']], 'each has pool-4 left');
   }),
 );

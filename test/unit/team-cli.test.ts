@@ -106,3 +106,47 @@ test('dap validate: an overlap that is not a positive whole number is a warning 
   assert.match(r.stdout, /o\.jsonl:3: overlap: warning: expected a positive whole number of annotators, got "two"/);
   assert.doesNotMatch(r.stdout, /o\.jsonl:2:/);
 });
+
+test('position bias: first-shown wins per annotator and overall with an exact binomial test, in dap stats (text and JSON)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-bias-'));
+  const tasks = join(dir, 'bias.tasks.jsonl');
+  writeFileSync(tasks, Array.from({ length: 12 }, (_, i) => JSON.stringify({ id: `b${i}`, prompt: `q${i}`, responses: i === 11 ? ['x', 'y', 'z'] : ['x', 'y'] })).join('\n') + '\n');
+  const log = defaultLogPath(tasks);
+  const pair = (item: string, annotator: string, shown: number[], choice: 'a' | 'b' | 'tie' | 'both_bad') =>
+    appendEvent(log, { v: 1, kind: 'pair', item, annotator, ts: TS, shown, choice });
+  // x: A (the first shown) wins b0–b5 whatever response it was; B wins b6; b7 tie, b8 both bad (not decisive).
+  for (let i = 0; i < 6; i++) await pair(`b${i}`, 'x', i % 2 ? [1, 0] : [0, 1], 'a');
+  await pair('b6', 'x', [0, 1], 'b');
+  await pair('b7', 'x', [0, 1], 'tie');
+  await pair('b8', 'x', [1, 0], 'both_bad');
+  // b9: first B, then re-judged A (the current judgment counts, once); b10: judged then undone (not counted).
+  await pair('b9', 'x', [0, 1], 'b');
+  await pair('b9', 'x', [0, 1], 'a');
+  await pair('b10', 'x', [0, 1], 'a');
+  await appendEvent(log, { v: 1, kind: 'undo', item: 'b10', annotator: 'x', ts: TS });
+  // A ranking of three is not a pair: not counted. y: B wins twice.
+  await appendEvent(log, { v: 1, kind: 'rank', item: 'b11', annotator: 'x', ts: TS, shown: [0, 1, 2], ranking: [[0], [1], [2]] });
+  await pair('b0', 'y', [0, 1], 'b');
+  await pair('b1', 'y', [1, 0], 'b');
+  const r = dap('stats', tasks, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const bias = (JSON.parse(r.stdout) as { positionBias: { perAnnotator: { annotator: string; firstWins: number; secondWins: number; n: number; pValue: number }[]; overall: { firstWins: number; n: number; pValue: number } } }).positionBias;
+  assert.deepEqual(bias.perAnnotator.map((b) => [b.annotator, b.firstWins, b.secondWins, b.n]), [['x', 7, 1, 8], ['y', 0, 2, 2]]);
+  // Exact two-sided binomial p against 1/2, from BigInt counts: x 7 of 8 → 2·(C(8,0)+C(8,1))/2^8 = 18/256.
+  const exact = (k: number, n: number) => {
+    let tail = 0n;
+    let c = 1n;
+    for (let i = 0; i <= Math.min(k, n - k); i++) {
+      tail += c;
+      c = (c * BigInt(n - i)) / BigInt(i + 1);
+    }
+    return Math.min(1, Number(2n * tail) / 2 ** n);
+  };
+  assert.ok(Math.abs(bias.perAnnotator[0].pValue - exact(7, 8)) < 1e-12 && Math.abs(exact(7, 8) - 18 / 256) < 1e-15);
+  assert.equal(bias.perAnnotator[1].pValue, exact(0, 2)); // 2 · 1/4
+  assert.deepEqual([bias.overall.firstWins, bias.overall.n], [7, 10]);
+  assert.ok(Math.abs(bias.overall.pValue - exact(7, 10)) < 1e-12);
+  const text = dap('stats', tasks).stdout;
+  assert.match(text, /^  x: first shown won 7\/8 = 87\.5% \[\d+\.\d%, \d+\.\d%\], binomial p = 0\.070$/m);
+  assert.match(text, /^  all: first shown won 7\/10 = 70\.0%/m);
+});

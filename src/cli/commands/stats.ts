@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { agreementReport, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from '../../core/agreement';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue } from '../../core/issues';
+import { positionBias, type PositionBiasReport, type PositionBiasRow } from '../../core/positionBias';
 import { defaultLogPath, loadProjectSummary } from '../../core/project';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -32,6 +33,8 @@ export interface StatsSummary {
   neverWon: number;
   /** Items holding such a response: the review's "Never won" count. */
   neverWonItems: number;
+  /** How often the first-shown response wins decisive pair judgments, per annotator and overall (core/positionBias.ts). */
+  positionBias: PositionBiasReport;
   issues: { errors: number; warnings: number };
 }
 
@@ -42,6 +45,11 @@ function fmt(value: number | null, digits = 3): string {
 /** A share as people read it: 0.815 → "81.5%". */
 function percent(value: number | null): string {
   return value === null || Number.isNaN(value) ? 'n/a' : `${(100 * value).toFixed(1)}%`;
+}
+
+/** "  bob: first shown won 61/100 = 61.0% [51.2%, 70.0%], binomial p = 0.035" */
+function biasLine(r: PositionBiasRow): string {
+  return `  ${r.annotator}: first shown won ${r.firstWins}/${r.n} = ${percent(r.rate)} [${percent(r.low)}, ${percent(r.high)}], binomial p = ${fmt(r.pValue)}`;
 }
 
 function formatText(s: StatsSummary): string {
@@ -58,6 +66,8 @@ function formatText(s: StatsSummary): string {
     'agreement with the majority of the others:',
     ...s.agreement.withMajority.map((m) => `  ${m.annotator}: ${m.agree}/${m.n} (${percent(m.rate)})`),
     `never won (lost every comparison, judged by ${NEVER_WON_MIN_ANNOTATORS}+ annotators): ${s.neverWonItems} items, ${s.neverWon} responses`,
+    'position bias (first-shown response wins, decisive pair judgments; 50% = none):',
+    ...(s.positionBias.overall.n > 0 ? [...s.positionBias.perAnnotator, s.positionBias.overall].map(biasLine) : ['  (no decisive pair judgments)']),
     `issues: ${s.issues.errors} errors, ${s.issues.warnings} warnings`,
   ];
   return `${lines.join('\n')}\n`;
@@ -126,6 +136,7 @@ async function run(argv: string[]): Promise<number> {
     agreement: agreementReport(judgments),
     neverWon: neverWon.length,
     neverWonItems: new Set(neverWon.map((r) => r.item)).size,
+    positionBias: positionBias(judgments),
     issues: { errors, warnings: project.issues.length - errors },
   };
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatText(summary));

@@ -2,11 +2,13 @@
  * The team view of a task file and its log (pure, no I/O): per annotator how many items they judged, how
  * many their "next" would still serve (items they have not judged that are short of the annotators they
  * ask for: core/assignment.ts), their agreement with the majority of the others, their median time per
- * judgment; how many items are complete, short or judged by 0, 1, 2 … annotators; and Cohen's κ of every
- * two annotators on common pairs. The review panel's Team tab renders it.
+ * judgment and their position bias (how often the response shown first wins, against 50%, with a binomial
+ * test: core/positionBias.ts, the one implementation); how many items are complete, short or judged by 0, 1,
+ * 2 … annotators; and Cohen's κ of every two annotators on common pairs. The review panel's Team tab renders it.
  */
 import { pairAgreement, type PairAgreement } from '../agreement';
 import { requiredAnnotators, stillOpen } from '../assignment';
+import { positionBias, type PositionBiasRow } from '../positionBias';
 import type { AnnotationEvent, Judgment, TaskItem } from '../types';
 import { judgmentsByItem } from './lists';
 import { annotatorMajority } from './stats';
@@ -23,6 +25,8 @@ export interface TeamMember {
   agreement: AnnotatorMajority;
   /** Median seconds from showing an item to judging it, over this annotator's judgments in the log (`ms`). */
   medianSeconds?: number;
+  /** How often the first-shown response won this annotator's decisive pair judgments (absent: none). */
+  positionBias?: PositionBiasRow;
 }
 
 export interface TeamReport {
@@ -38,6 +42,8 @@ export interface TeamReport {
   members: TeamMember[];
   /** Percent agreement and κ of every two annotators on common pair judgments. */
   pairs: PairAgreement[];
+  /** Position bias over every annotator's decisive pair judgments. */
+  positionBias: PositionBiasRow;
 }
 
 function median(xs: number[]): number | undefined {
@@ -71,6 +77,8 @@ export function teamReport(items: readonly TaskItem[], judgments: readonly Judgm
     if ((e.kind === 'pair' || e.kind === 'rank') && typeof e.ms === 'number') (seconds.get(e.annotator) ?? seconds.set(e.annotator, []).get(e.annotator)!).push(e.ms / 1000);
   }
   const majority = new Map(annotatorMajority([...judgments]).map((m) => [m.annotator, m]));
+  const bias = positionBias(judgments);
+  const biasOf = new Map(bias.perAnnotator.map((r) => [r.annotator, r]));
   const judged = new Map<string, number>();
   for (const j of judgments) judged.set(j.annotator, (judged.get(j.annotator) ?? 0) + 1);
   const members = annotators.map((annotator): TeamMember => {
@@ -81,7 +89,8 @@ export function teamReport(items: readonly TaskItem[], judgments: readonly Judgm
       open: open.get(annotator) ?? 0,
       agreement: majority.get(annotator) ?? { annotator, judged: 0, compared: 0, agreed: 0, rate: NaN },
       ...(med !== undefined ? { medianSeconds: med } : {}),
+      ...(biasOf.has(annotator) ? { positionBias: biasOf.get(annotator) } : {}),
     };
   });
-  return { items: items.length, withOverlap, complete, short: withOverlap - complete, coverage, members, pairs: pairAgreement(judgments).perAnnotatorPair };
+  return { items: items.length, withOverlap, complete, short: withOverlap - complete, coverage, members, pairs: pairAgreement(judgments).perAnnotatorPair, positionBias: bias.overall };
 }
