@@ -113,12 +113,12 @@ test('disagreements show what each annotator saw: responses by number, each judg
   assert.deepEqual(await texts(p, `${alpha} .responses b`), ['#1', '#2']);
   // alice preferred #1, which she saw as B; carol preferred #2, which she also saw as B.
   assert.deepEqual(await texts(p, `${alpha} [data-annotator="alice"] [data-testid="judgment-order"]`), ['#1 > #2']);
-  assert.deepEqual(await texts(p, `${alpha} [data-annotator="alice"] [data-testid="judgment-saw"]`), ['· saw A = #2, B = #1; chose B']);
+  assert.deepEqual(await texts(p, `${alpha} [data-annotator="alice"] [data-testid="judgment-saw"]`), ['saw A = #2, B = #1; chose B']);
   assert.deepEqual(await texts(p, `${alpha} [data-annotator="carol"] [data-testid="judgment-order"]`), ['#2 > #1']);
-  assert.deepEqual(await texts(p, `${alpha} [data-annotator="carol"] [data-testid="judgment-saw"]`), ['· saw A = #1, B = #2; chose B']);
+  assert.deepEqual(await texts(p, `${alpha} [data-annotator="carol"] [data-testid="judgment-saw"]`), ['saw A = #1, B = #2; chose B']);
   // A ranking: the labels alice's cards had, and the order she typed over them.
   const eps = '[data-testid="list-disagreement"] [data-item="eps"]';
-  assert.deepEqual(await texts(p, `${eps} [data-annotator="alice"] [data-testid="judgment-saw"]`), ['· saw 1 = #3, 2 = #1, 3 = #2; ranked 2 > 3 > 1']);
+  assert.deepEqual(await texts(p, `${eps} [data-annotator="alice"] [data-testid="judgment-saw"]`), ['saw 1 = #3, 2 = #1, 3 = #2; ranked 2 > 3 > 1']);
   // No display order recorded (bob's judgment here): the order alone, no guessed letters.
   assert.equal(await p.locator(`${eps} [data-annotator="bob"] [data-testid="judgment-saw"]`).count(), 0);
   assert.equal(await p.locator('[data-testid="list-disagreement"] .judgments').first().evaluate((e) => /\b[AB] ?>/.test(e.textContent ?? '')), false);
