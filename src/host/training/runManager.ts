@@ -18,7 +18,7 @@ export interface JobEvent {
 }
 
 /**
- * "sft 12/300 (stage 1/2) · loss 2.104 · ETA 1m20s · then dpo (80 steps)" from a job's last step and its
+ * "sft 12/300 · loss 2.104 · ETA 1m20s · stage 1 of 2, then dpo (80 steps)" from a job's last step and its
  * stage plan: the running stage's own progress and ETA (from its first step), then the stages still to come.
  */
 export function describeProgress(job: TrainingJob): string {
@@ -28,12 +28,12 @@ export function describeProgress(job: TrainingJob): string {
   const plan = job.lastOf('started')?.stages ?? [];
   const stages = stagesStatus(plan, new Map([[step.stage, { step: step.step, totalSteps: step.totalSteps }]]), step.stage, false);
   const index = stages.findIndex((s) => s.stage === step.stage);
-  const parts = [`${step.stage} ${step.step}/${step.totalSteps}${stages.length > 1 ? ` (stage ${index + 1}/${stages.length})` : ''}`];
+  const parts = [`${step.stage} ${step.step}/${step.totalSteps}`];
   if (Number.isFinite(m.loss)) parts.push(`loss ${m.loss.toFixed(3)}`);
   if (Number.isFinite(m['rewards/accuracies'])) parts.push(`acc ${Math.round(100 * m['rewards/accuracies'])}%`);
   if (Number.isFinite(m.eta_seconds)) parts.push(`ETA ${formatDuration(m.eta_seconds)}`);
   const later = laterStagesText(stages);
-  if (later) parts.push(later);
+  if (stages.length > 1) parts.push(`stage ${index + 1} of ${stages.length}${later ? `, ${later}` : ''}`);
   return parts.join(' · ');
 }
 
