@@ -28,6 +28,12 @@ export interface StartedEvent extends EventBase {
   stage: string;
   /** Step the stage starts from (> 0 when resumed). */
   startStep: number;
+  /** Where the steps run (absent in runs recorded before executors existed: tfjs). */
+  executor?: 'tfjs' | 'torch';
+  /** torch: device names, processes and precision in use. */
+  devices?: string[];
+  processes?: number;
+  precision?: string;
   /**
    * Every stage of the run in order with its step count, known before the first step (e.g. the built-in
    * model's SFT warm-up, then DPO), so a viewer can show the stages still to come. Absent from runs written
