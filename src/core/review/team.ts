@@ -6,45 +6,15 @@
  * test: core/positionBias.ts, the one implementation); how many items are complete, short or judged by 0, 1,
  * 2 … annotators; and Cohen's κ of every two annotators on common pairs. The review panel's Team tab renders it.
  */
-import { pairAgreement, type PairAgreement } from '../agreement';
+import { pairAgreement } from '../agreement';
 import { requiredAnnotators, stillOpen } from '../assignment';
-import { positionBias, type PositionBiasRow } from '../positionBias';
+import { positionBias } from '../positionBias';
 import type { AnnotationEvent, Judgment, TaskItem } from '../types';
 import { judgmentsByItem } from './lists';
 import { annotatorMajority } from './stats';
-import type { AnnotatorMajority } from './types';
+import type { TeamMember, TeamReport } from './types';
 
-/** One annotator's row of the team view. */
-export interface TeamMember {
-  annotator: string;
-  /** Items with a current judgment by this annotator. */
-  judged: number;
-  /** Items this annotator's "next" still serves: not judged by them, short of the annotators they ask for. */
-  open: number;
-  /** Agreement with the strict majority of the other annotators over response pairs. */
-  agreement: AnnotatorMajority;
-  /** Median seconds from showing an item to judging it, over this annotator's judgments in the log (`ms`). */
-  medianSeconds?: number;
-  /** How often the first-shown response won this annotator's decisive pair judgments (absent: none). */
-  positionBias?: PositionBiasRow;
-}
-
-export interface TeamReport {
-  items: number;
-  /** Items that say how many annotators they ask for (`overlap`). */
-  withOverlap: number;
-  /** Of those, items with all the judgments they ask for. */
-  complete: number;
-  /** Of those, items still short of them. */
-  short: number;
-  /** coverage[k] = items with current judgments by exactly k annotators (the last entry: k or more). */
-  coverage: number[];
-  members: TeamMember[];
-  /** Percent agreement and κ of every two annotators on common pair judgments. */
-  pairs: PairAgreement[];
-  /** Position bias over every annotator's decisive pair judgments. */
-  positionBias: PositionBiasRow;
-}
+export type { TeamMember, TeamReport } from './types';
 
 function median(xs: number[]): number | undefined {
   if (xs.length === 0) return undefined;

@@ -1,10 +1,12 @@
 /**
  * Types of the review feature: the three lists of likely annotation errors (never won, disagreements,
- * model-flagged pairs) that the CLI prints and the review panel shows. Plain JSON-able data, no `vscode`.
+ * model-flagged pairs) and the team view (team.ts) that the CLI prints and the review panel shows. Plain
+ * JSON-able data, no `vscode`.
  */
+import type { PairAgreement } from '../agreement';
 import type { DisagreementKind } from '../disagreement';
+import type { PositionBiasRow } from '../positionBias';
 import type { Prompt } from '../types';
-import type { TeamReport } from './team';
 
 /** The three review lists; also the `reason` written into `confirm` events. */
 export type ReviewListName = 'never_won' | 'disagreement' | 'model_flagged';
@@ -148,4 +150,36 @@ export interface ReviewReport {
   team?: TeamReport;
   /** Sizes of the lists before `top` cut them (confirmed entries already hidden). */
   totals: { neverWon: number; allLost: number; disagreements: number; flagged?: number };
+}
+
+/** One annotator's row of the team view. */
+export interface TeamMember {
+  annotator: string;
+  /** Items with a current judgment by this annotator. */
+  judged: number;
+  /** Items this annotator's "next" still serves: not judged by them, short of the annotators they ask for. */
+  open: number;
+  /** Agreement with the strict majority of the other annotators over response pairs. */
+  agreement: AnnotatorMajority;
+  /** Median seconds from showing an item to judging it, over this annotator's judgments in the log (`ms`). */
+  medianSeconds?: number;
+  /** How often the first-shown response won this annotator's decisive pair judgments (absent: none). */
+  positionBias?: PositionBiasRow;
+}
+
+export interface TeamReport {
+  items: number;
+  /** Items that say how many annotators they ask for (`overlap`). */
+  withOverlap: number;
+  /** Of those, items with all the judgments they ask for. */
+  complete: number;
+  /** Of those, items still short of them. */
+  short: number;
+  /** coverage[k] = items with current judgments by exactly k annotators (the last entry: k or more). */
+  coverage: number[];
+  members: TeamMember[];
+  /** Percent agreement and κ of every two annotators on common pair judgments. */
+  pairs: PairAgreement[];
+  /** Position bias over every annotator's decisive pair judgments. */
+  positionBias: PositionBiasRow;
 }
