@@ -5,7 +5,8 @@
  * safetensors file so a resumed run continues bit-identically. tf.train.adam has no weight decay.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../core/atomicWrite';
 import { readHeader, readTensorBytes, writeSafetensors } from '../engine/safetensors';
 
 /** AdamW settings. */
@@ -69,7 +70,7 @@ export class AdamW {
       tensors.push({ name, dtype: 'F32', shape: t.shape.slice(), bytes: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) });
     }
     writeSafetensors(path, tensors, { format: 'dap-adamw' });
-    writeFileSync(path + '.json', JSON.stringify({ step: this.step, config: this.config }, null, 2) + '\n');
+    writeFileAtomicSync(path + '.json', JSON.stringify({ step: this.step, config: this.config }, null, 2) + '\n');
   }
 
   /** Restores moments and step from files written by save(); shapes must match the variables. */

@@ -11,7 +11,8 @@
  * event and keeps the folder: the VS Code Runs view lists the failed run with its error (the worker has no
  * other channel for it), and `dap train` also prints the error on stderr and exits 1.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../core/atomicWrite';
 import { dirname, resolve } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { builtinTokenizer, createBuiltinModel } from '../engine/builtin';
@@ -160,7 +161,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
     if (config.lora) loraBase ??= loraBaseOf(config, runDir);
     if (!config.resume) writeRunConfig(runDir, config);
     const evalPrompts = chooseEvalPrompts(allPrompts(src), config.evalFraction, config.seed);
-    writeFileSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
+    writeFileAtomicSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
     const resumeStage = config.resume ? readTrainerState(config.resume).stage : undefined;
     const ctx: RunContext = { config, runDir, tokenizer, emit, shouldStop: hooks.shouldStop ?? (() => false), evalPrompts,
       resume: config.resume ? { dir: config.resume, stage: resumeStage as string } : undefined, loraBase };

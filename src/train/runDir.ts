@@ -3,10 +3,13 @@
  * metrics.jsonl (every event, one JSON object per line, appended as it happens), the data split, reference
  * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. `replayRun` reads the events back (for the loss panel).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendLineSync } from '../core/appendLine';
+import { writeFileAtomicSync } from '../core/atomicWrite';
+import { looksTruncatedObject, recoverTrailingObject } from '../core/jsonl';
 import type { ResolvedTrainConfig } from './config';
-import { parseEventLine, type TrainEvent } from './events';
+import { isTrainEvent, parseEventLine, type TrainEvent } from './events';
 
 /** Paths inside a run folder. */
 export function runPaths(runDir: string) {
@@ -30,19 +33,23 @@ export function createRunDir(out: string, runId: string): string {
   return dir;
 }
 
-/** Writes config.json. */
+/** Writes config.json (atomically). */
 export function writeRunConfig(runDir: string, config: ResolvedTrainConfig): void {
-  writeFileSync(runPaths(runDir).config, JSON.stringify(config, null, 2) + '\n');
-}
-
-/** Appends one event as one line (a single write of a whole line). */
-export function appendEvent(runDir: string, event: TrainEvent): void {
-  appendFileSync(runPaths(runDir).metrics, JSON.stringify(event) + '\n');
+  writeFileAtomicSync(runPaths(runDir).config, JSON.stringify(config, null, 2) + '\n');
 }
 
 /**
- * Reads a run's events back in order. A torn last line (a crash mid-write) is skipped; a bad line elsewhere
- * is an error naming file:line.
+ * Appends one event to metrics.jsonl as one whole line (one O_APPEND write, fsync'd; a torn tail left by a
+ * killed writer is isolated: see core/appendLine.ts). Throws naming the file when it cannot (a full disk).
+ */
+export function appendEvent(runDir: string, event: TrainEvent): void {
+  appendLineSync(runPaths(runDir).metrics, JSON.stringify(event) + '\n');
+}
+
+/**
+ * Reads a run's events back in order. A torn line (a writer killed mid-write: the last line, or any line
+ * that is an event cut short) is skipped; a line holding such a fragment followed by a whole event (the
+ * next writer's) yields that event; any other bad line is an error naming file:line.
  */
 export function replayRun(runDir: string): TrainEvent[] {
   const path = runPaths(runDir).metrics;
@@ -54,8 +61,9 @@ export function replayRun(runDir: string): TrainEvent[] {
     try {
       events.push(parseEventLine(line, `${path}:${i + 1}`));
     } catch (e) {
-      const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-      if (!isLast) throw e;
+      const recovered = recoverTrailingObject(line, (v) => (isTrainEvent(v) ? v : undefined));
+      if (recovered) events.push(recovered.value);
+      else if (!looksTruncatedObject(line) && lines.slice(i + 1).some((l) => l.trim() !== '')) throw e;
     }
   });
   return events;

@@ -30,6 +30,7 @@ Exit code: 0 when there is no error (warnings allowed), 1 when there is any erro
 async function looksLikeLog(path: string): Promise<boolean> {
   if (isAnnotationLogPath(path)) return true;
   for await (const l of readJsonlLines(path)) {
+    if (l.oversize) return false; // the task reader reports it
     if (l.text.trim() === '') continue;
     try {
       const v = JSON.parse(l.text) as Record<string, unknown>;

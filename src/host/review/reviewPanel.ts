@@ -6,12 +6,12 @@
  * log gained judgments since).
  */
 import * as vscode from 'vscode';
-import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ReviewHostToWebview, ReviewListName, ReviewReport, ReviewWebviewToHost, ScoresStatus } from '../../../webview/reviewProtocol';
 import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
 import { appendConfirm, flaggedToJsonl, loadReview } from '../../core/review/load';
 import { webviewHtml, webviewOptions } from '../webviewHtml';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { annotatorId, logPathPattern } from '../annotator/settings';
 import { annotationLogPath } from '../annotator/logPath';
 import { readSavedScores, savedScoresPath, scoresFreshness, snapshotFile, writeSavedScores, type SavedScores } from '../../core/review/persist';
@@ -183,7 +183,7 @@ export class ReviewPanel {
       title: 'Export model-flagged pairs',
     });
     if (!uri) return;
-    await writeFile(uri.fsPath, flaggedToJsonl(this.report.flagged));
+    writeFileAtomicSync(uri.fsPath, flaggedToJsonl(this.report.flagged));
     void vscode.window.showInformationMessage(`Exported ${this.report.flagged.length} flagged pairs to ${uri.fsPath}`);
   }
 

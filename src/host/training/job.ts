@@ -7,10 +7,11 @@
  * No vscode import: the run manager wires it to the UI.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../../train/config';
 import type { FailedEvent, HostToWorkerMessage, TrainEvent } from '../../train/events';
+import { appendEvent } from '../../train/runDir';
 
 /** How a job is started. */
 export interface JobOptions {
@@ -180,7 +181,7 @@ export class TrainingJob {
       ...(lastCheckpoint ? { lastCheckpoint } : {}),
     };
     try {
-      appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify(event) + '\n');
+      appendEvent(this.runDir, event);
     } catch {
       // The run folder may be gone (deleted); the event still reaches the UI.
     }

@@ -13,6 +13,7 @@ import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
 import type { TrainEvent } from '../../train/events';
 import { parseEventLine } from '../../train/events';
 import { runPaths } from '../../train/runDir';
+import { writeFolderAtomic } from '../../core/atomicWrite';
 import { webviewHtml } from '../webviewHtml';
 import { exportedMessage, exportSourcesOf, modelFolderOf, readRun, readRunEvents } from './runFiles';
 import type { RunManager } from './runManager';
@@ -219,7 +220,7 @@ export async function exportModel(runDir: string | undefined): Promise<void> {
     void vscode.window.showErrorMessage(`${target} already exists: choose another folder.`);
     return;
   }
-  cpSync(source.folder, target, { recursive: true });
+  await writeFolderAtomic(target, (tmp) => cpSync(source.folder, tmp, { recursive: true })); // whole or not at all
   const pick = await vscode.window.showInformationMessage(exportedMessage(run.runId, source, target), 'Reveal');
   if (pick === 'Reveal') await revealPath(target);
 }
