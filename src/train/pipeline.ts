@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../core/atomicWrite';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { builtinTokenizer, createBuiltinModel } from '../engine/builtin';
 import { loadPretrained, saveModel } from '../engine/checkpoint';
@@ -26,7 +26,7 @@ import type { FinishedEvent, TrainEvent } from './events';
 import { getLoss } from './losses/index';
 import type { DataKind } from './losses/types';
 import { computeRefTable, loadRefTables, saveRefTables } from './reference';
-import { appendEvent, createRunDir, runPaths, writeRunConfig } from './runDir';
+import { appendEvent, createRunDir, resumePoint, runPaths, writeRunConfig } from './runDir';
 import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageOptions, type StageResult } from './trainer';
 import { readTrainerState } from './trainState';
 import { runSpin } from './spin';
@@ -65,11 +65,21 @@ export interface RunContext {
 
 let backendName: string | null = null;
 
-/** The config of a resumed run: the run folder's saved config, with `resume` set. */
+/**
+ * The config of a resumed run: the run folder's saved config, with `resume` set to the checkpoint.
+ * `c.resume` is a checkpoint folder, or a run folder: then its newest whole checkpoint, or — when the run
+ * was killed before its first checkpoint — none, and the run starts again from the beginning in its folder
+ * (same config, same seed: the same run). A run that already finished is refused (nothing is written).
+ */
 function configForResume(c: TrainConfig): { config: ResolvedTrainConfig; runDir: string } {
-  const ckpt = resolve(c.resume as string);
-  readTrainerState(ckpt); // validates the folder
-  const runDir = dirname(dirname(ckpt));
+  const target = resolve(c.resume as string);
+  const isRunDir = existsSync(runPaths(target).config) && !existsSync(join(target, 'trainer_state.json'));
+  if (!isRunDir) readTrainerState(target); // validates the folder
+  const runDir = isRunDir ? target : dirname(dirname(target));
+  const point = resumePoint(runDir);
+  const ckpt = isRunDir ? point.checkpoint : target;
+  const finished = point.finished;
+  if (finished) throw new Error(`${runDir}: the run already finished at ${finished.ts}${finished.model ? ` (its model is ${finished.model})` : ''}; nothing to resume — start a new run`);
   const saved = JSON.parse(readFileSync(runPaths(runDir).config, 'utf8')) as ResolvedTrainConfig;
   return { config: { ...saved, resume: ckpt, ...(c.maxSteps ? { maxSteps: c.maxSteps } : {}) }, runDir };
 }

@@ -1,10 +1,11 @@
 /**
  * A run's folder: runs/RUN_ID/ under the chosen output folder, holding config.json (the resolved config),
  * metrics.jsonl (every event, one JSON object per line, appended as it happens), the data split, reference
- * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. `replayRun` reads the events back (for the loss panel).
+ * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. `replayRun` reads the events back (for the loss panel);
+ * `resumePoint` says where a resume of the run starts (its newest whole checkpoint, or the beginning).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { appendLineSync } from '../core/appendLine';
 import { writeFileAtomicSync } from '../core/atomicWrite';
 import { looksTruncatedObject, recoverTrailingObject } from '../core/jsonl';
@@ -67,4 +68,45 @@ export function replayRun(runDir: string): TrainEvent[] {
     }
   });
   return events;
+}
+
+/** Where `dap train --resume RUN_DIR` continues a run. */
+export interface ResumePoint {
+  /** The newest checkpoint folder whose `checkpoint` event was logged (folders are written whole), if any. */
+  checkpoint?: string;
+  /** Set when the run already finished (not cancelled): its `finished` event's model folder. */
+  finished?: { model?: string; ts: string };
+}
+
+/**
+ * Reads metrics.jsonl: the newest checkpoint (looked up under this run's checkpoints/, so a moved run
+ * folder still resumes) that still holds trainer_state.json, and whether the run's last lifecycle event
+ * (started / finished / failed) is a `finished` of a run that was not cancelled.
+ */
+export function resumePoint(runDir: string): ResumePoint {
+  const events = existsSync(runPaths(runDir).metrics) ? replayRun(runDir) : [];
+  const point: ResumePoint = {};
+  for (const e of events) {
+    if (e.type === 'checkpoint') {
+      const dir = join(runPaths(runDir).checkpoints, basename(e.path));
+      if (existsSync(join(dir, 'trainer_state.json'))) point.checkpoint = dir;
+    }
+    if (e.type === 'started' || e.type === 'failed') delete point.finished;
+    if (e.type === 'finished') {
+      if (e.summary.cancelled) delete point.finished;
+      else point.finished = { model: e.summary.model, ts: e.ts };
+    }
+  }
+  return point;
+}
+
+/** The last step's metrics of `stage` merged with its last eval's, as logged (for a stage resumed at its end). */
+export function loggedFinalMetrics(runDir: string, stage: string): Record<string, number> {
+  let step: Record<string, number> = {};
+  let evaluation: Record<string, number> = {};
+  for (const e of existsSync(runPaths(runDir).metrics) ? replayRun(runDir) : []) {
+    if (e.type === 'step' && e.stage === stage) step = e.metrics;
+    else if (e.type === 'eval' && e.stage === stage) evaluation = e.metrics;
+  }
+  return { ...step, ...evaluation };
 }

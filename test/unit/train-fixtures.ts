@@ -1,10 +1,12 @@
 /**
  * Shared set-up of the training tests (train-*.test.ts, training-job, review-model): the repo paths of
  * the sample data, the tiny model shape, a temp folder holding a freshly saved tiny built-in-shaped
- * model, a JSONL writer for the data files the tests train on, and cancel-then-resume for the resume tests.
+ * model, a JSONL writer for the data files the tests train on, cancel-then-resume for the resume tests, and
+ * the dist/ bundles (rebuilt when stale) for the tests that run the worker or the CLI as real processes.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
@@ -19,6 +21,21 @@ export const repoRoot = resolve(import.meta.dirname, '../..');
 
 /** The shipped sample task file (its annotation log lies beside it). */
 export const sampleTasks = join(repoRoot, 'media/samples/arith.tasks.jsonl');
+
+/**
+ * The path of a bundle in dist/ (worker.js, cli.js), rebuilt first with scripts/build.mjs when missing or
+ * older than any source file under src/ it is built from.
+ */
+export function builtBundle(name: 'worker.js' | 'cli.js'): string {
+  const bundle = join(repoRoot, 'dist', name);
+  const src = join(repoRoot, 'src');
+  const sources = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(src, f));
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, stdio: 'inherit' });
+  }
+  return bundle;
+}
 
 /** The smallest model shape the training tests use: one block, width 32, two heads. */
 export function tinyShape(maxPositions: number): BuiltinShape {

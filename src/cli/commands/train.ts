@@ -12,7 +12,7 @@ import { backendFlag, numberFlag, parseCommandArgs, UsageError, type Command } f
 
 const usage = `Usage: dap train DATA [options]
        dap train --config run.json [options]
-       dap train --resume runs/RUN_ID/checkpoints/STAGE-step-N
+       dap train --resume runs/RUN_ID   (or runs/RUN_ID/checkpoints/STAGE-step-N)
 
 Trains a model with a Direct Alignment from Preferences method (DPO and relatives).
   DATA                 a file with its own labels: TRL pairs (standard, conversational or implicit-prompt
@@ -45,7 +45,9 @@ Trains a model with a Direct Alignment from Preferences method (DPO and relative
   --run-id ID          run folder name
   --backend B          auto|tensorflow|webgpu|wasm|cpu (default auto)
   --seed S             seed (default 0)
-  --resume CKPT        continue a run from its checkpoint folder
+  --resume RUN|CKPT    continue a run (killed, cancelled or failed) from its newest checkpoint, or from the
+                       checkpoint folder given; a run killed before its first checkpoint starts again in its
+                       folder; a finished run is refused
   --config FILE        JSON config (fields of TrainConfig); flags override it
   --json               print events as JSON lines
 A failed run (missing or invalid data included) prints the error on stderr and keeps its run folder, whose
