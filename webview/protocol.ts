@@ -85,7 +85,12 @@ export interface AnnotatorWebviewState {
   filter: ItemFilter;
   raw: boolean;
   diff: boolean;
+  /** Judgments, undos and flags the host could not save (e.g. a full disk), oldest first: kept for Retry. */
+  unsaved?: SaveRequest[];
 }
+
+/** A request that appends to the annotation log (answered by `saved` or `notSaved`). */
+export type SaveRequest = Extract<WebviewToHost, { type: 'judge' | 'undo' | 'flag' }>;
 
 export type HostToWebview =
   | { type: 'init'; config: AnnotatorConfig }
@@ -101,6 +106,8 @@ export type HostToWebview =
       filter: ItemFilter;
     }
   | { type: 'saved'; requestId: number; itemId: string; kind: 'pair' | 'rank' | 'undo' | 'flag'; progress: Progress }
+  /** The append of request `requestId` failed (nothing was written or acknowledged); `message` says why (e.g. the disk is full). */
+  | { type: 'notSaved'; requestId: number; itemId: string; message: string }
   | { type: 'progress'; progress: Progress }
   | { type: 'config'; config: AnnotatorConfig }
   | { type: 'error'; requestId?: number; message: string };

@@ -146,7 +146,13 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
   }
   const emit: EventSink = (e) => {
     const full = { ts: new Date().toISOString(), ...e } as TrainEvent;
-    appendEvent(runDir, full);
+    try {
+      appendEvent(runDir, full);
+    } catch (err) {
+      // A failing run on a full disk: its failed event still reaches the caller (stdout / the host), saying both.
+      if (full.type !== 'failed') throw err;
+      full.error += ` (this event is not in metrics.jsonl either: ${(err as Error).message})`;
+    }
     hooks.onEvent?.(full);
   };
   const t0 = Date.now();

@@ -5,7 +5,8 @@
  * written), inside the DPO stage, in the middle of writing a checkpoint, inside and between SPIN
  * iterations, inside a LoRA stage — and `dap train --resume RUN_DIR` then finishes it. Every step loss of
  * both processes equals the uninterrupted run's at the same stage and step, the final model (and LoRA
- * adapter) is byte-identical, the run folder lists as finished, and no attempt left a `failed` event.
+ * adapter) is byte-identical, the run folder lists as finished, no attempt left a `failed` event, and the
+ * loss panel's replay shows each stage's steps once, in order.
  * Also: resuming a finished run is refused before anything is written, and `--resume` of a stage's final
  * checkpoint works.
  */
@@ -19,6 +20,7 @@ import type { TrainConfig } from '../../src/train/config';
 import { parseEventLine, type TrainEvent } from '../../src/train/events';
 import { runTraining } from '../../src/train/pipeline';
 import { replayRun } from '../../src/train/runDir';
+import { applyEvent, newRun } from '../../webview/panel/runModel';
 import { builtBundle, stepLosses, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';
@@ -113,7 +115,13 @@ async function crashAndResume(name: string, extra: Partial<TrainConfig>, points:
     const seen = new Set(stepLosses([...killed.events, ...resumed.events]).map(([stage, n]) => `${stage}:${n}`));
     assert.deepEqual([...expected.keys()].filter((k) => !seen.has(k)), [], `${runId}: steps never run`);
     outputs(full.runDir, lora).forEach((bytes, i) => assert.ok(bytes.equals(outputs(runDir, lora)[i]), `${runId}: output ${i} differs from the uninterrupted run`));
-    assert.deepEqual(replayRun(runDir).filter((e) => e.type === 'failed'), [], `${runId}: a failed event`);
+    const replayed = replayRun(runDir);
+    assert.deepEqual(replayed.filter((e) => e.type === 'failed'), [], `${runId}: a failed event`);
+    // The loss panel replays both attempts as one run: each stage's steps once, in order, finished.
+    const panel = newRun(runId, runDir, false);
+    for (const e of replayed) applyEvent(panel, e);
+    assert.equal(panel.status, 'finished');
+    for (const stage of panel.stages) assert.deepEqual(stage.steps, stage.steps.map((_, i) => i + 1), `${runId}: panel steps of ${stage.name}`);
     assert.equal(listRuns(join(dir, 'runs')).find((r) => r.runId === runId)?.status, 'finished');
     assert.deepEqual(checkpointNames(runDir).filter((n) => n.startsWith('.')), [], `${runId}: temporaries left in checkpoints/`);
   }

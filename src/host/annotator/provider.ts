@@ -89,6 +89,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     webview.options = webviewOptions(ext);
     webview.html = webviewHtml(webview, ext, 'annotator', `Annotate ${path.basename(document.uri.fsPath)}`);
     const post = (message: HostToWebview) => void webview.postMessage(message);
+    let notifying = false; // one notification at a time, however many saves fail meanwhile
     const controller = new AnnotatorController({
       tasks: tasks.source,
       sink: log.sink,
@@ -96,6 +97,13 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
       annotator,
       taskFile: document.uri.fsPath,
       post,
+      onNotSaved: (message) => {
+        if (notifying) return;
+        notifying = true;
+        void vscode.window
+          .showErrorMessage(`DAP Studio: judgment NOT saved — ${message}. It is kept in the annotator: press Retry there once this is fixed.`)
+          .then(() => { notifying = false; });
+      },
     });
     const key = document.uri.toString();
     this.controllers.set(key, controller);
