@@ -65,18 +65,20 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Names beside `target` of its temporaries of `kind` (`.NAME.tmp-…` / `.NAME.old-…`). */
+function temporariesOf(target: string, kind: 'tmp' | 'old'): string[] {
+  const prefix = `.${basename(target)}.${kind}-`;
+  try {
+    return readdirSync(dirname(target)).filter((n) => n.startsWith(prefix));
+  } catch {
+    return [];
+  }
+}
+
 /** Removes `.NAME.tmp-PID-…` leftovers of `target` whose process is gone (a write killed midway). */
 function removeStaleTemps(target: string): void {
-  const prefix = `.${basename(target)}.tmp-`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(target));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
+  for (const name of temporariesOf(target, 'tmp')) {
+    const pid = Number(name.slice(`.${basename(target)}.tmp-`.length).split('-')[0]);
     if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(target), name), { recursive: true, force: true });
   }
 }
@@ -85,16 +87,9 @@ function removeStaleTemps(target: string): void {
  * When `target` is missing but a `.NAME.old-…` of it exists, a folder replacement was interrupted between
  * its two renames: the old folder (complete) is moved back. Called before every folder write.
  */
-export function restoreMovedAside(target: string): void {
+function restoreMovedAside(target: string): void {
   if (existsSync(target)) return;
-  const prefix = `.${basename(target)}.old-`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(target));
-  } catch {
-    return;
-  }
-  const old = names.find((n) => n.startsWith(prefix));
+  const old = temporariesOf(target, 'old')[0];
   if (old) renameSync(join(dirname(target), old), target);
 }
 

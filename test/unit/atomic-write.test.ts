@@ -3,12 +3,12 @@
  * previous good FILE byte for byte; a file rewritten by writeFileAtomicSync and a model folder rewritten
  * by saveModel are always one whole generation (the folder loads, every weight from the same save);
  * stale temporaries of killed writers are removed by the next write; a write refused by the file system
- * leaves the old file and no temporary.
+ * leaves the old file and no temporary; a folder moved aside by an interrupted replacement is put back.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -139,4 +139,12 @@ test('a folder write that fails midway leaves the old folder and no temporary; t
   assert.equal(readFileSync(join(target, 'a.txt'), 'utf8'), 'old');
   assert.deepEqual(readdirSync(target), ['a.txt']);
   assert.deepEqual(temporaries(dir, 'adapter'), []);
+  // A replacement killed between its two renames left only the old folder, moved aside: the next write (even one
+  // that fails) puts it back first.
+  const moved = join(dir, 'sft-model');
+  mkdirSync(join(dir, '.sft-model.old-4242-abcd'));
+  writeFileSync(join(dir, '.sft-model.old-4242-abcd', 'config.json'), '{}');
+  await assert.rejects(writeFolderAtomic(moved, () => { throw new Error('boom'); }), /sft-model: not written: boom/);
+  assert.equal(readFileSync(join(moved, 'config.json'), 'utf8'), '{}');
+  assert.deepEqual(temporaries(dir, 'sft-model'), []);
 });
