@@ -7,7 +7,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ItemView } from '../../webview/protocol';
+import type { ItemView } from '../../webview/protocol/annotator';
 import { closeBrowser, openAnnotatorPage } from './annotatorPage';
 
 const progress = { done: 0, total: 2, indexing: false };

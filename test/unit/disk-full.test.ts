@@ -21,7 +21,7 @@ import type { TrainConfig } from '../../src/train/config';
 import type { TrainEvent } from '../../src/train/events';
 import { runTraining } from '../../src/train/pipeline';
 import { readTrainerState } from '../../src/train/trainState';
-import type { HostToWebview } from '../../webview/protocol';
+import type { AnnotatorHostToWebview as HostToWebview } from '../../webview/protocol/annotator';
 import { mountSmallDisk, type SmallDisk } from './small-disk';
 import { tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 

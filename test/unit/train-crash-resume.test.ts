@@ -20,8 +20,8 @@ import type { TrainConfig } from '../../src/train/config';
 import { parseEventLine, type TrainEvent } from '../../src/train/events';
 import { runTraining } from '../../src/train/pipeline';
 import { replayRun } from '../../src/train/runDir';
-import { applyEvent, newRun } from '../../webview/panel/runModel';
-import { builtBundle, stepLosses, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
+import { applyEvent, newRun } from '../../webview/loss/runModel';
+import { ensureWorkerBundle, repoRoot, stepLosses, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';
 let modelDir = '';
@@ -31,7 +31,8 @@ let cli = '';
 before(async () => {
   ({ dir, modelDir } = await tinyModelFixture('crash', 11, 32));
   data = writeJsonl(join(dir, 'toy.pairs.jsonl'), toyPairs(12));
-  cli = builtBundle('cli.js');
+  ensureWorkerBundle(); // builds dist/cli.js with it
+  cli = join(repoRoot, 'dist', 'cli.js');
 });
 
 /** The settings shared by every run (small: each run takes seconds). */

@@ -2,7 +2,7 @@
  * Shared set-up of the training tests (train-*.test.ts, training-job, review-model): the repo paths of
  * the sample data, the tiny model shape, a temp folder holding a freshly saved tiny built-in-shaped
  * model, a JSONL writer for the data files the tests train on, cancel-then-resume for the resume tests, and
- * the dist/ bundles (rebuilt when stale) for the tests that run the worker or the CLI as real processes.
+ * the worker bundle (dist/worker.js) rebuilt when a source is newer, for the tests that fork it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -19,23 +19,20 @@ import type { StepEvent, TrainEvent } from '../../src/train/events';
 /** The repository root (src/, media/, dist/ are below it). */
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
-/** The shipped sample task file (its annotation log lies beside it). */
-export const sampleTasks = join(repoRoot, 'media/samples/arith.tasks.jsonl');
+/** dist/worker.js, the worker process the host forks (training and review scoring). */
+export const workerBundle = join(repoRoot, 'dist', 'worker.js');
 
-/**
- * The path of a bundle in dist/ (worker.js, cli.js), rebuilt first with scripts/build.mjs when missing or
- * older than any source file under src/ it is built from.
- */
-export function builtBundle(name: 'worker.js' | 'cli.js'): string {
-  const bundle = join(repoRoot, 'dist', name);
-  const src = join(repoRoot, 'src');
-  const sources = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(src, f));
+/** Builds the bundles when dist/worker.js is missing or older than any source of src/ it is built from. */
+export function ensureWorkerBundle(): void {
+  const sources = (readdirSync(join(repoRoot, 'src'), { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(repoRoot, 'src', f));
   const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) {
+  if (!existsSync(workerBundle) || statSync(workerBundle).mtimeMs < newest) {
     execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, stdio: 'inherit' });
   }
-  return bundle;
 }
+
+/** The shipped sample task file (its annotation log lies beside it). */
+export const sampleTasks = join(repoRoot, 'media/samples/arith.tasks.jsonl');
 
 /** The smallest model shape the training tests use: one block, width 32, two heads. */
 export function tinyShape(maxPositions: number): BuiltinShape {

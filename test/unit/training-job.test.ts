@@ -18,13 +18,12 @@ import { TrainingJob } from '../../src/host/training/job';
 import { exportedMessage, exportSourcesOf, listRuns, loraNotesOf, modelFolderOf, statusOf } from '../../src/host/training/runFiles';
 import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, newRunId } from '../../src/host/training/trainInputs';
 import type { TrainEvent } from '../../src/train/events';
-import { builtBundle, sampleTasks, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
+import { ensureWorkerBundle, sampleTasks, tinyModelFixture, tinyShape, toyPairs, workerBundle, writeJsonl } from './train-fixtures';
 
-let worker = '';
+const worker = workerBundle;
 
-before(() => {
-  worker = builtBundle('worker.js');
-});
+// Rebuild when any source is newer than the bundle.
+before(ensureWorkerBundle);
 
 function tinyConfig(out: string, runId: string) {
   return {

@@ -4,7 +4,7 @@
  * to the unsaved list, oldest first, which is persisted with the view state and posted again by Retry.
  * Nothing the user did is dropped while the host cannot save it.
  */
-import type { SaveRequest, WebviewToHost } from '../protocol';
+import type { AnnotatorWebviewToHost, SaveRequest } from '../protocol/annotator';
 
 export class SaveTracker {
   private readonly inFlight = new Map<number, SaveRequest>();
@@ -43,8 +43,8 @@ export class SaveTracker {
    * a new id from `nextId` (tracked as sent), a judgment preceded by a navigation to its item when that item
    * is not the one shown (the host only takes a judgment of the item on screen).
    */
-  retry(shownItemId: string | undefined, nextId: () => number): WebviewToHost[] {
-    const out: WebviewToHost[] = [];
+  retry(shownItemId: string | undefined, nextId: () => number): AnnotatorWebviewToHost[] {
+    const out: AnnotatorWebviewToHost[] = [];
     let shown = shownItemId;
     for (const r of this.pending) {
       if (r.type === 'judge' && r.itemId !== shown) {
