@@ -37,7 +37,7 @@ function pythonCommand(): string[] | null {
 interface TorchStep { step_ms: number; tokens_per_s: number; threads: number; blas: string; cpu_capability: string; torch: string }
 
 function torchStep(py: string[], s: BenchShape & { steps: number }, threads: number): TorchStep {
-  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   if (process.env.DAP_BENCH_TORCH_LIBS) env.LD_LIBRARY_PATH = process.env.DAP_BENCH_TORCH_LIBS;
   const args = [join(__dirname, 'torch_step.py'), s.layers, s.dModel, s.heads, s.seqLen, s.batch, s.vocab, s.steps].map(String);
   const r = spawnSync(py[0], [...py.slice(1), ...args], { encoding: 'utf8', env, timeout: 900_000 });
