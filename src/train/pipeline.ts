@@ -77,6 +77,9 @@ let backendName: string | null = null;
 function configForResume(c: TrainConfig): { config: ResolvedTrainConfig; runDir: string } {
   const target = resolve(c.resume as string);
   const isRunDir = existsSync(runPaths(target).config) && !existsSync(join(target, 'trainer_state.json'));
+  if (!isRunDir && existsSync(runPaths(target).metrics)) {
+    throw new Error(`${target}: the run stopped before it saved config.json (nothing was trained yet); nothing to resume — start it again`);
+  }
   if (!isRunDir) readTrainerState(target); // validates the folder
   const runDir = isRunDir ? target : dirname(dirname(target));
   const point = resumePoint(runDir);

@@ -13,7 +13,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listRuns } from '../../src/host/training/runFiles';
 import type { TrainConfig } from '../../src/train/config';
@@ -167,6 +167,13 @@ test('resuming a finished run is refused before anything is written; --resume of
     assert.match(r.stderr, /the run already finished .*nothing to resume/);
   }
   assert.ok(readFileSync(join(runDir, 'metrics.jsonl')).equals(before), 'metrics.jsonl untouched');
+  // A run killed before it saved its config (only metrics.jsonl) says so.
+  const early = join(dir, 'runs', 'early');
+  mkdirSync(early, { recursive: true });
+  writeFileSync(join(early, 'metrics.jsonl'), '');
+  const r = spawnSync(process.execPath, [cli, 'train', '--resume', early], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /early: the run stopped before it saved config\.json \(nothing was trained yet\); nothing to resume — start it again/);
   // A run killed after its final checkpoint, resumed from that checkpoint folder by name.
   const killedDir = join(dir, 'runs', 'by-name');
   const cfgFile = join(dir, 'by-name.json');
