@@ -17,7 +17,7 @@ import { getLoss } from './losses/index';
 import type { DataKind, LossHyper, RefLogps } from './losses/types';
 import { AdamW, clipScale, globalGradNorm } from './optimizer';
 import { refTensors, type RefTable } from './reference';
-import { Rng, deriveSeed, shuffledIndices } from './rng';
+import { Rng, deriveSeed, shuffledIndices } from '../core/random';
 import { learningRateAt } from './schedule';
 import { loggedFinalMetrics } from './runDir';
 import { readTrainerState, writeCheckpoint, type TrainerState } from './trainState';

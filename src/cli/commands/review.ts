@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { formatIssue } from '../../core/issues';
 import { defaultLogPath, loadReview } from '../../core/review/load';
 import { formatReport } from '../../core/review/format';
-import { DEFAULT_TAU_THRESHOLD } from '../../core/review/lists';
+import { DEFAULT_TAU_THRESHOLD } from '../../core/disagreement';
 import { buildReviewReport } from '../../core/review/report';
 import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging';
 
