@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../core/atomicWrite';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { builtinTokenizer, createBuiltinModel } from '../engine/builtin';
 import { loadPretrained, saveModel } from '../engine/checkpoint';
@@ -25,11 +25,11 @@ import type { TransformerLM } from '../engine/transformer';
 import type { EngineTokenizer } from '../engine/types';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './config';
 import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from './data';
-import type { FinishedEvent, TrainEvent } from './events';
+import type { FinishedEvent, TrainEvent } from './runs/events';
 import { getLoss } from './losses/index';
 import type { DataKind } from './losses/types';
 import { computeRefTable, loadRefTables, saveRefTables } from './reference';
-import { appendEvent, createRunDir, resumePoint, runPaths, writeRunConfig } from './runDir';
+import { appendEvent, createRunDir, isRunFolder, resumePoint, runPaths, writeRunConfig } from './runs/folder';
 import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageOptions, type StageResult } from './trainer';
 import { readTrainerState } from './trainState';
 import { runSpin } from './spin';
@@ -76,8 +76,8 @@ let backendName: string | null = null;
  */
 function configForResume(c: TrainConfig): { config: ResolvedTrainConfig; runDir: string } {
   const target = resolve(c.resume as string);
-  const isRunDir = existsSync(runPaths(target).config) && !existsSync(join(target, 'trainer_state.json'));
-  if (!isRunDir && existsSync(runPaths(target).metrics)) {
+  const isRunDir = isRunFolder(target);
+  if (isRunDir && !existsSync(runPaths(target).config)) {
     throw new Error(`${target}: the run stopped before it saved config.json (nothing was trained yet); nothing to resume — start it again`);
   }
   if (!isRunDir) readTrainerState(target); // validates the folder

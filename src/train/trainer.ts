@@ -12,14 +12,14 @@ import type { EngineTokenizer } from '../engine/types';
 import { join } from 'node:path';
 import { ADAPTERS, layoutOf } from './batching';
 import type { ExamplesByKind } from './data';
-import type { TrainEvent } from './events';
+import type { TrainEvent } from './runs/events';
 import { getLoss } from './losses/index';
 import type { DataKind, LossHyper, RefLogps } from './losses/types';
 import { AdamW, clipScale, globalGradNorm } from './optimizer';
 import { refTensors, type RefTable } from './reference';
 import { Rng, deriveSeed, shuffledIndices } from '../core/random';
 import { learningRateAt } from './schedule';
-import { loggedFinalMetrics } from './runDir';
+import { loggedFinalMetrics } from './runs/folder';
 import { readTrainerState, writeCheckpoint, type TrainerState } from './trainState';
 
 /** Where reference log-probs come from (absent for reference-free losses). */

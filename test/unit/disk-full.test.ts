@@ -18,7 +18,7 @@ import { readHeader } from '../../src/engine/safetensors';
 import { AnnotatorController } from '../../src/host/annotator/controller';
 import { openLog, openTasks } from '../../src/host/annotator/coreAdapter';
 import type { TrainConfig } from '../../src/train/config';
-import type { TrainEvent } from '../../src/train/events';
+import type { TrainEvent } from '../../src/train/runs/events';
 import { runTraining } from '../../src/train/pipeline';
 import { readTrainerState } from '../../src/train/trainState';
 import type { AnnotatorHostToWebview as HostToWebview } from '../../webview/protocol/annotator';

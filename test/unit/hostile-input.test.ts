@@ -15,7 +15,7 @@ import { buildSync } from 'esbuild';
 import { readAnnotationLog } from '../../src/core/annotationLog';
 import { readTasks } from '../../src/core/tasks';
 import { TaskIndex } from '../../src/core/taskIndex';
-import { replayRun } from '../../src/train/runDir';
+import { replayRun } from '../../src/train/runs/folder';
 import type { AnnotationEvent } from '../../src/core/types';
 
 const root = join(import.meta.dirname, '..', '..');

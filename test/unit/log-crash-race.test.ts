@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { readAnnotationLog } from '../../src/core/annotationLog';
-import { replayRun } from '../../src/train/runDir';
+import { replayRun } from '../../src/train/runs/folder';
 
 const dir = mkdtempSync(join(tmpdir(), 'dap-race-'));
 const appender = join(dir, 'logAppender.cjs');

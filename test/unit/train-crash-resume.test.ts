@@ -15,11 +15,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listRuns } from '../../src/host/training/runFiles';
+import { listRuns } from '../../src/train/runs/listing';
 import type { TrainConfig } from '../../src/train/config';
-import { parseEventLine, type TrainEvent } from '../../src/train/events';
+import { parseEventLine, type TrainEvent } from '../../src/train/runs/events';
 import { runTraining } from '../../src/train/pipeline';
-import { replayRun } from '../../src/train/runDir';
+import { replayRun } from '../../src/train/runs/folder';
 import { applyEvent, newRun } from '../../webview/loss/runModel';
 import { ensureWorkerBundle, repoRoot, stepLosses, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
 

@@ -1,15 +1,17 @@
 /**
  * A run's folder: runs/RUN_ID/ under the chosen output folder, holding config.json (the resolved config),
  * metrics.jsonl (every event, one JSON object per line, appended as it happens), the data split, reference
- * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. `replayRun` reads the events back (for the loss panel);
- * `resumePoint` says where a resume of the run starts (its newest whole checkpoint, or the beginning).
+ * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. This module names those paths, makes
+ * the folder, writes its config and events, tells a run folder from a model folder, reads the events back,
+ * and says where a resume of the run starts (`resumePoint`: its newest whole checkpoint, or the beginning);
+ * it is the one writer of run folders for `dap train`, the worker, the host's job and any executor.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { appendLineSync } from '../core/appendLine';
-import { writeFileAtomicSync } from '../core/atomicWrite';
-import { looksTruncatedObject, recoverTrailingObject } from '../core/jsonl';
-import type { ResolvedTrainConfig } from './config';
+import { appendLineSync } from '../../core/appendLine';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
+import { looksTruncatedObject, recoverTrailingObject } from '../../core/jsonl';
+import type { ResolvedTrainConfig } from '../config';
 import { isTrainEvent, parseEventLine, type TrainEvent } from './events';
 
 /** Paths inside a run folder. */
@@ -27,11 +29,30 @@ export function runPaths(runDir: string) {
   };
 }
 
+/** The folder of run `runId` under the output folder `out`: out/runs/RUN_ID. */
+export function runDirOf(out: string, runId: string): string {
+  return join(out, 'runs', runId);
+}
+
 /** The folder of run `runId` under `out` (out/runs/RUN_ID), created. */
 export function createRunDir(out: string, runId: string): string {
-  const dir = join(out, 'runs', runId);
+  const dir = runDirOf(out, runId);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * True for a run folder: it has metrics.jsonl, or a config.json that is a run's (it names a `method`; a
+ * Hugging Face model folder's config.json does not), as a run has from the moment it is made.
+ */
+export function isRunFolder(dir: string): boolean {
+  const paths = runPaths(dir);
+  if (existsSync(paths.metrics)) return true;
+  try {
+    return typeof (JSON.parse(readFileSync(paths.config, 'utf8')) as { method?: unknown }).method === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** Writes config.json (atomically). */
@@ -84,9 +105,8 @@ export interface ResumePoint {
  * (started / finished / failed) is a `finished` of a run that was not cancelled.
  */
 export function resumePoint(runDir: string): ResumePoint {
-  const events = existsSync(runPaths(runDir).metrics) ? replayRun(runDir) : [];
   const point: ResumePoint = {};
-  for (const e of events) {
+  for (const e of readRunEvents(runDir)) {
     if (e.type === 'checkpoint') {
       const dir = join(runPaths(runDir).checkpoints, basename(e.path));
       if (existsSync(join(dir, 'trainer_state.json'))) point.checkpoint = dir;
@@ -104,9 +124,14 @@ export function resumePoint(runDir: string): ResumePoint {
 export function loggedFinalMetrics(runDir: string, stage: string): Record<string, number> {
   let step: Record<string, number> = {};
   let evaluation: Record<string, number> = {};
-  for (const e of existsSync(runPaths(runDir).metrics) ? replayRun(runDir) : []) {
+  for (const e of readRunEvents(runDir)) {
     if (e.type === 'step' && e.stage === stage) step = e.metrics;
     else if (e.type === 'eval' && e.stage === stage) evaluation = e.metrics;
   }
   return { ...step, ...evaluation };
+}
+
+/** Replays a run's events for the loss panel (empty when metrics.jsonl does not exist yet). */
+export function readRunEvents(runDir: string): TrainEvent[] {
+  return existsSync(runPaths(runDir).metrics) ? replayRun(runDir) : [];
 }
