@@ -11,11 +11,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
-import { writeFileAtomicSync } from '../core/atomicWrite';
-import { readHeader, readTensorBytes, writeSafetensors } from '../engine/safetensors';
-import { fusedKernelsActive } from '../engine/kernels/index';
-import { nativeKernels, type NativeKernels } from '../engine/kernels/native';
-import { activeWasmBackend, heapOf, type WasmHeapBackend } from '../engine/kernels/wasm-heap';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
+import { readHeader, readTensorBytes, writeSafetensors } from '../../engine/safetensors';
+import { fusedKernelsActive } from '../../engine/kernels/index';
+import { nativeKernels, type NativeKernels } from '../../engine/kernels/native';
+import { activeWasmBackend, heapOf, type WasmHeapBackend } from '../../engine/kernels/wasm-heap';
 
 /** AdamW settings. */
 export interface AdamWConfig {
