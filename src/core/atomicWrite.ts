@@ -104,32 +104,74 @@ function realTarget(path: string): string {
 }
 
 /**
- * Writes `data` (a string, bytes, or byte chunks written in order) to `path` atomically (temporary
- * sibling, fsync, rename, fsync of the folder). An existing
- * file keeps its permission bits. On any failure the temporary is removed and `path` is untouched; the
- * error names `path` (and says when the disk is full).
+ * A file written in pieces that appears whole or not at all: `write` goes to a temporary sibling, `commit`
+ * fsyncs it, gives it the permission bits of the file it replaces, renames it over `path` and fsyncs the
+ * folder; `abort` (or any failed write or commit) removes the temporary and leaves `path` untouched. Errors
+ * name `path` (and say when the disk is full).
+ */
+export class AtomicFileWriter {
+  private readonly target: string;
+  private readonly tmp: string;
+  private fd: number | undefined;
+
+  constructor(private readonly path: string) {
+    this.target = realTarget(path);
+    this.tmp = tempName(this.target, 'tmp');
+    this.fd = this.guard(() => {
+      mkdirSync(dirname(this.target), { recursive: true });
+      removeStaleTemps(this.target);
+      return openSync(this.tmp, 'wx');
+    });
+  }
+
+  /** Appends `data` (UTF-8 for a string) to the temporary. */
+  write(data: string | Uint8Array): void {
+    this.guard(() => writeAllSync(this.open(), typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
+  }
+
+  /** Puts the written content in place of `path`. */
+  commit(): void {
+    this.guard(() => {
+      const fd = this.open();
+      if (existsSync(this.target)) chmodSync(this.tmp, statSync(this.target).mode & 0o7777);
+      fsyncSync(fd);
+      closeSync(fd);
+      this.fd = undefined;
+      renameSync(this.tmp, this.target);
+    });
+    fsyncDirectory(dirname(this.target));
+  }
+
+  /** Drops what was written; `path` stays as it was. */
+  abort(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.tmp, { force: true });
+  }
+
+  private open(): number {
+    if (this.fd === undefined) throw new Error('the write was already committed or aborted');
+    return this.fd;
+  }
+
+  private guard<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (e) {
+      this.abort();
+      throw writeError(this.path, e);
+    }
+  }
+}
+
+/**
+ * Writes `data` (a string, bytes, or byte chunks written in order) to `path` atomically (AtomicFileWriter:
+ * temporary sibling, fsync, rename, fsync of the folder; an existing file keeps its permission bits).
  */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
-  const target = realTarget(path);
-  const dir = dirname(target);
-  mkdirSync(dir, { recursive: true });
-  removeStaleTemps(target);
-  const tmp = tempName(target, 'tmp');
-  try {
-    const fd = openSync(tmp, 'wx');
-    try {
-      for (const part of typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data) writeAllSync(fd, part);
-      if (existsSync(target)) chmodSync(tmp, statSync(target).mode & 0o7777);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw writeError(path, e);
-  }
-  fsyncDirectory(dir);
+  const writer = new AtomicFileWriter(path);
+  for (const part of typeof data === 'string' || data instanceof Uint8Array ? [data] : data) writer.write(part);
+  writer.commit();
 }
 
 /** fsyncs every file and folder under `dir`, then `dir` itself (children first). */

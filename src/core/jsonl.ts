@@ -2,8 +2,8 @@
  * Streaming JSONL line reader with byte offsets. Reads fixed-size chunks and splits on '\n', so a file of
  * any size is never held in memory whole. Handles CRLF, a UTF-8 BOM at the start, blank lines and a last
  * line without a trailing newline (reported as `terminated: false`); marks lines whose bytes are not UTF-8.
- * A line longer than the limit (MAX_LINE_BYTES) is not held: it comes back with `oversize` set and empty
- * text, so readers report it (`file:line: line: line is N MB, over the limit of M MB`) and go on with the
+ * A line longer than the limit (MAX_LINE_BYTES) is not held: it comes back with `oversize` set and a
+ * placeholder text, so readers report it (`file:line: line: line is N MB, over the limit of M MB`) and go on with the
  * next line. Anything but a regular file (a directory, a device such as /dev/zero, a FIFO, a socket) and a
  * UTF-16 file (byte-order mark) is refused with an error naming the path, before it is opened.
  * Also here: recovering a whole JSON object from the end of a line that an interrupted write left a
@@ -28,7 +28,11 @@ export interface JsonlLine {
   terminated: boolean;
   /** False when the line's bytes are not valid UTF-8 (`text` then holds U+FFFD for the bad bytes). */
   utf8: boolean;
-  /** Set when the line is longer than the limit (the value, in bytes): `text` is then empty, see oversizeMessage. */
+  /**
+   * Set when the line is longer than the limit (the value, in bytes): the line was not read and `text` is a
+   * placeholder that is not JSON (so a reader that forgets to check reports an error, never a blank line);
+   * readers report oversizeIssue.
+   */
   oversize?: number;
 }
 
@@ -114,6 +118,7 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
       let out: JsonlLine;
       if (oversize || byteLength > maxLine) {
         out = { line: lineNumber, offset: lineStart, byteLength, text: '', terminated, utf8: true, oversize: maxLine };
+        out.text = `<${oversizeMessage(out)}>`;
       } else {
         const bytes = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
         out = { line: lineNumber, offset: lineStart, byteLength, text: decodeLine(bytes), terminated, utf8: isUtf8(bytes) };

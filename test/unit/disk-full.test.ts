@@ -2,7 +2,7 @@
  * A full disk, for real: a small tmpfs (small-disk.ts; skipped with the reason where it cannot be mounted).
  * The annotation log's appends (sync and async) keep succeeding until the disk is full, then fail saying so
  * — every acknowledged event reads back and the failed one saves once space is freed; the annotator's host
- * logic answers `notSaved` (nothing applied, the item stays) and saves the retried judgment; a training run
+ * logic answers `notSaved`; a whole-file write keeps the previous file and leaves no temporary; (nothing applied, the item stays) and saves the retried judgment; a training run
  * whose disk fills fails with a clear `failed` event, keeps its last good checkpoint whole (equal to the
  * same checkpoint of a run on a roomy disk) and resumes to the same model once there is room.
  */
@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendEvent, appendEventSync, readAnnotationLog } from '../../src/core/annotationLog';
+import { writeFileAtomicSync } from '../../src/core/atomicWrite';
 import type { AnnotationEvent } from '../../src/core/types';
 import { loadPretrained } from '../../src/engine/checkpoint';
 import { readHeader } from '../../src/engine/safetensors';
@@ -70,6 +71,17 @@ test('annotation log on a full disk: appends fail saying so, nothing acknowledge
   const read = await readAnnotationLog(log);
   assert.deepEqual(read.events.map((e) => e.event.item), [...acked, failedItem]);
   assert.deepEqual(read.issues.filter((i) => i.severity === 'error'), [], 'a short write left at most a torn-line warning');
+});
+
+test('a whole-file write on a full disk fails naming the file; the previous file stays and no temporary is left', async (t) => {
+  const d = disk(256);
+  if (typeof d === 'string') return t.skip(d);
+  const file = join(d.dir, 'export.jsonl');
+  writeFileAtomicSync(file, 'the previous export\n');
+  d.fill();
+  assert.throws(() => writeFileAtomicSync(file, 'x'.repeat(200_000)), (e: Error) => e.message === `${file}: not written: the disk is full (ENOSPC); free some space and try again`);
+  assert.equal(readFileSync(file, 'utf8'), 'the previous export\n');
+  assert.deepEqual(readdirSync(d.dir).filter((n) => n.startsWith('.export.jsonl.')), []);
 });
 
 test('annotator on a full disk: the judgment is answered notSaved (nothing applied, same item); the retry saves it', async (t) => {
