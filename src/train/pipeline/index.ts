@@ -88,6 +88,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
       if (input.maxSteps !== undefined && input.maxSteps !== saved.maxSteps) {
         throw new ExecutorError(`resume: a torch run continues with its own maxSteps (${saved.maxSteps ?? 'none'}, RUN/config.json); --max-steps ${input.maxSteps} is not applied to it`);
       }
+      if (!config.resume) throw new ExecutorError(`${runDir}: the torch run was stopped before its first checkpoint; the torch executor resumes from a checkpoint only — start the run again`);
       const torch = await chooseExecutor({ ...config, ...(input.python ? { python: input.python } : {}) });
       return runTorchTraining(config, torch, hooks, { ckpt: config.resume as string, runDir });
     }
