@@ -4,7 +4,7 @@
  * view reads them, src/train/runs/lora.ts) and the worker's trainable-params line per stage. Pure TypeScript
  * (no DOM, no Svelte) so that the chart code and the tests read the same numbers.
  */
-import type { FinishedEvent, TrainEvent } from '../../src/train/runs/events';
+import type { FinishedEvent, StagePlan, TrainEvent } from '../../src/train/runs/events';
 import { loraOf, type LoraSettings } from '../../src/train/runs/lora';
 import { assertUnreachable } from '../../src/core/assertUnreachable';
 
@@ -40,6 +40,8 @@ export interface RunData {
   trainable: { stage: string; line: string }[];
   /** Stages in the order they started. */
   stages: StageData[];
+  /** Every stage of the run with its step count, from the `started` event (absent for older runs). */
+  plan?: StagePlan[];
   /** Last step event's metrics (for the header: ETA, tokens/s). */
   last?: { stage: string; step: number; totalSteps: number; metrics: Record<string, number> };
   summary?: FinishedEvent['summary'];
@@ -113,6 +115,7 @@ export function applyEvent(run: RunData, e: TrainEvent): void {
       run.method = e.config?.method;
       run.lora = loraOf(e.config);
       run.error = undefined; // a resumed attempt after a failure
+      if (e.stages) run.plan = e.stages;
       stageOf(run, e.stage, e.totalSteps);
       break;
     }

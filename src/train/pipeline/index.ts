@@ -28,7 +28,7 @@ import type { FinishedEvent, TrainEvent } from '../runs/events';
 import { getLoss } from '../losses/index';
 import type { DataKind } from '../losses/types';
 import { appendEvent, createRunDir, isRunFolder, resumePoint, runPaths, writeRunConfig } from '../runs/folder';
-import type { EventSink, StageOptions, StageResult } from '../stage/index';
+import { stageSteps, type EventSink, type StageOptions, type StageResult } from '../stage/index';
 import { readTrainerState } from '../stage/checkpoints';
 import { runSpin } from './spin';
 import { sampleGenerations, type SampleGeneration } from './samples';
@@ -139,10 +139,20 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
       resume: config.resume ? { dir: config.resume, stage: resumeStage as string } : undefined, loraBase };
     const backend = backendName;
     let result: StageResult | undefined;
-    // 1. SFT warm-up of the built-in model on all responses of the training prompts.
     const mainStage = config.method;
-    if (!config.model && config.method !== 'sft' && (!resumeStage || resumeStage === 'sft')) {
-      const rows = splitByPrompt(allResponseRows(src), evalPrompts);
+    // The stages ahead and their step counts, known now: every started event carries them (the loss panel and
+    // the status bar show "sft, then dpo" with each stage's own progress from the first step).
+    const sftRows = !config.model && config.method !== 'sft' && (!resumeStage || resumeStage === 'sft') ? splitByPrompt(allResponseRows(src), evalPrompts) : undefined;
+    const mainSplit = config.method === 'spin' ? undefined : splitByPrompt(examplesFor(src, getLoss(config.method).dataKind), evalPrompts);
+    ctx.plan = [
+      ...(sftRows ? [{ stage: 'sft', totalSteps: stageSteps(sftRows.train.length, config.sftEpochs, config.batchSize, config.gradAccum) }] : []),
+      ...(mainSplit
+        ? [{ stage: mainStage, totalSteps: stageSteps(mainSplit.train.length, config.epochs, config.batchSize, config.gradAccum, config.maxSteps) }]
+        : Array.from({ length: config.spin.iterations }, (_, i) => ({ stage: `spin-${i + 1}` }))), // sized once generated
+    ];
+    // 1. SFT warm-up of the built-in model on all responses of the training prompts.
+    if (sftRows) {
+      const rows = sftRows;
       const o: StageOptions<'sft'> = { ...baseStage(ctx, policy), stage: 'sft', kind: 'sft', loss: 'sft', hyper: config.loss, train: rows.train, eval: rows.eval,
         epochs: config.sftEpochs, lr: config.sftLr, maxSteps: undefined, resumeFrom: resumeStage === 'sft' ? config.resume : undefined };
       result = await startStage(ctx, o, backend);
@@ -157,7 +167,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
       result = await runSpin(ctx, policy, src, backend);
     } else {
       const spec = getLoss(config.method);
-      const { train, eval: evalRows } = splitByPrompt(examplesFor(src, spec.dataKind), evalPrompts);
+      const { train, eval: evalRows } = mainSplit as NonNullable<typeof mainSplit>;
       const liveDir = config.model ?? runPaths(runDir).sftModel;
       const reference = await referenceFor(ctx, mainStage, config.method, spec.dataKind, policy, train, evalRows, liveDir);
       if (reference?.kind === 'live') models.push(reference.model);

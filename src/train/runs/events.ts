@@ -34,6 +34,19 @@ export interface StartedEvent extends EventBase {
   devices?: string[];
   processes?: number;
   precision?: string;
+  /**
+   * Every stage of the run in order with its step count, known before the first step (e.g. the built-in
+   * model's SFT warm-up, then DPO), so a viewer can show the stages still to come. Absent from runs written
+   * before it was added; SPIN's iterations have no count up front.
+   */
+  stages?: StagePlan[];
+}
+
+/** One stage of a run's plan. */
+export interface StagePlan {
+  stage: string;
+  /** Optimizer steps of the stage; absent when only known once it starts (SPIN). */
+  totalSteps?: number;
 }
 
 /** One optimizer step: that step's own metrics (never smoothed). */
