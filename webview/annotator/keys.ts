@@ -1,8 +1,9 @@
 /**
  * The annotator's keyboard map as ONE table: each row binds keys to actions in a mode and says what they
  * do. `actionFor` (a key press outside text fields → one action) and the help overlay (`helpRows`) both
- * read it, so the help can never describe a key the map does not have. README-keys.md documents the same
- * table for users and tests.
+ * read it, so the help can never describe a key the map does not have. The key tables of README.md (the
+ * help texts) and README-keys.md (the manual texts) are generated from it by scripts/gen-key-docs.ts
+ * (`manualRows`), with the pointer gestures the map has no key for.
  */
 import type { PairChoice } from '../../src/core/types';
 
@@ -51,6 +52,8 @@ interface KeyRow {
   mode: 'pair' | 'rank' | 'both';
   bindings: Binding[];
   help: string;
+  /** The manual's longer text (README-keys.md) where it says more than the help; else the help. */
+  manual?: string;
   /** How the keys are written in the help when the bindings alone would not say it (e.g. digits). */
   label?: string;
 }
@@ -59,37 +62,42 @@ const bind = (key: string, action: KeyAction, modifier: Modifier = 'none'): Bind
 
 /** THE key map, in help order. */
 const KEY_MAP: readonly KeyRow[] = [
-  { mode: 'pair', bindings: [bind('1', { kind: 'choose', choice: 'a' }), bind('a', { kind: 'choose', choice: 'a' })], help: 'A is better' },
+  { mode: 'pair', bindings: [bind('1', { kind: 'choose', choice: 'a' }), bind('a', { kind: 'choose', choice: 'a' })], help: 'A is better', manual: 'A is better (saves at once, unless `dapStudio.confirmWithEnter`)' },
   { mode: 'pair', bindings: [bind('2', { kind: 'choose', choice: 'b' }), bind('b', { kind: 'choose', choice: 'b' })], help: 'B is better' },
   { mode: 'pair', bindings: [bind('3', { kind: 'choose', choice: 'tie' })], help: 'Tie' },
   { mode: 'pair', bindings: [bind('4', { kind: 'choose', choice: 'both_bad' })], help: 'Both bad' },
-  { mode: 'pair', bindings: [bind('Enter', { kind: 'enter' })], help: 'Confirm the choice (setting dapStudio.confirmWithEnter)' },
+  { mode: 'pair', bindings: [bind('Enter', { kind: 'enter' })], help: 'Confirm the choice (setting dapStudio.confirmWithEnter)', manual: 'Confirm the selected choice (only with `dapStudio.confirmWithEnter: true`)' },
   { mode: 'rank', bindings: [bind('ArrowUp', { kind: 'selectUp' }), bind('ArrowDown', { kind: 'selectDown' })], help: 'Select the response above / below' },
-  { mode: 'rank', bindings: [bind('ArrowUp', { kind: 'moveUp' }, 'alt'), bind('ArrowDown', { kind: 'moveDown' }, 'alt')], help: 'Move the selected response up / down' },
+  { mode: 'rank', bindings: [bind('ArrowUp', { kind: 'moveUp' }, 'alt'), bind('ArrowDown', { kind: 'moveDown' }, 'alt')], help: 'Move the selected response up / down', manual: 'Move the selected response up / down (out of a tie first)' },
   {
     mode: 'rank',
     bindings: [{ digits: true, action: (digit) => ({ kind: 'digit', digit }) }],
     label: 'digits, e.g. 312',
     help: 'Type an order of the card numbers, best first (3=12: 3 and 1 tie first, then 2); Enter saves it',
+    manual:
+      'Full order, best first, by the numbers on the cards (display positions 1..N), then `Enter`; `=` ties a card with the one typed before it: `3=12` ranks 3 and 1 tied first, then 2; `1=2=3` ties all. ' +
+      'While typing, each placed card shows `→ #k` (`typed-rank`) and the line under the cards (`typed-order`) says what Enter will save. ' +
+      'A key that cannot be part of an order (a number that is no card, one typed twice) is refused and the reason shows in that line (`typed-error`) until the next valid key; ' +
+      'Enter on an incomplete order says so. Enter saves a complete order at once.',
   },
-  { mode: 'rank', bindings: [bind('Backspace', { kind: 'backspace' })], help: 'Take back the last typed number or =' },
+  { mode: 'rank', bindings: [bind('Backspace', { kind: 'backspace' })], help: 'Take back the last typed number or =', manual: 'Take back the last typed number or `=`' },
   { mode: 'rank', bindings: [bind('=', { kind: 'tieUp' })], help: 'Tie the selected response with the group above (while typing an order: tie the next card with the last)' },
-  { mode: 'rank', bindings: [bind('-', { kind: 'splitOut' })], help: 'Take the selected response out of its tie' },
-  { mode: 'rank', bindings: [bind('Enter', { kind: 'enter' })], help: 'Save the ranking as shown' },
-  { mode: 'both', bindings: [bind('Escape', { kind: 'escape' })], help: 'Clear the typed order / close a box' },
-  { mode: 'both', bindings: [bind('m', { kind: 'mode' })], help: 'Switch pair ↔ rank (items with 2 responses)' },
-  { mode: 'both', bindings: [bind('j', { kind: 'next' }), bind('ArrowRight', { kind: 'next' })], help: 'Next item' },
-  { mode: 'both', bindings: [bind('k', { kind: 'prev' }), bind('ArrowLeft', { kind: 'prev' })], help: 'Previous item' },
-  { mode: 'both', bindings: [bind('u', { kind: 'nextUnannotated' })], help: 'Next unannotated item' },
-  { mode: 'both', bindings: [bind('s', { kind: 'skip' })], help: 'Skip (next unannotated after this one)' },
-  { mode: 'both', bindings: [bind('z', { kind: 'undo' }), bind('z', { kind: 'undo' }, 'ctrl')], help: 'Undo your last judgment (appends an undo event)' },
-  { mode: 'both', bindings: [bind('g', { kind: 'jump' })], help: 'Go to item: id, or #N for the N-th item' },
-  { mode: 'both', bindings: [bind('/', { kind: 'search' })], help: 'Find items by text in the prompt or responses (Enter: next, Shift+Enter: previous)' },
-  { mode: 'both', bindings: [bind('f', { kind: 'flag' })], help: 'Flag / unflag the item' },
-  { mode: 'both', bindings: [bind('n', { kind: 'note' })], help: 'Write a note (saved with the next judgment)' },
+  { mode: 'rank', bindings: [bind('-', { kind: 'splitOut' })], help: 'Take the selected response out of its tie', manual: 'Take the selected response out of its tie (placed just below)' },
+  { mode: 'rank', bindings: [bind('Enter', { kind: 'enter' })], help: 'Save the ranking as shown', manual: 'Save the ranking as shown (no typed order pending)' },
+  { mode: 'both', bindings: [bind('Escape', { kind: 'escape' })], help: 'Clear the typed order / close a box', manual: 'Clear the typed order / close the help or a box; in a text field: leave it' },
+  { mode: 'both', bindings: [bind('m', { kind: 'mode' })], help: 'Switch pair ↔ rank (items with 2 responses)', manual: 'Switch pair ↔ rank (items with exactly 2 responses; ranking a pair writes a `rank` event)' },
+  { mode: 'both', bindings: [bind('j', { kind: 'next' }), bind('ArrowRight', { kind: 'next' })], help: 'Next item', manual: 'Next item (of the filter)' },
+  { mode: 'both', bindings: [bind('k', { kind: 'prev' }), bind('ArrowLeft', { kind: 'prev' })], help: 'Previous item', manual: 'Previous item (of the filter)' },
+  { mode: 'both', bindings: [bind('u', { kind: 'nextUnannotated' })], help: 'Next unannotated item', manual: 'Next unannotated item (wraps to the top)' },
+  { mode: 'both', bindings: [bind('s', { kind: 'skip' })], help: 'Skip (next unannotated after this one)', manual: 'Skip: next unannotated item after this one' },
+  { mode: 'both', bindings: [bind('z', { kind: 'undo' }), bind('z', { kind: 'undo' }, 'ctrl')], help: 'Undo your last judgment (appends an undo event)', manual: 'Undo your most recent judgment of this session (else this item\'s): appends `{"kind":"undo"}` and shows that item' },
+  { mode: 'both', bindings: [bind('g', { kind: 'jump' })], help: 'Go to item: id, or #N for the N-th item', manual: 'Go to: type an item id, or `#N` for the N-th item (a plain number that is not an id also works), Enter' },
+  { mode: 'both', bindings: [bind('/', { kind: 'search' })], help: 'Find items by text in the prompt or responses (Enter: next, Shift+Enter: previous)', manual: 'Find: type a text; Enter goes to the next item whose prompt or responses contain it (ignoring case), Shift+Enter to the previous one; wraps around; the box stays open, Esc closes it' },
+  { mode: 'both', bindings: [bind('f', { kind: 'flag' })], help: 'Flag / unflag the item', manual: 'Flag / unflag (appends `{"kind":"flag","flagged":true/false}`)' },
+  { mode: 'both', bindings: [bind('n', { kind: 'note' })], help: 'Write a note (saved with the next judgment)', manual: 'Focus the note field; the note is saved with the next judgment' },
   { mode: 'both', bindings: [bind('r', { kind: 'raw' })], help: 'Raw text ↔ rendered Markdown' },
-  { mode: 'both', bindings: [bind('d', { kind: 'diff' })], help: 'Word diff between responses' },
-  { mode: 'both', bindings: [bind('?', { kind: 'help' })], help: 'Show / hide this help' },
+  { mode: 'both', bindings: [bind('d', { kind: 'diff' })], help: 'Word diff between responses', manual: 'Word diff (pair: A vs B; rank: each response vs the selected one)' },
+  { mode: 'both', bindings: [bind('?', { kind: 'help' })], help: 'Show / hide this help', manual: 'Show / hide the keyboard help' },
 ];
 
 /** The modifier a key press carries (Ctrl and Cmd count alike; they win over Alt). */
@@ -125,4 +133,29 @@ function keyLabel(b: Binding): string {
 /** Rows of the help overlay: keys ("1 / a"), what they do, where (pair, rank or both). */
 export function helpRows(): { keys: string; action: string; mode: 'pair' | 'rank' | 'both' }[] {
   return KEY_MAP.map((row) => ({ keys: row.label ?? row.bindings.map(keyLabel).join(' / '), action: row.help, mode: row.mode }));
+}
+
+/** What the pointer does where no key is bound (documented with the keys, not in the overlay). */
+const POINTER_ROWS: readonly { label: string; mode: 'pair' | 'rank' | 'both'; help: string; manual: string }[] = [
+  {
+    label: 'drag and drop',
+    mode: 'rank',
+    help: "Drop on a card's top/bottom third: before/after it; middle: tie",
+    manual: 'Drop on the top third of a card: before it; bottom third: after it; middle: tie with it',
+  },
+];
+
+/** One row of the documented key table: each binding's keys ("Alt+↑"), or a label where those would not say it. */
+export interface ManualRow {
+  keys: string[];
+  label?: string;
+  mode: 'pair' | 'rank' | 'both';
+  help: string;
+  manual: string;
+}
+
+/** Every row of the key map in help order, then the pointer gestures: the tables of README.md and README-keys.md. */
+export function manualRows(): ManualRow[] {
+  const keyRows = KEY_MAP.map((row) => ({ keys: row.bindings.map(keyLabel), label: row.label, mode: row.mode, help: row.help, manual: row.manual ?? row.help }));
+  return [...keyRows, ...POINTER_ROWS.map((row) => ({ keys: [], ...row }))];
 }
