@@ -9,7 +9,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 
 /** One row of a Parquet file: its 1-based number across the file and its value. */
@@ -79,14 +79,16 @@ export async function parquetInfo(path: string): Promise<{ rows: number; rowGrou
 }
 
 /**
- * Streams the rows of a Parquet file, one row group in memory at a time. A row that cannot be read as JSON is
- * yielded as a ParquetRowError (the caller reports it and goes on). Errors of the file itself (not Parquet,
- * truncated, an unsupported codec) are thrown with the file's name.
+ * Streams the rows of a Parquet file, one row group in memory at a time: a row group's bytes are read only once
+ * the rows before it have been taken. A row that cannot be read as JSON is yielded as a ParquetRowError (the
+ * caller reports it and goes on). Errors of the file itself (not Parquet, truncated, an unsupported codec) are
+ * thrown with the file's name. `open` gives the ranged reads over the file (hyparquet's, by default; a test
+ * passes one that records which bytes are read when).
  */
-export async function* readParquetRows(path: string): AsyncGenerator<ParquetRow | ParquetRowError> {
+export async function* readParquetRows(path: string, open: (path: string) => Promise<AsyncBuffer> = asyncBufferFromFile): AsyncGenerator<ParquetRow | ParquetRowError> {
   let file, meta;
   try {
-    file = await asyncBufferFromFile(path);
+    file = await open(path);
     meta = await parquetMetadataAsync(file);
   } catch (e) {
     throw new Error(`${path}: not a readable Parquet file: ${(e as Error).message}`);

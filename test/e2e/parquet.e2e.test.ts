@@ -3,10 +3,12 @@
  * hyparquet-writer) opened with "DAP: Annotate Preferences" in a real VS Code (code-server) is read through the
  * same import as `dap import`: its rows show as items (the conversation's user turn as the prompt), a judgment
  * goes to NAME.annotations.jsonl beside the .parquet, and the item ids are those of the imported task file.
+ * The toolbar's "Train DPO…" then trains on those judgments (the imported rows with the log beside the .parquet):
+ * the run finishes with DPO steps.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
@@ -32,7 +34,16 @@ parquetWriteFile({
 
 let vscode: VsCodeSession | undefined;
 before(async () => {
-  vscode = await startVsCode({ folder, settings: { 'dapStudio.annotator': 'e2e-parquet' } });
+  vscode = await startVsCode({
+    folder,
+    settings: {
+      'dapStudio.annotator': 'e2e-parquet',
+      // Tiny training for the toolbar's Train DPO… (as training.e2e): a 1-layer built-in model, a few steps.
+      'dapStudio.train.maxSteps': 3,
+      'dapStudio.train.backend': 'wasm',
+      'dapStudio.train.overrides': { builtin: { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 }, sftEpochs: 1, batchSize: 2 },
+    },
+  });
 });
 after(async () => {
   await vscode?.close();
@@ -64,6 +75,37 @@ test('a .parquet file opens in the annotator; a judgment lands beside it with th
     assert.equal(events[0].annotator, 'e2e-parquet');
   } catch (e) {
     const dir = await vs.saveArtifacts('parquet');
+    throw new Error(`${(e as Error).message}\n(screenshot and logs in ${dir})`, { cause: e });
+  }
+});
+
+test('the toolbar\'s Train DPO… on a .parquet file trains on its judgments (the imported rows, the log beside the .parquet)', { timeout: 300_000 }, async () => {
+  const vs = vscode!;
+  const runsDir = join(folder, '.dap', 'runs');
+  try {
+    const root = '[data-testid="annotator-root"]';
+    const frame = await vs.webviewFrame(root, 60_000);
+    // Judge the two items the first test left (it judged the first and moved to the second).
+    for (let judged = 1; judged < qs.length; judged++) {
+      await vs.pressInWebview(frame, ['2'], '[data-testid="prompt"]');
+      const deadline = Date.now() + 30_000;
+      while (readFileSync(logFile, 'utf8').trim().split('\n').length < judged + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(readFileSync(logFile, 'utf8').trim().split('\n').length, qs.length);
+    await frame.click('[data-testid="train-dpo"]');
+    const panel = await vs.webviewFrame('[data-testid="summary"][data-status="finished"]', 180_000);
+    assert.ok(panel, 'the loss panel shows the finished run');
+    const runs = readdirSync(runsDir);
+    assert.equal(runs.length, 1, `one run folder in ${runsDir}`);
+    const runDir = join(runsDir, runs[0]);
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { data: string; log?: string };
+    assert.match(config.data, /\.tasks\.jsonl$/, 'trained on the imported JSONL, not the .parquet bytes');
+    assert.equal(config.log, logFile);
+    const events = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; stage?: string });
+    assert.ok(events.some((e) => e.type === 'step' && e.stage === 'dpo'), 'DPO steps');
+    assert.equal(events.at(-1)?.type, 'finished');
+  } catch (e) {
+    const dir = await vs.saveArtifacts('parquet-train');
     throw new Error(`${(e as Error).message}\n(screenshot and logs in ${dir})`, { cause: e });
   }
 });

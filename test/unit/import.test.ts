@@ -6,13 +6,15 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { conversationColumn as conversation, textColumn as text } from '../parquet-fixtures';
 import { initBackend } from '../../src/engine/backend';
-import { parquetInfo } from '../../src/core/parquet';
+import { parquetInfo, readParquetRows } from '../../src/core/parquet';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { mulberry32 } from '../../src/core/random';
 import { readAnnotationLog } from '../../src/core/annotationLog';
 import { runCli } from './engine-fixtures';
 
@@ -56,6 +58,61 @@ test('Parquet, UltraFeedback layout: nested conversations over 3 row groups; a b
   assert.equal(v.code, 0, v.out);
   assert.match(v.out, /4 valid items; 0 errors/);
   assert.ok(!readFileSync(out, 'utf8').includes('.tmp'), 'no temp file name leaks');
+});
+
+test('Parquet is read row group by row group: a group\'s bytes only once the rows before it are taken, never the whole file up front', async () => {
+  // 4 row groups of ~1.5 MB of incompressible text each (the footer read takes the last 512 KB at most).
+  const rand = mulberry32(7);
+  const letters = 'abcdefghijklmnopqrstuvwxyz ';
+  const textOf = (n: number) => Array.from({ length: n }, () => letters[Math.floor(rand() * letters.length)]).join('');
+  const groups = 4;
+  const perGroup = 300;
+  const n = groups * perGroup;
+  const file = join(dir, 'big.parquet');
+  parquetWriteFile({
+    filename: file,
+    columnData: [
+      { name: 'prompt', data: Array.from({ length: n }, (_, i) => `Q${i} ${textOf(200)}`) },
+      { name: 'chosen', data: Array.from({ length: n }, () => textOf(2500)) },
+      { name: 'rejected', data: Array.from({ length: n }, () => textOf(2500)) },
+    ],
+    rowGroupSize: perGroup,
+  });
+  const size = statSync(file).size;
+  const meta = await parquetMetadataAsync(await asyncBufferFromFile(file));
+  assert.equal(meta.row_groups.length, groups);
+  // Each row group's byte range, from its column chunks.
+  const ranges = meta.row_groups.map((g) => {
+    const starts = g.columns.map((c) => Number(c.meta_data!.dictionary_page_offset ?? c.meta_data!.data_page_offset));
+    const ends = g.columns.map((c, i) => starts[i] + Number(c.meta_data!.total_compressed_size));
+    return [Math.min(...starts), Math.max(...ends)] as const;
+  });
+  assert.ok(ranges[groups - 1][1] - ranges[groups - 1][0] > 600_000, 'the last group is larger than the footer read');
+  // The real file reads, recorded with how many rows had been taken when each was made.
+  let taken = 0;
+  const reads: { start: number; end: number; taken: number }[] = [];
+  const recording = async (path: string) => {
+    const real = await asyncBufferFromFile(path);
+    return { byteLength: real.byteLength, slice: (start: number, end?: number) => { reads.push({ start, end: end ?? real.byteLength, taken }); return real.slice(start, end); } };
+  };
+  const bytesRead = () => reads.reduce((sum, r) => sum + (r.end - r.start), 0);
+  let readAtFirstRow = 0;
+  for await (const r of readParquetRows(file, recording)) {
+    assert.ok(!(r instanceof Error), String(r));
+    if (taken === 0) readAtFirstRow = bytesRead();
+    assert.match(String(r.value.prompt), new RegExp(`^Q${taken} `), 'rows in file order');
+    taken++;
+  }
+  assert.equal(taken, n);
+  assert.ok(readAtFirstRow < size / 2, `first row after reading ${readAtFirstRow} of ${size} bytes`);
+  // Every read of a row group's bytes (but the last group, which the footer read may reach) is made after the rows
+  // of the groups before it were taken and before any of its own.
+  for (let g = 0; g < groups - 1; g++) {
+    const touching = reads.filter((r) => r.start < ranges[g][1] && r.end > ranges[g][0]);
+    assert.ok(touching.length > 0, `group ${g} read`);
+    for (const r of touching) assert.equal(r.taken, g * perGroup, `group ${g}'s bytes ${r.start}-${r.end} read with ${r.taken} rows taken`);
+  }
+  assert.ok(bytesRead() < size * 1.2, 'each byte read about once');
 });
 
 test('Parquet KTO rows and a Hub folder of splits (--split)', async () => {

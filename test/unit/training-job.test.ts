@@ -18,7 +18,11 @@ import { TrainingJob } from '../../src/train/worker/trainingJob';
 import { exportedMessage, exportSourcesOf, modelFolderOf } from '../../src/train/runs/exports';
 import { listRuns, statusOf } from '../../src/train/runs/listing';
 import { loraNotesOf } from '../../src/train/runs/lora';
-import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf } from '../../src/host/training/trainInputs';
+import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, nothingToTrainOn, trainingDataOf } from '../../src/host/training/trainInputs';
+import { parquetWriteFile } from 'hyparquet-writer';
+import { conversationColumn, textColumn } from '../parquet-fixtures';
+import { parquetTaskFile } from '../../src/core/importRows';
+import { readTasks } from '../../src/core/tasks';
 import { newRunId } from '../../src/train/config/index';
 import type { TrainEvent } from '../../src/train/runs/events';
 import { ensureWorkerBundle, sampleTasks, tinyModelFixture, tinyShape, toyPairs, workerBundle, writeJsonl } from './train-fixtures';
@@ -129,6 +133,43 @@ test('dataOf: a log maps back to its task file (NAME.tasks.jsonl first, else NAM
   writeFileSync(join(dir, 'pairs.jsonl'), '');
   assert.deepEqual(dataOf(join(dir, 'pairs.annotations.jsonl')), { data: join(dir, 'pairs.jsonl'), log: join(dir, 'pairs.annotations.jsonl') });
   assert.deepEqual(dataOf(join(dir, 'pairs.jsonl')), { data: join(dir, 'pairs.jsonl') });
+});
+
+test('a .parquet task file (the annotator toolbar\'s Train on it) trains on its import with the log beside the .parquet', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-parquet-train-'));
+  const parquet = join(dir, 'ultra.parquet');
+  const qs = ['What is 2+2?', 'Name a colour.', 'Capital of Spain?', 'Say hi.'];
+  const turn = (q: string, a: string) => [{ role: 'user', content: q }, { role: 'assistant', content: a }];
+  parquetWriteFile({
+    filename: parquet,
+    columnData: [
+      { name: 'prompt', data: qs },
+      { name: 'chosen', data: qs.map((q, i) => turn(q, `good answer ${i}`)) },
+      { name: 'rejected', data: qs.map((q, i) => turn(q, `bad answer ${i}`)) },
+    ],
+    schema: [{ name: 'root', num_children: 3 }, textColumn('prompt'), ...conversationColumn('chosen'), ...conversationColumn('rejected')],
+    rowGroupSize: 2,
+  });
+  const cacheDir = join(dir, 'storage');
+  const log = join(dir, 'ultra.annotations.jsonl');
+  const { data, log: trainLog } = await trainingDataOf(parquet, { cacheDir, log });
+  // The same JSONL the annotator reads the file through (same cache entry, so the same item ids), and the annotator's log.
+  assert.equal(data, (await parquetTaskFile(parquet, cacheDir)).path);
+  assert.equal(trainLog, log);
+  const { items } = await readTasks(data);
+  assert.equal(items.length, 4);
+  assert.match(await nothingToTrainOn(data, trainLog) ?? '', /no judgments yet/);
+  writeJsonl(log, items.map((it, i) => ({ v: 1, item: it.id, annotator: 't', ts: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(), kind: 'pair', shown: [0, 1], choice: 'a' })));
+  assert.equal(await nothingToTrainOn(data, trainLog), undefined);
+  // Other files are as dataOf says.
+  assert.deepEqual(await trainingDataOf(sampleTasks, { cacheDir, log }), { data: sampleTasks });
+  // The real worker trains on it: 4 pairs judged beside the .parquet.
+  const out = join(dir, 'out');
+  const job = new TrainingJob({ workerPath: worker, config: { ...tinyConfig(out, 'parquet'), data, log: trainLog, maxSteps: 3 } });
+  await job.done;
+  const last = job.events.at(-1)!;
+  assert.equal(last.type, 'finished', job.output.join('\n'));
+  assert.ok(job.events.some((e) => e.type === 'step' && e.stage === 'dpo'), 'DPO steps on the judged pairs');
 });
 
 test('epochsFor shrinks with the data; countLines counts non-blank lines (CRLF, no final newline) by streaming', async () => {

@@ -17,7 +17,7 @@ import { annotationLogPath, isAnnotationLog } from './logPath';
 import { parquetTaskFile } from '../../core/importRows';
 import { formatIssue } from '../../core/issues';
 import { isParquetPath } from '../../core/parquet';
-import { annotatorId, confirmWithEnter, logPathPattern, SECTION, showOtherJudgments } from './settings';
+import { annotatorId, confirmWithEnter, logPathPattern, parquetCacheDir, SECTION, showOtherJudgments } from './settings';
 
 export const ANNOTATOR_VIEW_TYPE = 'dapStudio.annotator';
 
@@ -90,7 +90,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     if (isParquetPath(file)) {
       // A .parquet file is read through the same import as `dap import` (rows checked as task lines), into a
       // cached JSONL in the extension's storage; the annotation log stays beside the .parquet (NAME.annotations.jsonl).
-      const imported = await parquetTaskFile(file, path.join(this.context.globalStorageUri.fsPath, 'parquet'));
+      const imported = await parquetTaskFile(file, parquetCacheDir(this.context));
       if (imported.issues.length) {
         const first = imported.issues[0];
         void vscode.window.showWarningMessage(`DAP Studio: ${imported.issues.length} bad row(s) in ${path.basename(file)} left out. First: ${formatIssue(first)}`);

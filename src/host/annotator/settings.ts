@@ -1,11 +1,12 @@
 /**
  * The annotator's settings: `dapStudio.annotator` (id written in every event; default git user.name,
  * then the OS user name), `dapStudio.annotationLogPath` (log path pattern), `dapStudio.confirmWithEnter` and
- * `dapStudio.showOtherJudgments`.
+ * `dapStudio.showOtherJudgments`; and where the extension keeps the JSONL a .parquet task file is read through.
  */
 import * as vscode from 'vscode';
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 export const SECTION = 'dapStudio';
 
@@ -47,4 +48,9 @@ export function showOtherJudgments(): boolean {
 
 export function confirmWithEnter(): boolean {
   return vscode.workspace.getConfiguration(SECTION).get<boolean>('confirmWithEnter', false);
+}
+
+/** The folder of the JSONL imports of .parquet task files (core/importRows parquetTaskFile): the annotator and training share it. */
+export function parquetCacheDir(context: vscode.ExtensionContext): string {
+  return path.join(context.globalStorageUri.fsPath, 'parquet');
 }

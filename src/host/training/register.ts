@@ -14,19 +14,21 @@ import { askChoices, buildConfig } from './trainSettings';
 import { nothingToTrainOn } from './trainInputs';
 import { offerGitignore } from './gitignore';
 import { checkTrainingEnvironment, pinExecutor } from './pythonEnv';
+import { parquetCacheDir } from '../annotator/settings';
+import { isParquetPath } from '../../core/parquet';
 
 const UNTRUSTED =
   'DAP Studio: training is disabled in untrusted workspaces (it loads model files and runs a training process). Trust this workspace to train.';
 
-/** The .jsonl file a command acts on: its argument, else the active editor or annotator tab. */
+/** The .jsonl (or .parquet task) file a command acts on: its argument, else the active editor or annotator tab. */
 async function dataFileOf(arg: unknown): Promise<string | undefined> {
   if (arg instanceof vscode.Uri) return arg.fsPath;
   if (typeof arg === 'string' && arg) return arg;
   const active = vscode.window.activeTextEditor?.document.uri;
   if (active?.fsPath.endsWith('.jsonl')) return active.fsPath;
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (input instanceof vscode.TabInputCustom && input.uri.fsPath.endsWith('.jsonl')) return input.uri.fsPath;
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Preference data': ['jsonl'] }, openLabel: 'Train on this data' });
+  if (input instanceof vscode.TabInputCustom && /\.(jsonl|parquet)$/i.test(input.uri.fsPath)) return input.uri.fsPath;
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Preference data': ['jsonl', 'parquet'] }, openLabel: 'Train on this data' });
   return picked?.[0]?.fsPath;
 }
 
@@ -55,7 +57,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     if (ask && !choices) return;
     let config;
     try {
-      config = await buildConfig(file, choices);
+      config = await buildConfig(file, parquetCacheDir(context), choices);
       // The executor is decided here (torch refused with what is missing; a run that will not fit refused), before any run folder.
       config = { ...config, ...(await pinExecutor(config)).config };
     } catch (e) {
@@ -67,7 +69,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     if (nothing) {
       const annotate = 'Annotate';
       const answer = await vscode.window.showInformationMessage(`DAP Studio: ${nothing}`, annotate);
-      if (answer === annotate) await vscode.commands.executeCommand('dapStudio.annotate', vscode.Uri.file(config.data));
+      if (answer === annotate) await vscode.commands.executeCommand('dapStudio.annotate', vscode.Uri.file(isParquetPath(file) ? file : config.data)); // a .parquet itself, not its import
       return;
     }
     const job = await manager.start(config);

@@ -1,6 +1,6 @@
 /**
  * Pure helpers of the training commands (no vscode): which data file and annotation log a clicked file
- * means, whether there is anything to train on yet, how many epochs a data set of a given size gets, a
+ * means (a .parquet task file: the JSONL the annotator imported it into, and the log beside the .parquet), whether there is anything to train on yet, how many epochs a data set of a given size gets, a
  * streaming line count, the fine-tuning choices (full or LoRA) of "DAP: Train…", and whether git
  * ignores the runs folder (and adding it to .gitignore).
  */
@@ -14,6 +14,8 @@ import { readJsonlLines } from '../../core/jsonl';
 import { ItemStates } from '../../core/judgments';
 import { defaultLogPath, isAnnotationLogPath, taskFileOfLog } from '../../core/project';
 import { labelledRowKind } from '../../core/compiledRows';
+import { parquetTaskFile } from '../../core/importRows';
+import { isParquetPath } from '../../core/parquet';
 
 /**
  * The data file and its annotation log from a clicked file: a log NAME.annotations.jsonl belongs to the
@@ -21,6 +23,17 @@ import { labelledRowKind } from '../../core/compiledRows';
  */
 export function dataOf(file: string): { data: string; log?: string } {
   return isAnnotationLogPath(file) ? { data: taskFileOfLog(file), log: file } : { data: file };
+}
+
+/**
+ * The data file and annotation log training reads for a clicked file. A .parquet task file is read through the
+ * same JSONL the annotator shows it from (parquetTaskFile in `parquet.cacheDir`: same rows, same item ids),
+ * with `parquet.log`, the log the annotator writes for it (beside the .parquet); any other file as dataOf says.
+ */
+export async function trainingDataOf(file: string, parquet: { cacheDir: string; log: string }): Promise<{ data: string; log?: string }> {
+  if (!isParquetPath(file)) return dataOf(file);
+  const { path } = await parquetTaskFile(file, parquet.cacheDir);
+  return { data: path, log: parquet.log };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Turns a click into a training config: the data file (a task file, its annotation log, or a compiled
- * TRL file), the settings (`dapStudio.modelPath`, `dapStudio.runsDirectory`, `dapStudio.train.*`), epochs
+ * Turns a click into a training config: the data file (a task file — JSONL or Parquet —, its annotation log,
+ * or a compiled TRL file), the settings (`dapStudio.modelPath`, `dapStudio.runsDirectory`, `dapStudio.train.*`), epochs
  * sized to the data, and for "DAP: Train…" a quick-pick flow (method, model folder, full fine-tuning or
  * LoRA — asked only for a model folder —, β, epochs) whose answers are remembered per workspace.
  */
@@ -10,7 +10,9 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fieldProblem, newRunId, resolveConfig, type Executor, type TrainConfig } from '../../train/config/index';
 import { pythonInterpreter } from './pythonEnv';
 import { EXECUTOR_CHOICES, METHOD_CHOICES } from './trainChoices';
-import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf } from './trainInputs';
+import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, trainingDataOf } from './trainInputs';
+import { annotationLogPath } from '../annotator/logPath';
+import { logPathPattern } from '../annotator/settings';
 
 export { countLines, dataOf, epochsFor, newRunId, METHOD_CHOICES };
 
@@ -41,10 +43,13 @@ export function runsLocation(folder: vscode.WorkspaceFolder | undefined, dataFil
 }
 
 /** The config of a one-click DPO run (or the remembered choices of "DAP: Train…"). Asks nothing. */
-export async function buildConfig(file: string, choices?: TrainChoices): Promise<TrainConfig & { out: string; runId: string }> {
-  const { data, log } = dataOf(file);
+export async function buildConfig(file: string, parquetCache: string, choices?: TrainChoices): Promise<TrainConfig & { out: string; runId: string }> {
+  if (!existsSync(file)) throw new Error(`${file}: data file not found`);
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file)) ?? vscode.workspace.workspaceFolders?.[0];
+  // A .parquet task file trains on its imported JSONL with the log the annotator writes for it.
+  const parquetLog = annotationLogPath(file, logPathPattern(), folder?.uri.fsPath);
+  const { data, log } = await trainingDataOf(file, { cacheDir: parquetCache, log: parquetLog });
   if (!existsSync(data)) throw new Error(`${data}: data file not found`);
-  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(data)) ?? vscode.workspace.workspaceFolders?.[0];
   const settings = vscode.workspace.getConfiguration('dapStudio', folder?.uri);
   const method = choices?.method ?? 'dpo';
   const model = (choices ? choices.model : settings.get<string>('modelPath', '')).trim();
@@ -54,7 +59,7 @@ export async function buildConfig(file: string, choices?: TrainChoices): Promise
   const overrides = settings.get<Record<string, unknown>>('train.overrides', {}) ?? {};
   const executor = choices?.executor ?? settings.get<Executor>('train.executor', 'auto');
   const { python } = await pythonInterpreter(folder?.uri);
-  const { out } = runsLocation(folder, data);
+  const { out } = runsLocation(folder, file);
   const config: TrainConfig & { out: string; runId: string } = {
     data,
     ...(log ? { log } : {}),
