@@ -211,19 +211,25 @@ export function agreementWithMajority(judgments: readonly Judgment[]): MajorityA
 /** Annotators whose judgments must all have put a response below every other it was compared with. */
 export const NEVER_WON_MIN_ANNOTATORS = 2;
 
-/** Win/loss statistics of one response over all current judgments. */
-export interface ResponseStats {
-  item: string;
-  response: number;
-  comparisons: number;
+/** The win/loss counts of one response over all current judgments (the review lists show them as they are). */
+export interface ResponseCounts {
   wins: number;
   losses: number;
   ties: number;
+  /** Pairs in which this response was judged "both bad" (a both-bad pair judgment counts 1). */
   bothBad: number;
   /** Annotators whose judgments compared this response with another (both-bad judgments excluded). */
   annotators: number;
   /** Lost every comparison (no win, no tie) in the judgments of NEVER_WON_MIN_ANNOTATORS or more annotators. */
   neverWon: boolean;
+}
+
+/** Win/loss statistics of one response of one item over all current judgments. */
+export interface ResponseStats extends ResponseCounts {
+  item: string;
+  response: number;
+  /** Pairs this response was in, both-bad ones included. */
+  comparisons: number;
 }
 
 /** The never-won rule (see the file comment) over a response's counts. */

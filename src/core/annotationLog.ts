@@ -13,9 +13,9 @@ import { existsSync } from 'node:fs';
 import { appendLine, appendLineSync } from './appendLine';
 import { issueError, issueWarning } from './issues';
 import {
-  INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines, recoverTrailingObject,
+  INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, recordLines, recoverTrailingObject,
 } from './jsonl';
-import { validateEvent } from './events';
+import { validateAnnotationEvent } from './annotationEvents';
 import type { AnnotationEvent, DataIssue } from './types';
 
 export { resolveJudgments } from './judgments';
@@ -23,7 +23,7 @@ export type { LogResolution } from './judgments';
 
 /** Serializes a validated event as one line (with its '\n'); throws on an invalid event. */
 export function serializeEvent(event: AnnotationEvent): string {
-  const { problems } = validateEvent(event);
+  const { problems } = validateAnnotationEvent(event);
   if (problems.length > 0) throw new Error(`invalid annotation event: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
   return `${JSON.stringify(event)}\n`;
 }
@@ -63,18 +63,12 @@ export async function readAnnotationLog(path: string, options: ReadLogOptions = 
   const file = options.displayName ?? path;
   const out: AnnotationLogFile = { events: [], issues: [], tornLines: 0 };
   if (!existsSync(path)) return out;
-  for await (const l of readJsonlLines(path)) {
-    const oversize = oversizeIssue(l, file);
-    if (oversize) {
-      out.issues.push(oversize);
-      continue;
-    }
-    if (l.text.trim() === '') continue;
+  for await (const l of recordLines(path, file, out.issues)) {
     let value: unknown;
     try {
       value = JSON.parse(l.text);
     } catch (err) {
-      const recovered = recoverTrailingObject(l.text, (v) => validateEvent(v).event);
+      const recovered = recoverTrailingObject(l.text, (v) => validateAnnotationEvent(v).event);
       if (recovered) {
         out.tornLines++;
         out.events.push({ line: l.line, event: recovered.value });
@@ -91,7 +85,7 @@ export async function readAnnotationLog(path: string, options: ReadLogOptions = 
       continue;
     }
     if (!l.utf8) out.issues.push(issueWarning(file, l.line, 'line', INVALID_UTF8_WARNING));
-    const { event, problems } = validateEvent(value);
+    const { event, problems } = validateAnnotationEvent(value);
     if (event) out.events.push({ line: l.line, event });
     else for (const p of problems) out.issues.push(issueError(file, l.line, p.field, `${p.message}; line skipped`));
   }

@@ -8,7 +8,7 @@
  */
 import { canonicalJson } from './taskFormats';
 import { issueError, issueWarning, typeName } from './issues';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines } from './jsonl';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines, recordLines } from './jsonl';
 import type { DataIssue } from './types';
 
 /** The kind of one row of a self-labelled file ('scored' = RRHF query/responses/scores). */
@@ -90,13 +90,7 @@ export async function compiledFileKind(path: string): Promise<'sft' | 'unpaired'
 export async function scanCompiledFile(path: string, kind: 'sft' | 'unpaired', displayName = path): Promise<CompiledScan> {
   const out: CompiledScan = { kind, rows: 0, prompts: 0, desirable: 0, undesirable: 0, issues: [] };
   const prompts = new Set<string>();
-  for await (const l of readJsonlLines(path)) {
-    const oversize = oversizeIssue(l, displayName);
-    if (oversize) {
-      out.issues.push(oversize);
-      continue;
-    }
-    if (l.text.trim() === '') continue;
+  for await (const l of recordLines(path, displayName, out.issues)) {
     const err = (field: string, message: string) => out.issues.push(issueError(displayName, l.line, field, message));
     let o: unknown;
     try {

@@ -92,6 +92,18 @@ export function oversizeIssue(l: JsonlLine, file: string): DataIssue | undefined
   return l.oversize === undefined ? undefined : issueError(file, l.line, 'line', oversizeMessage(l));
 }
 
+/**
+ * The lines of `path` that hold a record, for readers that report problems and go on: an oversize line's error
+ * (named `file`) goes to `issues`, a blank line is passed over; the others come as readJsonlLines gives them.
+ */
+export async function* recordLines(path: string, file: string, issues: DataIssue[]): AsyncGenerator<JsonlLine> {
+  for await (const l of readJsonlLines(path)) {
+    const oversize = oversizeIssue(l, file);
+    if (oversize) issues.push(oversize);
+    else if (l.text.trim() !== '') yield l;
+  }
+}
+
 /** Streams the lines of `path` in order, with 1-based line numbers and byte offsets. */
 export async function* readJsonlLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<JsonlLine> {
   const chunkSize = options.chunkSize ?? 64 * 1024;

@@ -129,13 +129,11 @@ export function parseConfig(raw: Record<string, unknown>, where: string): ModelC
   throw new Error(`${where}: unsupported model_type "${modelType}" (supported: gpt2, llama, qwen2, mistral)`);
 }
 
+/** The shape fields every config builder below takes, as ModelConfig names them. */
+type CoreShape = Pick<ModelConfig, 'vocabSize' | 'maxPositions' | 'hiddenSize' | 'numLayers' | 'numHeads'>;
+
 /** Shape fields of a GPT-2 config, for building one in code (tests, the built-in model). */
-export interface Gpt2Shape {
-  vocabSize: number;
-  maxPositions: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
+export interface Gpt2Shape extends CoreShape {
   bosTokenId?: number;
   eosTokenId?: number;
   tieWordEmbeddings?: boolean;
@@ -153,15 +151,8 @@ export function gpt2ConfigJson(s: Gpt2Shape, extra: Record<string, unknown> = {}
 }
 
 /** Shape fields of a Llama-family config, for building one in code. */
-export interface LlamaShape {
+export interface LlamaShape extends CoreShape, Pick<ModelConfig, 'numKvHeads' | 'intermediateSize'> {
   modelType?: 'llama' | 'qwen2' | 'mistral';
-  vocabSize: number;
-  maxPositions: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  numKvHeads: number;
-  intermediateSize: number;
   ropeTheta?: number;
   rmsNormEps?: number;
   tieWordEmbeddings?: boolean;

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWebview, type WebviewPage } from './harness';
 import type { LossHostToWebview, LossWebviewToHost } from '../../webview/protocol/loss';
-import type { StartedEvent, StepEvent, TrainEvent } from '../../src/train/runs/events';
+import type { StartedEvent, StepEvent, TrainEvent } from '../../src/train/runs/trainEvents';
 
 const root = join(import.meta.dirname, '..', '..');
 const fixture = readFileSync(join(root, 'test/fixtures/run-events.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TrainEvent);

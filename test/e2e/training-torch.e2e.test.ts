@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startVsCode, type VsCodeSession } from './harness';
-import type { TrainEvent } from '../../src/train/runs/events';
+import type { TrainEvent } from '../../src/train/runs/trainEvents';
 import { initBackend } from '../../src/engine/backend';
 import { createBuiltinModel } from '../../src/engine/builtin';
 import { saveModel } from '../../src/engine/checkpoint';

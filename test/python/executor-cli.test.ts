@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEventLine, type StepEvent, type TrainEvent } from '../../src/train/runs/events';
+import { parseEventLine, type StepEvent, type TrainEvent } from '../../src/train/runs/trainEvents';
 import { repoRoot, tinyModelFixture, toyPairs, writeJsonl } from '../unit/train-fixtures';
 
 const python = process.env.DAP_PYTHON ?? join(repoRoot, 'scripts/chroot-python');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { tokenize, wordDiff } from '../../webview/annotator/wordDiff';
 import { dropOn, mergeUp, moveDown, moveUp, parseTypedOrder, readTypedOrder, splitOut, typedRanks } from '../../webview/annotator/rankModel';
 import { actionFor, helpRows } from '../../webview/annotator/keys';
+import { editRanking, isRankEdit, type RankEdit } from '../../webview/annotator/rankEdit';
 
 /** Reference LCS length over tokens by plain memoised recursion (independent of the DP table). */
 function lcsLength(a: string[], b: string[]): number {
@@ -72,6 +73,34 @@ test('ranking edits: move, tie with the group above, split out, drop, typed orde
   assert.equal(readTypedOrder('4', shown).error, '4 is not a card number (1–3)');
   assert.equal(readTypedOrder('33', shown).error, '3 is typed twice');
   assert.deepEqual([...typedRanks(readTypedOrder('3=12', shown))], [[1, 1], [2, 1], [0, 2]]);
+});
+
+test('rank editor keys: a typed card selects it, a refused key keeps the order and says why, = ties while typing', () => {
+  const shown = [2, 0, 1]; // card 1 shows response 2, card 2 response 0, card 3 response 1
+  const start: RankEdit = { groups: [[2], [0], [1]], selected: 2, typed: '', typedError: undefined };
+  const k = (key: string) => actionFor({ key, altKey: false, ctrlKey: false, metaKey: false }, 'rank')!;
+  const press = (s: RankEdit, ...keys: string[]) => keys.reduce((acc, key) => {
+    const a = k(key);
+    assert.ok(isRankEdit(a), key);
+    return editRanking(acc, a, shown);
+  }, s);
+  const typed3 = press(start, '3');
+  assert.deepEqual([typed3.typed, typed3.selected, typed3.typedError], ['3', 1, undefined]);
+  const twice = press(typed3, '3');
+  assert.equal(twice.typed, '3', 'a card typed twice is refused');
+  assert.match(twice.typedError ?? '', /3 is typed twice/);
+  const tie = press(typed3, '=', '1');
+  assert.deepEqual([tie.typed, tie.selected, tie.typedError], ['3=1', 2, undefined]);
+  assert.deepEqual(press(tie, 'Backspace').typed, '3=');
+  assert.deepEqual(press(start, '4').typedError, '4 is not a card number (1–3)');
+  // Not typing: = ties the selected response with the group above, - takes it out again; arrows select and move.
+  const down = press(start, 'ArrowDown');
+  assert.equal(down.selected, 0);
+  assert.deepEqual(press(down, '=').groups, [[2, 0], [1]]);
+  assert.deepEqual(press(press(down, '='), '-').groups, [[2], [0], [1]]);
+  assert.deepEqual(editRanking(down, actionFor({ key: 'ArrowUp', altKey: true, ctrlKey: false, metaKey: false }, 'rank') as never, shown).groups, [[0], [2], [1]]);
+  assert.equal(press(start, 'ArrowUp').selected, 2, 'the top stays selected');
+  assert.equal(isRankEdit(k('Enter')), false);
 });
 
 test('key map: pair and rank keys, modifiers', () => {

@@ -19,7 +19,7 @@ import { readHeader } from '../../src/engine/safetensors';
 import { AnnotatorController } from '../../src/host/annotator/controller';
 import { openLog, openTasks } from '../../src/host/annotator/coreAdapter';
 import type { TrainConfig } from '../../src/train/config/index';
-import type { TrainEvent } from '../../src/train/runs/events';
+import type { TrainEvent } from '../../src/train/runs/trainEvents';
 import { runTraining } from '../../src/train/pipeline/index';
 import { readTrainerState } from '../../src/train/stage/checkpoints';
 import type { AnnotatorHostToWebview as HostToWebview } from '../../webview/protocol/annotator';

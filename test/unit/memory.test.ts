@@ -15,7 +15,7 @@ import { createRandomModel } from '../../src/engine/models';
 import * as ops from '../../src/engine/ops';
 import { AdamW, clipScale, globalGradNorm } from '../../src/train/stage/optimizer';
 import { runTraining } from '../../src/train/pipeline/index';
-import type { TrainEvent } from '../../src/train/runs/events';
+import type { TrainEvent } from '../../src/train/runs/trainEvents';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

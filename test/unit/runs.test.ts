@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TrainEvent } from '../../src/train/runs/events';
+import type { TrainEvent } from '../../src/train/runs/trainEvents';
 import { appendEvent, createRunDir, isRunFolder, readRunEvents, runDirOf, runPaths } from '../../src/train/runs/folder';
 import { MetricsTail } from '../../src/train/runs/tail';
 

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { listRuns } from '../../src/train/runs/listing';
 import type { TrainConfig } from '../../src/train/config/index';
-import { parseEventLine, type TrainEvent } from '../../src/train/runs/events';
+import { parseEventLine, type TrainEvent } from '../../src/train/runs/trainEvents';
 import { runTraining } from '../../src/train/pipeline/index';
 import { replayRun } from '../../src/train/runs/folder';
 import { applyEvent, newRun } from '../../webview/loss/runModel';

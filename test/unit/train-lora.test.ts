@@ -21,7 +21,7 @@ import { decodeFloats, readHeader, readTensorBytes } from '../../src/engine/safe
 import type { TransformerLM } from '../../src/engine/transformer';
 import type { EngineTokenizer } from '../../src/engine/types';
 import { resolveConfig, type TrainConfig } from '../../src/train/config';
-import type { FinishedEvent, StepEvent, TrainEvent } from '../../src/train/runs/events';
+import type { FinishedEvent, StepEvent, TrainEvent } from '../../src/train/runs/trainEvents';
 import { resolveHyper } from '../../src/train/losses/index';
 import { runTraining } from '../../src/train/pipeline/index';
 import { computeRefTable } from '../../src/train/stage/reference';

@@ -15,7 +15,7 @@ import { buildBatch, disposeBatch, sequenceLogps, tokenizeRow, type PromptComple
 import type { TransformerLM } from '../../src/engine/transformer';
 import type { EngineTokenizer } from '../../src/engine/types';
 import { runTraining } from '../../src/train/pipeline/index';
-import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/trainEvents';
 import { tinyModelFixture, writeJsonl } from './train-fixtures';
 
 let dir = '';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
 import { runTraining } from '../../src/train/pipeline/index';
-import type { StartedEvent, TrainEvent } from '../../src/train/runs/events';
+import type { StartedEvent, TrainEvent } from '../../src/train/runs/trainEvents';
 import { laterStagesText, stagesStatus } from '../../src/train/runs/stagePlan';
 import { tinyShape } from './train-fixtures';
 

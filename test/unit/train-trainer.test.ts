@@ -15,7 +15,7 @@ import { loadPretrained } from '../../src/engine/checkpoint';
 import { buildBatch, disposeBatch, sequenceLogps } from '../../src/engine/logps';
 import { runTraining } from '../../src/train/pipeline/index';
 import type { TrainConfig } from '../../src/train/config';
-import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/trainEvents';
 import { runPaths } from '../../src/train/runs/folder';
 import { cancelThenResume, stepLosses, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 

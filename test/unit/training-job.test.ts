@@ -23,8 +23,8 @@ import { parquetWriteFile } from 'hyparquet-writer';
 import { conversationColumn, textColumn } from '../parquet-fixtures';
 import { parquetTaskFile } from '../../src/core/importRows';
 import { readTasks } from '../../src/core/tasks';
-import { newRunId } from '../../src/train/config/index';
-import type { TrainEvent } from '../../src/train/runs/events';
+import { newRunId } from '../../src/train/runs/runId';
+import type { TrainEvent } from '../../src/train/runs/trainEvents';
 import { ensureWorkerBundle, sampleTasks, tinyModelFixture, tinyShape, toyPairs, workerBundle, writeJsonl } from './train-fixtures';
 
 const worker = workerBundle;

@@ -4,7 +4,7 @@
  * view reads them, src/train/runs/lora.ts) and the worker's trainable-params line per stage. Pure TypeScript
  * (no DOM, no Svelte) so that the chart code and the tests read the same numbers.
  */
-import type { FinishedEvent, StagePlan, TrainEvent } from '../../src/train/runs/events';
+import type { FinishedEvent, StagePlan, TrainEvent } from '../../src/train/runs/trainEvents';
 import { loraOf, type LoraSettings } from '../../src/train/runs/lora';
 import { assertUnreachable } from '../../src/core/assertUnreachable';
 

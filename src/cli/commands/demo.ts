@@ -15,7 +15,7 @@ import { readTasks } from '../../core/tasks';
 import { verifyResponse } from '../../core/verify';
 import type { TaskItem } from '../../core/types';
 import type { TrainConfig } from '../../train/config';
-import type { StepEvent, TrainEvent } from '../../train/runs/events';
+import type { StepEvent, TrainEvent } from '../../train/runs/trainEvents';
 import { generateCompletions } from '../../train/pipeline/generation';
 import { runTraining } from '../../train/pipeline/index';
 import { formatDuration } from '../../core/duration';

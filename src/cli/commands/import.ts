@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateEvent } from '../../core/events';
+import { validateAnnotationEvent } from '../../core/annotationEvents';
 import { AtomicLineWriter, ImportRowChecker, importParquet } from '../../core/importRows';
 import { formatIssue } from '../../core/issues';
 import { fromArgilla, fromLabelStudio, type ImportedWork } from '../../core/labelTools';
@@ -76,7 +76,7 @@ async function importLabelTool(input: string, kind: 'label-studio' | 'argilla' |
   const issues = work.rows.flatMap((r, i) => checker.check(r, i + 1));
   if (issues.some((i) => i.severity === 'error')) return { written: 0, events: 0, issues, skipped: work.skipped };
   for (const e of work.events) {
-    const v = validateEvent(e);
+    const v = validateAnnotationEvent(e);
     if (v.problems.length) throw new Error(`${files.records}: item ${e.item}: ${v.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
   }
   const tasks = new AtomicLineWriter(out);

@@ -15,16 +15,11 @@ import type { AnnotatorMajority, ResponseRecord } from './types';
  */
 export function responseRecords(item: TaskItem, judgments: Judgment[]): ResponseRecord[] {
   const stats = responseStats([item], judgments);
-  return stats.map((s) => ({
-    index: s.response,
-    text: item.responses[s.response].text,
-    comparisons: s.wins + s.losses + s.ties,
-    wins: s.wins,
-    losses: s.losses,
-    ties: s.ties,
-    bothBad: s.bothBad,
-    annotators: s.annotators,
-    neverWon: s.neverWon,
+  return stats.map(({ item: _item, response, comparisons: _all, ...counts }) => ({
+    index: response,
+    text: item.responses[response].text,
+    ...counts,
+    comparisons: counts.wins + counts.losses + counts.ties,
   }));
 }
 

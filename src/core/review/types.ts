@@ -3,7 +3,7 @@
  * model-flagged pairs) and the team view (team.ts) that the CLI prints and the review panel shows. Plain
  * JSON-able data, no `vscode`.
  */
-import type { PairAgreement } from '../agreement';
+import type { PairAgreement, ResponseCounts } from '../agreement';
 import type { DisagreementKind } from '../disagreement';
 import type { PositionBiasRow } from '../positionBias';
 import type { Prompt } from '../types';
@@ -12,21 +12,12 @@ import type { Prompt } from '../types';
 export type ReviewListName = 'never_won' | 'disagreement' | 'model_flagged';
 
 /** Per-response comparison counts, over every annotator's current judgment of the item. */
-export interface ResponseRecord {
+export interface ResponseRecord extends ResponseCounts {
   /** Index into the item's responses. */
   index: number;
   text: string;
   /** Pairwise comparisons this response took part in (wins + losses + ties; both-bad excluded). */
   comparisons: number;
-  wins: number;
-  losses: number;
-  ties: number;
-  /** Pairs in which this response was judged "both bad" (a both-bad pair judgment counts 1). */
-  bothBad: number;
-  /** Annotators whose judgments compared it with another response. */
-  annotators: number;
-  /** Lost every comparison, judged by 2+ annotators (core/agreement.ts isNeverWon). */
-  neverWon: boolean;
 }
 
 /** One item of the "never won" list. */

@@ -8,12 +8,13 @@
  */
 import { statSync, unwatchFile, watchFile } from 'node:fs';
 import { appendEvent, readAnnotationLog } from '../../core/annotationLog';
-import { validateEvent } from '../../core/events';
+import { validateAnnotationEvent } from '../../core/annotationEvents';
 import { readJsonlLines } from '../../core/jsonl';
 import { issueError } from '../../core/issues';
 import { TaskIndex } from '../../core/taskIndex';
 import type { AnnotationEvent, DataIssue, TaskItem } from '../../core/types';
-import type { EventSink, TaskSource } from './controller';
+import type { EventSink } from './controller';
+import type { TaskSource } from './taskEntries';
 
 export interface OpenedTasks {
   source: TaskSource;
@@ -100,7 +101,7 @@ export function followLog(file: string, from: number, keep: (e: AnnotationEvent)
         offset = l.offset + l.byteLength + 1;
         if (l.text.trim() === '') continue;
         try {
-          const { event } = validateEvent(JSON.parse(l.text));
+          const { event } = validateAnnotationEvent(JSON.parse(l.text));
           if (event && keep(event)) events.push(event);
         } catch {
           // a bad line: skipped here, reported by the next full read

@@ -10,7 +10,7 @@ import { cpSync, existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { LossHostToWebview, LossPanelRun, LossPanelState, LossWebviewToHost } from '../../../webview/protocol/loss';
 import { assertUnreachable } from '../../core/assertUnreachable';
-import type { TrainEvent } from '../../train/runs/events';
+import type { TrainEvent } from '../../train/runs/trainEvents';
 import { exportedMessage, exportSourcesOf, modelFolderOf } from '../../train/runs/exports';
 import { readRunEvents, runPaths } from '../../train/runs/folder';
 import { readRun } from '../../train/runs/listing';

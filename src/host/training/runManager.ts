@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { basename, join } from 'node:path';
 import type { TrainConfig } from '../../train/config';
-import type { TrainEvent } from '../../train/runs/events';
+import type { TrainEvent } from '../../train/runs/trainEvents';
 import { formatDuration } from '../../core/duration';
 import { laterStagesText, stagesStatus } from '../../train/runs/stagePlan';
 import { TrainingJob } from '../../train/worker/trainingJob';

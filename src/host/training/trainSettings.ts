@@ -7,14 +7,13 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { fieldProblem, newRunId, resolveConfig, type Executor, type TrainConfig } from '../../train/config/index';
+import { fieldProblem, resolveConfig, type Executor, type TrainConfig } from '../../train/config/index';
+import { newRunId } from '../../train/runs/runId';
 import { pythonInterpreter } from './pythonEnv';
 import { EXECUTOR_CHOICES, METHOD_CHOICES } from './trainChoices';
-import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, trainingDataOf } from './trainInputs';
+import { FINETUNE_CHOICES, countLines, epochsFor, loraFieldsOf, trainingDataOf } from './trainInputs';
 import { annotationLogPath } from '../annotator/logPath';
 import { logPathPattern } from '../annotator/settings';
-
-export { countLines, dataOf, epochsFor, newRunId, METHOD_CHOICES };
 
 /** What "DAP: Train…" remembers per workspace. */
 export interface TrainChoices {

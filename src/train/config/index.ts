@@ -7,6 +7,7 @@ import type { InputOf, ResolvedOf } from './fields';
 import { BUILTIN_FIELDS, LORA_FIELDS, SPIN_FIELDS, TRAIN_FIELDS } from './declaration';
 import { checkFields, ConfigError, fillDefaults, methodLimits } from './resolve';
 import { METHODS, type MethodName } from '../losses/methods';
+import { newRunId } from '../runs/runId';
 
 export { BACKENDS, DEFAULT_LORA_ALPHA, EXECUTORS, TRAIN_FIELDS } from './declaration';
 export { ConfigError, checkValue } from './resolve';
@@ -26,12 +27,6 @@ export type BuiltinModelShape = InputOf<typeof BUILTIN_FIELDS>;
 export type LoraTrainConfig = InputOf<typeof LORA_FIELDS>;
 export type ResolvedLoraConfig = ResolvedOf<typeof LORA_FIELDS>;
 export type Executor = ResolvedTrainConfig['executor'];
-
-/** A sortable run id: METHOD-YYYYMMDD-HHMMSS-xxxx. */
-export function newRunId(method: string, now = new Date()): string {
-  const iso = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${method}-${iso}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
-}
 
 /** Problems of a raw config (any JSON value): every field's type and range, the method's limits, the checks across fields. */
 export function configProblems(input: unknown): string[] {

@@ -24,7 +24,7 @@ import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from '../co
 import { chooseExecutor, ExecutorError, type ExecutorChoice } from '../torch/choose';
 import { runTorchTraining } from '../torch/run';
 import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from '../data/index';
-import type { FinishedEvent, TrainEvent } from '../runs/events';
+import type { RunOutcome, TrainEvent } from '../runs/trainEvents';
 import { getLoss } from '../losses/index';
 import type { DataKind } from '../losses/types';
 import { appendEvent, createRunDir, isRunFolder, resumePoint, runPaths, writeRunConfig } from '../runs/folder';
@@ -45,13 +45,6 @@ export interface RunHooks {
   prepareOnly?: boolean;
 }
 
-/** How a run ended. */
-export interface RunOutcome {
-  status: 'finished' | 'cancelled' | 'failed';
-  runDir: string;
-  summary?: FinishedEvent['summary'];
-  error?: string;
-}
 
 let backendName: string | null = null;
 

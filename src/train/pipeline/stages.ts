@@ -14,7 +14,7 @@ import type { EngineTokenizer } from '../../engine/types';
 import type { ResolvedTrainConfig } from '../config';
 import { getLoss } from '../losses/index';
 import type { DataKind } from '../losses/types';
-import type { StagePlan } from '../runs/events';
+import type { StagePlan } from '../runs/trainEvents';
 import { runPaths } from '../runs/folder';
 import { readTrainerState } from '../stage/checkpoints';
 import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageOptions, type StageResult } from '../stage/index';

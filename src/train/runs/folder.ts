@@ -12,7 +12,7 @@ import { appendLineSync } from '../../core/appendLine';
 import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { looksTruncatedObject, recoverTrailingObject } from '../../core/jsonl';
 import type { ResolvedTrainConfig } from '../config';
-import { isTrainEvent, parseEventLine, type TrainEvent } from './events';
+import { isTrainEvent, parseEventLine, type TrainEvent } from './trainEvents';
 
 /** Paths inside a run folder. */
 export function runPaths(runDir: string) {

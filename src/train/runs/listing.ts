@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRunFolder, replayRun, runPaths } from './folder';
-import type { FailedEvent, FinishedEvent, TrainEvent } from './events';
+import type { FailedEvent, FinishedEvent, TrainEvent } from './trainEvents';
 
 export type RunFolderStatus = 'running' | 'finished' | 'cancelled' | 'failed' | 'interrupted';
 

@@ -3,7 +3,7 @@
  * from the plan a `started` event carries (e.g. sft 300 steps, then dpo 80) and the last step seen of each
  * stage, each stage is done, running (with its own step, total and ETA from its first step) or waiting.
  */
-import type { StagePlan } from './events';
+import type { StagePlan } from './trainEvents';
 
 /** The last step seen of a stage. */
 export interface StageSeen {

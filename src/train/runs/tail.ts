@@ -6,7 +6,7 @@
  */
 import { statSync, unwatchFile, watchFile, type StatsListener } from 'node:fs';
 import { readJsonlLines } from '../../core/jsonl';
-import { parseEventLine, type TrainEvent } from './events';
+import { parseEventLine, type TrainEvent } from './trainEvents';
 
 export class MetricsTail {
   private offset: number;

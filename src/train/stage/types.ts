@@ -8,7 +8,7 @@ import type { TransformerLM } from '../../engine/transformer';
 import type { EngineTokenizer } from '../../engine/types';
 import type { ExamplesByKind } from '../data/index';
 import type { DataKind, LossHyper } from '../losses/types';
-import type { TrainEvent } from '../runs/events';
+import type { TrainEvent } from '../runs/trainEvents';
 import type { RefTable } from './reference';
 
 /** Where reference log-probs come from (absent for reference-free losses). */

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ResolvedTrainConfig } from '../config/index';
-import { parseEventLine, type FinishedEvent, type TrainEvent } from '../runs/events';
+import { parseEventLine, type RunOutcome, type TrainEvent } from '../runs/trainEvents';
 import { appendEvent, createRunDir } from '../runs/folder';
 import type { ExecutorChoice } from './choose';
 import { pythonProcessEnv } from './env';
@@ -32,12 +32,8 @@ export interface TorchRunHooks {
   prepareOnly?: boolean;
 }
 
-/** How the run ended (as the tfjs pipeline's RunOutcome). */
-export interface TorchRunOutcome {
-  status: 'finished' | 'cancelled' | 'failed';
-  runDir: string;
-  summary?: FinishedEvent['summary'];
-  error?: string;
+/** How the run ended (RunOutcome, as the tfjs pipeline's), with the command. */
+export interface TorchRunOutcome extends RunOutcome {
   /** The command that was run, as printed. */
   command?: string;
 }

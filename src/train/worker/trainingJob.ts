@@ -8,7 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { TrainConfig } from '../config';
-import type { FailedEvent, TrainEvent } from '../runs/events';
+import type { FailedEvent, TrainEvent } from '../runs/trainEvents';
 import { appendEvent, createRunDir } from '../runs/folder';
 import { forkWorker } from './fork';
 import type { HostToWorkerMessage } from './protocol';

@@ -116,6 +116,14 @@ export interface FailedEvent extends EventBase {
 export type TrainEvent = StartedEvent | StepEvent | EvalEvent | CheckpointEvent | LogEvent | FinishedEvent | FailedEvent;
 export type TrainEventType = TrainEvent['type'];
 
+/** How a run ended, as an executor (the tfjs pipeline, the torch executor) reports it: from its last event. */
+export interface RunOutcome {
+  status: 'finished' | 'cancelled' | 'failed';
+  runDir: string;
+  summary?: FinishedEvent['summary'];
+  error?: string;
+}
+
 const EVENT_TYPES: readonly TrainEventType[] = ['started', 'step', 'eval', 'checkpoint', 'log', 'finished', 'failed'];
 
 /** True when a decoded JSON value is an event (an object with a known `type`). */

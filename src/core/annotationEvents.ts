@@ -29,7 +29,7 @@ function isIndexList(value: unknown): value is number[] {
 }
 
 /** Checks a decoded log line; returns the event or its problems. */
-export function validateEvent(value: unknown): { event?: AnnotationEvent; problems: EventProblem[] } {
+export function validateAnnotationEvent(value: unknown): { event?: AnnotationEvent; problems: EventProblem[] } {
   const problems: EventProblem[] = [];
   const bad = (field: string, message: string) => problems.push({ field, message });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
