@@ -48,8 +48,11 @@ test('annotation log: a torn fragment followed by a whole event on one line yiel
   assert.equal(run.code, 0, run.stdout);
   assert.match(run.stdout, /annotation log, 3 events; 0 errors, 1 warning/);
   // The annotator's follower of a shared log reads the glued event too (it reads lines as the log reader does).
-  const followed = await new Promise<string[]>((resolve) => {
-    const f = followLog(log, 0, () => true, (events) => { f.close(); resolve(events.map((e) => e.item)); }, 20);
+  // The follower's file watcher does not keep the process alive (as in the editor): the guard timer does, and
+  // fails the test if the follower never reports.
+  const followed = await new Promise<string[]>((resolve, reject) => {
+    const guard = setTimeout(() => { f.close(); reject(new Error('the follower reported nothing within 10 s of the append')); }, 10_000);
+    const f = followLog(log, 0, () => true, (events) => { clearTimeout(guard); f.close(); resolve(events.map((e) => e.item)); }, 20);
     setTimeout(() => appendEventSync(log, event('four')), 100);
   });
   assert.deepEqual(followed, ['one', 'two', 'three', 'four']);
