@@ -1,0 +1,159 @@
+/**
+ * Shared set-up of the python tier (test/python/*.test.ts), which drives the real `python -m dap_train`
+ * (torch + transformers + accelerate in the test chroot, scripts/chroot-python, or DAP_PYTHON): the
+ * interpreter, a run folder prepared from TS data exactly as CONTRACT.md §2 says (tokenized with the
+ * engine's own tokenizeRow / layoutOf, split and converted with the trainer's own functions), running the
+ * executor as a child process, and the tiny GPT-2 and Llama model folders the parity tests train.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/engine/backend';
+import { createBuiltinModel } from '../../src/engine/builtin';
+import { loadPretrained, saveModel } from '../../src/engine/checkpoint';
+import { llamaConfigJson, parseConfig } from '../../src/engine/config';
+import { tokenizeRow } from '../../src/engine/logps';
+import { createRandomModel } from '../../src/engine/models';
+import { byteTokenizerConfigJson, byteTokenizerJson } from '../../src/engine/tokenizer';
+import { layoutOf } from '../../src/train/batching';
+import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from '../../src/train/config';
+import { allPrompts, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt } from '../../src/train/data';
+import { parseEventLine, type TrainEvent } from '../../src/train/events';
+import { getLoss } from '../../src/train/losses/index';
+import type { DataKind } from '../../src/train/losses/types';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+
+/** The interpreter under test: DAP_PYTHON, else the repo's chroot wrapper. */
+export const python = process.env.DAP_PYTHON ?? join(repoRoot, 'scripts/chroot-python');
+
+/** Environment of every python child: the package on PYTHONPATH, single-threaded BLAS (2-core CI). */
+export function pythonEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PYTHONPATH: join(repoRoot, 'python'), PYTHONUNBUFFERED: '1', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', ...extra };
+}
+
+/** A temp folder for one test file. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `dap-py-${prefix}-`));
+}
+
+/** A tiny GPT-2 folder (the built-in shape: byte tokenizer, 1 block, width 32) saved by the engine. */
+export async function tinyGpt2(dir: string, seed = 3, maxPositions = 64): Promise<string> {
+  await initBackend('wasm');
+  const out = join(dir, 'gpt2');
+  const m = createBuiltinModel(seed, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions });
+  await saveModel(m, out);
+  m.dispose();
+  return out;
+}
+
+/** A tiny Llama folder (GQA 4/2 heads, SwiGLU, RoPE, tied head, byte tokenizer) saved by the engine. */
+export async function tinyLlama(dir: string, seed = 5, maxPositions = 64): Promise<string> {
+  await initBackend('wasm');
+  const out = join(dir, 'llama');
+  const raw = llamaConfigJson({ vocabSize: 259, maxPositions, hiddenSize: 16, numLayers: 1, numHeads: 4, numKvHeads: 2, intermediateSize: 24,
+    tieWordEmbeddings: true, bosTokenId: 256, eosTokenId: 257 });
+  const m = createRandomModel(parseConfig({ ...raw, pad_token_id: 258 }, 'config.json'), seed, 0.3);
+  await saveModel(m, out);
+  m.dispose();
+  writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(byteTokenizerJson()));
+  writeFileSync(join(out, 'tokenizer_config.json'), JSON.stringify(byteTokenizerConfigJson(), null, 2));
+  return out;
+}
+
+/** Writes rows as JSON lines. */
+export function writeJsonl(path: string, rows: readonly unknown[]): string {
+  writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return path;
+}
+
+/**
+ * Prepares RUN_DIR for the torch executor from a TrainConfig with a model folder, as the host does
+ * (CONTRACT.md §2): config.json (resolved, executor torch), split.json, data/meta.json and the method's
+ * tokenized train / eval examples. Returns the run folder and the resolved config.
+ */
+export async function prepareRun(input: TrainConfig & { model: string }, out: string, extra: Record<string, unknown> = {}): Promise<{ runDir: string; config: ResolvedTrainConfig }> {
+  const config = resolveConfig({ ...input, out });
+  const { model, tokenizer } = loadPretrained(config.model as string);
+  try {
+    config.maxLength ||= Math.min(256, model.config.maxPositions);
+    config.maxPromptLength ||= Math.floor(config.maxLength / 2);
+    if (config.lora && config.lora.targetModules.length === 0) config.lora.targetModules = model.config.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'v_proj'];
+    const runDir = join(resolve(out), 'runs', config.runId);
+    mkdirSync(join(runDir, 'data'), { recursive: true });
+    const src = await readSourceData(config.data, config.log, config.pairMode);
+    const evalPrompts = chooseEvalPrompts(allPrompts(src), config.evalFraction, config.seed);
+    const spin = config.method === 'spin';
+    const kind: DataKind = spin ? 'sft' : getLoss(config.method).dataKind;
+    const { train, eval: evalRows } = splitByPrompt(examplesFor(src, kind), evalPrompts);
+    const opts = { maxLength: config.maxLength, maxPromptLength: config.maxPromptLength };
+    const lines = (rows: typeof train) => rows.map((ex, i) => {
+      const lay = layoutOf(kind, rows as never, [i], config.ktoKl);
+      const sequences = lay.sequences.map((s) => { const r = tokenizeRow(tokenizer, s, opts); return { prompt: r.promptIds, completion: r.completionIds }; });
+      const e = ex as { ranks?: number[]; label?: boolean; prompt: unknown; completion?: unknown };
+      return { sequences, ...(kind === 'rankings' ? { ranks: e.ranks } : {}), ...(kind === 'unpaired' ? { label: e.label } : {}),
+        ...(spin ? { row: { prompt: e.prompt, completion: e.completion } } : {}) };
+    });
+    const stage = spin ? 'spin' : config.method;
+    writeJsonl(join(runDir, 'data', `${stage}.train.jsonl`), lines(train));
+    writeJsonl(join(runDir, 'data', `${stage}.eval.jsonl`), lines(evalRows));
+    const full = { ...config, model: resolve(config.model as string), executor: 'torch', device: 'cpu', mixedPrecision: 'no', gradientCheckpointing: false, ...extra };
+    writeFileSync(join(runDir, 'config.json'), JSON.stringify(full, null, 2) + '\n');
+    writeFileSync(join(runDir, 'split.json'), JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
+    const meta = {
+      version: 1, model: resolve(config.model as string),
+      tokenizer: { eosId: tokenizer.eosId, padId: tokenizer.padId, bosId: (tokenizer as { bosId?: number | null }).bosId ?? null },
+      stages: [{ stage, loss: spin ? 'dpo' : config.method, kind, epochs: config.epochs, lr: config.lr,
+        train: `data/${stage}.train.jsonl`, eval: `data/${stage}.eval.jsonl`, count: { train: train.length, eval: evalRows.length } }],
+    };
+    writeFileSync(join(runDir, 'data', 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+    return { runDir, config: full as unknown as ResolvedTrainConfig };
+  } finally {
+    model.dispose();
+    void tf;
+  }
+}
+
+/** A python child's result: exit status, stdout events, stderr. */
+export interface PyResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  events: TrainEvent[];
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `python ARGS` (cwd = repo root); `onEvent` sees each stdout event line as it arrives. */
+export function startPython(args: string[], opts: { env?: Record<string, string>; onEvent?: (e: TrainEvent, child: ChildProcess) => void } = {}): { child: ChildProcess; done: Promise<PyResult> } {
+  const child = spawn(python, args, { cwd: repoRoot, env: pythonEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '', pending = '';
+  const events: TrainEvent[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+    pending += s;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!line.trim()) continue;
+      const e = parseEventLine(line, 'python stdout');
+      events.push(e);
+      opts.onEvent?.(e, child);
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  const done = new Promise<PyResult>((res) => child.on('close', (code, signal) => res({ code, signal, events, stdout, stderr })));
+  return { child, done };
+}
+
+/** Runs `python -m dap_train ARGS` to the end. */
+export function runDapTrain(args: string[], env: Record<string, string> = {}): Promise<PyResult> {
+  return startPython(['-m', 'dap_train', ...args], { env }).done;
+}
+
+/** The events of a run folder's metrics.jsonl. */
+export function metricsOf(runDir: string): TrainEvent[] {
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => parseEventLine(l));
+}
