@@ -1,5 +1,5 @@
 """Command line of the torch executor: ``python -m dap_train train RUN_DIR [--resume CKPT]``,
-``python -m dap_train env`` and ``python -m dap_train estimate ...`` (CONTRACT.md §1). Library logging and
+``python -m dap_train env``, ``estimate ...`` and ``logps ...`` (CONTRACT.md §1). Library logging and
 progress bars go to stderr; stdout carries only JSON (events, or the env / estimate object)."""
 
 import argparse
@@ -16,8 +16,10 @@ def main(argv=None) -> int:
     sub.add_parser("env", help="print the Python environment and devices as JSON")
     e = sub.add_parser("estimate", help="print a memory estimate as JSON")
     from .estimate import add_arguments
+    from .score import add_arguments as add_score_arguments
 
     add_arguments(e)
+    add_score_arguments(sub.add_parser("logps", help="print the completion log-probs of tokenized examples as JSON lines"))
     args = p.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -26,6 +28,10 @@ def main(argv=None) -> int:
         from .env import env_main
 
         return env_main()
+    if args.command == "logps":
+        from .score import score_main
+
+        return score_main(args)
     if args.command == "estimate":
         from .estimate import estimate_main
 

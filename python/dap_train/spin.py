@@ -14,24 +14,15 @@ import torch
 from .data import Example, read_examples
 from .folders import atomic_folder, write_json
 from .order import derive_seed
+from .render import tokenize_row
 
 
 def _render_completion(tokenizer, row: dict, text: str, eos_id: int) -> list:
-    """Completion ids of a generated text for this row, as the engine's renderRow + tokenizeRow make them."""
-    prompt, target = row.get("prompt"), row.get("completion")
-    if isinstance(prompt, str) and isinstance(target, str):
-        return tokenizer(text, add_special_tokens=False)["input_ids"] + [eos_id]
-    msgs = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
-    done = msgs + [{"role": "assistant", "content": text}]
-    if getattr(tokenizer, "chat_template", None):
-        with_gen = tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-        full = tokenizer.apply_chat_template(done, add_generation_prompt=False, tokenize=False)
-        n = 0
-        while n < min(len(with_gen), len(full)) and with_gen[n] == full[n]:
-            n += 1
-        ids = tokenizer(full[n:], add_special_tokens=False)["input_ids"]
-        return ids or [eos_id]
-    return tokenizer(text, add_special_tokens=False)["input_ids"] + [eos_id]
+    """Completion ids of a generated text for this row, as the engine renders a completion (render.py)."""
+    target = row.get("completion")
+    completion = text if isinstance(target, str) or target is None else [{"role": "assistant", "content": text}]
+    _, c = tokenize_row(tokenizer, row.get("prompt", ""), completion, eos_id, None, max_length=1 << 30, max_prompt=1 << 30)
+    return c
 
 
 @torch.no_grad()

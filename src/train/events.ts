@@ -27,6 +27,14 @@ export interface StartedEvent extends EventBase {
   stage: string;
   /** Step the stage starts from (> 0 when resumed). */
   startStep: number;
+  /** Which executor runs the steps (the torch executor always sets it; absent: tfjs). */
+  executor?: 'tfjs' | 'torch';
+  /** torch executor: the devices in use (GPU names, or the CPU). */
+  devices?: string[];
+  /** torch executor: data-parallel processes. */
+  processes?: number;
+  /** torch executor: fp32, bf16 or fp16 (mixed precision). */
+  precision?: string;
 }
 
 /** One optimizer step: that step's own metrics (never smoothed). */

@@ -125,13 +125,17 @@ export interface PyResult {
   stderr: string;
 }
 
-/** Starts `python ARGS` (cwd = repo root); `onEvent` sees each stdout event line as it arrives. */
-export function startPython(args: string[], opts: { env?: Record<string, string>; onEvent?: (e: TrainEvent, child: ChildProcess) => void } = {}): { child: ChildProcess; done: Promise<PyResult> } {
+/**
+ * Starts `python ARGS` (cwd = repo root). With `events`, every stdout line must be a training event
+ * (parsed as it arrives; `onEvent` sees each one).
+ */
+export function startPython(args: string[], opts: { env?: Record<string, string>; events?: boolean; onEvent?: (e: TrainEvent, child: ChildProcess) => void } = {}): { child: ChildProcess; done: Promise<PyResult> } {
   const child = spawn(python, args, { cwd: repoRoot, env: pythonEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '', pending = '';
   const events: TrainEvent[] = [];
   child.stdout!.setEncoding('utf8').on('data', (s: string) => {
     stdout += s;
+    if (!opts.events) return;
     pending += s;
     let nl: number;
     while ((nl = pending.indexOf('\n')) >= 0) {
@@ -150,7 +154,7 @@ export function startPython(args: string[], opts: { env?: Record<string, string>
 
 /** Runs `python -m dap_train ARGS` to the end. */
 export function runDapTrain(args: string[], env: Record<string, string> = {}): Promise<PyResult> {
-  return startPython(['-m', 'dap_train', ...args], { env }).done;
+  return startPython(['-m', 'dap_train', ...args], { env, events: args[0] === 'train' }).done;
 }
 
 /** The events of a run folder's metrics.jsonl. */
