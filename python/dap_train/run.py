@@ -1,6 +1,7 @@
 """A whole training run of a prepared folder (CONTRACT.md): the stages of data/meta.json in order (a
 built-in model's SFT warm-up, then the method; SPIN's iterations), LoRA on the method's stage, reference
-log-probs, resume from a checkpoint, cancel on SIGTERM/SIGINT at a step boundary, the final outputs
+log-probs, resume from a checkpoint, cancel at a step boundary (SIGTERM/SIGINT, or the host's RUN_DIR/cancel
+file, which every process agrees on), the final outputs
 (model/ in the source layout and dtypes; LoRA: adapter/ then the merged model/), and every event. A
 failure ends metrics.jsonl with a `failed` event carrying the traceback's last lines (exit status 1)."""
 
@@ -27,7 +28,7 @@ from .trainer import NonFiniteError, Stage, Trainer
 
 LORA_SEED_TAG = 0x10A
 MESSAGE_ERRORS = (ValueError, NonFiniteError, OSError)
-STOP = {"requested": False}  # set by SIGTERM / SIGINT; polled after every optimizer step
+STOP = {"requested": False}  # set by SIGTERM / SIGINT; polled after every optimizer step (with RUN_DIR/cancel)
 
 
 class Run:
@@ -76,6 +77,16 @@ class Run:
         total = params + adapters
         trainable = adapters if adapters else params
         return f"trainable params: {trainable:,} || all params: {total:,} || trainable%: {100 * trainable / total:.4f}"
+
+    def _cancel_requested(self) -> bool:
+        """SIGTERM / SIGINT, or (rank 0) the host's RUN_DIR/cancel file, which is consumed here."""
+        if STOP["requested"]:
+            return True
+        path = os.path.join(self.spec.run_dir, "cancel")
+        if self.setup.is_main and os.path.exists(path):
+            os.unlink(path)
+            return True
+        return False
 
     # -- loading --------------------------------------------------------------------------------------
     def _load_policy(self):
@@ -144,7 +155,7 @@ class Run:
         self.max_positions = getattr(self.base.config, "max_position_embeddings", None) or getattr(self.base.config, "n_positions", None)
         self.trainer = Trainer(s, None, self.base, spec.model, "", spec.run_dir, self.sink, spec.pad_id, self.max_positions,
                                spec.batch_size, spec.grad_accum, spec.schedule, spec.warmup_ratio, spec.max_grad_norm, spec.weight_decay,
-                               spec.eval_every, spec.checkpoint_every, spec.seed, should_stop=lambda: STOP["requested"])
+                               spec.eval_every, spec.checkpoint_every, spec.seed, should_stop=self._cancel_requested)
         names = [st.stage if st.stage != "spin" else None for st in spec.stages]
         skip_to = 0
         if resume_stage:

@@ -89,17 +89,15 @@ class Trainer:
     def evaluate(self, st: Stage) -> dict:
         """Held-out metrics (eval_ prefix), averaged over examples, batches split over the processes."""
         table = st.reference["eval"] if st.reference and st.reference["kind"] == "precomputed" else None
-        keys, totals, n = None, {}, 0
+        totals, n = {}, 0
         for b in batches_for_rank(len(st.eval), self.batch_size, self.setup):
             lo, hi = b or (0, 1)
             loss, metrics, _ = self._forward(st, st.eval, list(range(lo, hi)), table)
-            if b is None:
-                continue
-            vals = {"loss": loss, **metrics}
-            for k, v in vals.items():
-                totals[k] = totals.get(k, 0.0) + float(v) * (hi - lo)
-            n += hi - lo
-        keys = sorted(set(totals) | {"loss"})
+            weight = 0 if b is None else hi - lo  # a padding batch (this process has no more) counts 0
+            for k, v in {"loss": loss, **metrics}.items():
+                totals[k] = totals.get(k, 0.0) + float(v) * weight
+            n += weight
+        keys = sorted(totals)
         summed = all_sum(self.setup, [totals.get(k, 0.0) for k in keys] + [float(n)])
         count = max(summed[-1], 1)
         return {"eval_" + k: summed[i] / count for i, k in enumerate(keys)}
