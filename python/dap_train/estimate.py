@@ -15,6 +15,7 @@ def add_arguments(p) -> None:
     p.add_argument("--model", required=True, help="Hugging Face model folder")
     p.add_argument("--method", default="dpo")
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--grad-accum", type=int, default=1, help="micro-batches per step (does not change the memory)")
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--lora-r", type=int, default=0)
     p.add_argument("--lora-targets", default="")
@@ -24,6 +25,7 @@ def add_arguments(p) -> None:
     p.add_argument("--num-processes", type=int, default=1)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--max-responses", type=int, default=4, help="responses per ranking (rrhf)")
+    p.add_argument("--memory-bytes", type=int, help="check against this much memory instead of the device's")
 
 
 SEQUENCES = {"pairs": 2, "unpaired": 2, "sft": 1}
@@ -93,6 +95,8 @@ def estimate_main(a) -> int:
 
     model, cfg = _meta_model(a.model)
     dev = _device(a.device)
+    if a.memory_bytes:
+        dev["memoryBytes"] = a.memory_bytes
     precision = resolve_precision(a.mixed_precision, dev["type"])
     out = compute(model, cfg, a, a.lora_r, a.gradient_checkpointing, a.batch_size, precision)
     limit = dev["memoryBytes"]
@@ -112,6 +116,6 @@ def estimate_main(a) -> int:
             bsz //= 2
         for text, kw in tries:
             total = compute(model, cfg, a, **kw)["bytes"]["total"]
-            suggestions.append({"change": text, "total": total, "fits": total <= 0.9 * limit})
+            suggestions.append({"change": text, "totalBytes": total, "fits": total <= 0.9 * limit})
     print(json.dumps({**out, "precision": precision, "device": dev, "fits": fits, "suggestions": suggestions}))
     return 0

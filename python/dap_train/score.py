@@ -6,8 +6,6 @@ either executor can score the other's saved models."""
 
 import json
 
-import torch
-
 
 def add_arguments(p) -> None:
     p.add_argument("--model", required=True)
@@ -17,8 +15,9 @@ def add_arguments(p) -> None:
     p.add_argument("--batch-size", type=int, default=8)
 
 
-@torch.no_grad()
 def score_main(a) -> int:
+    import torch
+
     from .data import collate
     from .lora import load_adapter
     from .logps import sequence_logps
@@ -28,6 +27,7 @@ def score_main(a) -> int:
     if a.adapter:
         load_adapter(model, a.adapter)
     model.eval()
+    torch.set_grad_enabled(False)
     examples = _read_any(a.data)
     for start in range(0, len(examples), a.batch_size):
         group = examples[start : start + a.batch_size]

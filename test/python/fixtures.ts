@@ -40,10 +40,10 @@ export function tempDir(prefix: string): string {
 }
 
 /** A tiny GPT-2 folder (the built-in shape: byte tokenizer, 1 block, width 32) saved by the engine. */
-export async function tinyGpt2(dir: string, seed = 3, maxPositions = 64): Promise<string> {
+export async function tinyGpt2(dir: string, seed = 3, maxPositions = 64, numLayers = 1): Promise<string> {
   await initBackend('wasm');
   const out = join(dir, 'gpt2');
-  const m = createBuiltinModel(seed, { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions });
+  const m = createBuiltinModel(seed, { numLayers, hiddenSize: 32, numHeads: 2, maxPositions });
   await saveModel(m, out);
   m.dispose();
   return out;
