@@ -19,7 +19,7 @@ import { formatIssue, throwOnErrors } from '../core/issues';
 import type { KtoRow, Prompt, RankingRow, SftRow, TaskItem, TrlPairRow } from '../core/types';
 import type { DataKind } from './losses/types';
 import { describeRowKind, readLabelledFile } from './dataFiles';
-import { Rng, shuffledIndices, deriveSeed } from './rng';
+import { Rng, shuffledIndices, deriveSeed } from '../core/random';
 
 /** One training example of each kind. */
 export interface ExamplesByKind {

@@ -14,7 +14,7 @@ import type { TransformerLM } from '../engine/transformer';
 import type { EngineTokenizer } from '../engine/types';
 import { readJson } from '../engine/tokenizer';
 import type { ResolvedTrainConfig } from './config';
-import { deriveSeed } from './rng';
+import { deriveSeed } from '../core/random';
 import { runPaths } from './runDir';
 import { checkpointAdapterDir } from './trainState';
 

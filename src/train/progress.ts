@@ -3,15 +3,8 @@
  * place on a TTY (step/total, loss, reward accuracy, tokens/s, ETA), plain lines otherwise, and a small
  * ASCII line chart of a series (the demo's loss curve). Pure formatting: callers choose the stream.
  */
+import { formatDuration } from '../core/duration';
 import type { TrainEvent } from './events';
-
-/** Seconds as 1h02m / 3m05s / 12s. */
-export function formatDuration(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const t = Math.max(0, Math.round(s));
-  const h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), sec = t % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
-}
 
 const num = (v: number | undefined, d = 4) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
 

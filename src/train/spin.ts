@@ -22,7 +22,7 @@ import { examplesFor, splitByPrompt, type SourceData } from './data';
 import { generateCompletions, type GenerationSettings } from './generation';
 import type { RunContext } from './pipeline';
 import { baseStage, referenceFor, startStage } from './pipeline';
-import { deriveSeed } from './rng';
+import { deriveSeed } from '../core/random';
 import type { StageOptions, StageResult } from './trainer';
 
 /** The folder of SPIN iteration `it` (1-based). */

@@ -3,7 +3,8 @@
  * the current judgments and the raw log events. Pure: reading files is the caller's job (see load.ts).
  */
 import type { AnnotationEvent, Judgment, TaskItem } from '../types';
-import { confirmedItems, DEFAULT_TAU_THRESHOLD, disagreementList, flaggedList, neverWonList } from './lists';
+import { DEFAULT_TAU_THRESHOLD } from '../disagreement';
+import { confirmedItems, disagreementList, flaggedList, neverWonList } from './lists';
 import { annotatorMajority } from './stats';
 import type { ResponseScores, ReviewReport } from './types';
 

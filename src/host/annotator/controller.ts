@@ -1,14 +1,14 @@
 /**
  * The annotator's host-side logic for one open editor, without `vscode`: answers the webview's
- * messages (webview/protocol.ts) from a lazily indexed task file and the annotation log. It keeps the
+ * messages (webview/protocol/annotator.ts) from a lazily indexed task file and the annotation log. It keeps the
  * current position and filter, appends every judgment/undo/flag to the log (fsync'd by the sink)
  * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts.
  */
 import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
-import type { HostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, WebviewToHost } from '../../../webview/protocol';
-import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
-import { displayOrder } from './displayOrder';
-import { ItemStates } from './itemStates';
+import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
+import { assertUnreachable } from '../../core/assertUnreachable';
+import { displayOrder } from '../../core/displayOrder';
+import { ItemStates } from '../../core/judgments';
 
 /** Random access to a task file's entries (each non-blank line is one entry; bad lines are issues). */
 export interface TaskSource {
@@ -37,9 +37,11 @@ export interface ControllerOptions {
   annotator: string;
   /** Task file path, for problem messages. */
   taskFile: string;
-  post: (message: HostToWebview) => void;
+  post: (message: AnnotatorHostToWebview) => void;
   /** Clock for event timestamps (tests pass a fixed one). */
   now?: () => Date;
+  /** Kendall τ-b below which rankings disagree (setting dapStudio.review.tauThreshold; the review list's). */
+  tauThreshold?: number;
 }
 
 function isIssue(x: TaskItem | DataIssue): x is DataIssue {
@@ -75,7 +77,7 @@ export class AnnotatorController {
    * Handles one webview message; messages are handled one at a time in arrival order (a judgment is
    * on disk before the next key's message is looked at). Errors are reported to the webview, never thrown.
    */
-  handle(msg: WebviewToHost): Promise<void> {
+  handle(msg: AnnotatorWebviewToHost): Promise<void> {
     const run = async () => {
       try {
         await this.dispatch(msg);
@@ -88,7 +90,7 @@ export class AnnotatorController {
     return this.queue;
   }
 
-  private async dispatch(msg: WebviewToHost): Promise<void> {
+  private async dispatch(msg: AnnotatorWebviewToHost): Promise<void> {
     switch (msg.type) {
       case 'ready': {
         const r = msg.restore;
@@ -186,7 +188,7 @@ export class AnnotatorController {
       case 'annotated':
         return !!this.states.current(id, me);
       case 'disagreed':
-        return this.states.disagreed(id);
+        return this.states.disagreed(id, this.opts.tauThreshold);
       case 'flagged':
         return this.states.flagged(id, me);
       default:
@@ -280,7 +282,7 @@ export class AnnotatorController {
       shown: displayOrder(me, entry.id, entry.responses.length),
       mine: this.states.current(entry.id, me),
       others: this.states.others(entry.id, me),
-      disagreed: this.states.disagreed(entry.id),
+      disagreed: this.states.disagreed(entry.id, this.opts.tauThreshold),
       flagged: this.states.flagged(entry.id, me),
     };
     this.opts.post({ type: 'item', requestId, item, notice, progress, filter: this.filter });

@@ -6,7 +6,8 @@
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { HostToWebview, WebviewToHost } from '../../../webview/protocol';
+import { taskFileOfLog } from '../../core/project';
+import type { AnnotatorHostToWebview, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { messageHtml, webviewHtml, webviewOptions } from '../webviewHtml';
 import { AnnotatorController } from './controller';
 import { openLog, openTasks, type OpenedLog, type OpenedTasks } from './coreAdapter';
@@ -77,7 +78,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const { webview } = panel;
     if ('refused' in document.opened) {
       webview.options = { enableScripts: false };
-      const task = document.uri.fsPath.replace(/\.annotations\.jsonl$/i, '.jsonl');
+      const task = taskFileOfLog(document.uri.fsPath);
       webview.html = messageHtml('Not a task file', [
         document.opened.refused,
         `Open the task file (e.g. ${path.basename(task)}) with "DAP: Annotate Preferences" instead; annotation logs are only appended to, never edited here.`,
@@ -88,7 +89,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const ext = this.context.extensionUri;
     webview.options = webviewOptions(ext);
     webview.html = webviewHtml(webview, ext, 'annotator', `Annotate ${path.basename(document.uri.fsPath)}`);
-    const post = (message: HostToWebview) => void webview.postMessage(message);
+    const post = (message: AnnotatorHostToWebview) => void webview.postMessage(message);
     const controller = new AnnotatorController({
       tasks: tasks.source,
       sink: log.sink,
@@ -96,6 +97,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
       annotator,
       taskFile: document.uri.fsPath,
       post,
+      tauThreshold: vscode.workspace.getConfiguration(SECTION).get<number>('review.tauThreshold'),
     });
     const key = document.uri.toString();
     this.controllers.set(key, controller);
@@ -108,7 +110,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     }, 400);
 
     const disposables: vscode.Disposable[] = [
-      webview.onDidReceiveMessage(async (msg: WebviewToHost) => {
+      webview.onDidReceiveMessage(async (msg: AnnotatorWebviewToHost) => {
         if (msg.type === 'ready') {
           post({ type: 'init', config: config() });
           const jump = this.pendingJumps.get(key);

@@ -5,7 +5,7 @@
  * runs view and the tests read the same numbers.
  */
 import type { FinishedEvent, TrainEvent } from '../../src/train/events';
-import { assertUnreachable } from '../shared/assertUnreachable';
+import { assertUnreachable } from '../../src/core/assertUnreachable';
 
 /** Points of one stage: train steps and eval steps with their metrics, in arrival order. */
 export interface StageData {
@@ -185,15 +185,6 @@ export function ema(values: readonly number[], weight: number): number[] {
     out[i] = acc / (1 - Math.pow(weight, n));
   }
   return out;
-}
-
-/** Seconds as "1h 02m", "3m 04s" or "12s". */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
 }
 
 /** A metric value for tables and legends: 4 significant digits, exponent form for tiny/huge values. */
