@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { agreementReport, responseStats, type AgreementReport } from '../../core/agreement';
 import { formatIssue } from '../../core/issues';
-import { defaultLogPath, loadProject } from '../../core/project';
+import { defaultLogPath, loadProjectSummary } from '../../core/project';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap stats TASKS [--log LOG] [--json]
@@ -61,7 +61,7 @@ async function run(argv: string[]): Promise<number> {
   if (!existsSync(tasksPath)) throw new Error(`${tasksPath}: no such file`);
   const logPath = values.log ?? defaultLogPath(tasksPath);
   if (values.log !== undefined && !existsSync(logPath)) throw new Error(`${logPath}: no such file`);
-  const project = await loadProject(tasksPath, logPath);
+  const project = await loadProjectSummary(tasksPath, logPath); // streams the task file: memory grows with the log only
   for (const issue of project.issues) process.stderr.write(`${formatIssue(issue)}\n`);
   const { judgments } = project.resolution;
   const perAnnotator = new Map<string, StatsSummary['perAnnotator'][number]>();
@@ -77,7 +77,7 @@ async function run(argv: string[]): Promise<number> {
   const summary: StatsSummary = {
     tasks: tasksPath,
     log: logPath,
-    items: project.items.length,
+    items: project.itemCount,
     annotatedItems: new Set(judgments.map((j) => j.item)).size,
     events: project.events.length,
     judgments: judgments.length,
