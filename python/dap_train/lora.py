@@ -75,16 +75,19 @@ def lora_parameter_count(model) -> int:
     return sum(m.dap_lora_A.numel() + m.dap_lora_B.numel() for _, m in lora_modules(model))
 
 
-def save_adapter(model, dest: str, base: str) -> None:
-    """adapter_config.json + adapter_model.safetensors (F32) into `dest` (an empty folder)."""
+def save_adapter(model, dest: str, base: str, state: dict = None) -> None:
+    """adapter_config.json + adapter_model.safetensors (F32) into `dest` (an empty folder), from the model's
+    adapters or from `state` (a full state dict by parameter name)."""
     from safetensors.torch import save_file
 
     s = model.dap_lora
     tensors = {}
     for name, m in lora_modules(model):
         key = f"base_model.model.{name}"
-        tensors[f"{key}.lora_A.weight"] = m.dap_lora_A.detach().float().cpu().contiguous().clone()
-        tensors[f"{key}.lora_B.weight"] = m.dap_lora_B.detach().float().cpu().contiguous().clone()
+        a = state[f"{name}.dap_lora_A"] if state is not None else m.dap_lora_A
+        b = state[f"{name}.dap_lora_B"] if state is not None else m.dap_lora_B
+        tensors[f"{key}.lora_A.weight"] = a.detach().float().cpu().contiguous().clone()
+        tensors[f"{key}.lora_B.weight"] = b.detach().float().cpu().contiguous().clone()
     os.makedirs(dest, exist_ok=True)
     save_file(tensors, os.path.join(dest, "adapter_model.safetensors"))
     config = {
@@ -129,6 +132,17 @@ def load_adapter(model, folder: str) -> None:
                     raise ValueError(f'{w_path}: tensor "{key}" has shape {list(t.shape)}, expected {list(p.shape)}')
                 with torch.no_grad():
                     p.copy_(t.to(p.dtype))
+
+
+def merged_state(model, state: dict) -> dict:
+    """A full state dict with every adapter folded in (W + scale·B·A) and the adapter entries removed; the
+    model itself is left as it is (works on state gathered from FSDP shards too)."""
+    out = {k: v for k, v in state.items() if ".dap_lora_" not in k}
+    for name, m in lora_modules(model):
+        delta = (state[f"{name}.dap_lora_B"].float() @ state[f"{name}.dap_lora_A"].float()) * m.dap_lora_scale  # (out, in)
+        w = out[f"{name}.weight"]
+        out[f"{name}.weight"] = (w.float() + (delta.t() if _is_conv1d(m) else delta)).to(w.dtype)
+    return out
 
 
 def merge_lora(model) -> list:

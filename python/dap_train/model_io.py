@@ -87,13 +87,14 @@ def _lookup(state: dict, key: str, prefix: str):
     return None
 
 
-def save_model_folder(model, source: str, dest: str, dtype: str = None) -> None:
-    """Writes model's weights into `dest` (an empty folder) in the layout of folder `source` (see file doc).
-    dtype "F32" forces float32 (checkpoints); None keeps each tensor's source dtype."""
+def save_model_folder(model, source: str, dest: str, dtype: str = None, state: dict = None) -> None:
+    """Writes model's weights (or `state`, a full state dict by the model's parameter names) into `dest` (an
+    empty folder) in the layout of folder `source` (see file doc). dtype "F32" forces float32 (checkpoints);
+    None keeps each tensor's source dtype."""
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    state = model.state_dict()
+    state = model.state_dict() if state is None else state
     prefix = getattr(model, "base_model_prefix", "")
     by_file: dict = {}
     written_ptrs, written_names = set(), set()

@@ -97,3 +97,41 @@ def describe_devices(setup: Setup) -> list:
     import platform
 
     return [platform.processor() or platform.machine() or "cpu"]
+
+
+def _dcp_options():
+    from torch.distributed.checkpoint.state_dict import StateDictOptions
+
+    return StateDictOptions(full_state_dict=True, cpu_offload=True)
+
+
+def full_model_state(setup: Setup, model, base) -> dict:
+    """The whole model's state dict by parameter name (collective with several processes: call on every
+    rank; rank 0 gets the full dict, gathered from DDP / FSDP shards by torch.distributed.checkpoint)."""
+    if setup.world == 1:
+        return base.state_dict()
+    from torch.distributed.checkpoint.state_dict import get_model_state_dict
+
+    return get_model_state_dict(model, options=_dcp_options())
+
+
+def full_optimizer_state(setup: Setup, model, optimizer, named: list) -> dict:
+    """{name: {"step", "exp_avg", "exp_avg_sq"}} of the trainable parameters (collective like full_model_state)."""
+    if setup.world == 1:
+        return {n: optimizer.state[p] for n, p in named if optimizer.state.get(p)}
+    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
+
+    return dict(get_optimizer_state_dict(model, optimizer, options=_dcp_options()).get("state", {}))  # {} off rank 0
+
+
+def load_optimizer_state(setup: Setup, model, optimizer, named: list, state: dict) -> None:
+    """Sets the moments saved by full_optimizer_state (every rank passes the whole dict)."""
+    if setup.world == 1:
+        for n, p in named:
+            st = state[n]
+            optimizer.state[p] = {k: v.to(p.device, p.dtype) if k != "step" else v for k, v in st.items()}
+        return
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict, set_optimizer_state_dict
+
+    groups = get_optimizer_state_dict(model, optimizer, options=StateDictOptions(full_state_dict=True))["param_groups"]
+    set_optimizer_state_dict(model, optimizer, {"state": state, "param_groups": groups}, options=StateDictOptions(full_state_dict=True))

@@ -15,15 +15,15 @@ import torch
 from .data import read_examples
 from .events import EventSink
 from .folders import atomic_folder
-from .lora import enable_lora, load_adapter, lora_modules, lora_parameter_count, merge_lora, save_adapter
+from .lora import enable_lora, load_adapter, lora_modules, lora_parameter_count, merged_state, save_adapter
 from .losses import get_loss
 from .model_io import load_model, save_model_folder
 from .order import derive_seed
-from .parallel import describe_devices, make_setup
+from .parallel import describe_devices, full_model_state, load_optimizer_state, make_setup
 from .reference import compute_ref_table, load_ref_tables, ref_path, save_ref_tables
 from .spec import read_run_spec
 from .spin import run_spin
-from .state import read_trainer_state
+from .state import read_optimizer, read_trainer_state
 from .trainer import NonFiniteError, Stage, Trainer
 
 LORA_SEED_TAG = 0x10A
@@ -39,6 +39,7 @@ class Run:
         self.resume = os.path.abspath(resume) if resume else None
         self._tokenizer = None
         self.base = None
+        self.trainer = None
         self.started = time.time()
 
     # -- helpers shared with spin.py ------------------------------------------------------------------
@@ -63,13 +64,18 @@ class Run:
     def _has_warmup(self) -> bool:
         return len(self.spec.stages) > 1 and self.spec.stages[0].stage == "sft"
 
-    def save_policy(self, dest: str, final: bool) -> None:
-        """The policy as a model folder (source layout; F32 unless final) or, under LoRA, its adapter."""
-        with atomic_folder(dest) as tmp:
-            if self.has_lora():
-                save_adapter(self.base, tmp, self.lora_base)
-            else:
-                save_model_folder(self.base, self.spec.model, tmp, dtype=None if final else "F32")
+    def save_policy(self, dest: str, final: bool, adapter: bool = None) -> None:
+        """The policy as a model folder (source layout; F32 unless final; LoRA merged) or, under LoRA (unless
+        adapter=False), its adapter. Collective: every rank calls it, rank 0 writes."""
+        state = full_model_state(self.setup, self.trainer.model or self.base, self.base)
+        if self.setup.is_main:
+            with atomic_folder(dest) as tmp:
+                if self.has_lora() and adapter is not False:
+                    save_adapter(self.base, tmp, self.lora_base, state=state)
+                else:
+                    merged = merged_state(self.base, state) if self.has_lora() else state
+                    save_model_folder(self.base, self.spec.model, tmp, dtype=None if final else "F32", state=merged)
+        self.setup.accelerator.wait_for_everyone()
 
     def _trainable_line(self) -> str:
         adapters = lora_parameter_count(self.base)
@@ -129,10 +135,16 @@ class Run:
         s.accelerator.free_memory()
         if self.spec.gradient_checkpointing:
             self.base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        self.trainer.model = s.accelerator.prepare(self.base)
-        if live_dir and self.spec.reference == "live" and not resume_from and get_loss(loss).needs_reference and s.is_main:
+        opt, named = self.trainer.make_optimizer()
+        self.trainer.model, opt = s.accelerator.prepare(self.base, opt)  # together: FSDP remaps the optimizer's parameters
+        if s.accelerator.distributed_type.name == "DEEPSPEED":
+            raise ValueError("DeepSpeed is not supported by dap_train yet (it steps the optimizer inside backward): "
+                             "use DDP (the default) or FSDP (accelerate config) instead")
+        if resume_from:
+            load_optimizer_state(s, self.trainer.model, getattr(opt, "optimizer", opt), named,
+                                 read_optimizer(os.path.join(resume_from, "optimizer.safetensors"), named))
+        if live_dir and self.spec.reference == "live" and not resume_from and get_loss(loss).needs_reference:
             self.save_policy(live_dir, final=False)
-        s.accelerator.wait_for_everyone()
         ref = self._reference(name, loss, train, evals, live_dir or (self.sft_model_dir if self._has_warmup() else self.spec.model))
         st = Stage(name, kind, loss, self.spec.hyper, train, evals, epochs, lr, max_steps, ref, resume_from)
         start_step = read_trainer_state(resume_from).step if resume_from else 0
@@ -143,7 +155,7 @@ class Run:
         suffix = f" (LoRA r={lora['r']} on {len(lora['modules'])} module{'' if len(lora['modules']) == 1 else 's'})" if lora else ""
         self.sink.log(f"{name}: {self._trainable_line()}{suffix}")
         try:
-            return self.trainer.run_stage(st)
+            return self.trainer.run_stage(st, opt, named)
         finally:
             if ref and ref["kind"] == "live":
                 del ref["model"]
@@ -179,18 +191,14 @@ class Run:
                 result = self.train_stage(st.stage, st.kind, st.loss, train, evals, st.epochs, st.lr, st.max_steps, resuming, None)
             if result["cancelled"]:
                 return self._finish(result, cancelled=True)
-            if not last and st.stage == "sft" and s.is_main:
+            if not last and st.stage == "sft":
                 self.save_policy(self.sft_model_dir, final=False)
-            s.accelerator.wait_for_everyone()
         outputs = {}
-        if s.is_main:
-            if self.has_lora():
-                outputs["adapter"] = os.path.join(spec.run_dir, "adapter")
-                self.save_policy(outputs["adapter"], final=True)
-                merge_lora(self.base)
-            outputs["model"] = os.path.join(spec.run_dir, "model")
-            self.save_policy(outputs["model"], final=True)
-        s.accelerator.wait_for_everyone()
+        if self.has_lora():
+            outputs["adapter"] = os.path.join(spec.run_dir, "adapter")
+            self.save_policy(outputs["adapter"], final=True)
+        outputs["model"] = os.path.join(spec.run_dir, "model")
+        self.save_policy(outputs["model"], final=True, adapter=False)
         return self._finish(result, cancelled=False, **outputs)
 
     def _finish(self, result, cancelled: bool, **outputs) -> int:

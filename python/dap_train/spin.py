@@ -113,6 +113,8 @@ def iteration_pairs(run, it: int, sft_train: list, sft_eval: list, resuming: boo
 def run_spin(run, stage_spec, sft_train: list, sft_eval: list, resume) -> dict:
     """Runs the iterations on run.base in place; returns the last stage's result."""
     spec = run.spec
+    if run.setup.accelerator.distributed_type.name == "FSDP":
+        raise ValueError("spin: generation needs the whole model in each process; SPIN runs under DDP, not FSDP")
     resume_it = int(resume[1][5:]) if resume and resume[1].startswith("spin-") else 0
     result = {"steps": 0, "cancelled": False, "final": {}, "checkpoint": None}
     for it in range(1, int(spec.spin.get("iterations", 2)) + 1):
@@ -129,7 +131,5 @@ def run_spin(run, stage_spec, sft_train: list, sft_eval: list, resume) -> dict:
                                  resume[0] if resuming else None, live_dir=os.path.join(d, "reference"))
         if result["cancelled"]:
             return result
-        if run.setup.is_main:
-            run.save_policy(os.path.join(d, "adapter" if run.has_lora() else "model"), final=False)
-        run.setup.accelerator.wait_for_everyone()
+        run.save_policy(os.path.join(d, "adapter" if run.has_lora() else "model"), final=False)
     return result

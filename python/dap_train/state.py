@@ -40,15 +40,12 @@ def read_trainer_state(folder: str) -> TrainerState:
     return TrainerState(**{k: d[k] for k in TrainerState.__dataclass_fields__})
 
 
-def save_optimizer(optimizer, named: list, path: str, weight_decay: float) -> None:
-    """Moments as exp_avg.NAME / exp_avg_sq.NAME (F32) and the step in path + '.json'."""
+def save_optimizer(moments: dict, path: str, weight_decay: float) -> None:
+    """Moments ({name: {step, exp_avg, exp_avg_sq}}) as exp_avg.NAME / exp_avg_sq.NAME (F32); step in path + '.json'."""
     from safetensors.torch import save_file
 
     tensors, step = {}, 0
-    for name, p in named:
-        st = optimizer.state.get(p)
-        if not st:
-            continue
+    for name, st in moments.items():
         tensors[f"exp_avg.{name}"] = st["exp_avg"].detach().float().cpu().contiguous().clone()
         tensors[f"exp_avg_sq.{name}"] = st["exp_avg_sq"].detach().float().cpu().contiguous().clone()
         step = int(float(st["step"]))
@@ -58,12 +55,13 @@ def save_optimizer(optimizer, named: list, path: str, weight_decay: float) -> No
         f.write("\n")
 
 
-def load_optimizer(optimizer, named: list, path: str) -> None:
-    """Restores what save_optimizer wrote; every trainable parameter must be there with its shape."""
+def read_optimizer(path: str, named: list) -> dict:
+    """The moments save_optimizer wrote, checked against the trainable parameters (names and shapes)."""
     from safetensors import safe_open
 
     with open(path + ".json", encoding="utf-8") as f:
         step = json.load(f)["step"]
+    out = {}
     with safe_open(path, "pt") as f:
         keys = set(f.keys())
         for name, p in named:
@@ -73,18 +71,19 @@ def load_optimizer(optimizer, named: list, path: str) -> None:
             m, v = f.get_tensor(f"exp_avg.{name}"), f.get_tensor(f"exp_avg_sq.{name}")
             if tuple(m.shape) != tuple(p.shape):
                 raise ValueError(f'{path}: "exp_avg.{name}" has shape {list(m.shape)}, the parameter has {list(p.shape)}')
-            optimizer.state[p] = {"step": torch.tensor(float(step)), "exp_avg": m.to(p.device, p.dtype), "exp_avg_sq": v.to(p.device, p.dtype)}
+            out[name] = {"step": torch.tensor(float(step)), "exp_avg": m, "exp_avg_sq": v}
+    return out
 
 
-def write_checkpoint(run_dir: str, model, source: str, lora_base: str, optimizer, named: list, state: TrainerState, weight_decay: float) -> str:
-    """Writes one checkpoint folder atomically; returns its path."""
+def write_checkpoint(run_dir: str, model, source: str, lora_base: str, model_state: dict, moments: dict, state: TrainerState, weight_decay: float) -> str:
+    """Writes one checkpoint folder atomically from full state dicts (rank 0); returns its path."""
     dest = checkpoint_dir(run_dir, state.stage, state.step)
     with atomic_folder(dest) as tmp:
         if lora_modules(model):
-            save_adapter(model, os.path.join(tmp, "adapter"), lora_base)
+            save_adapter(model, os.path.join(tmp, "adapter"), lora_base, state=model_state)
         else:
-            save_model_folder(model, source, os.path.join(tmp, "model"), dtype="F32")
-        save_optimizer(optimizer, named, os.path.join(tmp, "optimizer.safetensors"), weight_decay)
+            save_model_folder(model, source, os.path.join(tmp, "model"), dtype="F32", state=model_state)
+        save_optimizer(moments, os.path.join(tmp, "optimizer.safetensors"), weight_decay)
         with open(os.path.join(tmp, "trainer_state.json"), "w", encoding="utf-8") as f:
             json.dump(asdict(state), f, indent=2)
             f.write("\n")

@@ -17,10 +17,10 @@ from .data import collate, layout_of, loss_inputs
 from .logps import sequence_logps
 from .losses import RefLogps, get_loss
 from .order import epoch_order
-from .parallel import Setup, all_sum, any_true, shard
+from .parallel import Setup, all_sum, any_true, full_model_state, full_optimizer_state, shard
 from .reference import batches_for_rank, ref_tensors
 from .schedule import js_round, learning_rate_at
-from .state import TrainerState, load_optimizer, read_trainer_state, write_checkpoint
+from .state import TrainerState, read_trainer_state, write_checkpoint
 
 
 class NonFiniteError(RuntimeError):
@@ -103,7 +103,8 @@ class Trainer:
         return {"eval_" + k: summed[i] / count for i, k in enumerate(keys)}
 
     # -- optimizer ------------------------------------------------------------------------------------
-    def _optimizer(self):
+    def make_optimizer(self):
+        """AdamW over the trainable parameters of the unwrapped model (decay on rank ≥ 2 only), and their names."""
         named = [(n, p) for n, p in self.base.named_parameters() if p.requires_grad]
         decay = [p for _, p in named if p.dim() >= 2]
         other = [p for _, p in named if p.dim() < 2]
@@ -117,35 +118,33 @@ class Trainer:
         total = per_epoch * st.epochs
         return min(total, st.max_steps) if st.max_steps else total
 
-    def run_stage(self, st: Stage) -> dict:
-        """Runs one stage to its end or cancel; returns {steps, cancelled, final, checkpoint}."""
+    def run_stage(self, st: Stage, opt, named: list) -> dict:
+        """Runs one stage to its end or cancel with the prepared optimizer `opt` (made by make_optimizer,
+        its state already restored on resume); returns {steps, cancelled, final, checkpoint}."""
         N = len(st.train)
         if N == 0:
             raise ValueError(f"stage {st.name}: no training examples")
         s = self.setup
         total = self.total_steps(st)
-        opt, named = self._optimizer()
         warmup = js_round(self.warmup_ratio * total)
         eval_every = self.eval_every if self.eval_every > 0 else max(1, total // 4)
-        state = TrainerState(st.name, 0, 0, 0, total, 0, self.seed)
-        if st.resume_from:
-            state = read_trainer_state(st.resume_from)
-            if state.stage != st.name:
-                raise ValueError(f'{st.resume_from}: checkpoint of stage "{state.stage}", expected "{st.name}"')
-            load_optimizer(opt, named, os.path.join(st.resume_from, "optimizer.safetensors"))
-        opt = s.accelerator.prepare(opt)
+        state = read_trainer_state(st.resume_from) if st.resume_from else TrainerState(st.name, 0, 0, 0, total, 0, self.seed)
+        if state.stage != st.name:
+            raise ValueError(f'{st.resume_from}: checkpoint of stage "{state.stage}", expected "{st.name}"')
         inner = getattr(opt, "optimizer", opt)
         table = st.reference["train"] if st.reference and st.reference["kind"] == "precomputed" else None
         order = epoch_order(N, self.seed, state.epoch)
         last, last_eval, last_ckpt = {}, {}, st.resume_from
         started, start_step = time.time(), state.step
-        params = [p for _, p in named]
+        params = list(self.model.parameters())  # all of the prepared model's (FSDP clips through its own)
 
         def checkpoint(reason: str):
             nonlocal last_ckpt
             path = None
+            model_state = full_model_state(s, self.model, self.base)  # collective: every rank
+            moments = full_optimizer_state(s, self.model, inner, named)
             if s.is_main:
-                path = write_checkpoint(self.run_dir, self.base, self.source, self.lora_base, inner, named, state, self.weight_decay)
+                path = write_checkpoint(self.run_dir, self.base, self.source, self.lora_base, model_state, moments, state, self.weight_decay)
                 self.sink.emit("checkpoint", stage=st.name, step=state.step, path=path, reason=reason)
             s.accelerator.wait_for_everyone()
             last_ckpt = path or last_ckpt
@@ -177,7 +176,8 @@ class Trainer:
                 sums, tokens = dict(zip(keys, reduced[:-1])), int(reduced[-1])
                 clip = self.max_grad_norm if self.max_grad_norm > 0 else float("inf")
                 grad_norm = float(s.accelerator.clip_grad_norm_(params, clip))
-                if not math.isfinite(sums["loss"]) or not math.isfinite(grad_norm):
+                # (fp16: an overflowing gradient is the grad scaler's to skip, not an error)
+                if not math.isfinite(sums["loss"]) or (not math.isfinite(grad_norm) and s.precision != "fp16"):
                     opt.zero_grad(set_to_none=True)
                     raise NonFiniteError(f"stage {st.name}, step {state.step + 1}: loss is {sums['loss']}, gradient norm is {grad_norm}: "
                                          "training stopped before applying the update (lower the learning rate or check the data)")

@@ -1,11 +1,13 @@
 /**
- * Data parallelism over 2 CPU processes (gloo) through the standard launcher (issue 11 point 6):
- * `python -m torch.distributed.run --nproc-per-node 2 -m dap_train train RUN_DIR` — with the file
- * rendezvous and USE_LIBUV=0 that Debian's libuv-less torch build needs (CONTRACT.md §1) — gives the same
- * loss curve as 1 process with the same global batch (1e-5), for an even split (batch 4 → 2 + 2) and an
- * uneven one with gradient accumulation (batch 3 → 2 + 1, 2 micro-batches per step); only rank 0 writes
- * events; the host's cancel file (launcher exit 0) or SIGTERM to the launcher cancels both ranks at the same
- * step with one checkpoint.
+ * Data parallelism over 2 CPU processes (gloo) through the standard launchers (issue 11 point 6):
+ * `python -m torch.distributed.run --nproc-per-node 2 -m dap_train train RUN_DIR` and `accelerate launch
+ * --multi_gpu --num_processes 2 -m dap_train ...` — with the file rendezvous and USE_LIBUV=0 that Debian's
+ * libuv-less torch build needs (CONTRACT.md §1) — give the same loss curve as 1 process with the same
+ * global batch (1e-5), for an even split (batch 4 → 2 + 2, accelerate) and an
+ * uneven one with gradient accumulation (batch 3 → 2 + 1, 2 micro-batches per step) that is also cancelled
+ * through the host's cancel file (launcher exit 0) and resumed with torchrun (checkpoints gathered with
+ * torch.distributed.checkpoint); only rank 0 writes events; SIGTERM to the launcher cancels both ranks at
+ * the same step with one checkpoint.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +18,18 @@ import { eventSchemaErrors } from '../../src/train/eventSchema';
 import { metricsOf, prepareRun, runDapTrain, startPython, tempDir, tinyGpt2, writeJsonl } from './fixtures';
 
 const LIBUV_LESS = { USE_LIBUV: '0', TORCH_DISABLE_SHARE_RDZV_TCP_STORE: '1' };
+// A fresh rendezvous file per launch: the file of a finished launch is closed and refuses another one.
+let launches = 0;
 const torchrun = (runDir: string) => ['-m', 'torch.distributed.run', '--nnodes', '1', '--nproc-per-node', '2', '--rdzv-backend', 'c10d',
-  '--rdzv-endpoint', join(runDir, '.rendezvous'), '--rdzv-conf', 'store_type=file', '-m', 'dap_train', 'train', runDir];
+  '--rdzv-endpoint', join(runDir, `.rendezvous-${++launches}`), '--rdzv-conf', 'store_type=file', '-m', 'dap_train', 'train', runDir];
+const accelerate = (runDir: string) => ['-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
+  '--mixed_precision', 'no', '--dynamo_backend', 'no', '--rdzv_backend', 'c10d', '--rdzv_conf', 'store_type=file', '-m', 'dap_train', 'train', runDir];
 const curve = (events: TrainEvent[]) => events.filter((e): e is StepEvent => e.type === 'step').map((e) => ({ loss: e.metrics.loss, grad: e.metrics.grad_norm, tokens: e.metrics.num_tokens, acc: e.metrics['rewards/accuracies'] }));
 
-for (const [batchSize, gradAccum] of [[4, 1], [3, 2]] as const) {
-  test(`2 processes = 1 process with the same global batch (batch ${batchSize}, accumulation ${gradAccum})`, async () => {
+for (const [launcher, batchSize, gradAccum, cancelAt] of [['accelerate launch', 4, 1, 0], ['torchrun', 3, 2, 2]] as const) {
+  const resumed = cancelAt > 0 ? `, cancelled at step ${cancelAt} through the cancel file and resumed` : '';
+  const launch = launcher === 'torchrun' ? torchrun : accelerate;
+  test(`${launcher}: 2 processes = 1 process with the same global batch (batch ${batchSize}, accumulation ${gradAccum}${resumed})`, async () => {
     const dir = tempDir(`ddp-${batchSize}`);
     const model = await tinyGpt2(dir, 13);
     const rows = Array.from({ length: 20 }, (_, i) => ({ prompt: `Q${i}: ${'z'.repeat(i % 5)}`, chosen: ` right ${i % 4}`, rejected: ` wrong${'!'.repeat(i % 3)}` }));
@@ -31,12 +39,22 @@ for (const [batchSize, gradAccum] of [[4, 1], [3, 2]] as const) {
     const two = await prepareRun({ ...config, runId: 'two' }, dir);
     const a = await runDapTrain(['train', one.runDir]);
     assert.equal(a.code, 0, a.stderr.slice(-2000));
-    const b = await startPython(torchrun(two.runDir), { env: LIBUV_LESS }).done;
+    const b = await startPython(launch(two.runDir), { env: LIBUV_LESS, events: true,
+      onEvent: (e) => { if (cancelAt && e.type === 'step' && e.step === cancelAt) writeFileSync(join(two.runDir, 'cancel'), ''); } }).done;
     assert.equal(b.code, 0, b.stderr.slice(-3000));
+    if (cancelAt) {
+      // The host's cancel file stops both ranks at one step boundary, and the launcher exits 0 too.
+      const ckpt = b.events.find((e): e is CheckpointEvent => e.type === 'checkpoint');
+      assert.equal(ckpt?.reason, 'cancel');
+      assert.ok(ckpt!.step < 5, `cancelled at step ${ckpt!.step}`);
+      assert.ok(!existsSync(join(two.runDir, 'cancel')), 'the request is consumed');
+      const c = await startPython([...torchrun(two.runDir), '--resume', ckpt!.path], { env: LIBUV_LESS }).done;
+      assert.equal(c.code, 0, c.stderr.slice(-3000));
+    }
     const events = metricsOf(two.runDir);
     for (const e of events) assert.deepEqual(eventSchemaErrors(e), []);
     const started = events.filter((e) => e.type === 'started');
-    assert.equal(started.length, 1, 'only rank 0 writes events');
+    assert.equal(started.length, cancelAt ? 2 : 1, 'only rank 0 writes events');
     assert.equal(started[0].type === 'started' && started[0].processes, 2);
     const x = curve(a.events), y = curve(events);
     assert.equal(y.length, 5);
@@ -51,7 +69,7 @@ for (const [batchSize, gradAccum] of [[4, 1], [3, 2]] as const) {
   });
 }
 
-for (const how of ['cancel file', 'SIGTERM'] as const) test(`${how}: both ranks stop at the same step boundary with one checkpoint`, async () => {
+test('SIGTERM to the launcher stops both ranks at the same step boundary with one checkpoint', async () => {
   const dir = tempDir('ddp-cancel');
   const model = await tinyGpt2(dir, 14);
   const data = writeJsonl(join(dir, 'pairs.jsonl'), Array.from({ length: 40 }, (_, i) => ({ prompt: `Q${i}:`, chosen: ' y', rejected: ' n' })));
@@ -61,15 +79,9 @@ for (const how of ['cancel file', 'SIGTERM'] as const) test(`${how}: both ranks 
     onEvent: (e, child) => {
       if (e.type !== 'step' || e.step !== 2 || signalled) return;
       signalled = Date.now();
-      if (how === 'SIGTERM') child.kill('SIGTERM');
-      else writeFileSync(join(runDir, 'cancel'), '');
+      child.kill('SIGTERM');
     } });
-  const r = await run.done;
-  // The cancel file lets the launcher exit 0 too; torchrun itself exits 1 after forwarding a SIGTERM.
-  if (how === 'cancel file') {
-    assert.equal(r.code, 0, r.stderr.slice(-2000));
-    assert.ok(!existsSync(join(runDir, 'cancel')), 'the request is consumed');
-  }
+  const r = await run.done; // torchrun forwards the signal, the workers finish cleanly, torchrun itself exits 1
   assert.ok(signalled > 0);
   assert.ok((Date.now() - signalled) / 1000 < 30, 'all processes ended within 30 s');
   const events = metricsOf(runDir);
