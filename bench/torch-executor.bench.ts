@@ -21,7 +21,7 @@ import { saveModel } from '../src/engine/checkpoint';
 import { gpt2ConfigJson, parseConfig } from '../src/engine/config';
 import { createRandomModel } from '../src/engine/models';
 import { byteTokenizerConfigJson, byteTokenizerJson } from '../src/engine/tokenizer';
-import type { StepEvent, TrainEvent } from '../src/train/events';
+import type { StepEvent, TrainEvent } from '../src/train/runs/events';
 import { runTraining } from '../src/train/pipeline';
 import { prepareRun, python, pythonEnv, writeJsonl } from '../test/python/fixtures';
 

@@ -1,4 +1,4 @@
-"""The run's event stream (src/train/events.ts, schema src/train/events.schema.json): rank 0 appends each
+"""The run's event stream (src/train/runs/events.ts, schema src/train/runs/events.schema.json): rank 0 appends each
 event as one JSON line to RUN_DIR/metrics.jsonl (one write of a whole line, flushed) and prints the same
 line on stdout for the host to relay. Other ranks emit nothing. Non-finite numbers become null (JSON has
 no NaN; JavaScript's JSON.stringify writes null too)."""

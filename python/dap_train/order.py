@@ -1,5 +1,4 @@
-"""The tfjs trainer's seeded data order, ported bit for bit: mulberry32 (src/core/random.ts, and Rng in
-src/train/rng.ts), deriveSeed, the Fisher–Yates shuffle and epochOrder (src/train/trainer.ts). All integer
+"""The tfjs trainer's seeded data order, ported bit for bit: mulberry32 (Rng in src/core/random.ts), deriveSeed, the Fisher–Yates shuffle and epochOrder (src/train/trainer.ts). All integer
 arithmetic is done modulo 2**32 as JavaScript's Math.imul and >>> do."""
 
 MASK = 0xFFFFFFFF

@@ -19,7 +19,7 @@ import { allPrompts, chooseEvalPrompts, promptKeyOf, readSourceData } from './da
 import type { TrainPair } from './flagging';
 import { resolveHyper } from './losses/index';
 import { computeRefTable } from './reference';
-import { runPaths } from './runDir';
+import { runPaths } from './runs/folder';
 import { runStage } from './trainer';
 
 /**

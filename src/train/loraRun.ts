@@ -15,7 +15,7 @@ import type { EngineTokenizer } from '../engine/types';
 import { readJson } from '../engine/tokenizer';
 import type { ResolvedTrainConfig } from './config';
 import { deriveSeed } from '../core/random';
-import { runPaths } from './runDir';
+import { runPaths } from './runs/folder';
 import { checkpointAdapterDir } from './trainState';
 
 /** Tag mixed into the run seed for the adapters' A initialisation. */

@@ -12,7 +12,7 @@ import type { EngineTokenizer } from '../engine/types';
 import { join } from 'node:path';
 import { ADAPTERS, layoutOf } from './batching';
 import type { ExamplesByKind } from './data';
-import type { TrainEvent } from './events';
+import type { TrainEvent } from './runs/events';
 import { getLoss } from './losses/index';
 import type { DataKind, LossHyper, RefLogps } from './losses/types';
 import { AdamW, clipScale, globalGradNorm } from './optimizer';

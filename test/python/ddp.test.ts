@@ -13,8 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckpointEvent, StepEvent, TrainEvent } from '../../src/train/events';
-import { eventSchemaErrors } from '../../src/train/eventSchema';
+import type { CheckpointEvent, StepEvent, TrainEvent } from '../../src/train/runs/events';
+import { eventSchemaErrors } from '../../src/train/runs/eventSchema';
 import { metricsOf, prepareRun, runDapTrain, startPython, tempDir, tinyGpt2, writeJsonl } from './fixtures';
 
 const LIBUV_LESS = { USE_LIBUV: '0', TORCH_DISABLE_SHARE_RDZV_TCP_STORE: '1' };

@@ -20,7 +20,7 @@ import { byteTokenizerConfigJson, byteTokenizerJson } from '../../src/engine/tok
 import { layoutOf } from '../../src/train/batching';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from '../../src/train/config';
 import { allPrompts, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt } from '../../src/train/data';
-import { parseEventLine, type TrainEvent } from '../../src/train/events';
+import { parseEventLine, type TrainEvent } from '../../src/train/runs/events';
 import { getLoss } from '../../src/train/losses/index';
 import type { DataKind } from '../../src/train/losses/types';
 

@@ -15,7 +15,7 @@ import { loadPretrained, saveModel } from '../../src/engine/checkpoint';
 import { loadLoraAdapter } from '../../src/engine/lora';
 import { padRows, sequenceLogps } from '../../src/engine/logps';
 import { readHeader } from '../../src/engine/safetensors';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { runTraining } from '../../src/train/pipeline';
 import { prepareRun, runDapTrain, startPython, tempDir, tinyGpt2, tinyLlama, writeJsonl } from './fixtures';
 

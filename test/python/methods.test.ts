@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
-import { eventSchemaErrors } from '../../src/train/eventSchema';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
+import { eventSchemaErrors } from '../../src/train/runs/eventSchema';
 import { runTraining } from '../../src/train/pipeline';
 import { metricsOf, prepareRun, repoRoot, startPython, tempDir, tinyGpt2, writeJsonl } from './fixtures';
 

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadPretrained } from '../../src/engine/checkpoint';
 import { padRows, sequenceLogps, tokenizeRow } from '../../src/engine/logps';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
-import { eventSchemaErrors } from '../../src/train/eventSchema';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
+import { eventSchemaErrors } from '../../src/train/runs/eventSchema';
 import { runTraining } from '../../src/train/pipeline';
 import { prepareRun, runDapTrain, startPython, tempDir, tinyGpt2, tinyLlama, writeJsonl } from './fixtures';
 

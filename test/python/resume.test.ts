@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckpointEvent, FailedEvent, FinishedEvent, StepEvent, TrainEvent } from '../../src/train/events';
-import { eventSchemaErrors } from '../../src/train/eventSchema';
+import type { CheckpointEvent, FailedEvent, FinishedEvent, StepEvent, TrainEvent } from '../../src/train/runs/events';
+import { eventSchemaErrors } from '../../src/train/runs/eventSchema';
 import { metricsOf, prepareRun, runDapTrain, startPython, tempDir, tinyLlama, writeJsonl } from './fixtures';
 
 const losses = (events: TrainEvent[]) => events.filter((e): e is StepEvent => e.type === 'step').map((e) => [e.step, e.metrics.loss, e.metrics.grad_norm]);

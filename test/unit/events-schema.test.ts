@@ -1,6 +1,6 @@
 /**
- * The event schema (src/train/events.schema.json) is the one declaration of the training protocol both
- * executors are checked against: this test keeps it equal to the TypeScript types of src/train/events.ts
+ * The event schema (src/train/runs/events.schema.json) is the one declaration of the training protocol both
+ * executors are checked against: this test keeps it equal to the TypeScript types of src/train/runs/events.ts
  * (every event interface's fields and which are optional, read with the TypeScript compiler), checks
  * that the validator rejects what it must, and validates real tfjs events (the recorded runs and a fresh
  * tiny run) against it. The python tier validates the torch executor's events with the same validator.
@@ -10,16 +10,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { EVENT_SCHEMA, eventSchemaErrors } from '../../src/train/eventSchema';
+import { EVENT_SCHEMA, eventSchemaErrors } from '../../src/train/runs/eventSchema';
 import { runTraining } from '../../src/train/pipeline';
-import type { TrainEvent } from '../../src/train/events';
+import type { TrainEvent } from '../../src/train/runs/events';
 import { repoRoot, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
 type Fields = Map<string, boolean>; // name → optional
 
 /** Members of every interface in events.ts (with `extends` resolved), by interface name. */
 function interfaces(): Map<string, { fields: Fields; nested: Map<string, Fields> }> {
-  const file = join(repoRoot, 'src/train/events.ts');
+  const file = join(repoRoot, 'src/train/runs/events.ts');
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const raw = new Map<string, ts.InterfaceDeclaration>();
   sf.forEachChild((n) => { if (ts.isInterfaceDeclaration(n)) raw.set(n.name.text, n); });
@@ -55,7 +55,7 @@ test('events.schema.json declares exactly the fields (and optional fields) of th
   const types = interfaces();
   const defs = EVENT_SCHEMA.$defs as Record<string, Record<string, unknown>>;
   const names: Record<string, string> = { started: 'StartedEvent', step: 'StepEvent', eval: 'EvalEvent', checkpoint: 'CheckpointEvent', log: 'LogEvent', finished: 'FinishedEvent', failed: 'FailedEvent' };
-  const union = readFileSync(join(repoRoot, 'src/train/events.ts'), 'utf8').match(/export type TrainEvent = ([^;]+);/)![1].split('|').map((s) => s.trim());
+  const union = readFileSync(join(repoRoot, 'src/train/runs/events.ts'), 'utf8').match(/export type TrainEvent = ([^;]+);/)![1].split('|').map((s) => s.trim());
   assert.deepEqual(union.sort(), Object.values(names).sort(), 'the schema has one definition per member of TrainEvent');
   for (const [type, iface] of Object.entries(names)) {
     const t = types.get(iface)!;

@@ -13,7 +13,7 @@ import { loadProject } from '../../src/core/project';
 import { compileSft } from '../../src/core/compile';
 import { runTraining } from '../../src/train/pipeline';
 import { spinIterationDir } from '../../src/train/spin';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { cancelThenResume, sampleTasks, stepLosses, tinyModelFixture, writeJsonl } from './train-fixtures';
 
 let dir = '';

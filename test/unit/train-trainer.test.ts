@@ -15,8 +15,8 @@ import { loadPretrained } from '../../src/engine/checkpoint';
 import { buildBatch, disposeBatch, sequenceLogps } from '../../src/engine/logps';
 import { runTraining } from '../../src/train/pipeline';
 import type { TrainConfig } from '../../src/train/config';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
-import { runPaths } from '../../src/train/runDir';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
+import { runPaths } from '../../src/train/runs/folder';
 import { cancelThenResume, stepLosses, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';

@@ -14,12 +14,12 @@ import { readTasks } from '../../core/tasks';
 import { verifyResponse } from '../../core/verify';
 import type { TaskItem } from '../../core/types';
 import type { TrainConfig } from '../../train/config';
-import type { StepEvent, TrainEvent } from '../../train/events';
+import type { StepEvent, TrainEvent } from '../../train/runs/events';
 import { generateCompletions } from '../../train/generation';
 import { runTraining } from '../../train/pipeline';
 import { formatDuration } from '../../core/duration';
-import { asciiChart, eventPrinter } from '../../train/progress';
-import { runPaths } from '../../train/runDir';
+import { asciiChart, eventPrinter } from '../progress';
+import { runPaths } from '../../train/runs/folder';
 import { promptKeyOf } from '../../train/data';
 import { backendFlag, integerFlag, parseCommandArgs, type Command } from '../command';
 

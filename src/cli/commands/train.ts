@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, resolveConfig, TRAIN_FIELDS, type TrainConfig } from '../../train/config/index';
 import { configFromFlagValues, flagOptions, flagUsageLines, joinNegativeValues, TRAIN_FLAGS } from '../../train/config/flags';
 import { runTraining } from '../../train/pipeline';
-import { eventPrinter } from '../../train/progress';
+import { eventPrinter } from '../progress';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap train DATA [options]

@@ -6,9 +6,9 @@
 import * as vscode from 'vscode';
 import { basename, join } from 'node:path';
 import type { TrainConfig } from '../../train/config';
-import type { TrainEvent } from '../../train/events';
+import type { TrainEvent } from '../../train/runs/events';
 import { formatDuration } from '../../core/duration';
-import { TrainingJob } from './job';
+import { TrainingJob } from '../../train/worker/trainingJob';
 
 /** An event of a job, for panels and views. */
 export interface JobEvent {

@@ -6,7 +6,8 @@
  * Refreshes on file changes and on every job start/end.
  */
 import * as vscode from 'vscode';
-import { listRuns, loraNotesOf, type RunListing } from './runFiles';
+import { listRuns, type RunListing } from '../../train/runs/listing';
+import { loraNotesOf } from '../../train/runs/lora';
 import type { RunManager } from './runManager';
 import { runsLocation } from './trainSettings';
 

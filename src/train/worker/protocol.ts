@@ -1,7 +1,7 @@
 /**
  * The worker protocol: what the host (or any parent) sends the worker process (dist/worker.js), and what
  * the worker sends back. A worker does one job and exits: a training run (`start`; it answers with the
- * run's events, TrainEvent in src/train/events.ts, the same lines it appends to metrics.jsonl) or the
+ * run's events, TrainEvent in src/train/runs/events.ts, the same lines it appends to metrics.jsonl) or the
  * model scores of the review lists (`score`; it answers with ScoringEvent). `cancel` stops either.
  * Parent and worker import these types; every switch over them ends in `assertUnreachable`.
  */

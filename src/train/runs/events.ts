@@ -4,7 +4,7 @@
  * What the parent sends the worker is in worker/protocol.ts. Every switch over TrainEvent ends in
  * `assertUnreachable` (src/core/assertUnreachable.ts).
  */
-import type { ResolvedTrainConfig } from './config';
+import type { ResolvedTrainConfig } from '../config';
 
 /** Metric name (TRL names: loss, rewards/chosen, …, grad_norm, learning_rate, epoch, num_tokens) → value. */
 export type Metrics = Record<string, number>;

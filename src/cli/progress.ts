@@ -4,7 +4,7 @@
  * ASCII line chart of a series (the demo's loss curve). Pure formatting: callers choose the stream.
  */
 import { formatDuration } from '../core/duration';
-import type { TrainEvent } from './events';
+import type { TrainEvent } from '../train/runs/events';
 
 const num = (v: number | undefined, d = 4) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
 

@@ -1,5 +1,5 @@
 /**
- * One training job: the worker bundle (dist/worker.js) forked as a child process with the editor's own
+ * The parent side of a training worker (the host's run manager starts one per run): the worker bundle (dist/worker.js) forked as a child process with the editor's own
  * Node (never run inside the extension host), its events received over IPC and kept in memory (so a panel
  * opened later replays them exactly), and a cancel that escalates: 'cancel' message (the worker writes a
  * checkpoint and exits) → SIGTERM after a grace period → SIGKILL. If the worker dies without a final
@@ -7,12 +7,11 @@
  * No vscode import: the run manager wires it to the UI.
  */
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { TrainConfig } from '../../train/config';
-import type { FailedEvent, TrainEvent } from '../../train/events';
-import { forkWorker } from '../../train/worker/fork';
-import type { HostToWorkerMessage } from '../../train/worker/protocol';
+import type { TrainConfig } from '../config';
+import type { FailedEvent, TrainEvent } from '../runs/events';
+import { appendEvent, createRunDir } from '../runs/folder';
+import { forkWorker } from './fork';
+import type { HostToWorkerMessage } from './protocol';
 
 /** How a job is started. */
 export interface JobOptions {
@@ -57,9 +56,8 @@ export class TrainingJob {
   constructor(options: JobOptions) {
     this.options = options;
     this.runId = options.config.runId;
-    this.runDir = join(options.config.out, 'runs', this.runId);
+    this.runDir = createRunDir(options.config.out, this.runId);
     this.data = options.config.data;
-    mkdirSync(this.runDir, { recursive: true });
     this.child = forkWorker(options.workerPath, { execPath: options.execPath, cwd: options.cwd ?? options.config.out, env: options.env });
     this.child.on('message', (m) => this.receive(m));
     this.child.stdout?.on('data', (b: Buffer) => this.keepOutput(b));
@@ -174,7 +172,7 @@ export class TrainingJob {
       ...(lastCheckpoint ? { lastCheckpoint } : {}),
     };
     try {
-      appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify(event) + '\n');
+      appendEvent(this.runDir, event);
     } catch {
       // The run folder may be gone (deleted); the event still reaches the UI.
     }

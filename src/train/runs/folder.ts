@@ -1,11 +1,13 @@
 /**
  * A run's folder: runs/RUN_ID/ under the chosen output folder, holding config.json (the resolved config),
  * metrics.jsonl (every event, one JSON object per line, appended as it happens), the data split, reference
- * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. `replayRun` reads the events back (for the loss panel).
+ * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. This module names those paths, makes
+ * the folder, writes its config and events, tells a run folder from a model folder, and reads the events
+ * back; it is the one writer of run folders for `dap train`, the worker, the host's job and any executor.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedTrainConfig } from './config';
+import type { ResolvedTrainConfig } from '../config';
 import { parseEventLine, type TrainEvent } from './events';
 
 /** Paths inside a run folder. */
@@ -23,11 +25,30 @@ export function runPaths(runDir: string) {
   };
 }
 
+/** The folder of run `runId` under the output folder `out`: out/runs/RUN_ID. */
+export function runDirOf(out: string, runId: string): string {
+  return join(out, 'runs', runId);
+}
+
 /** The folder of run `runId` under `out` (out/runs/RUN_ID), created. */
 export function createRunDir(out: string, runId: string): string {
-  const dir = join(out, 'runs', runId);
+  const dir = runDirOf(out, runId);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * True for a run folder: it has metrics.jsonl, or a config.json that is a run's (it names a `method`; a
+ * Hugging Face model folder's config.json does not), as a run has from the moment it is made.
+ */
+export function isRunFolder(dir: string): boolean {
+  const paths = runPaths(dir);
+  if (existsSync(paths.metrics)) return true;
+  try {
+    return typeof (JSON.parse(readFileSync(paths.config, 'utf8')) as { method?: unknown }).method === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** Writes config.json. */
@@ -59,4 +80,9 @@ export function replayRun(runDir: string): TrainEvent[] {
     }
   });
   return events;
+}
+
+/** Replays a run's events for the loss panel (empty when metrics.jsonl does not exist yet). */
+export function readRunEvents(runDir: string): TrainEvent[] {
+  return existsSync(runPaths(runDir).metrics) ? replayRun(runDir) : [];
 }
