@@ -8,7 +8,8 @@
  * and GPT-2 small (124 M; 1 pair × 64 tokens): full fine-tuning torch vs plain (AdamW on every weight does
  * not fit the 4 GB wasm heap), and LoRA r 8 on c_attn torch vs tfjs. The first step of every run is a
  * warm-up and is not timed. Torch runs through scripts/chroot-python (DAP_PYTHON names another) with
- * OMP/OpenBLAS threads = the machine's cores; the result names torch's BLAS and CPU capability.
+ * OMP/OpenBLAS threads = the machine's cores and, in the chroot, OpenBLAS instead of Debian's reference
+ * libblas (setup-python.sh --openblas); the result names the BLAS (OpenBLAS's own config string) and torch's CPU capability.
  * No GPU numbers: this session had no GPU machine (run it on one with DAP_PYTHON set to its python).
  */
 import { spawnSync } from 'node:child_process';
@@ -28,7 +29,9 @@ import { prepareRun, python, pythonEnv, writeJsonl } from '../test/python/fixtur
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string) => process.stderr.write(`  torch-executor: ${m}\n`);
 const threads = String(os.cpus().length);
-const torchEnv = { OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, MKL_NUM_THREADS: threads };
+/** In the test chroot torch gets OpenBLAS (scripts/setup-python.sh --openblas): Debian's default libblas.so.3 is the reference BLAS. */
+const chroot = !process.env.DAP_PYTHON;
+const torchEnv: Record<string, string> = { OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, MKL_NUM_THREADS: threads, ...(chroot ? { LD_LIBRARY_PATH: '/opt/dap-openblas' } : {}) };
 
 /** Mean tokens/s and step time over the steps after the first. */
 function timed(steps: { ms: number; tokens: number }[]) {
@@ -107,8 +110,16 @@ export async function run(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(os.tmpdir(), 'dap-bench-torch-exec-'));
   try {
     await initBackend('wasm');
-    const info = JSON.parse(py(['-c', 'import json, torch, re; s = torch.__config__.show(); print(json.dumps({"torch": torch.__version__, '
-      + '"blas": (re.search(r"BLAS_INFO=([^,]+)", s) or [None, "?"])[1], "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads()}))']).stdout);
+    if (chroot) {
+      const r = spawnSync('bash', [join(__dirname, '..', 'scripts', 'setup-python.sh'), '--openblas'], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`setup-python.sh --openblas: ${r.stderr}`);
+    }
+    const info = JSON.parse(py(['-c', [
+      'import ctypes, json, torch', 'blas = "reference BLAS (libblas.so.3)"',
+      'try:', '    lib = ctypes.CDLL("libblas.so.3"); lib.openblas_get_config.restype = ctypes.c_char_p; blas = lib.openblas_get_config().decode()',
+      'except (OSError, AttributeError):', '    pass',
+      'print(json.dumps({"torch": torch.__version__, "blas": blas, "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads()}))',
+    ].join('\n')]).stdout);
     const builtin = await folder(dir, 'builtin');
     const small = await folder(dir, 'gpt2-small');
     const quick = process.env.DAP_BENCH_QUICK === '1';
