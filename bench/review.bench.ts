@@ -18,7 +18,7 @@ import { precisionRecallAtK } from '../src/core/review/folds';
 import { shuffled } from '../src/core/random';
 import { syntheticPreferenceSet } from '../src/core/review/synthetic';
 import { verifyResponse } from '../src/core/verify';
-import { scoreForReview } from '../src/train/flaggingRun';
+import { scoreForReview } from '../src/train/flagging/index';
 
 /** Bench settings (small model, so each set takes 1-2 minutes on 2 cores); env DAP_REVIEW_BENCH (JSON) overrides. */
 const SETTINGS = {

@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runTraining } from '../src/train/pipeline';
+import { runTraining } from '../src/train/pipeline/index';
 import { runPaths } from '../src/train/runs/folder';
 
 const root = resolve(__dirname, '..');

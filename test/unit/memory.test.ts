@@ -13,7 +13,7 @@ import { gpt2ConfigJson, parseConfig, type ModelConfig } from '../../src/engine/
 import { checkTrainingFits, trainingMemoryPlan, WASM_HEAP_LIMIT } from '../../src/engine/memory';
 import { createRandomModel } from '../../src/engine/models';
 import * as ops from '../../src/engine/ops';
-import { AdamW, clipScale, globalGradNorm } from '../../src/train/optimizer';
+import { AdamW, clipScale, globalGradNorm } from '../../src/train/stage/optimizer';
 
 function gpt2(D: number, L: number, V: number, T: number): ModelConfig {
   return parseConfig(gpt2ConfigJson({ vocabSize: V, maxPositions: T, hiddenSize: D, numLayers: L, numHeads: 4 }), `test d${D}`);

@@ -169,7 +169,7 @@ function adamw64(p0: Float32Array, grads: Float32Array[], lr: number, wd: number
 }
 
 test('AdamW updates in place with the native kernels (no new tensors, same data) and equals float64; the tfjs path equals it too', async () => {
-  const { AdamW, clipScale, globalGradNorm } = await import('../../src/train/optimizer');
+  const { AdamW, clipScale, globalGradNorm } = await import('../../src/train/stage/optimizer');
   for (const native of shipped ? [true, false] : [false]) {
     await initBackend('wasm', { native });
     const p0 = rand(3000, 21), grads = [rand(3000, 22), rand(3000, 23), rand(3000, 24)];

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
 import { createBuiltinModel, type BuiltinShape } from '../../src/engine/builtin';
 import { saveModel } from '../../src/engine/checkpoint';
-import { runTraining } from '../../src/train/pipeline';
+import { runTraining } from '../../src/train/pipeline/index';
 import type { TrainConfig } from '../../src/train/config';
 import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { builtinTokenizer } from '../../src/engine/builtin';
 import { loadPretrained } from '../../src/engine/checkpoint';
 import { buildBatch, disposeBatch, sequenceLogps } from '../../src/engine/logps';
-import { runTraining } from '../../src/train/pipeline';
+import { runTraining } from '../../src/train/pipeline/index';
 import type { TrainConfig } from '../../src/train/config';
 import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { runPaths } from '../../src/train/runs/folder';

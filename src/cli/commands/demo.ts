@@ -15,12 +15,12 @@ import { verifyResponse } from '../../core/verify';
 import type { TaskItem } from '../../core/types';
 import type { TrainConfig } from '../../train/config';
 import type { StepEvent, TrainEvent } from '../../train/runs/events';
-import { generateCompletions } from '../../train/generation';
-import { runTraining } from '../../train/pipeline';
+import { generateCompletions } from '../../train/pipeline/generation';
+import { runTraining } from '../../train/pipeline/index';
 import { formatDuration } from '../../core/duration';
 import { asciiChart, eventPrinter } from '../progress';
 import { runPaths } from '../../train/runs/folder';
-import { promptKeyOf } from '../../train/data';
+import { promptKeyOf } from '../../train/data/index';
 import { backendFlag, integerFlag, parseCommandArgs, type Command } from '../command';
 
 const usage = `Usage: dap demo [--out DIR] [--backend B] [--seed S] [--quick]

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { isRunFolder } from '../../train/runs/folder';
-import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging';
+import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging/scores';
 import type { ScoreMessage } from '../../train/worker/protocol';
 
 /** What to score with (see `dap review --help`). */

@@ -17,8 +17,8 @@ import { assertUnreachable } from '../../core/assertUnreachable';
 import { loadReview } from '../../core/review/load';
 import type { TrainConfig } from '../config';
 import type { TrainEvent } from '../runs/events';
-import { scoreForReview } from '../flaggingRun';
-import { runTraining } from '../pipeline';
+import { scoreForReview } from '../flagging/index';
+import { runTraining } from '../pipeline/index';
 import type { HostToWorkerMessage, ScoreMessage, ScoringEvent } from './protocol';
 
 /** The job this process runs (one per process). */

@@ -5,8 +5,8 @@
  * model scores of the review lists (`score`; it answers with ScoringEvent). `cancel` stops either.
  * Parent and worker import these types; every switch over them ends in `assertUnreachable`.
  */
-import type { FlagTrainOptions } from '../flaggingTrain';
-import type { ScoreRequest } from '../flagging';
+import type { FlagTrainOptions } from '../flagging/foldTraining';
+import type { ScoreRequest } from '../flagging/scores';
 import type { ResponseScores } from '../../core/review/types';
 import type { TrainConfig } from '../config';
 

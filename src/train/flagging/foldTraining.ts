@@ -8,19 +8,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Prompt, SftRow, TaskItem, TrlPairRow } from '../core/types';
-import { builtinTokenizer, createBuiltinModel, type BuiltinShape } from '../engine/builtin';
-import { loadPretrained } from '../engine/checkpoint';
-import type { BatchOptions } from '../engine/logps';
-import type { TransformerLM } from '../engine/transformer';
-import type { EngineTokenizer } from '../engine/types';
-import type { ResolvedTrainConfig } from './config';
-import { allPrompts, chooseEvalPrompts, promptKeyOf, readSourceData } from './data';
-import type { TrainPair } from './flagging';
-import { resolveHyper } from './losses/index';
-import { computeRefTable } from './reference';
-import { runPaths } from './runs/folder';
-import { runStage } from './trainer';
+import type { Prompt, SftRow, TaskItem, TrlPairRow } from '../../core/types';
+import { builtinTokenizer, createBuiltinModel, type BuiltinShape } from '../../engine/builtin';
+import { loadPretrained } from '../../engine/checkpoint';
+import type { BatchOptions } from '../../engine/logps';
+import type { TransformerLM } from '../../engine/transformer';
+import type { EngineTokenizer } from '../../engine/types';
+import type { ResolvedTrainConfig } from '../config';
+import { allPrompts, chooseEvalPrompts, promptKeyOf, readSourceData } from '../data/index';
+import type { TrainPair } from './scores';
+import { resolveHyper } from '../losses/index';
+import { computeRefTable } from '../stage/reference';
+import { runPaths } from '../runs/folder';
+import { runStage } from '../stage/index';
 
 /**
  * Settings of the training done for review scoring. Defaults are the small, fast setting measured by

@@ -6,20 +6,20 @@
  * emits its own event with that step's loss (no smoothing), tokens/s and ETA.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { buildBatch, disposeBatch, sequenceLogps, type BatchOptions } from '../engine/logps';
-import type { TransformerLM } from '../engine/transformer';
-import type { EngineTokenizer } from '../engine/types';
+import { buildBatch, disposeBatch, sequenceLogps, type BatchOptions } from '../../engine/logps';
+import type { TransformerLM } from '../../engine/transformer';
+import type { EngineTokenizer } from '../../engine/types';
 import { join } from 'node:path';
 import { ADAPTERS, layoutOf } from './batching';
-import type { ExamplesByKind } from './data';
-import type { TrainEvent } from './runs/events';
-import { getLoss } from './losses/index';
-import type { DataKind, LossHyper, RefLogps } from './losses/types';
+import type { ExamplesByKind } from '../data/index';
+import type { TrainEvent } from '../runs/events';
+import { getLoss } from '../losses/index';
+import type { DataKind, LossHyper, RefLogps } from '../losses/types';
 import { AdamW, clipScale, globalGradNorm } from './optimizer';
 import { refTensors, type RefTable } from './reference';
-import { Rng, deriveSeed, shuffledIndices } from '../core/random';
+import { Rng, deriveSeed, shuffledIndices } from '../../core/random';
 import { learningRateAt } from './schedule';
-import { readTrainerState, writeCheckpoint, type TrainerState } from './trainState';
+import { readTrainerState, writeCheckpoint, type TrainerState } from './checkpoints';
 
 /** Where reference log-probs come from (absent for reference-free losses). */
 export type ReferenceSource = { kind: 'precomputed'; train: RefTable; eval: RefTable } | { kind: 'live'; model: TransformerLM };

@@ -9,10 +9,10 @@
  * - reference-free: one model, r = mean log π(y|x) (length-normalised), no training.
  * margin = r(chosen) − r(rejected); negative = the model prefers the rejected response.
  */
-import type { Judgment, Prompt, TaskItem } from '../core/types';
-import { assignFolds } from '../core/review/folds';
-import { labelledPairs } from '../core/review/lists';
-import type { FlagScorer, ResponseScores } from '../core/review/types';
+import type { Judgment, Prompt, TaskItem } from '../../core/types';
+import { assignFolds } from '../../core/review/folds';
+import { labelledPairs } from '../../core/review/lists';
+import type { FlagScorer, ResponseScores } from '../../core/review/types';
 
 /** Defaults of model scoring, shared by `dap review`'s flags and the review panel. */
 export const SCORING_DEFAULTS = {

@@ -5,35 +5,32 @@
  * (or the SPIN driver), save the final model (in the source dtype), and report everything as events (appended to
  * runs/RUN_ID/metrics.jsonl and passed to `onEvent`). Resume continues the run folder of a checkpoint.
  * With `lora`, adapters are added to the policy just before the method's stage (after the built-in model's
- * full SFT stage); the reference is the model before them (B = 0: identical), see loraRun.ts.
+ * full SFT stage); the reference is the model before them (B = 0: identical), see lora.ts; the stage plumbing it shares with SPIN is in stages.ts.
  * Failures: an invalid config (or resume checkpoint) throws before any run folder exists. Once the folder is
  * made, every failure, including a data file that is missing or invalid, ends metrics.jsonl with a `failed`
  * event and keeps the folder: the VS Code Runs view lists the failed run with its error (the worker has no
  * other channel for it), and `dap train` also prints the error on stderr and exits 1.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { initBackend } from '../engine/backend';
-import { builtinTokenizer, createBuiltinModel } from '../engine/builtin';
-import { loadPretrained, saveModel } from '../engine/checkpoint';
-import { loadLoraAdapter, loraParameterCount } from '../engine/lora';
-import { checkTrainingFits, describePlan, trainingMemoryPlan } from '../engine/memory';
-import { fusedKernelsActive } from '../engine/kernels/index';
-import { setEngineThreads } from '../engine/kernels/native';
-import type { TransformerLM } from '../engine/transformer';
-import type { EngineTokenizer } from '../engine/types';
-import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './config';
-import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from './data';
-import type { FinishedEvent, TrainEvent } from './runs/events';
-import { getLoss } from './losses/index';
-import type { DataKind } from './losses/types';
-import { computeRefTable, loadRefTables, saveRefTables } from './reference';
-import { appendEvent, createRunDir, runPaths, writeRunConfig } from './runs/folder';
-import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageOptions, type StageResult } from './trainer';
-import { readTrainerState } from './trainState';
+import { initBackend } from '../../engine/backend';
+import { builtinTokenizer, createBuiltinModel } from '../../engine/builtin';
+import { loadPretrained, saveModel } from '../../engine/checkpoint';
+import { setEngineThreads } from '../../engine/kernels/native';
+import type { TransformerLM } from '../../engine/transformer';
+import type { EngineTokenizer } from '../../engine/types';
+import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from '../config';
+import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from '../data/index';
+import type { FinishedEvent, TrainEvent } from '../runs/events';
+import { getLoss } from '../losses/index';
+import type { DataKind } from '../losses/types';
+import { appendEvent, createRunDir, runPaths, writeRunConfig } from '../runs/folder';
+import type { EventSink, StageOptions, StageResult } from '../stage/index';
+import { readTrainerState } from '../stage/checkpoints';
 import { runSpin } from './spin';
 import { sampleGenerations, type SampleGeneration } from './samples';
-import { enableRunLora, loadResumedPolicy, loraBaseOf, resolveLoraTargets, saveFinalOutputs, trainableParamsLine } from './loraRun';
+import { baseStage, referenceFor, startStage, type RunContext } from './stages';
+import { enableRunLora, loadResumedPolicy, loraBaseOf, resolveLoraTargets, saveFinalOutputs } from './lora';
 
 /** Callbacks of a run. */
 export interface RunHooks {
@@ -51,20 +48,6 @@ export interface RunOutcome {
   error?: string;
 }
 
-/** Context shared by the stages of a run (also used by the SPIN driver). */
-export interface RunContext {
-  config: ResolvedTrainConfig;
-  runDir: string;
-  tokenizer: EngineTokenizer;
-  emit: EventSink;
-  shouldStop: () => boolean;
-  evalPrompts: Set<string>;
-  /** The checkpoint to resume from and its stage, when resuming. */
-  resume?: { dir: string; stage: string };
-  /** LoRA runs: the adapters' base model folder (named in adapter_config.json of checkpoints and outputs). */
-  loraBase?: string;
-}
-
 let backendName: string | null = null;
 
 /** The config of a resumed run: the run folder's saved config, with `resume` set. */
@@ -74,73 +57,6 @@ function configForResume(c: TrainConfig): { config: ResolvedTrainConfig; runDir:
   const runDir = dirname(dirname(ckpt));
   const saved = JSON.parse(readFileSync(runPaths(runDir).config, 'utf8')) as ResolvedTrainConfig;
   return { config: { ...saved, resume: ckpt, ...(c.maxSteps ? { maxSteps: c.maxSteps } : {}) }, runDir };
-}
-
-/** Stage options common to every stage of the run. */
-export function baseStage(ctx: RunContext, model: TransformerLM): Omit<StageOptions<DataKind>, 'stage' | 'kind' | 'loss' | 'hyper' | 'train' | 'eval' | 'reference' | 'epochs' | 'lr'> {
-  const c = ctx.config;
-  return {
-    model, tokenizer: ctx.tokenizer, maxSteps: c.maxSteps, batchSize: c.batchSize, gradAccum: c.gradAccum, schedule: c.schedule,
-    warmupRatio: c.warmupRatio, maxGradNorm: c.maxGradNorm, weightDecay: c.weightDecay,
-    batchOptions: { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength }, evalEvery: c.evalEvery,
-    checkpointEvery: c.checkpointEvery, ktoKl: c.ktoKl, seed: c.seed, runDir: ctx.runDir, emit: ctx.emit, shouldStop: ctx.shouldStop,
-    loraBase: ctx.loraBase,
-  };
-}
-
-/**
- * Reference log-probs for a stage: none, precomputed from `model` now (or loaded on resume), or a live
- * frozen model loaded from `liveDir` (plus the PEFT adapter folder `liveAdapter`, when given).
- */
-export async function referenceFor<K extends DataKind>(ctx: RunContext, stage: string, loss: string, kind: K, model: TransformerLM,
-  train: StageOptions<K>['train'], evalRows: StageOptions<K>['eval'], liveDir: string | undefined, liveAdapter?: string): Promise<ReferenceSource | undefined> {
-  if (!getLoss(loss).needsReference) return undefined;
-  const c = ctx.config;
-  if (c.reference === 'live') {
-    if (!liveDir) throw new Error('live reference needs a saved initial model');
-    const ref = loadPretrained(liveDir).model;
-    try {
-      if (liveAdapter) loadLoraAdapter(ref, liveAdapter);
-    } catch (e) {
-      ref.dispose();
-      throw e;
-    }
-    return { kind: 'live', model: ref };
-  }
-  const path = runPaths(ctx.runDir).reference(stage);
-  if (ctx.resume && existsSync(path)) return { kind: 'precomputed', ...loadRefTables(path, train.length, evalRows.length) };
-  const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
-  const tables = {
-    train: await computeRefTable(model, ctx.tokenizer, kind, train, c.batchSize, opts, c.ktoKl),
-    eval: await computeRefTable(model, ctx.tokenizer, kind, evalRows, c.batchSize, opts, c.ktoKl),
-  };
-  saveRefTables(path, tables);
-  ctx.emit({ type: 'log', level: 'info', message: `reference log-probs precomputed for ${train.length} + ${evalRows.length} examples (${stage})` });
-  return { kind: 'precomputed', ...tables };
-}
-
-/** Sequences per forward pass for a batch of n examples of a kind (pairs: chosen + rejected; rankings: ~4 responses). */
-const ROWS_PER_EXAMPLE: Record<DataKind, number> = { sft: 1, unpaired: 1, pairs: 2, rankings: 4 };
-
-/** Refuses a stage whose step cannot fit in memory (with the numbers); logs the plan otherwise. */
-function checkStageMemory<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): void {
-  const lora = o.model.lora.size > 0;
-  const plan = trainingMemoryPlan(o.model.config, {
-    rows: Math.min(o.batchSize, o.train.length) * ROWS_PER_EXAMPLE[o.kind], seqLen: o.batchOptions.maxLength ?? 1024,
-    parameters: o.model.parameterCount(), trainable: lora ? loraParameterCount(o.model) : o.model.parameterCount(),
-    extraWeights: o.reference?.kind === 'live' ? o.reference.model.parameterCount() : 0, fusedKernels: fusedKernelsActive(),
-  });
-  checkTrainingFits(plan, backend, `stage ${o.stage} (batchSize ${o.batchSize}, maxLength ${o.batchOptions.maxLength})`);
-  ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: memory per step up to ${describePlan(plan)}` });
-}
-
-/** Runs one stage, announcing it with a `started` event. */
-export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): Promise<StageResult> {
-  checkStageMemory(ctx, o, backend);
-  const totalSteps = stageSteps(o.train.length, o.epochs, o.batchSize, o.gradAccum, o.maxSteps);
-  ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
-  ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: ${trainableParamsLine(o.model)}${o.model.lora.size > 0 ? ` (LoRA r=${o.model.loraSettings?.r} on ${o.model.lora.size} module${o.model.lora.size === 1 ? '' : 's'})` : ''}` });
-  return runStage(o);
 }
 
 /** Runs a training run to the end; never throws for training errors (they become a `failed` event). */

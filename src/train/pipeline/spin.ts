@@ -12,18 +12,17 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveModel } from '../engine/checkpoint';
-import { saveLoraAdapter } from '../engine/lora';
-import type { TransformerLM } from '../engine/transformer';
-import { renderRow } from '../engine/logps';
-import type { EngineTokenizer } from '../engine/types';
-import type { ChatMessage, SftRow, TrlPairRow } from '../core/types';
-import { examplesFor, splitByPrompt, type SourceData } from './data';
+import { saveModel } from '../../engine/checkpoint';
+import { saveLoraAdapter } from '../../engine/lora';
+import type { TransformerLM } from '../../engine/transformer';
+import { renderRow } from '../../engine/logps';
+import type { EngineTokenizer } from '../../engine/types';
+import type { ChatMessage, SftRow, TrlPairRow } from '../../core/types';
+import { examplesFor, splitByPrompt, type SourceData } from '../data/index';
 import { generateCompletions, type GenerationSettings } from './generation';
-import type { RunContext } from './pipeline';
-import { baseStage, referenceFor, startStage } from './pipeline';
-import { deriveSeed } from '../core/random';
-import type { StageOptions, StageResult } from './trainer';
+import { baseStage, referenceFor, startStage, type RunContext } from './stages';
+import { deriveSeed } from '../../core/random';
+import type { StageOptions, StageResult } from '../stage/index';
 
 /** The folder of SPIN iteration `it` (1-based). */
 export function spinIterationDir(runDir: string, it: number): string {

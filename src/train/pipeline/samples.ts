@@ -5,11 +5,11 @@
  * them side by side; they are a look at behaviour, not a metric.
  */
 import { existsSync } from 'node:fs';
-import { loadPretrained } from '../engine/checkpoint';
-import type { TransformerLM } from '../engine/transformer';
-import type { EngineTokenizer } from '../engine/types';
-import type { Prompt } from '../core/types';
-import { verifyResponse } from '../core/verify';
+import { loadPretrained } from '../../engine/checkpoint';
+import type { TransformerLM } from '../../engine/transformer';
+import type { EngineTokenizer } from '../../engine/types';
+import type { Prompt } from '../../core/types';
+import { verifyResponse } from '../../core/verify';
 import { generateCompletions, type GenerationSettings } from './generation';
 
 /** One row of `summary.samples` in the `finished` event. */

@@ -6,10 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { buildBatch, disposeBatch, sequenceLogps, type BatchOptions } from '../engine/logps';
-import type { CausalLM, EngineTokenizer } from '../engine/types';
-import type { ExamplesByKind } from './data';
-import type { DataKind, RefLogps } from './losses/types';
+import { buildBatch, disposeBatch, sequenceLogps, type BatchOptions } from '../../engine/logps';
+import type { CausalLM, EngineTokenizer } from '../../engine/types';
+import type { ExamplesByKind } from '../data/index';
+import type { DataKind, RefLogps } from '../losses/types';
 import { layoutOf, type Layout } from './batching';
 
 /** Reference log-probs of every sequence of every example: sums[i][k], means[i][k] for example i, sequence k. */

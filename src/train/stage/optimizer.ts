@@ -11,10 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readHeader, readTensorBytes, writeSafetensors } from '../engine/safetensors';
-import { fusedKernelsActive } from '../engine/kernels/index';
-import { nativeKernels, type NativeKernels } from '../engine/kernels/native';
-import { activeWasmBackend, heapOf, type WasmHeapBackend } from '../engine/kernels/wasm-heap';
+import { readHeader, readTensorBytes, writeSafetensors } from '../../engine/safetensors';
+import { fusedKernelsActive } from '../../engine/kernels/index';
+import { nativeKernels, type NativeKernels } from '../../engine/kernels/native';
+import { activeWasmBackend, heapOf, type WasmHeapBackend } from '../../engine/kernels/wasm-heap';
 
 /** AdamW settings. */
 export interface AdamWConfig {

@@ -7,9 +7,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveModel } from '../engine/checkpoint';
-import { saveLoraAdapter } from '../engine/lora';
-import type { TransformerLM } from '../engine/transformer';
+import { saveModel } from '../../engine/checkpoint';
+import { saveLoraAdapter } from '../../engine/lora';
+import type { TransformerLM } from '../../engine/transformer';
 import type { AdamW } from './optimizer';
 
 /** Where the training loop stands (all that is needed, with the seed, to reproduce the data order). */

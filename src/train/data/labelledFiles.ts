@@ -12,12 +12,12 @@
  * and share a rank). A file mixing these with other rows (task rows that need annotations) is reported as
  * `mixed`: the caller reads it as a task file with its log. Bad lines are errors `file:line: field: problem`.
  */
-import { compileKto, compilePairs, compileRankings, compileSft, type PairMode } from '../core/compile';
-import { formatIssue, issueError, issueWarning, throwOnErrors, typeName } from '../core/issues';
-import { sourceJudgment } from '../core/judgments';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from '../core/jsonl';
-import { parseTaskLine } from '../core/tasks';
-import type { DataIssue, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from '../core/types';
+import { compileKto, compilePairs, compileRankings, compileSft, type PairMode } from '../../core/compile';
+import { formatIssue, issueError, issueWarning, throwOnErrors, typeName } from '../../core/issues';
+import { sourceJudgment } from '../../core/judgments';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from '../../core/jsonl';
+import { parseTaskLine } from '../../core/tasks';
+import type { DataIssue, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from '../../core/types';
 
 /** The kind of one row of a self-labelled file ('scored' = RRHF query/responses/scores). */
 export type LabelledRowKind = 'pairs' | 'scored' | 'rankings' | 'sft' | 'unpaired';

@@ -1,6 +1,6 @@
 /**
  * Training data for the trainer: reads a data file that carries its own labels (TRL pairs in every form the
- * data core reads, RRHF rows with scores, compiled rankings / SFT / KTO rows: see dataFiles.ts) or a task
+ * data core reads, RRHF rows with scores, compiled rankings / SFT / KTO rows: see labelledFiles.ts) or a task
  * file plus its annotation log (compiled with the data core, like `dap export`), converts it to the data kind
  * the method needs, and splits it into train / held-out eval by prompt (seeded), so no prompt is in both.
  * Which files need a log: an annotation log given as DATA means its task file with that log (the core's
@@ -13,13 +13,13 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadProject, defaultLogPath, isAnnotationLogPath, taskFileOfLog } from '../core/project';
-import { compileKto, compilePairs, compileRankings, compileSft } from '../core/compile';
-import { formatIssue, throwOnErrors } from '../core/issues';
-import type { KtoRow, Prompt, RankingRow, SftRow, TaskItem, TrlPairRow } from '../core/types';
-import type { DataKind } from './losses/types';
-import { describeRowKind, readLabelledFile } from './dataFiles';
-import { Rng, shuffledIndices, deriveSeed } from '../core/random';
+import { loadProject, defaultLogPath, isAnnotationLogPath, taskFileOfLog } from '../../core/project';
+import { compileKto, compilePairs, compileRankings, compileSft } from '../../core/compile';
+import { formatIssue, throwOnErrors } from '../../core/issues';
+import type { KtoRow, Prompt, RankingRow, SftRow, TaskItem, TrlPairRow } from '../../core/types';
+import type { DataKind } from '../losses/types';
+import { describeRowKind, readLabelledFile } from './labelledFiles';
+import { Rng, shuffledIndices, deriveSeed } from '../../core/random';
 
 /** One training example of each kind. */
 export interface ExamplesByKind {

@@ -3,11 +3,11 @@
  * rendered and tokenised exactly as training renders it (engine renderRow + prompt truncation), so what
  * the model generates is what it was trained to continue. Used by SPIN and the demo's accuracy check.
  */
-import { generate } from '../engine/generate';
-import { renderRow } from '../engine/logps';
-import type { TransformerLM } from '../engine/transformer';
-import type { EngineTokenizer } from '../engine/types';
-import type { Prompt } from '../core/types';
+import { generate } from '../../engine/generate';
+import { renderRow } from '../../engine/logps';
+import type { TransformerLM } from '../../engine/transformer';
+import type { EngineTokenizer } from '../../engine/types';
+import type { Prompt } from '../../core/types';
 
 /** Generation settings recorded with every generated dataset. */
 export interface GenerationSettings {

@@ -1,18 +1,18 @@
 /**
  * Engine glue of model-flagged review: loads models (a run's policy and reference, a model folder, or
  * the built-in model after SFT), turns them into log-prob functions, trains k-fold DPO policies with
- * the trainer, and returns per-response scores for the review report (see flagging.ts for the method).
+ * the trainer, and returns per-response scores for the review report (see scores.ts for the method).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ReviewInput } from '../core/review/report';
-import type { ResponseScores } from '../core/review/types';
-import { initBackend } from '../engine/backend';
-import { loadPretrained } from '../engine/checkpoint';
-import { buildBatch, disposeBatch, logpsToHost, sequenceLogps } from '../engine/logps';
-import type { CausalLM, EngineTokenizer } from '../engine/types';
-import { implicitRewardScores, kfoldScores, referenceFreeScores, type CompletionRow, type LogpFn, type ScoreRequest } from './flagging';
-import { promptKeyOf } from './data';
-import { folderBase, readRunModels, sftBuiltinBase, trainFoldPolicy, type BaseModel, type FlagTrainOptions } from './flaggingTrain';
+import type { ReviewInput } from '../../core/review/report';
+import type { ResponseScores } from '../../core/review/types';
+import { initBackend } from '../../engine/backend';
+import { loadPretrained } from '../../engine/checkpoint';
+import { buildBatch, disposeBatch, logpsToHost, sequenceLogps } from '../../engine/logps';
+import type { CausalLM, EngineTokenizer } from '../../engine/types';
+import { implicitRewardScores, kfoldScores, referenceFreeScores, type CompletionRow, type LogpFn, type ScoreRequest } from './scores';
+import { promptKeyOf } from '../data/index';
+import { folderBase, readRunModels, sftBuiltinBase, trainFoldPolicy, type BaseModel, type FlagTrainOptions } from './foldTraining';
 
 /** Options of {@link scoreForReview}. */
 export interface ScoreOptions {

@@ -6,9 +6,9 @@
  * completion of dataset example i+1) for the KL estimate, so its reference can be precomputed too.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { PromptCompletion } from '../engine/logps';
-import type { ExamplesByKind } from './data';
-import type { DataKind, InputsByKind, RefLogps, SeqLogps } from './losses/types';
+import type { PromptCompletion } from '../../engine/logps';
+import type { ExamplesByKind } from '../data/index';
+import type { DataKind, InputsByKind, RefLogps, SeqLogps } from '../losses/types';
 
 /** A micro-batch's sequences and where each example's sequences start. */
 export interface Layout {

@@ -7,16 +7,16 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadPretrained, saveModel, weightDtypes } from '../engine/checkpoint';
-import { defaultLoraTargets, enableLora, loadLoraAdapter, loraParameterCount, matchLoraModules, mergeLora, saveLoraAdapter } from '../engine/lora';
-import type { FloatDtype } from '../engine/safetensors';
-import type { TransformerLM } from '../engine/transformer';
-import type { EngineTokenizer } from '../engine/types';
-import { readJson } from '../engine/tokenizer';
-import type { ResolvedTrainConfig } from './config';
-import { deriveSeed } from '../core/random';
-import { runPaths } from './runs/folder';
-import { checkpointAdapterDir } from './trainState';
+import { loadPretrained, saveModel, weightDtypes } from '../../engine/checkpoint';
+import { defaultLoraTargets, enableLora, loadLoraAdapter, loraParameterCount, matchLoraModules, mergeLora, saveLoraAdapter } from '../../engine/lora';
+import type { FloatDtype } from '../../engine/safetensors';
+import type { TransformerLM } from '../../engine/transformer';
+import type { EngineTokenizer } from '../../engine/types';
+import { readJson } from '../../engine/tokenizer';
+import type { ResolvedTrainConfig } from '../config';
+import { deriveSeed } from '../../core/random';
+import { runPaths } from '../runs/folder';
+import { checkpointAdapterDir } from '../stage/checkpoints';
 
 /** Tag mixed into the run seed for the adapters' A initialisation. */
 const LORA_SEED_TAG = 0x10a;
