@@ -1,7 +1,7 @@
 """Tokenized examples of a prepared run (CONTRACT.md §2: one JSON line per example with its `sequences`),
 the micro-batch layout (every sequence of the micro-batch stacked, `offsets[i]` = example i's first
 sequence; a pair's chosen and rejected share the pass) and the per-kind adapters that turn the stacked
-per-sequence log-probs back into loss inputs — the port of src/train/batching.ts."""
+per-sequence log-probs back into loss inputs — the port of src/train/stage/batching.ts."""
 
 import json
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
-"""The tfjs trainer's seeded data order, ported bit for bit: mulberry32 (Rng in src/core/random.ts), deriveSeed, the Fisher–Yates shuffle and epochOrder (src/train/trainer.ts). All integer
-arithmetic is done modulo 2**32 as JavaScript's Math.imul and >>> do."""
+"""The tfjs trainer's seeded data order, ported bit for bit: mulberry32 (Rng in src/core/random.ts),
+deriveSeed, the Fisher–Yates shuffle and epochOrder (src/train/stage/index.ts). All integer arithmetic
+is done modulo 2**32 as JavaScript's Math.imul and >>> do."""
 
 MASK = 0xFFFFFFFF
 

@@ -1,4 +1,4 @@
-"""Reference log-probs (port of src/train/reference.ts). Precomputed (default): every sequence of every
+"""Reference log-probs (port of src/train/stage/reference.ts). Precomputed (default): every sequence of every
 example scored once with the policy as it is at the start of the stage (policy = reference), batchSize
 examples per pass in file order, split over the processes and summed back, kept as plain lists per example
 and saved to RUN_DIR/reference-logps.STAGE.json in the tfjs format (a resume reloads the same numbers).

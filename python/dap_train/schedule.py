@@ -1,4 +1,4 @@
-"""Learning-rate schedule of the tfjs trainer (src/train/schedule.ts), ported: linear warm-up from 0 over
+"""Learning-rate schedule of the tfjs trainer (src/train/stage/schedule.ts), ported: linear warm-up from 0 over
 `warmup_steps` as lr·(s+1)/(w+1), then constant, linear decay to 0, or cosine decay to 0 at `total_steps`."""
 
 import math

@@ -1,4 +1,4 @@
-"""SPIN (self-play fine-tuning, port of src/train/spin.ts): for iterations t = 1..T, generate a response
+"""SPIN (self-play fine-tuning, port of src/train/pipeline/spin.ts): for iterations t = 1..T, generate a response
 to every SFT prompt with the current model (transformers' model.generate: greedy when temperature is 0,
 else sampling with top-p; seeds deriveSeed(seed, t) + batch start), build pairs (chosen = the target,
 rejected = the generation, rendered as the engine renders completions), leave out generations equal to

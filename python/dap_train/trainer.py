@@ -1,4 +1,4 @@
-"""The training loop of one stage (port of src/train/trainer.ts): the tfjs trainer's seeded data order,
+"""The training loop of one stage (port of src/train/stage/index.ts): the tfjs trainer's seeded data order,
 micro-batches with gradient accumulation (each split over the processes, CONTRACT.md §1), the loss from
 the registry, global-norm clipping, AdamW with warm-up + decay, a NaN/Inf guard that stops before applying a
 bad update, held-out evaluation, checkpoints every N steps / at the end / on cancel, exact resume. Every

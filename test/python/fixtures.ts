@@ -17,7 +17,7 @@ import { llamaConfigJson, parseConfig } from '../../src/engine/config';
 import { tokenizeRow } from '../../src/engine/logps';
 import { createRandomModel } from '../../src/engine/models';
 import { byteTokenizerConfigJson, byteTokenizerJson } from '../../src/engine/tokenizer';
-import { layoutOf } from '../../src/train/batching';
+import { layoutOf } from '../../src/train/stage/batching';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from '../../src/train/config';
 import { allPrompts, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt } from '../../src/train/data';
 import { parseEventLine, type TrainEvent } from '../../src/train/runs/events';

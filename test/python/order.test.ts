@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, deriveSeed } from '../../src/core/random';
-import { learningRateAt } from '../../src/train/schedule';
-import { epochOrder } from '../../src/train/trainer';
+import { learningRateAt } from '../../src/train/stage/schedule';
+import { epochOrder } from '../../src/train/stage/index';
 import { startPython } from './fixtures';
 
 const SCRIPT = `
