@@ -3,8 +3,10 @@
  * loss of the registry (dpo, cdpo, robust, ipo, hinge, slic, rrhf, sft, orpo, simpo, kto with its
  * mismatched KL pairs) trains 3 steps on the tiny GPT-2 from RRHF rows with 3 ranked responses (converted
  * by the TS data core to each method's kind), and every metric of every step equals the tfjs run's (1e-4);
- * SPIN runs 2 iterations of generation (model.generate) + DPO and writes its iteration folders. All torch
- * runs share one Python process (train_many.py); events are read from each run's metrics.jsonl.
+ * DPO with a live reference (a frozen copy) and DPO with gradient checkpointing match too; SPIN runs 2
+ * iterations of generation (model.generate) + DPO and writes its iteration folders, with full weights and
+ * with LoRA (adapters carried across iterations); a bf16 mixed-precision run (CPU autocast) trains from
+ * ln 2. The fp32 torch runs share one Python process (train_many.py); events are read from metrics.jsonl.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,16 +35,24 @@ test('every method trains 3 steps on torch with the tfjs executor\'s metrics; SP
   const data = writeJsonl(join(dir, 'rows.jsonl'), rrhfRows());
   const base = { data, model, epochs: 1, batchSize: 3, lr: 5e-3, seed: 2, maxSteps: 3 };
   const runs: { method: string; runDir: string; tfjs: TrainEvent[] }[] = [];
-  for (const method of METHODS) {
+  const variants = [...METHODS.map((method) => ({ name: method, method, extra: {}, torchOnly: {} })),
+    { name: 'dpo-live', method: 'dpo' as const, extra: { reference: 'live' as const }, torchOnly: {} },
+    { name: 'dpo-checkpointing', method: 'dpo' as const, extra: {}, torchOnly: { gradientCheckpointing: true } }];
+  for (const v of variants) {
     const tfjs: TrainEvent[] = [];
-    const r = await runTraining({ ...base, method, out: dir, runId: `tfjs-${method}`, backend: 'wasm' }, { onEvent: (e) => tfjs.push(e) });
-    assert.equal(r.status, 'finished', `${method}: ${r.error}`);
-    const { runDir } = await prepareRun({ ...base, method, runId: `torch-${method}` }, dir);
-    runs.push({ method, runDir, tfjs });
+    const r = await runTraining({ ...base, ...v.extra, method: v.method, out: dir, runId: `tfjs-${v.name}`, backend: 'wasm' }, { onEvent: (e) => tfjs.push(e) });
+    assert.equal(r.status, 'finished', `${v.name}: ${r.error}`);
+    const { runDir } = await prepareRun({ ...base, ...v.extra, method: v.method, runId: `torch-${v.name}` }, dir, v.torchOnly);
+    runs.push({ method: v.name, runDir, tfjs });
   }
-  const spin = await prepareRun({ ...base, method: 'spin', runId: 'torch-spin', maxSteps: 2, spin: { iterations: 2, maxNewTokens: 6 } }, dir);
-  const py = await startPython([join(repoRoot, 'test/python/train_many.py'), ...runs.map((r) => r.runDir), spin.runDir]).done;
+  const spinConfig = { ...base, method: 'spin' as const, maxSteps: 2, spin: { iterations: 2, maxNewTokens: 6 } };
+  const spin = await prepareRun({ ...spinConfig, runId: 'torch-spin' }, dir);
+  const spinLora = await prepareRun({ ...spinConfig, runId: 'torch-spin-lora', lora: { r: 2 } }, dir);
+  const bf16 = await prepareRun({ ...base, method: 'dpo', runId: 'torch-bf16' }, dir, { mixedPrecision: 'bf16' });
+  const py = await startPython([join(repoRoot, 'test/python/train_many.py'), ...runs.map((r) => r.runDir), spin.runDir, spinLora.runDir]).done;
   assert.equal(py.code, 0, py.stderr.slice(-3000));
+  const mixed = await startPython(['-m', 'dap_train', 'train', bf16.runDir]).done; // its own process: one precision per Accelerator
+  assert.equal(mixed.code, 0, mixed.stderr.slice(-3000));
 
   for (const { method, runDir, tfjs } of runs) {
     const events = metricsOf(runDir);
@@ -63,17 +73,28 @@ test('every method trains 3 steps on torch with the tfjs executor\'s metrics; SP
     assert.ok(existsSync(join(runDir, 'model', 'model.safetensors')), `${method} saved model/`);
   }
 
-  const spinEvents = metricsOf(spin.runDir);
-  assert.equal(spinEvents.at(-1)?.type, 'finished');
-  assert.deepEqual([...new Set(steps(spinEvents).map((e) => e.stage))], ['spin-1', 'spin-2']);
-  for (const it of [1, 2]) {
-    const d = join(spin.runDir, 'spin', `iter-${it}`);
-    const gen = JSON.parse(readFileSync(join(d, 'generation.json'), 'utf8'));
-    assert.equal(gen.iteration, it);
-    assert.equal(gen.maxNewTokens, 6);
-    const pairs = readFileSync(join(d, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.ok(pairs.length > 0 && pairs.every((p) => typeof p.chosen === 'string' && typeof p.rejected === 'string' && p.chosen !== p.rejected));
-    assert.ok(existsSync(join(d, 'model', 'model.safetensors')), `iteration ${it} saved its model`);
+  for (const [run, lora] of [[spin, false], [spinLora, true]] as const) {
+    const spinEvents = metricsOf(run.runDir);
+    assert.equal(spinEvents.at(-1)?.type, 'finished');
+    assert.deepEqual([...new Set(steps(spinEvents).map((e) => e.stage))], ['spin-1', 'spin-2']);
+    for (const it of [1, 2]) {
+      const d = join(run.runDir, 'spin', `iter-${it}`);
+      const gen = JSON.parse(readFileSync(join(d, 'generation.json'), 'utf8'));
+      assert.equal(gen.iteration, it);
+      assert.equal(gen.maxNewTokens, 6);
+      const pairs = readFileSync(join(d, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.ok(pairs.length > 0 && pairs.every((p) => typeof p.chosen === 'string' && typeof p.rejected === 'string' && p.chosen !== p.rejected));
+      const saved = lora ? join(d, 'adapter', 'adapter_model.safetensors') : join(d, 'model', 'model.safetensors');
+      assert.ok(existsSync(saved), `iteration ${it} saved its ${lora ? 'adapter' : 'model'}`);
+    }
+    assert.ok(existsSync(join(run.runDir, 'model', 'model.safetensors')));
+    assert.equal(existsSync(join(run.runDir, 'adapter', 'adapter_config.json')), lora);
   }
-  assert.ok(existsSync(join(spin.runDir, 'model', 'model.safetensors')));
+
+  const mixedEvents = metricsOf(bf16.runDir);
+  const started = mixedEvents.find((e) => e.type === 'started');
+  assert.equal(started?.type === 'started' && started.precision, 'bf16');
+  const first = steps(mixedEvents)[0].metrics.loss;
+  assert.ok(Math.abs(first - Math.LN2) < 1e-2, `bf16 step-0 loss ${first}`);
+  assert.ok(steps(mixedEvents).every((e) => Number.isFinite(e.metrics.loss) && Number.isFinite(e.metrics.grad_norm)));
 });
