@@ -81,11 +81,8 @@ if [[ -x "$ROOT/usr/bin/apt-get" && -x "$ROOT/usr/bin/python3" ]]; then
   fi
   echo "setup-python: $ROOT could not be completed; building a new one" >&2
 fi
-if ! command -v debootstrap >/dev/null; then
-  echo "setup-python: installing debootstrap"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/apt-packages.sh"
+apt_install setup-python "${APT_PYTHON[@]}"
 MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 [[ -z "$MIRROR" ]] && MIRROR=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
