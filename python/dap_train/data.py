@@ -171,3 +171,22 @@ def loss_inputs(kind: str, l: SeqLogps, ref: Optional[RefLogps], lay: Layout, ex
             base.kl_ref = _pick_ref(ref, kl).sum
         return base
     raise ValueError(f'unknown data kind "{kind}"')
+
+
+def roles(kind: str, lay: Layout, examples: list):
+    """(chosen, rejected) sequence indices of a micro-batch for the token metrics (batching.ts `roles`)."""
+    if kind == "pairs":
+        return _nth(lay, 0), _nth(lay, 1)
+    if kind == "sft":
+        return _nth(lay, 0), []
+    if kind == "rankings":
+        chosen, rejected = [], []
+        for g, ex in enumerate(examples):
+            best = ex.ranks.index(min(ex.ranks))
+            for i in range(len(ex.ranks)):
+                (chosen if i == best else rejected).append(lay.offsets[g] + i)
+        return chosen, rejected
+    if kind == "unpaired":  # desirable rows are "chosen", undesirable ones "rejected"; KL sequences neither
+        own = _nth(lay, 0)
+        return [o for o, e in zip(own, examples) if e.label], [o for o, e in zip(own, examples) if not e.label]
+    raise ValueError(f'unknown data kind "{kind}"')

@@ -8,8 +8,10 @@ from .data import Batch
 from .losses import SeqLogps
 
 
-def sequence_logps(model, batch: Batch, device) -> SeqLogps:
-    """Summed / mean log-prob and token count of each row's completion (differentiable)."""
+def sequence_logps(model, batch: Batch, device, token_stats: bool = False) -> SeqLogps:
+    """Summed / mean log-prob and token count of each row's completion (differentiable). With token_stats,
+    also the per-row sums (no gradient) over the same positions of the entropy −Σ p log p, the mean logit
+    over the vocabulary and argmax hits — TRL's entropy / logits/* / mean_token_accuracy (metrics.py)."""
     ids = batch.ids.to(device)
     attn = batch.attention_mask.to(device)
     comp = batch.completion_mask.to(device)
@@ -20,4 +22,13 @@ def sequence_logps(model, batch: Batch, device) -> SeqLogps:
     token_logps = -F.cross_entropy(logits[:, :-1].float().reshape(-1, V), targets.reshape(-1), reduction="none").view(N, T - 1)
     s = (token_logps * weights).sum(dim=1)  # (N,)
     count = weights.sum(dim=1)
-    return SeqLogps(s, s / torch.clamp(count, min=1), count)
+    out = SeqLogps(s, s / torch.clamp(count, min=1), count)
+    if token_stats:
+        with torch.no_grad():
+            lg = logits[:, :-1].float()  # (N, T-1, V)
+            lse = torch.logsumexp(lg, dim=-1)  # (N, T-1)
+            entropy = lse - (torch.softmax(lg, dim=-1) * lg).sum(dim=-1)
+            hit = (lg.argmax(dim=-1) == targets).float()
+            w = weights.detach()
+            out.stats = {"entropy": (entropy * w).sum(1), "meanLogit": (lg.mean(dim=-1) * w).sum(1), "correct": (hit * w).sum(1)}
+    return out

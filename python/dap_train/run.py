@@ -34,6 +34,9 @@ STOP = {"requested": False}  # set by SIGTERM / SIGINT; polled after every optim
 class Run:
     def __init__(self, run_dir: str, resume: str = None):
         self.spec = read_run_spec(run_dir)
+        threads = self.spec.config.get("threads") or 0
+        if isinstance(threads, int) and threads > 0:  # config `threads` (0 = torch's default: every core)
+            torch.set_num_threads(threads)
         self.setup = make_setup(self.spec.device, self.spec.mixed_precision)
         self.sink = EventSink(self.spec.run_dir, self.setup.is_main)
         self.resume = os.path.abspath(resume) if resume else None

@@ -13,9 +13,10 @@ from typing import Callable, Optional
 
 import torch
 
-from .data import collate, layout_of, loss_inputs
+from .data import collate, layout_of, loss_inputs, roles
 from .logps import sequence_logps
 from .losses import RefLogps, get_loss
+from .metrics import MetricMeans, token_metrics
 from .order import epoch_order
 from .parallel import Setup, all_sum, any_true, full_model_state, full_optimizer_state, shard
 from .reference import batches_for_rank, ref_tensors
@@ -81,26 +82,21 @@ class Trainer:
                 ref = RefLogps(l.sum, l.mean)
             else:
                 ref = ref_tensors(table, idx, len(lay.sequences), self.setup.device)
-        l = sequence_logps(self.model, batch, self.setup.device)
-        loss, metrics = spec.fn(loss_inputs(st.kind, l, ref, lay, [examples[i] for i in idx]), st.hyper)
-        return loss, metrics, batch.tokens
+        l = sequence_logps(self.model, batch, self.setup.device, token_stats=True)
+        sub = [examples[i] for i in idx]
+        loss, metrics = spec.fn(loss_inputs(st.kind, l, ref, lay, sub), st.hyper)
+        return loss, {**metrics, **token_metrics(l, *roles(st.kind, lay, sub))}, batch.tokens
 
     @torch.no_grad()
     def evaluate(self, st: Stage) -> dict:
         """Held-out metrics (eval_ prefix), averaged over examples, batches split over the processes."""
         table = st.reference["eval"] if st.reference and st.reference["kind"] == "precomputed" else None
-        totals, n = {}, 0
+        means = MetricMeans()
         for b in batches_for_rank(len(st.eval), self.batch_size, self.setup):
             lo, hi = b or (0, 1)
             loss, metrics, _ = self._forward(st, st.eval, list(range(lo, hi)), table)
-            weight = 0 if b is None else hi - lo  # a padding batch (this process has no more) counts 0
-            for k, v in {"loss": loss, **metrics}.items():
-                totals[k] = totals.get(k, 0.0) + float(v) * weight
-            n += weight
-        keys = sorted(totals)
-        summed = all_sum(self.setup, [totals.get(k, 0.0) for k in keys] + [float(n)])
-        count = max(summed[-1], 1)
-        return {"eval_" + k: summed[i] / count for i, k in enumerate(keys)}
+            means.add({"loss": loss, **metrics}, 0 if b is None else hi - lo)  # a padding batch counts 0
+        return means.means(self.setup, "eval_")
 
     # -- optimizer ------------------------------------------------------------------------------------
     def make_optimizer(self):
@@ -159,7 +155,7 @@ class Trainer:
                 t0 = time.time()
                 chunk = order[state.cursor : state.cursor + self.batch_size * self.grad_accum]
                 micro = [chunk[m : m + self.batch_size] for m in range(0, len(chunk), self.batch_size)]
-                sums, tokens = {}, 0
+                means, tokens = MetricMeans(), 0
                 for mi, idx in enumerate(micro):
                     mine = shard(idx, s.rank, s.world)
                     weight = len(mine) / len(chunk)
@@ -169,11 +165,9 @@ class Trainer:
                         s.accelerator.backward(loss * (weight * s.world))
                     if mine:
                         tokens += toks
-                    for k, v in {"loss": loss, **metrics}.items():
-                        sums[k] = sums.get(k, 0.0) + float(v.detach()) * weight
-                keys = sorted(sums)
-                reduced = all_sum(s, [sums[k] for k in keys] + [float(tokens)])
-                sums, tokens = dict(zip(keys, reduced[:-1])), int(reduced[-1])
+                    means.add({"loss": loss.detach(), **metrics}, weight)
+                sums = means.means(s)
+                tokens = int(all_sum(s, [float(tokens)])[0])
                 clip = self.max_grad_norm if self.max_grad_norm > 0 else float("inf")
                 grad_norm = float(s.accelerator.clip_grad_norm_(params, clip))
                 # (fp16: an overflowing gradient is the grad scaler's to skip, not an error)

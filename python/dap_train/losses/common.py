@@ -10,11 +10,12 @@ import torch.nn.functional as F
 
 @dataclass
 class SeqLogps:
-    """Per-sequence policy log-probs over completion tokens."""
+    """Per-sequence policy log-probs over completion tokens (+ per-row token statistics for the metrics)."""
 
     sum: torch.Tensor  # (B,) summed completion log-prob
     mean: torch.Tensor  # (B,) sum / max(count, 1)
     count: torch.Tensor  # (B,) completion token count
+    stats: Optional[dict] = None  # {"entropy", "meanLogit", "correct"}: (B,) sums over the completion tokens
 
 
 @dataclass

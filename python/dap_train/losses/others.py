@@ -6,14 +6,19 @@ from .common import RankingInputs, SftInputs, UnpairedInputs, pair_metrics
 
 
 def rrhf_loss(x: RankingInputs, hp: dict):
-    """RRHF: Σ_{i ranked below j} max(0, p_i − p_j) per group, averaged over groups, + sftWeight·(−p_best)."""
+    """RRHF: Σ_{i ranked below j} max(0, p_i − p_j) per group, averaged over groups, + sftWeight·NLL(best):
+    the mean token NLL −p_best (rrhfSftReduction "mean", default) or the summed NLL ("sum", the paper's).
+    rewards/* = p of the better / worse member of each ranked pair, logps/* their summed log-probs."""
+    red = hp.get("rrhfSftReduction", "mean")
+    if red not in ("mean", "sum"):
+        raise ValueError(f'rrhf: rrhfSftReduction must be "mean" or "sum", got {red!r}')
     p = x.logps.mean  # (N,)
     p_better, p_worse = p[x.better], p[x.worse]  # (P,)
     rank = torch.relu(p_worse - p_better).sum() / x.groups
-    sft = -p[x.best].mean()
+    sft = -(p if red == "mean" else x.logps.sum)[x.best].mean()
     loss = rank + sft * hp["sftWeight"]
     b, w = p_better.detach(), p_worse.detach()
-    metrics = pair_metrics(b, w, b, w)
+    metrics = pair_metrics(b, w, x.logps.sum[x.better], x.logps.sum[x.worse])
     metrics["rank_loss"] = rank.detach()
     metrics["sft_loss"] = sft.detach()
     return loss, metrics

@@ -1,6 +1,7 @@
 """Reference-based pairwise losses (DPO family), port of src/train/losses/preference.ts. r = β·(log πθ −
-log πref) over a whole completion; Δ = log-ratio(chosen) − log-ratio(rejected). Rewards as TRL reports
-them: β·(policy − reference) log-probs (sums; length-averaged for IPO, matching its Δ̄)."""
+log πref) over a whole completion; Δ = log-ratio(chosen) − log-ratio(rejected). Metrics as TRL's DPOTrainer
+logs them for every loss type: rewards/* = β·(policy − reference) SUMMED log-probs, logps/* = summed policy
+log-probs, IPO included (its own length-averaged margin is logged as ipo/length_averaged_margin)."""
 
 import torch
 
@@ -14,17 +15,16 @@ def _log_ratios(x: PairInputs, method: str, averaged: bool):
     return x.chosen.sum - rc.sum, x.rejected.sum - rr.sum
 
 
-def _finish(per_row, lc, lr, x: PairInputs, hp: dict, averaged: bool):
-    policy_c = x.chosen.mean if averaged else x.chosen.sum
-    policy_r = x.rejected.mean if averaged else x.rejected.sum
-    return per_row.mean(), pair_metrics(lc * hp["beta"], lr * hp["beta"], policy_c, policy_r)
+def _finish(per_row, x: PairInputs, hp: dict, method: str):
+    lc, lr = _log_ratios(x, method, False)  # metrics always from summed log-probs
+    return per_row.mean(), pair_metrics(lc * hp["beta"], lr * hp["beta"], x.chosen.sum, x.rejected.sum)
 
 
 def dpo_loss(x: PairInputs, hp: dict):
     """DPO (Rafailov et al. 2023): −log σ(βΔ)."""
     lc, lr = _log_ratios(x, "dpo", False)
     logits = (lc - lr) * hp["beta"]  # (B,)
-    return _finish(-log_sigmoid(logits), lc, lr, x, hp, False)
+    return _finish(-log_sigmoid(logits), x, hp, "dpo")
 
 
 def cdpo_loss(x: PairInputs, hp: dict):
@@ -33,7 +33,7 @@ def cdpo_loss(x: PairInputs, hp: dict):
     lc, lr = _log_ratios(x, "cdpo", False)
     logits = (lc - lr) * hp["beta"]
     per_row = -(log_sigmoid(logits) * (1 - eps) + log_sigmoid(-logits) * eps)
-    return _finish(per_row, lc, lr, x, hp, False)
+    return _finish(per_row, x, hp, "cdpo")
 
 
 def robust_loss(x: PairInputs, hp: dict):
@@ -44,18 +44,21 @@ def robust_loss(x: PairInputs, hp: dict):
     lc, lr = _log_ratios(x, "robust", False)
     logits = (lc - lr) * hp["beta"]
     num = log_sigmoid(logits) * -(1 - eps) + log_sigmoid(-logits) * eps
-    return _finish(num / (1 - 2 * eps), lc, lr, x, hp, False)
+    return _finish(num / (1 - 2 * eps), x, hp, "robust")
 
 
 def ipo_loss(x: PairInputs, hp: dict):
     """IPO: (Δ̄ − 1/(2β))², Δ̄ from length-averaged log-probs."""
     lc, lr = _log_ratios(x, "ipo", True)
-    d = (lc - lr) - 1 / (2 * hp["beta"])
-    return _finish(d * d, lc, lr, x, hp, True)
+    margin = lc - lr  # (B,) Δ̄
+    d = margin - 1 / (2 * hp["beta"])
+    loss, metrics = _finish(d * d, x, hp, "ipo")
+    metrics["ipo/length_averaged_margin"] = margin.detach().mean()
+    return loss, metrics
 
 
 def hinge_loss(x: PairInputs, hp: dict):
     """Hinge on the DPO log-ratio: max(0, 1 − βΔ)."""
     lc, lr = _log_ratios(x, "hinge", False)
     logits = (lc - lr) * hp["beta"]
-    return _finish(torch.relu(1 - logits), lc, lr, x, hp, False)
+    return _finish(torch.relu(1 - logits), x, hp, "hinge")

@@ -1,5 +1,6 @@
 """Pairwise losses without a reference model (port of src/train/losses/referenceFree.ts): SLiC-HF, SimPO,
-ORPO. Their "rewards" metrics are defined on the policy alone, as the TS side documents per method."""
+ORPO. Their rewards/* are the policy-only rewards TRL's CPO/ORPO trainers log (per method); logps/* are always
+the summed policy log-probs, as for every method."""
 
 import torch
 
@@ -18,7 +19,7 @@ def simpo_loss(x: PairInputs, hp: dict):
     """SimPO: −log σ(β·(p̄_w − p̄_l) − γ), length-averaged log-probs; rewards β·p̄."""
     logits = (x.chosen.mean - x.rejected.mean) * hp["beta"] - hp["gamma"]
     c, r = x.chosen.mean.detach(), x.rejected.mean.detach()
-    return (-log_sigmoid(logits)).mean(), pair_metrics(c * hp["beta"], r * hp["beta"], c, r)
+    return (-log_sigmoid(logits)).mean(), pair_metrics(c * hp["beta"], r * hp["beta"], x.chosen.sum, x.rejected.sum)
 
 
 def _log1m_exp(x: torch.Tensor) -> torch.Tensor:
@@ -34,7 +35,7 @@ def orpo_loss(x: PairInputs, hp: dict):
     nll = -x.chosen.sum.sum() / torch.clamp(x.chosen.count.sum(), min=1)
     loss = nll - ratio.mean() * hp["beta"]
     c, r = pw.detach(), pl.detach()
-    metrics = pair_metrics(c * hp["beta"], r * hp["beta"], c, r)
+    metrics = pair_metrics(c * hp["beta"], r * hp["beta"], x.chosen.sum, x.rejected.sum)
     metrics["nll_loss"] = nll.detach()
     metrics["log_odds_ratio"] = ratio.detach().mean()
     metrics["log_odds_chosen"] = log_odds.detach().mean()
