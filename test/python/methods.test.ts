@@ -6,11 +6,12 @@
  * DPO with a live reference (a frozen copy) and DPO with gradient checkpointing match too; SPIN runs 2
  * iterations of generation (model.generate) + DPO and writes its iteration folders, with full weights and
  * with LoRA (adapters carried across iterations); a bf16 mixed-precision run (CPU autocast) trains from
- * ln 2. The fp32 torch runs share one Python process (train_many.py); events are read from metrics.jsonl.
+ * ln 2; a two-stage run (SFT warm-up, then DPO with LoRA on it, as the built-in model trains) saves
+ * sft-model/ and uses it as reference and adapter base. The fp32 torch runs share one Python process (train_many.py); events are read from metrics.jsonl.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { eventSchemaErrors } from '../../src/train/runs/eventSchema';
@@ -49,7 +50,16 @@ test('every method trains 3 steps on torch with the tfjs executor\'s metrics; SP
   const spin = await prepareRun({ ...spinConfig, runId: 'torch-spin' }, dir);
   const spinLora = await prepareRun({ ...spinConfig, runId: 'torch-spin-lora', lora: { r: 2 } }, dir);
   const bf16 = await prepareRun({ ...base, method: 'dpo', runId: 'torch-bf16' }, dir, { mixedPrecision: 'bf16' });
-  const py = await startPython([join(repoRoot, 'test/python/train_many.py'), ...runs.map((r) => r.runDir), spin.runDir, spinLora.runDir]).done;
+  // Two stages, as a built-in-model run would send them: an SFT warm-up (full fine-tuning), then DPO with LoRA
+  // on the warmed-up model (its reference and its adapters' base: RUN/sft-model).
+  const staged = await prepareRun({ ...base, method: 'dpo', runId: 'torch-staged', lora: { r: 2 } }, dir);
+  const sftPart = await prepareRun({ ...base, method: 'sft', runId: 'torch-staged-sft' }, dir);
+  for (const f of ['sft.train.jsonl', 'sft.eval.jsonl']) copyFileSync(join(sftPart.runDir, 'data', f), join(staged.runDir, 'data', f));
+  const metaPath = join(staged.runDir, 'data', 'meta.json');
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+  meta.stages.unshift({ stage: 'sft', loss: 'sft', kind: 'sft', epochs: 1, lr: 1e-2, train: 'data/sft.train.jsonl', eval: 'data/sft.eval.jsonl', maxSteps: 2 });
+  writeFileSync(metaPath, JSON.stringify(meta));
+  const py = await startPython([join(repoRoot, 'test/python/train_many.py'), ...runs.map((r) => r.runDir), spin.runDir, spinLora.runDir, staged.runDir]).done;
   assert.equal(py.code, 0, py.stderr.slice(-3000));
   const mixed = await startPython(['-m', 'dap_train', 'train', bf16.runDir]).done; // its own process: one precision per Accelerator
   assert.equal(mixed.code, 0, mixed.stderr.slice(-3000));
@@ -90,6 +100,13 @@ test('every method trains 3 steps on torch with the tfjs executor\'s metrics; SP
     assert.ok(existsSync(join(run.runDir, 'model', 'model.safetensors')));
     assert.equal(existsSync(join(run.runDir, 'adapter', 'adapter_config.json')), lora);
   }
+
+  const stagedEvents = metricsOf(staged.runDir);
+  assert.equal(stagedEvents.at(-1)?.type, 'finished');
+  assert.deepEqual(steps(stagedEvents).map((e) => e.stage), ['sft', 'sft', 'dpo', 'dpo', 'dpo']);
+  assert.ok(Math.abs(steps(stagedEvents)[2].metrics.loss - Math.LN2) < 1e-6, 'the DPO stage starts from its reference, the SFT model');
+  assert.ok(existsSync(join(staged.runDir, 'sft-model', 'model.safetensors')));
+  assert.equal(JSON.parse(readFileSync(join(staged.runDir, 'adapter', 'adapter_config.json'), 'utf8')).base_model_name_or_path, join(staged.runDir, 'sft-model'));
 
   const mixedEvents = metricsOf(bf16.runDir);
   const started = mixedEvents.find((e) => e.type === 'started');
