@@ -1,28 +1,24 @@
 /**
  * Shared set-up of the python tier (test/python/*.test.ts), which drives the real `python -m dap_train`
  * (torch + transformers + accelerate in the test chroot, scripts/chroot-python, or DAP_PYTHON): the
- * interpreter, a run folder prepared from TS data exactly as CONTRACT.md §2 says (tokenized with the
- * engine's own tokenizeRow / layoutOf, split and converted with the trainer's own functions), running the
+ * interpreter, a run folder prepared by the host's own prepareTorchRun (as `dap train --executor torch`
+ * does: CONTRACT.md §2), running the
  * executor as a child process, and the tiny GPT-2 and Llama model folders the parity tests train.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
 import { createBuiltinModel } from '../../src/engine/builtin';
-import { loadPretrained, saveModel } from '../../src/engine/checkpoint';
+import { saveModel } from '../../src/engine/checkpoint';
 import { llamaConfigJson, parseConfig } from '../../src/engine/config';
-import { tokenizeRow } from '../../src/engine/logps';
 import { createRandomModel } from '../../src/engine/models';
 import { byteTokenizerConfigJson, byteTokenizerJson } from '../../src/engine/tokenizer';
-import { layoutOf } from '../../src/train/stage/batching';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from '../../src/train/config';
-import { allPrompts, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt } from '../../src/train/data';
 import { parseEventLine, type TrainEvent } from '../../src/train/runs/events';
-import { getLoss } from '../../src/train/losses/index';
-import type { DataKind } from '../../src/train/losses/types';
+import { createRunDir } from '../../src/train/runs/folder';
+import { prepareTorchRun } from '../../src/train/torch/prepare';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -70,50 +66,15 @@ export function writeJsonl(path: string, rows: readonly unknown[]): string {
 }
 
 /**
- * Prepares RUN_DIR for the torch executor from a TrainConfig with a model folder, as the host does
- * (CONTRACT.md §2): config.json (resolved, executor torch), split.json, data/meta.json and the method's
- * tokenized train / eval examples. Returns the run folder and the resolved config.
+ * Prepares RUN_DIR for the torch executor from a TrainConfig with a model folder exactly as `dap train` does:
+ * the config resolved (executor torch, CPU, fp32 unless `extra` says otherwise) and the host's own
+ * prepareTorchRun (src/train/torch/prepare.ts: config.json, split.json, data/meta.json, tokenized examples).
  */
-export async function prepareRun(input: TrainConfig & { model: string }, out: string, extra: Record<string, unknown> = {}): Promise<{ runDir: string; config: ResolvedTrainConfig }> {
-  const config = resolveConfig({ ...input, out });
-  const { model, tokenizer } = loadPretrained(config.model as string);
-  try {
-    config.maxLength ||= Math.min(256, model.config.maxPositions);
-    config.maxPromptLength ||= Math.floor(config.maxLength / 2);
-    if (config.lora && config.lora.targetModules.length === 0) config.lora.targetModules = model.config.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'v_proj'];
-    const runDir = join(resolve(out), 'runs', config.runId);
-    mkdirSync(join(runDir, 'data'), { recursive: true });
-    const src = await readSourceData(config.data, config.log, config.pairMode);
-    const evalPrompts = chooseEvalPrompts(allPrompts(src), config.evalFraction, config.seed);
-    const spin = config.method === 'spin';
-    const kind: DataKind = spin ? 'sft' : getLoss(config.method).dataKind;
-    const { train, eval: evalRows } = splitByPrompt(examplesFor(src, kind), evalPrompts);
-    const opts = { maxLength: config.maxLength, maxPromptLength: config.maxPromptLength };
-    const lines = (rows: typeof train) => rows.map((ex, i) => {
-      const lay = layoutOf(kind, rows as never, [i], config.ktoKl);
-      const sequences = lay.sequences.map((s) => { const r = tokenizeRow(tokenizer, s, opts); return { prompt: r.promptIds, completion: r.completionIds }; });
-      const e = ex as { ranks?: number[]; label?: boolean; prompt: unknown; completion?: unknown };
-      return { sequences, ...(kind === 'rankings' ? { ranks: e.ranks } : {}), ...(kind === 'unpaired' ? { label: e.label } : {}),
-        ...(spin ? { row: { prompt: e.prompt, completion: e.completion } } : {}) };
-    });
-    const stage = spin ? 'spin' : config.method;
-    writeJsonl(join(runDir, 'data', `${stage}.train.jsonl`), lines(train));
-    writeJsonl(join(runDir, 'data', `${stage}.eval.jsonl`), lines(evalRows));
-    const full = { ...config, model: resolve(config.model as string), executor: 'torch', device: 'cpu', mixedPrecision: 'no', gradientCheckpointing: false, ...extra };
-    writeFileSync(join(runDir, 'config.json'), JSON.stringify(full, null, 2) + '\n');
-    writeFileSync(join(runDir, 'split.json'), JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
-    const meta = {
-      version: 1, model: resolve(config.model as string),
-      tokenizer: { eosId: tokenizer.eosId, padId: tokenizer.padId, bosId: (tokenizer as { bosId?: number | null }).bosId ?? null },
-      stages: [{ stage, loss: spin ? 'dpo' : config.method, kind, epochs: config.epochs, lr: config.lr,
-        train: `data/${stage}.train.jsonl`, eval: `data/${stage}.eval.jsonl`, count: { train: train.length, eval: evalRows.length } }],
-    };
-    writeFileSync(join(runDir, 'data', 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
-    return { runDir, config: full as unknown as ResolvedTrainConfig };
-  } finally {
-    model.dispose();
-    void tf;
-  }
+export async function prepareRun(input: TrainConfig & { model: string }, out: string, extra: Partial<TrainConfig> = {}): Promise<{ runDir: string; config: ResolvedTrainConfig }> {
+  const config = resolveConfig({ executor: 'torch', device: 'cpu', mixedPrecision: 'no', ...input, ...extra, out });
+  const runDir = createRunDir(resolve(out), config.runId);
+  const prepared = await prepareTorchRun(config, runDir);
+  return { runDir, config: prepared.config };
 }
 
 /** A python child's result: exit status, stdout events, stderr. */

@@ -95,7 +95,7 @@ test('vsce packages the extension with the bundles and without sources, tests or
     // The manifest's icons and the sample data `dap demo` trains on.
     const media = ['icons', 'samples'].flatMap((d) => filesUnder(join(root, 'media', d)).map((f) => `media/${d}/${f}`));
     assert.ok(media.some((f) => f.endsWith('.svg')) && media.some((f) => f.endsWith('.jsonl')), `media files found: ${media.join(', ')}`);
-    // The torch executor's Python package (run as `python -m dap_train` from extension/python) and its contract.
+    // The torch executor's Python package (src/train/torch/env.ts finds it beside dist/; run as `python -m dap_train`) and its contract.
     const python = filesUnder(join(root, 'python')).filter((f) => f.endsWith('.py') || f === 'CONTRACT.md').map((f) => `python/${f}`);
     for (const f of ['python/CONTRACT.md', 'python/dap_train/__main__.py', 'python/dap_train/losses/__init__.py']) assert.ok(python.includes(f), `${f} exists`);
     for (const f of [...required, ...webviewAssets, ...wasm, ...media, ...python]) {

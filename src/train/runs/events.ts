@@ -28,13 +28,11 @@ export interface StartedEvent extends EventBase {
   stage: string;
   /** Step the stage starts from (> 0 when resumed). */
   startStep: number;
-  /** Which executor runs the steps (the torch executor always sets it; absent: tfjs). */
+  /** Where the steps run (absent in runs recorded before executors existed: tfjs). */
   executor?: 'tfjs' | 'torch';
-  /** torch executor: the devices in use (GPU names, or the CPU). */
+  /** torch: device names, processes and precision in use. */
   devices?: string[];
-  /** torch executor: data-parallel processes. */
   processes?: number;
-  /** torch executor: fp32, bf16 or fp16 (mixed precision). */
   precision?: string;
 }
 
