@@ -77,7 +77,7 @@ export function judgmentFromEvent(event: PairEvent | RankEvent): Judgment {
         break;
     }
   }
-  return { item: event.item, annotator: event.annotator, ranking, bothBad, ts: event.ts, kind: event.kind };
+  return { item: event.item, annotator: event.annotator, ranking, bothBad, ts: event.ts, kind: event.kind, shown: [...event.shown] };
 }
 
 /** One annotator's state of one item: the judgment stack (top = current) and the latest flag. */

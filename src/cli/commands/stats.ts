@@ -1,12 +1,13 @@
 /**
  * `dap stats TASKS [--log LOG] [--json]`: counts items, annotated items and judgments per annotator, and
- * prints agreement (percent and Cohen's κ for pairs, Kendall τ-b for rankings, agreement with the majority)
- * and the number of never-won responses. Data issues go to stderr.
+ * prints agreement (percent and Cohen's κ for pairs, Kendall τ-b for rankings, agreement with the majority;
+ * shares printed as percentages) and the never-won responses (the review's rule). Data issues go to stderr.
  */
 import { existsSync } from 'node:fs';
-import { agreementReport, responseStats, type AgreementReport } from '../../core/agreement';
+import { agreementReport, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from '../../core/agreement';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue } from '../../core/issues';
+import { positionBias, type PositionBiasReport, type PositionBiasRow } from '../../core/positionBias';
 import { defaultLogPath, loadProjectSummary } from '../../core/project';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -28,12 +29,27 @@ export interface StatsSummary {
   judgments: number;
   perAnnotator: { annotator: string; judgments: number; pair: number; rank: number; bothBad: number; ties: number }[];
   agreement: AgreementReport;
+  /** Responses that never won (core/agreement.ts isNeverWon: lost every comparison, judged by 2+ annotators). */
   neverWon: number;
+  /** Items holding such a response: the review's "Never won" count. */
+  neverWonItems: number;
+  /** How often the first-shown response wins decisive pair judgments, per annotator and overall (core/positionBias.ts). */
+  positionBias: PositionBiasReport;
   issues: { errors: number; warnings: number };
 }
 
 function fmt(value: number | null, digits = 3): string {
   return value === null || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
+}
+
+/** A share as people read it: 0.815 → "81.5%". */
+function percent(value: number | null): string {
+  return value === null || Number.isNaN(value) ? 'n/a' : `${(100 * value).toFixed(1)}%`;
+}
+
+/** "  bob: first shown won 61/100 = 61.0% [51.2%, 70.0%], binomial p = 0.035" */
+function biasLine(r: PositionBiasRow): string {
+  return `  ${r.annotator}: first shown won ${r.firstWins}/${r.n} = ${percent(r.rate)} [${percent(r.low)}, ${percent(r.high)}], binomial p = ${fmt(r.pValue)}`;
 }
 
 function formatText(s: StatsSummary): string {
@@ -43,13 +59,15 @@ function formatText(s: StatsSummary): string {
     `items: ${s.items}, annotated: ${s.annotatedItems}, events: ${s.events}, current judgments: ${s.judgments}`,
     'per annotator:',
     ...s.perAnnotator.map((a) => `  ${a.annotator}: ${a.judgments} judgments (${a.pair} pair, ${a.rank} rank; ${a.ties} tie, ${a.bothBad} both_bad)`),
-    `pair agreement: ${s.agreement.pairs.overall.n} common pairs, percent ${fmt(s.agreement.pairs.overall.percent)}, Cohen's kappa ${fmt(s.agreement.pairs.overall.kappa)}`,
-    ...s.agreement.pairs.perAnnotatorPair.map((p) => `  ${p.annotators.join(' vs ')}: n=${p.n}, percent ${fmt(p.percent)}, kappa ${fmt(p.kappa)}`),
+    `pair agreement: ${s.agreement.pairs.overall.n} common pairs, agree ${percent(s.agreement.pairs.overall.percent)}, Cohen's kappa ${fmt(s.agreement.pairs.overall.kappa)}`,
+    ...s.agreement.pairs.perAnnotatorPair.map((p) => `  ${p.annotators.join(' vs ')}: n=${p.n}, agree ${percent(p.percent)}, kappa ${fmt(p.kappa)}`),
     `ranking agreement: ${s.agreement.rankings.overall.n} common items, Kendall tau-b ${fmt(s.agreement.rankings.overall.tau)}`,
     ...s.agreement.rankings.perAnnotatorPair.map((p) => `  ${p.annotators.join(' vs ')}: n=${p.n}, tau-b ${fmt(p.tau)}`),
     'agreement with the majority of the others:',
-    ...s.agreement.withMajority.map((m) => `  ${m.annotator}: ${m.agree}/${m.n} (${fmt(m.rate)})`),
-    `never-won responses: ${s.neverWon}`,
+    ...s.agreement.withMajority.map((m) => `  ${m.annotator}: ${m.agree}/${m.n} (${percent(m.rate)})`),
+    `never won (lost every comparison, judged by ${NEVER_WON_MIN_ANNOTATORS}+ annotators): ${s.neverWonItems} items, ${s.neverWon} responses`,
+    'position bias (first-shown response wins, decisive pair judgments; 50% = none):',
+    ...(s.positionBias.overall.n > 0 ? [...s.positionBias.perAnnotator, s.positionBias.overall].map(biasLine) : ['  (no decisive pair judgments)']),
     `issues: ${s.issues.errors} errors, ${s.issues.warnings} warnings`,
   ];
   return `${lines.join('\n')}\n`;
@@ -106,6 +124,7 @@ async function run(argv: string[]): Promise<number> {
     perAnnotator.set(j.annotator, a);
   }
   const errors = project.issues.filter((i) => i.severity === 'error').length;
+  const neverWon = responseStats(project.items, judgments).filter((r) => r.neverWon);
   const summary: StatsSummary = {
     tasks: tasksPath,
     log: logPath,
@@ -115,7 +134,9 @@ async function run(argv: string[]): Promise<number> {
     judgments: judgments.length,
     perAnnotator: [...perAnnotator.values()].sort((x, y) => (x.annotator < y.annotator ? -1 : 1)),
     agreement: agreementReport(judgments),
-    neverWon: responseStats(project.items, judgments).filter((r) => r.neverWon).length,
+    neverWon: neverWon.length,
+    neverWonItems: new Set(neverWon.map((r) => r.item)).size,
+    positionBias: positionBias(judgments),
     issues: { errors, warnings: project.issues.length - errors },
   };
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatText(summary));

@@ -6,6 +6,7 @@ import type { AnnotationEvent, Judgment, TaskItem } from '../types';
 import { DEFAULT_TAU_THRESHOLD } from '../disagreement';
 import { confirmedItems, disagreementList, flaggedList, neverWonList } from './lists';
 import { annotatorMajority } from './stats';
+import { teamReport } from './team';
 import type { ResponseScores, ReviewReport } from './types';
 
 /** What the report is computed from. */
@@ -76,6 +77,7 @@ export function buildReviewReport(input: ReviewInput, options: ReviewOptions = {
     report.flaggedMethod = options.scoresMethod ?? '';
     report.scores = options.scores;
   }
+  if (!fromRows) report.team = teamReport(items, judgments, input.events);
   report.confirmedHidden = hidden;
   return report;
 }
