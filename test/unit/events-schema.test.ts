@@ -64,6 +64,9 @@ test('events.schema.json declares exactly the fields (and optional fields) of th
     assert.deepEqual(props.type, { const: type });
     for (const [field, nested] of t.nested) assert.deepEqual(sorted(schemaFields(props[field])), sorted(nested), `${type}.${field} ⇔ ${iface}.${field}`);
   }
+  // Named types of event fields: the started event's stage plan.
+  assert.deepEqual(sorted(schemaFields(defs.stagePlan)), sorted(types.get('StagePlan')!.fields), 'stagePlan ⇔ StagePlan');
+  assert.deepEqual((defs.started.properties as Record<string, unknown>).stages, { type: 'array', items: { $ref: '#/$defs/stagePlan' } });
 });
 
 test('the validator accepts a valid event and names each problem of invalid ones', () => {
