@@ -9,10 +9,11 @@
  *   in a narrow one, with long code and unbroken strings in one response;
  * - items that ask for one annotator: the editor serves only items still short of it, counts a judgment
  *   another annotator appends while it is open and skips that item; the review panel's Team tab.
+ * - one-click training on a task file nobody judged says so in words and starts no run.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
@@ -167,5 +168,18 @@ test('overlap: next serves items still short of their annotators, judgments othe
     assert.match((await review.textContent('[data-testid="team-summary"]')) ?? '', /4 items: 4 ask for a number of annotators — 3 have them, 1 still short/);
     const rows = await review.locator('[data-testid="team-members"] tbody tr.member').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent?.trim())));
     assert.deepEqual(rows, [['alice', '2', '1'], [LEAD, '1', '1']], 'each has pool-4 left');
+  }),
+);
+
+test('one-click training on a file nobody judged says "annotate some items first" and starts no run', { timeout: 300_000 }, () =>
+  withArtifacts('team-nothing-to-train', async (vs) => {
+    await vs.runCommand('View: Close All Editors');
+    await vs.runCommand('DAP: Train DPO on This Data');
+    await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Train on this data' }).waitFor({ state: 'visible', timeout: 30_000 });
+    await vs.enterPathInFileDialog(join(folder, 'lonely.jsonl'));
+    const text = await vs.waitForNotification(/no judgments yet/, 60_000);
+    assert.match(text, /lonely\.jsonl has no judgments yet: annotate some items first, then train\./);
+    assert.doesNotMatch(text, /--/);
+    assert.equal(existsSync(join(folder, '.dap', 'runs')), false, 'no run folder');
   }),
 );
