@@ -7,7 +7,7 @@
  * has seen every earlier line by the time line i is indexed, so a later line with a taken id comes back
  * from `get(i)` as that issue, with no item, exactly as `readTasks` reports it.
  */
-import { readJsonlLines, readLineAt } from './jsonl';
+import { oversizeIssue, readJsonlLines, readLineAt } from './jsonl';
 import { requiredAnnotators } from './assignment';
 import { itemContains, mayContain, normalizeQuery } from './search';
 import { DuplicateIds, parseTaskLine } from './tasks';
@@ -24,6 +24,8 @@ export interface TaskIndexEntry {
   duplicate?: DataIssue;
   /** Set when the line's bytes are not valid UTF-8 (reported as by the readers: see parseTaskLine). */
   notUtf8?: true;
+  /** Set when the line is over the readers' length limit: its issue (the line is never read). */
+  oversize?: DataIssue;
   /** Annotators the item asks for (its `overlap`, assignment.ts), when it says. */
   needs?: number;
 }
@@ -52,6 +54,11 @@ export class TaskIndex {
       let sinceWake = 0;
       const duplicates = new DuplicateIds(this.displayName);
       for await (const l of readJsonlLines(this.path, { chunkSize: 256 * 1024 })) {
+        const oversize = oversizeIssue(l, this.displayName);
+        if (oversize) {
+          this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id: null, oversize });
+          continue;
+        }
         if (l.text.trim() === '') continue;
         const { item, idFromContent } = parseTaskLine(l.text, this.displayName, l.line, l.offset, l.utf8);
         const duplicate = item ? duplicates.check(item, l.line, idFromContent === true) : undefined;
@@ -119,6 +126,7 @@ export class TaskIndex {
   async get(i: number): Promise<{ item?: TaskItem; issues: DataIssue[]; line: number } | undefined> {
     const e = await this.entry(i);
     if (!e) return undefined;
+    if (e.oversize) return { issues: [e.oversize], line: e.line };
     const text = await readLineAt(this.path, e.offset, e.byteLength);
     const r = parseTaskLine(text, this.displayName, e.line, e.offset, e.notUtf8 !== true);
     if (e.duplicate) return { issues: [...r.issues, e.duplicate], line: e.line };

@@ -99,11 +99,16 @@ export interface AnnotatorWebviewState {
   filter: ItemFilter;
   raw: boolean;
   diff: boolean;
+  /** Judgments, undos and flags the host could not save (e.g. a full disk), oldest first: kept for Retry. */
+  unsaved?: SaveRequest[];
   /** The meta filter in force, if any. */
   metaFilter?: MetaFilter;
   /** The guidelines pane is open (undefined: open when there are guidelines). */
   guidelinesOpen?: boolean;
 }
+
+/** A request that appends to the annotation log (answered by `saved` or `notSaved`). */
+export type SaveRequest = Extract<AnnotatorWebviewToHost, { type: 'judge' | 'undo' | 'flag' }>;
 
 export type AnnotatorHostToWebview =
   | { type: 'init'; config: AnnotatorConfig }
@@ -121,6 +126,8 @@ export type AnnotatorHostToWebview =
       metaFilter?: MetaFilter;
     }
   | { type: 'saved'; requestId: number; itemId: string; kind: 'pair' | 'rank' | 'undo' | 'flag'; progress: Progress }
+  /** The append of request `requestId` failed (nothing was written or acknowledged); `message` says why (e.g. the disk is full). */
+  | { type: 'notSaved'; requestId: number; itemId: string; message: string }
   | { type: 'progress'; progress: Progress }
   | { type: 'config'; config: AnnotatorConfig }
   /** The task file's guidelines (NAME.guidelines.md beside it): Markdown, or null when there is none yet. */

@@ -6,7 +6,8 @@
  * training prompts and on held-out prompts that neither stage trained on. Results also go to
  * runs/RUN_ID/demo.json.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadPretrained } from '../../engine/checkpoint';
@@ -124,7 +125,7 @@ async function run(argv: string[]): Promise<number> {
     `time: training ${formatDuration(trainSeconds)}, total ${formatDuration(totalSeconds)}; run folder ${outcome.runDir}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  writeFileSync(join(outcome.runDir, 'demo.json'), JSON.stringify({ config, before, after, eval: lastEval, dpoLoss, trainSeconds, totalSeconds }, null, 2) + '\n');
+  writeFileAtomicSync(join(outcome.runDir, 'demo.json'), JSON.stringify({ config, before, after, eval: lastEval, dpoLoss, trainSeconds, totalSeconds }, null, 2) + '\n');
   return 0;
 }
 

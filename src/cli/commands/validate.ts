@@ -36,6 +36,7 @@ one), 2 on bad arguments.`;
 async function looksLikeLog(path: string): Promise<boolean> {
   if (isAnnotationLogPath(path)) return true;
   for await (const l of readJsonlLines(path)) {
+    if (l.oversize) return false; // the task reader reports it
     if (l.text.trim() === '') continue;
     try {
       const v = JSON.parse(l.text) as Record<string, unknown>;

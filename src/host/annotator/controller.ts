@@ -48,11 +48,16 @@ export interface ControllerOptions {
   post: (message: AnnotatorHostToWebview) => void;
   /** Clock for event timestamps (tests pass a fixed one). */
   now?: () => Date;
+  /** Called with the reason when an append fails (the vscode layer shows it as a notification too). */
+  onNotSaved?: (message: string) => void;
   /** Kendall τ-b below which rankings disagree (setting dapStudio.review.tauThreshold; the review list's). */
   tauThreshold?: number;
   /** Show other annotators' judgments before this one has judged the item (dapStudio.showOtherJudgments). */
   showOthers?: boolean;
 }
+
+/** Thrown by the controller's append after it reported `notSaved` (ends the request quietly). */
+class NotSaved extends Error {}
 
 function isIssue(x: TaskItem | DataIssue): x is DataIssue {
   return (x as DataIssue).severity !== undefined && (x as TaskItem).responses === undefined;
@@ -126,6 +131,7 @@ export class AnnotatorController {
       try {
         await this.dispatch(msg);
       } catch (err) {
+        if (err instanceof NotSaved) return; // already reported as notSaved
         const requestId = 'requestId' in msg ? msg.requestId : undefined;
         this.opts.post({ type: 'error', requestId, message: err instanceof Error ? err.message : String(err) });
       }
@@ -152,7 +158,7 @@ export class AnnotatorController {
       case 'undo':
         return this.undo(msg.requestId, msg.itemId);
       case 'flag': {
-        await this.append({ v: 1, item: msg.itemId, annotator: this.opts.annotator, ts: this.now().toISOString(), kind: 'flag', flagged: msg.flagged });
+        await this.append(msg.requestId, { v: 1, item: msg.itemId, annotator: this.opts.annotator, ts: this.now().toISOString(), kind: 'flag', flagged: msg.flagged });
         this.opts.post({ type: 'saved', requestId: msg.requestId, itemId: msg.itemId, kind: 'flag', progress: this.progress() });
         return;
       }
@@ -175,8 +181,20 @@ export class AnnotatorController {
     }
   }
 
-  private async append(event: AnnotationEvent): Promise<void> {
-    await this.opts.sink.append(event); // written + fsync'd before anything is confirmed
+  /**
+   * Appends `event` (written + fsync'd before anything is confirmed) and applies it. When the append fails
+   * (a full disk, a log that cannot be written) nothing is applied, the webview gets `notSaved` for the
+   * request (it keeps the judgment for Retry) and NotSaved is thrown to stop the request's handling.
+   */
+  private async append(requestId: number, event: AnnotationEvent): Promise<void> {
+    try {
+      await this.opts.sink.append(event);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.opts.post({ type: 'notSaved', requestId, itemId: event.item, message });
+      this.opts.onNotSaved?.(message);
+      throw new NotSaved();
+    }
     this.states.apply(event);
   }
 
@@ -198,7 +216,7 @@ export class AnnotatorController {
       if (!ok) throw new Error(`ranking ${JSON.stringify(j.ranking)} must place each of the ${n} responses once; nothing saved`);
       event = { ...base, kind: 'rank', shown, ranking: j.ranking.map((g) => [...g]), ...extra };
     }
-    await this.append(event);
+    await this.append(requestId, event);
     this.undoStack.push(itemId);
     this.opts.post({ type: 'saved', requestId, itemId, kind: event.kind, progress: this.progress() });
     if (advance) {
@@ -218,7 +236,12 @@ export class AnnotatorController {
     while (this.undoStack.length && !this.states.current(this.undoStack[this.undoStack.length - 1], me)) this.undoStack.pop();
     const target = this.undoStack.pop() ?? (itemId && this.states.current(itemId, me) ? itemId : undefined);
     if (!target) throw new Error('nothing to undo: you have not judged this item');
-    await this.append({ v: 1, item: target, annotator: me, ts: this.now().toISOString(), kind: 'undo' });
+    try {
+      await this.append(requestId, { v: 1, item: target, annotator: me, ts: this.now().toISOString(), kind: 'undo' });
+    } catch (err) {
+      this.undoStack.push(target); // not undone: it stays the next one to undo
+      throw err;
+    }
     this.opts.post({ type: 'saved', requestId, itemId: target, kind: 'undo', progress: this.progress() });
     await this.navigate({ kind: 'id', id: target }, requestId);
   }

@@ -127,6 +127,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     panel.iconPath = { light: vscode.Uri.joinPath(ext, 'media', 'icons', 'annotate-light.svg'), dark: vscode.Uri.joinPath(ext, 'media', 'icons', 'annotate-dark.svg') };
     panel.title = `Annotate: ${path.basename(document.uri.fsPath)}`;
     const post = (message: AnnotatorHostToWebview) => void webview.postMessage(message);
+    let notifying = false; // one notification at a time, however many saves fail meanwhile
     const controller = new AnnotatorController({
       tasks: tasks.source,
       sink: log.sink,
@@ -134,6 +135,13 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
       annotator,
       taskFile: document.uri.fsPath,
       post,
+      onNotSaved: (message) => {
+        if (notifying) return;
+        notifying = true;
+        void vscode.window
+          .showErrorMessage(`DAP Studio: judgment NOT saved — ${message}. It is kept in the annotator: press Retry there once this is fixed.`)
+          .then(() => { notifying = false; });
+      },
       tauThreshold: vscode.workspace.getConfiguration(SECTION).get<number>('review.tauThreshold'),
       showOthers: showOtherJudgments(),
     });

@@ -11,7 +11,8 @@
  * event and keeps the folder: the VS Code Runs view lists the failed run with its error (the worker has no
  * other channel for it), and `dap train` also prints the error on stderr and exits 1.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { dirname, resolve } from 'node:path';
 import { initBackend } from '../../engine/backend';
 import { builtinTokenizer, createBuiltinModel } from '../../engine/builtin';
@@ -26,7 +27,7 @@ import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSource
 import type { FinishedEvent, TrainEvent } from '../runs/events';
 import { getLoss } from '../losses/index';
 import type { DataKind } from '../losses/types';
-import { appendEvent, createRunDir, runPaths, writeRunConfig } from '../runs/folder';
+import { appendEvent, createRunDir, isRunFolder, resumePoint, runPaths, writeRunConfig } from '../runs/folder';
 import { stageSteps, type EventSink, type StageOptions, type StageResult } from '../stage/index';
 import { readTrainerState } from '../stage/checkpoints';
 import { runSpin } from './spin';
@@ -54,11 +55,24 @@ export interface RunOutcome {
 
 let backendName: string | null = null;
 
-/** The config of a resumed run: the run folder's saved config, with `resume` set. */
+/**
+ * The config of a resumed run: the run folder's saved config, with `resume` set to the checkpoint.
+ * `c.resume` is a checkpoint folder, or a run folder: then its newest whole checkpoint, or — when the run
+ * was killed before its first checkpoint — none, and the run starts again from the beginning in its folder
+ * (same config, same seed: the same run). A run that already finished is refused (nothing is written).
+ */
 function configForResume(c: TrainConfig): { config: ResolvedTrainConfig; runDir: string } {
-  const ckpt = resolve(c.resume as string);
-  readTrainerState(ckpt); // validates the folder
-  const runDir = dirname(dirname(ckpt));
+  const target = resolve(c.resume as string);
+  const isRunDir = isRunFolder(target);
+  if (isRunDir && !existsSync(runPaths(target).config)) {
+    throw new Error(`${target}: the run stopped before it saved config.json (nothing was trained yet); nothing to resume — start it again`);
+  }
+  if (!isRunDir) readTrainerState(target); // validates the folder
+  const runDir = isRunDir ? target : dirname(dirname(target));
+  const point = resumePoint(runDir);
+  const ckpt = isRunDir ? point.checkpoint : target;
+  const finished = point.finished;
+  if (finished) throw new Error(`${runDir}: the run already finished at ${finished.ts}${finished.model ? ` (its model is ${finished.model})` : ''}; nothing to resume — start a new run`);
   const saved = JSON.parse(readFileSync(runPaths(runDir).config, 'utf8')) as ResolvedTrainConfig;
   return { config: { ...saved, resume: ckpt, ...(c.maxSteps ? { maxSteps: c.maxSteps } : {}) }, runDir };
 }
@@ -74,6 +88,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
       if (input.maxSteps !== undefined && input.maxSteps !== saved.maxSteps) {
         throw new ExecutorError(`resume: a torch run continues with its own maxSteps (${saved.maxSteps ?? 'none'}, RUN/config.json); --max-steps ${input.maxSteps} is not applied to it`);
       }
+      if (!config.resume) throw new ExecutorError(`${runDir}: the torch run was stopped before its first checkpoint; the torch executor resumes from a checkpoint only — start the run again`);
       const torch = await chooseExecutor({ ...config, ...(input.python ? { python: input.python } : {}) });
       return runTorchTraining(config, torch, hooks, { ckpt: config.resume as string, runDir });
     }
@@ -86,7 +101,13 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
   }
   const emit: EventSink = (e) => {
     const full = { ts: new Date().toISOString(), ...e } as TrainEvent;
-    appendEvent(runDir, full);
+    try {
+      appendEvent(runDir, full);
+    } catch (err) {
+      // A failing run on a full disk: its failed event still reaches the caller (stdout / the host), saying both.
+      if (full.type !== 'failed') throw err;
+      full.error += ` (this event is not in metrics.jsonl either: ${(err as Error).message})`;
+    }
     hooks.onEvent?.(full);
   };
   const t0 = Date.now();
@@ -112,7 +133,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
     if (config.lora) loraBase ??= loraBaseOf(config, runDir);
     if (!config.resume) writeRunConfig(runDir, config);
     const evalPrompts = chooseEvalPrompts(allPrompts(src), config.evalFraction, config.seed);
-    writeFileSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
+    writeFileAtomicSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
     const resumeStage = config.resume ? readTrainerState(config.resume).stage : undefined;
     const ctx: RunContext = { config, runDir, tokenizer, emit, shouldStop: hooks.shouldStop ?? (() => false), evalPrompts,
       resume: config.resume ? { dir: config.resume, stage: resumeStage as string } : undefined, loraBase };

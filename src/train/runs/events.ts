@@ -116,6 +116,13 @@ export interface FailedEvent extends EventBase {
 export type TrainEvent = StartedEvent | StepEvent | EvalEvent | CheckpointEvent | LogEvent | FinishedEvent | FailedEvent;
 export type TrainEventType = TrainEvent['type'];
 
+const EVENT_TYPES: readonly TrainEventType[] = ['started', 'step', 'eval', 'checkpoint', 'log', 'finished', 'failed'];
+
+/** True when a decoded JSON value is an event (an object with a known `type`). */
+export function isTrainEvent(v: unknown): v is TrainEvent {
+  return !!v && typeof v === 'object' && EVENT_TYPES.includes((v as { type: TrainEventType }).type);
+}
+
 /** Parses one metrics.jsonl / stdout line into an event, or throws naming the line. */
 export function parseEventLine(line: string, where = 'event'): TrainEvent {
   let v: unknown;
@@ -124,9 +131,6 @@ export function parseEventLine(line: string, where = 'event'): TrainEvent {
   } catch (e) {
     throw new Error(`${where}: not JSON: ${(e as Error).message}`);
   }
-  const types: TrainEventType[] = ['started', 'step', 'eval', 'checkpoint', 'log', 'finished', 'failed'];
-  if (!v || typeof v !== 'object' || !types.includes((v as { type: TrainEventType }).type)) {
-    throw new Error(`${where}: type: expected one of ${types.join(', ')}`);
-  }
-  return v as TrainEvent;
+  if (!isTrainEvent(v)) throw new Error(`${where}: type: expected one of ${EVENT_TYPES.join(', ')}`);
+  return v;
 }
