@@ -2,45 +2,23 @@
  * The annotator's host-side logic for one open editor, without `vscode`: answers the webview's
  * messages (webview/protocol/annotator.ts) from a lazily indexed task file and the annotation log. It keeps the
  * current position and filter, appends every judgment/undo/flag to the log (fsync'd by the sink)
- * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts. The task file is
- * read by position through taskEntries.ts.
+ * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts.
  */
-import type { AnnotationEvent, PairEvent, RankEvent } from '../../core/types';
-import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, MetaFilter, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
+import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
+import type { ItemFilter, ItemView, JudgmentInput, MetaFilter, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { assertUnreachable } from '../../core/assertUnreachable';
 import { displayOrder } from '../../core/displayOrder';
-import { stillOpen } from '../../core/assignment';
+import { requiredAnnotators, stillOpen } from '../../core/assignment';
 import { findText, findWithMeta, metaMatches, metaView } from './finding';
-import { isIssue, TaskEntries, type TaskSource } from './taskEntries';
 import { ItemStates } from '../../core/judgments';
-
-/** The annotation log's append side: resolves only once the line is written and fsync'd. */
-export interface EventSink {
-  append(event: AnnotationEvent): Promise<void>;
-}
-
-/** Everything the controller needs; `post` delivers a message to the webview. */
-export interface ControllerOptions {
-  tasks: TaskSource;
-  sink: EventSink;
-  /** Events already in the log (read once at open). */
-  existing: Iterable<AnnotationEvent>;
-  annotator: string;
-  /** Task file path, for problem messages. */
-  taskFile: string;
-  post: (message: AnnotatorHostToWebview) => void;
-  /** Clock for event timestamps (tests pass a fixed one). */
-  now?: () => Date;
-  /** Called with the reason when an append fails (the vscode layer shows it as a notification too). */
-  onNotSaved?: (message: string) => void;
-  /** Kendall τ-b below which rankings disagree (setting dapStudio.review.tauThreshold; the review list's). */
-  tauThreshold?: number;
-  /** Show other annotators' judgments before this one has judged the item (dapStudio.showOtherJudgments). */
-  showOthers?: boolean;
-}
+import type { ControllerOptions } from './ports';
 
 /** Thrown by the controller's append after it reported `notSaved` (ends the request quietly). */
 class NotSaved extends Error {}
+
+function isIssue(x: TaskItem | DataIssue): x is DataIssue {
+  return (x as DataIssue).severity !== undefined && (x as TaskItem).responses === undefined;
+}
 
 export class AnnotatorController {
   readonly states = new ItemStates();
@@ -50,8 +28,8 @@ export class AnnotatorController {
   private meta: MetaFilter | null = null;
   /** Item ids judged in this session, most recent last (what z undoes first). */
   private readonly undoStack: string[] = [];
-  /** The task source's entries by position, with their ids cached. */
-  private readonly entries: TaskEntries;
+  /** Ids of entries read so far (undefined: not read yet; null: a bad line). */
+  private readonly ids: (string | null | undefined)[] = [];
   private readonly now: () => Date;
   private queue: Promise<void> = Promise.resolve();
   private showOthers: boolean;
@@ -62,7 +40,6 @@ export class AnnotatorController {
     for (const e of opts.existing) this.states.apply(e);
     this.now = opts.now ?? (() => new Date());
     this.showOthers = opts.showOthers ?? false;
-    this.entries = new TaskEntries(opts.tasks);
   }
 
   /**
@@ -126,7 +103,7 @@ export class AnnotatorController {
         const r = msg.restore;
         if (r) this.filter = r.filter;
         if (r?.metaFilter) this.meta = r.metaFilter;
-        if (r && (await this.opts.tasks.has(r.index)) && (r.itemId === undefined || (await this.entries.idAt(r.index)) === r.itemId)) {
+        if (r && (await this.opts.tasks.has(r.index)) && (r.itemId === undefined || (await this.idAt(r.index)) === r.itemId)) {
           await this.show(r.index);
         } else await this.navigate({ kind: 'resume' });
         return;
@@ -205,7 +182,7 @@ export class AnnotatorController {
       if (this.filter !== 'all') return this.navigate({ kind: 'next' }, requestId, true);
       if (this.meta) return this.navigate({ kind: 'nextUnannotated' }, requestId, true); // within the meta filter
       for (let i = this.position + 1; await this.opts.tasks.has(i); i++) {
-        if ((await this.entries.idAt(i)) === null || (await this.matches(i, 'unannotated'))) return this.show(i, requestId);
+        if ((await this.idAt(i)) === null || (await this.matches(i, 'unannotated'))) return this.show(i, requestId);
       }
       return this.show(this.position, requestId, `Saved. No item after #${this.position + 1} needs a judgment from ${this.opts.annotator}.`);
     }
@@ -234,6 +211,13 @@ export class AnnotatorController {
     return !isIssue(entry) && metaMatches(entry, this.meta);
   }
 
+  /** Annotators entry `index` asks for (undefined: every annotator). */
+  private async needsAt(index: number): Promise<number | undefined> {
+    if (this.opts.tasks.needsAt) return this.opts.tasks.needsAt(index);
+    const entry = await this.opts.tasks.get(index);
+    return isIssue(entry) ? undefined : requiredAnnotators(entry);
+  }
+
   /**
    * Goes to the next (direction 1) or previous (-1) item after the current one whose prompt or responses
    * contain `query`, wrapping around the file; stays with a notice when none does. One or two sequential
@@ -249,15 +233,29 @@ export class AnnotatorController {
     return this.show(to, requestId, to === here ? `"${q}" is only in this item.` : `"${q}": #${to + 1}${where}.`);
   }
 
+  /** Id of entry `index` (null for a bad line), cached. */
+  private async idAt(index: number): Promise<string | null> {
+    const cached = this.ids[index];
+    if (cached !== undefined) return cached;
+    let id: string | null;
+    if (this.opts.tasks.idAt) id = await this.opts.tasks.idAt(index);
+    else {
+      const entry = await this.opts.tasks.get(index);
+      id = isIssue(entry) ? null : entry.id;
+    }
+    this.ids[index] = id;
+    return id;
+  }
+
   private async matches(index: number, filter: ItemFilter = this.filter): Promise<boolean> {
     if (!(await this.opts.tasks.has(index))) return false;
     if (filter === 'all') return true;
-    const id = await this.entries.idAt(index);
+    const id = await this.idAt(index);
     if (id === null) return false;
     const me = this.opts.annotator;
     switch (filter) {
       case 'unannotated': // not judged by you, and still short of the annotators the item asks for
-        return !this.states.current(id, me) && stillOpen(await this.entries.needsAt(index), this.states.judgmentsOf(id).length);
+        return !this.states.current(id, me) && stillOpen(await this.needsAt(index), this.states.judgmentsOf(id).length);
       case 'annotated':
         return !!this.states.current(id, me);
       case 'disagreed': // without the adjudication setting: only items this annotator judged too
@@ -308,7 +306,7 @@ export class AnnotatorController {
         if (to < 0) notice = `There is no item #${target.index + 1} (the file has ${this.opts.tasks.count()}).`;
         break;
       case 'id':
-        to = await this.entries.indexOfId(target.id);
+        to = await this.indexOfId(target.id);
         if (to < 0 && /^\d+$/.test(target.id) && (await this.opts.tasks.has(Number(target.id) - 1))) to = Number(target.id) - 1;
         if (to < 0) notice = `No item with id "${target.id}".`;
         break;
@@ -318,6 +316,16 @@ export class AnnotatorController {
     if (to >= 0) return this.show(to, requestId, notice);
     // Nothing to move to: keep the current item on screen, with the notice.
     return this.show(here, requestId, notice);
+  }
+
+  private async indexOfId(id: string): Promise<number> {
+    const known = this.ids.indexOf(id);
+    if (known >= 0) return known;
+    for (let i = 0; ; i++) {
+      const here = this.ids[i] !== undefined || (await this.opts.tasks.has(i));
+      if (!here) return -1;
+      if ((await this.idAt(i)) === id) return i;
+    }
   }
 
   /** Sends the entry at `index` (an item, or a problem for a bad line). */
@@ -330,12 +338,12 @@ export class AnnotatorController {
     this.position = index;
     const entry = await this.opts.tasks.get(index);
     if (isIssue(entry)) {
-      this.entries.remember(index, null);
+      this.ids[index] = null;
       const problem = { index, file: entry.file, line: entry.line, field: entry.field, message: entry.message };
       this.opts.post({ type: 'item', requestId, item: null, problem, notice, progress, filter: this.filter, ...(this.meta ? { metaFilter: this.meta } : {}) });
       return;
     }
-    this.entries.remember(index, entry.id);
+    this.ids[index] = entry.id;
     const me = this.opts.annotator;
     const visible = this.othersVisible(entry.id);
     const item: ItemView = {

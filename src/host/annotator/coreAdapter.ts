@@ -12,8 +12,7 @@ import { readJsonlLines } from '../../core/jsonl';
 import { issueError } from '../../core/issues';
 import { TaskIndex } from '../../core/taskIndex';
 import type { AnnotationEvent, DataIssue, TaskItem } from '../../core/types';
-import type { EventSink } from './controller';
-import type { TaskSource } from './taskEntries';
+import type { EventSink, TaskSource } from './ports';
 
 export interface OpenedTasks {
   source: TaskSource;
