@@ -73,7 +73,7 @@ export function judgmentFromEvent(event: PairEvent | RankEvent): Judgment {
         break;
     }
   }
-  return { item: event.item, annotator: event.annotator, ranking, bothBad, ts: event.ts, kind: event.kind };
+  return { item: event.item, annotator: event.annotator, ranking, bothBad, ts: event.ts, kind: event.kind, shown: [...event.shown] };
 }
 
 function isNumbered(e: AnnotationEvent | NumberedEvent): e is NumberedEvent {

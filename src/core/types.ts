@@ -104,6 +104,8 @@ export interface Judgment {
   bothBad: boolean;
   ts: string;
   kind: 'pair' | 'rank';
+  /** The display order the annotator saw (from the event; absent for labels a file carries itself). */
+  shown?: number[];
 }
 
 /** TRL preference row (standard or conversational). */

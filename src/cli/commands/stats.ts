@@ -1,17 +1,24 @@
 /**
  * `dap stats TASKS [--log LOG] [--json]`: counts items, annotated items and judgments per annotator, and
- * prints agreement (percent and Cohen's κ for pairs, Kendall τ-b for rankings, agreement with the majority)
- * and the number of never-won responses. Data issues go to stderr.
+ * prints agreement (percent and Cohen's κ for pairs, Kendall τ-b for rankings, agreement with the majority),
+ * the number of never-won responses, position bias, and — for a file comparing two models (responses with
+ * `model`, as `dap generate --model A --model B` writes) — the win rate of B over A with its 95% interval,
+ * per annotator and overall. Data issues go to stderr.
  */
 import { existsSync } from 'node:fs';
 import { agreementReport, responseStats, type AgreementReport } from '../../core/agreement';
 import { formatIssue } from '../../core/issues';
+import { compareModels, type ModelComparison, type WinRateRow } from '../../core/modelComparison';
+import { positionBias, type PositionBiasReport, type PositionBiasRow } from '../../core/positionBias';
 import { defaultLogPath, loadProject } from '../../core/project';
+import { AUTOMATIC_JUDGES } from '../../core/verifierJudge';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap stats TASKS [--log LOG] [--json]
 
-Summarizes a task file and its annotation log.
+Summarizes a task file and its annotation log: judgments, agreement, never-won responses, position bias
+(how often the first-shown response wins) and, when the items compare two models (responses carrying
+"model", e.g. from dap generate --model A --model B), the win rate of B over A with a 95% interval.
   --log LOG   annotation log (default: TASKS' sibling NAME.annotations.jsonl, NAME = file name without
               .jsonl and without a trailing .tasks)
   --json      print one JSON object instead of text
@@ -28,11 +35,37 @@ export interface StatsSummary {
   perAnnotator: { annotator: string; judgments: number; pair: number; rank: number; bothBad: number; ties: number }[];
   agreement: AgreementReport;
   neverWon: number;
+  /** How often the first-shown response wins decisive pair judgments (automatic judges left out). */
+  positionBias: PositionBiasReport;
+  /** Items holding one response of each of two models: the win rate of the second over the first. */
+  models?: ModelComparison;
   issues: { errors: number; warnings: number };
 }
 
 function fmt(value: number | null, digits = 3): string {
   return value === null || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
+}
+
+const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+const interval = (r: { low: number; high: number }) => `[${pct(r.low)}, ${pct(r.high)}]`;
+
+function biasLine(r: PositionBiasRow): string {
+  return `  ${r.annotator}: first shown won ${r.firstWins}/${r.n} = ${pct(r.rate)} ${interval(r)}, binomial p = ${fmt(r.pValue)}`;
+}
+
+function winLine(r: WinRateRow): string {
+  return `  ${r.annotator}: ${pct(r.rate)} ${interval(r)} (wins ${r.wins}, losses ${r.losses}, ties ${r.ties}; both bad ${r.bothBad}, not counted)`;
+}
+
+/** The model-comparison lines of dap stats. */
+export function formatComparison(m: ModelComparison): string[] {
+  return [
+    `models: win rate of B "${m.b}" over A "${m.a}" (ties count half; 95% Wilson interval), ${m.items} items, ${m.judgedItems} judged:`,
+    winLine({ ...m.overall, annotator: 'overall (per item)' }),
+    ...m.perAnnotator.map(winLine),
+    'position bias in this comparison:',
+    ...(m.positionBias.overall.n > 0 ? [...m.positionBias.perAnnotator, m.positionBias.overall].map(biasLine) : ['  (no decisive human pair judgments)']),
+  ];
 }
 
 function formatText(s: StatsSummary): string {
@@ -49,6 +82,9 @@ function formatText(s: StatsSummary): string {
     'agreement with the majority of the others:',
     ...s.agreement.withMajority.map((m) => `  ${m.annotator}: ${m.agree}/${m.n} (${fmt(m.rate)})`),
     `never-won responses: ${s.neverWon}`,
+    'position bias (first-shown response wins, decisive pair judgments; 50% = none):',
+    ...(s.positionBias.overall.n > 0 ? [...s.positionBias.perAnnotator, s.positionBias.overall].map(biasLine) : ['  (no decisive pair judgments)']),
+    ...(s.models ? formatComparison(s.models) : []),
     `issues: ${s.issues.errors} errors, ${s.issues.warnings} warnings`,
   ];
   return `${lines.join('\n')}\n`;
@@ -74,6 +110,7 @@ async function run(argv: string[]): Promise<number> {
     perAnnotator.set(j.annotator, a);
   }
   const errors = project.issues.filter((i) => i.severity === 'error').length;
+  const models = compareModels(project.items, judgments, undefined, AUTOMATIC_JUDGES);
   const summary: StatsSummary = {
     tasks: tasksPath,
     log: logPath,
@@ -84,6 +121,8 @@ async function run(argv: string[]): Promise<number> {
     perAnnotator: [...perAnnotator.values()].sort((x, y) => (x.annotator < y.annotator ? -1 : 1)),
     agreement: agreementReport(judgments),
     neverWon: responseStats(project.items, judgments).filter((r) => r.neverWon).length,
+    positionBias: positionBias(judgments, AUTOMATIC_JUDGES),
+    ...(models ? { models } : {}),
     issues: { errors, warnings: project.issues.length - errors },
   };
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatText(summary));

@@ -1,0 +1,66 @@
+/**
+ * Pretrains the built-in model shipped in media/builtin/ (the embedded default: src/engine/builtin.ts).
+ * Deterministic: a seeded corpus (scripts/builtin-corpus.ts, no sample prompt verbatim) and a seeded run of
+ * the trainer's own SFT stage on the wasm backend, from the seeded random initialisation of the built-in
+ * shape. Writes config.json, model.safetensors (F32), tokenizer files and pretraining.json (corpus size,
+ * steps, final loss, time) into media/builtin/ (or --out). Takes tens of minutes on a 2-core machine;
+ * run it only to change the shipped model:
+ *   node --import tsx scripts/pretrain-builtin.ts [--rows N] [--epochs N] [--out DIR]
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BUILTIN_SHAPE } from '../src/engine/builtin';
+import { runTraining } from '../src/train/pipeline';
+import { eventPrinter } from '../src/train/progress';
+import { builtinCorpus } from './builtin-corpus';
+
+const { values } = parseArgs({ options: { rows: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' } } });
+const root = join(import.meta.dirname, '..');
+const out = values.out ?? join(root, 'media', 'builtin');
+const rows = Number(values.rows ?? 60000);
+const epochs = Number(values.epochs ?? 1);
+const seed = Number(values.seed ?? 0);
+
+const samplePrompts = new Set(readFileSync(join(root, 'media', 'samples', 'arith.tasks.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l).prompt as string));
+const work = mkdtempSync(join(tmpdir(), 'dap-pretrain-'));
+const corpusPath = join(work, 'corpus.jsonl');
+const corpus = builtinCorpus({ rows, seed: 20261201 + seed, exclude: samplePrompts });
+writeFileSync(corpusPath, corpus.map((r) => JSON.stringify(r)).join('\n') + '\n');
+process.stdout.write(`pretrain-builtin: ${corpus.length} corpus rows → ${out}\n`);
+
+async function main(): Promise<void> {
+const t0 = Date.now();
+const print = eventPrinter(process.stdout, process.stdout.isTTY ? 'tty' : 'plain');
+let lastLoss = NaN;
+const outcome = await runTraining({
+  data: corpusPath, method: 'sft', out: work, runId: 'pretrain', backend: 'wasm', seed,
+  builtin: { ...BUILTIN_SHAPE }, epochs, batchSize: 64, lr: 3e-3, schedule: 'cosine', warmupRatio: 0.03, evalFraction: 0, maxLength: 64,
+}, {
+  onEvent: (e) => {
+    if (e.type === 'step') {
+      lastLoss = e.metrics.loss;
+      if (!process.stdout.isTTY && e.step % 20 !== 0 && e.step !== e.totalSteps) return;
+    }
+    print(e);
+  },
+});
+if (outcome.status !== 'finished') {
+  process.stderr.write(`pretrain-builtin: training ${outcome.status}: ${outcome.error ?? ''}\n`);
+  process.exit(1);
+}
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const model = join(outcome.runDir, 'model');
+for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) cpSync(join(model, f), join(out, f));
+const info = { shape: BUILTIN_SHAPE, corpusRows: corpus.length, corpusSeed: 20261201 + seed, epochs, steps: outcome.summary?.steps, finalLoss: lastLoss, seconds: (Date.now() - t0) / 1000, backend: 'wasm' };
+writeFileSync(join(out, 'pretraining.json'), JSON.stringify(info, null, 2) + '\n');
+rmSync(work, { recursive: true, force: true });
+process.stdout.write(`pretrain-builtin: done in ${Math.round(info.seconds)} s, final loss ${lastLoss.toFixed(4)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`pretrain-builtin: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
