@@ -28,7 +28,7 @@ export interface DemoOptions {
   out: string;
   backend: TrainConfig['backend'];
   seed: number;
-  /** A much smaller model and fewer steps (seconds; for tests, not for the numbers). */
+  /** Two optimizer steps per stage and short answers (seconds; for tests, not for the numbers). */
   quick?: boolean;
   /** Candidates per training prompt (default 4). */
   k?: number;
@@ -65,7 +65,7 @@ export function demoSftConfig(o: DemoOptions): TrainConfig {
     data: shippedPath('samples', 'arith.tasks.jsonl'), method: 'sft', out: o.out, seed: o.seed, backend: o.backend, runId: `demo-${Date.now().toString(36)}`,
     epochs: 3, lr: 1e-3, batchSize: 32, evalFraction: 0.2, maxLength: 64, schedule: 'cosine',
   };
-  return o.quick ? { ...full, builtin: { numLayers: 1, hiddenSize: 32, numHeads: 2, maxPositions: 64 }, epochs: 1, maxSteps: 2 } : full;
+  return o.quick ? { ...full, epochs: 1, maxSteps: 2 } : full;
 }
 
 /** Overrides of the DPO round. */
@@ -86,7 +86,7 @@ async function train(config: TrainConfig, o: DemoOptions): Promise<string> {
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = Date.now();
   const k = o.k ?? 4;
-  const maxNewTokens = o.quick ? 8 : 32;
+  const maxNewTokens = o.quick ? 12 : 32;
   const sftConfig = demoSftConfig(o);
   o.onStage?.('1/5 SFT of the built-in model on the annotators\' preferred responses');
   const sftRun = await train(sftConfig, o);

@@ -23,7 +23,7 @@ Prints the held-out win rate of DPO over SFT with its 95% interval and the held-
   --backend B   auto|tensorflow|webgpu|wasm|cpu (default auto)
   --seed S      seed (default 0)
   --k K         candidates per training prompt (default 4)
-  --quick       a much smaller model and a few steps (seconds; for tests, not for the numbers)`;
+  --quick       two steps per training stage, short answers (for tests, not for the numbers)`;
 
 async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { out: { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, k: { type: 'string' }, quick: { type: 'boolean' } });
