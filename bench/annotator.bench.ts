@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnnotatorController } from '../src/host/annotator/controller';
 import { openLog, openTasks } from '../src/host/annotator/coreAdapter';
-import type { HostToWebview, ItemView } from '../webview/protocol';
+import type { AnnotatorHostToWebview, ItemView } from '../webview/protocol/annotator';
 
 const ITEMS = 100_000;
 const JUDGMENTS = 300;
@@ -38,7 +38,7 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     const taskFile = join(dir, 'big.jsonl');
     writeTaskFile(taskFile);
-    const posted: HostToWebview[] = [];
+    const posted: AnnotatorHostToWebview[] = [];
     let firstItemAt = 0;
     const t0 = performance.now();
     const tasks = openTasks(taskFile);
@@ -61,7 +61,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
     const latencies: number[] = [];
     for (let i = 0; i < JUDGMENTS; i++) {
-      const last = posted.filter((m): m is Extract<HostToWebview, { type: 'item' }> => m.type === 'item').pop();
+      const last = posted.filter((m): m is Extract<AnnotatorHostToWebview, { type: 'item' }> => m.type === 'item').pop();
       const item: ItemView | null | undefined = last?.item;
       if (!item) throw new Error('no item shown');
       const t = performance.now();

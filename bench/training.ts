@@ -56,6 +56,8 @@ export interface TrainingTiming {
 /** Optional variant of the timed step: LoRA adapters (rank r on `targets`) trained with AdamW instead of SGD on every weight. */
 export interface TrainingVariant {
   lora?: { r: number; alpha: number; targets: string[] };
+  /** Full training with the trainer's AdamW (as PyTorch's nanoGPT step) instead of SGD. */
+  adamw?: boolean;
 }
 
 /** Deterministic token ids in [0, vocab) as (B, T) int32. */
@@ -81,7 +83,7 @@ export async function timeTraining(shape: BenchShape, steps: number, seed = 1, v
   const mask = tf.ones([B, T]) as tf.Tensor2D;
   if (variant.lora) enableLora(model, { r: variant.lora.r, alpha: variant.lora.alpha, targetModules: variant.lora.targets, seed });
   const vars = model.trainableVariables();
-  const adamw = variant.lora ? new AdamW(vars) : null;
+  const adamw = variant.lora || variant.adamw ? new AdamW(vars) : null;
   const opt = tf.train.sgd(0.01);
   const loss = (): tf.Scalar => {
     const logits = model.forward(ids, mask); // (B, T, V)

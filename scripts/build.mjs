@@ -1,5 +1,5 @@
-// Builds every bundle with esbuild: the extension host bundle, the CLI, the training worker,
-// and the Svelte webview apps. Entries whose source does not exist yet are skipped with a note.
+// Builds every bundle with esbuild: the extension host bundle, the CLI, the worker (training and review
+// scoring), and the Svelte webview apps. A missing entry is an error (a moved file must be named here).
 // Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import sveltePlugin from 'esbuild-svelte';
@@ -19,20 +19,18 @@ const SHEBANG = '#!/usr/bin/env node';
 const nodeEntries = [
   { in: 'src/extension.ts', out: 'extension' },
   { in: 'src/cli/main.ts', out: 'cli', executable: true },
-  { in: 'src/train/worker.ts', out: 'worker' },
+  { in: 'src/train/worker/main.ts', out: 'worker' },
 ];
 const webEntries = [
   { in: 'webview/annotator/main.ts', out: 'annotator' },
-  { in: 'webview/panel/main.ts', out: 'panel' },
+  { in: 'webview/loss/main.ts', out: 'loss' },
   { in: 'webview/review/main.ts', out: 'review' },
 ];
 
-function present(entries) {
-  return entries.filter((e) => {
-    const ok = existsSync(join(root, e.in));
-    if (!ok) console.log(`build: skipping ${e.in} (not present)`);
-    return ok;
-  });
+const missing = [...nodeEntries, ...webEntries].filter((e) => !existsSync(join(root, e.in)));
+if (missing.length) {
+  console.error(`build: missing entry point(s): ${missing.map((e) => e.in).join(', ')} (scripts/build.mjs names every bundle's source)`);
+  process.exit(1);
 }
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', absWorkingDir: root };
@@ -62,7 +60,7 @@ function executablePlugin(name) {
 }
 
 const contexts = [];
-for (const e of present(nodeEntries)) {
+for (const e of nodeEntries) {
   contexts.push(await esbuild.context({
     ...common,
     entryPoints: { [e.out]: e.in },
@@ -75,11 +73,10 @@ for (const e of present(nodeEntries)) {
     plugins: e.executable ? [executablePlugin(e.out)] : [],
   }));
 }
-const web = present(webEntries);
-if (web.length) {
-  contexts.push(await esbuild.context({
+contexts.push(
+  await esbuild.context({
     ...common,
-    entryPoints: Object.fromEntries(web.map((e) => [e.out, e.in])),
+    entryPoints: Object.fromEntries(webEntries.map((e) => [e.out, e.in])),
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'iife',
@@ -88,14 +85,25 @@ if (web.length) {
     conditions: ['svelte', 'browser'],
     plugins: [sveltePlugin({ compilerOptions: { css: 'external' } })],
     loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file' },
-  }));
-}
+  }),
+);
 
 // tfjs' wasm backend loads its .wasm binaries at run time: ship them beside the node bundles.
 const wasmSrc = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
 if (existsSync(wasmSrc)) {
   mkdirSync(join(root, 'dist/wasm'), { recursive: true });
   for (const f of readdirSync(wasmSrc)) if (f.endsWith('.wasm')) copyFileSync(join(wasmSrc, f), join(root, 'dist/wasm', f));
+}
+
+// The native kernels (prebuilt, committed under native/prebuilt/PLATFORM/): ship them beside the bundles too.
+const nativeSrc = join(root, 'native/prebuilt');
+if (existsSync(nativeSrc)) {
+  for (const platform of readdirSync(nativeSrc)) {
+    const from = join(nativeSrc, platform, 'dap-kernels.node');
+    if (!existsSync(from)) continue;
+    mkdirSync(join(root, 'dist/native', platform), { recursive: true });
+    copyFileSync(from, join(root, 'dist/native', platform, 'dap-kernels.node'));
+  }
 }
 
 if (watch) {

@@ -3,6 +3,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isAnnotationLogPath, taskFileOfLog } from '../core/project';
+import { BACKENDS } from '../train/config/declaration';
 
 /** One `dap` command: src/cli/commands/NAME.ts exports it as `command`. */
 export interface Command {
@@ -29,10 +30,11 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
 }
 
 /**
- * The `--backend` values, as engine/backend.ts's BACKEND_PREFERENCES (a unit test keeps the two equal);
- * listed here so a command can reject a bad flag as a usage error without loading tfjs.
+ * The `--backend` values: the training config's (train/config/declaration.ts BACKENDS, kept equal to
+ * engine/backend.ts's BACKEND_PREFERENCES by a unit test), so a command can reject a bad flag as a usage
+ * error without loading tfjs.
  */
-export const BACKEND_FLAG_VALUES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const BACKEND_FLAG_VALUES = BACKENDS;
 
 /** Checks a `--backend` value (case-insensitive, as the engine reads it); undefined passes through. */
 export function backendFlag(value: string | undefined): string | undefined {

@@ -16,7 +16,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
-import { installFastKernels, restoreStockKernels } from './kernels/index';
+import { nativeLoadError, setKernelMode, type KernelMode } from './kernels/index';
+import { engineThreads, nativeKernels, setEngineThreads } from './kernels/native';
 import { adapterName, initWebGpu, probeWebGpuIsolated } from './webgpu';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -31,12 +32,20 @@ export interface BackendInfo {
   detail: string;
   /** Rungs of the ladder that were tried before and failed, with the reason (empty when the first worked). */
   skipped: { name: BackendName; reason: string }[];
+  /** Threads the engine's kernels use (the native kernels' pool; 1 for the wasm and cpu kernels). */
+  threads: number;
+  /** On wasm: which kernels run (see kernels/index.ts); null on other backends. */
+  kernels: KernelMode | null;
 }
 
 /** Options for initBackend. */
 export interface BackendOptions {
   /** Install the fast wasm kernels (default true; env DAP_STOCK_KERNELS=1 turns them off). */
   fastKernels?: boolean;
+  /** Use the native kernels when they load (default true; env DAP_NATIVE=0 turns them off). */
+  native?: boolean;
+  /** Threads of the native kernels (default: DAP_THREADS, else every core). */
+  threads?: number;
 }
 
 const LADDER: BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -78,7 +87,7 @@ async function tryTensorflow(): Promise<string> {
   return 'libtensorflow via @tensorflow/tfjs-node';
 }
 
-async function tryWasm(fastKernels: boolean): Promise<string> {
+async function tryWasm(want: KernelMode): Promise<string> {
   const folder = wasmBinaryFolder();
   if (!folder) throw new Error('tfjs wasm binaries not found (expected dist/wasm/ or node_modules/@tensorflow/tfjs-backend-wasm/dist/)');
   if (!wasmPathsSet) {
@@ -86,9 +95,13 @@ async function tryWasm(fastKernels: boolean): Promise<string> {
     wasmPathsSet = true;
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
-  if (fastKernels) installFastKernels();
-  else restoreStockKernels();
-  return `${fastKernels ? 'fast XNNPACK kernels' : 'stock kernels'}; binaries in ${folder}`;
+  const mode = setKernelMode(want);
+  if (mode === 'native') {
+    const k = nativeKernels()!;
+    return `native kernels (${k.info().kernel}, ${engineThreads()} of ${k.cores()} cores); binaries in ${folder}`;
+  }
+  const why = want === 'native' ? ` (native kernels unavailable: ${nativeLoadError()})` : '';
+  return `${mode === 'wasm' ? 'fast XNNPACK kernels, 1 thread' : 'stock kernels, 1 thread'}${why}; binaries in ${folder}`;
 }
 
 /**
@@ -113,6 +126,8 @@ async function tryCpu(): Promise<string> {
 export async function initBackend(pref: BackendPreference | string = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
   const resolved = resolvePreference(pref);
   const fastKernels = options.fastKernels ?? process.env.DAP_STOCK_KERNELS !== '1';
+  const wantKernels: KernelMode = !fastKernels ? 'stock' : options.native === false ? 'wasm' : 'native';
+  if (options.threads !== undefined) setEngineThreads(options.threads);
   const rungs = resolved === 'auto' ? LADDER : [resolved];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of rungs) {
@@ -120,10 +135,11 @@ export async function initBackend(pref: BackendPreference | string = 'auto', opt
       let detail: string;
       if (name === 'tensorflow') detail = await tryTensorflow();
       else if (name === 'webgpu') detail = await tryWebGpu(resolved === 'webgpu');
-      else if (name === 'wasm') detail = await tryWasm(fastKernels);
+      else if (name === 'wasm') detail = await tryWasm(wantKernels);
       else detail = await tryCpu();
       await tf.ready();
-      return { name, detail, skipped };
+      const kernels = name === 'wasm' ? setKernelMode(wantKernels) : null;
+      return { name, detail, skipped, threads: kernels === 'native' ? engineThreads() : 1, kernels };
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
       if (resolved !== 'auto') throw new Error(`Backend "${name}" could not start: ${reason}. Use "auto" to pick the best available.`);

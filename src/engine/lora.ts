@@ -56,11 +56,9 @@ export function enableLora(model: TransformerLM, settings: LoraSettings): string
     const [inDim, outDim] = model.params.get(`${m}.weight`)!.variable.shape; // storage (in, out)
     const bound = 1 / Math.sqrt(inDim);
     const a = Float32Array.from({ length: inDim * settings.r }, () => (2 * rand() - 1) * bound);
-    model.lora.set(m, {
-      a: tf.variable(tf.tensor2d(a, [inDim, settings.r]), true),
-      b: tf.variable(tf.zeros([settings.r, outDim]), true),
-      scale: settings.alpha / settings.r,
-    });
+    // (in a tidy: the initial tensors' handles are released, so each variable owns its data alone)
+    const [va, vb] = tf.tidy(() => [tf.variable(tf.tensor2d(a, [inDim, settings.r]), true), tf.variable(tf.zeros([settings.r, outDim]), true)]);
+    model.lora.set(m, { a: va, b: vb, scale: settings.alpha / settings.r });
   }
   model.loraSettings = { r: settings.r, alpha: settings.alpha, targetModules: [...settings.targetModules] };
   return modules;

@@ -4,11 +4,15 @@
  * rather than pow), log-probabilities of target tokens with a fused gradient, layer/RMS norm with
  * hand-written gradients (far fewer kernels than autodiff), and a `linear` that folds (B,T,K) inputs
  * into one 2-D product so the forward and both gradients are single XNNPACK calls.
+ * With the native kernels on wasm (kernels/index.ts: fusedKernelsActive) GELU, the norms, pickLogProbs and
+ * the attention softmax run as single fused kernels (fused-ops.ts); the composite forms here are the fallback.
  * All ops are pure functions of tensors; call them inside tf.tidy / tf.variableGrads as usual.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node bundle registers no gradients: this side-effect import does (shared global registry).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import * as fused from './fused-ops';
+import { fusedKernelsActive } from './kernels/index';
 
 /** sqrt(2/π), the GELU tanh-approximation constant. */
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -51,6 +55,7 @@ export function embedding(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor3D {
 
 /** GELU, tanh approximation (GPT-2's "gelu_new"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Any shape. */
 export function gelu<T extends tf.Tensor>(x: T): T {
+  if (fusedKernelsActive()) return fused.gelu(x);
   const f = customGrad((xin: tf.Tensor, save: tf.GradSaveFunc) => {
     const x2 = tf.mul(xin, xin);
     const inner = tf.mul(tf.mul(xin, tf.add(tf.mul(x2, GELU_A), 1)), GELU_C); // c·(x + a·x³)
@@ -77,6 +82,7 @@ export function gelu<T extends tf.Tensor>(x: T): T {
  * gradient, no (B,T,V) log-softmax kept alive). Targets must lie in [0, V); mask padding afterwards.
  */
 export function pickLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
+  if (fusedKernelsActive()) return fused.pickLogProbs(logits, targets);
   const [B, T, V] = logits.shape;
   const N = B * T;
   const flatTargets = tf.tidy(() => toInt32(tf.reshape(targets, [N]))); // (N,)
@@ -121,6 +127,7 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
  * Hand-written gradient (dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = dy·gamma).
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor {
+  if (fusedKernelsActive()) return fused.layerNorm(x, gamma, beta, eps);
   const D = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const rows = lead.reduce((p, q) => p * q, 1);
@@ -154,6 +161,7 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
  * Hand-written gradient (dx = rstd·(ĝ − x̂·mean(ĝ·x̂)), ĝ = dy·weight).
  */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps = 1e-6): tf.Tensor {
+  if (fusedKernelsActive()) return fused.rmsNorm(x, weight, eps);
   const D = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const rows = lead.reduce((p, q) => p * q, 1);
@@ -183,6 +191,7 @@ export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps = 1e-6): tf.Tenso
  * through the fast wasm BatchMatMul.
  */
 export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, attentionMask?: tf.Tensor2D): tf.Tensor4D {
+  if (fusedKernelsActive()) return fused.causalAttention(q, k, v, attentionMask);
   const [B, , T, Dh] = q.shape;
   const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(Dh)); // (B, H, T, T)
   const bias = attentionBias(B, T, attentionMask); // (B, 1, T, T)

@@ -1,7 +1,8 @@
 /**
- * The training worker's protocol: the newline-delimited JSON events it emits (to the parent over IPC when
- * forked, else one JSON object per stdout line, and always appended to runs/RUN_ID/metrics.jsonl), and the
- * messages the host may send it. Both sides import these types; every switch over them ends in a `never`.
+ * The events of a training run: what the worker emits (to the parent over IPC when forked, else one JSON
+ * object per stdout line) and always appends to runs/RUN_ID/metrics.jsonl, and how a line is read back.
+ * What the parent sends the worker is in worker/protocol.ts. Every switch over TrainEvent ends in
+ * `assertUnreachable` (src/core/assertUnreachable.ts).
  */
 import type { ResolvedTrainConfig } from './config';
 
@@ -95,22 +96,6 @@ export interface FailedEvent extends EventBase {
 
 export type TrainEvent = StartedEvent | StepEvent | EvalEvent | CheckpointEvent | LogEvent | FinishedEvent | FailedEvent;
 export type TrainEventType = TrainEvent['type'];
-
-/** Host → worker: start a run with this config (when the config is not given as a file argument). */
-export interface StartMessage {
-  type: 'start';
-  config: import('./config').TrainConfig;
-}
-/** Host → worker: stop after the current step, write a checkpoint, exit 0. */
-export interface CancelMessage {
-  type: 'cancel';
-}
-export type HostToWorkerMessage = StartMessage | CancelMessage;
-
-/** Exhaustiveness guard for switches over the unions above. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
-}
 
 /** Parses one metrics.jsonl / stdout line into an event, or throws naming the line. */
 export function parseEventLine(line: string, where = 'event'): TrainEvent {

@@ -14,6 +14,27 @@ import { assignFolds } from '../core/review/folds';
 import { labelledPairs } from '../core/review/lists';
 import type { FlagScorer, ResponseScores } from '../core/review/types';
 
+/** Defaults of model scoring, shared by `dap review`'s flags and the review panel. */
+export const SCORING_DEFAULTS = {
+  /** DPO β of k-fold training and of the rewards. */
+  beta: 0.1,
+  /** DPO epochs per fold. */
+  epochs: 6,
+  /** SFT epochs of the built-in base model on every response. */
+  sftEpochs: 8,
+  /** Seed of the fold split and training. */
+  seed: 0,
+} as const;
+
+/** What to score pairs with. */
+export type ScoreRequest =
+  /** A finished training run folder: final policy vs its reference; held-out split marked. */
+  | { kind: 'run'; dir: string; beta?: number }
+  /** k-fold DPO from `model` (a folder, or the built-in model after SFT when absent). */
+  | { kind: 'kfold'; k: number; model?: string; beta: number; epochs: number; seed: number }
+  /** One model, no reference: mean log-prob difference (`model` "builtin": built-in after SFT). */
+  | { kind: 'reference_free'; model: string; seed: number };
+
 /** One (prompt, completion) row to score. */
 export interface CompletionRow {
   prompt: Prompt;

@@ -10,18 +10,9 @@ import { initBackend } from '../engine/backend';
 import { loadPretrained } from '../engine/checkpoint';
 import { buildBatch, disposeBatch, logpsToHost, sequenceLogps } from '../engine/logps';
 import type { CausalLM, EngineTokenizer } from '../engine/types';
-import { implicitRewardScores, kfoldScores, referenceFreeScores, type CompletionRow, type LogpFn } from './flagging';
+import { implicitRewardScores, kfoldScores, referenceFreeScores, type CompletionRow, type LogpFn, type ScoreRequest } from './flagging';
 import { promptKeyOf } from './data';
 import { folderBase, readRunModels, sftBuiltinBase, trainFoldPolicy, type BaseModel, type FlagTrainOptions } from './flaggingTrain';
-
-/** What to score pairs with. */
-export type ScoreRequest =
-  /** A finished training run folder: final policy vs its reference; held-out split marked. */
-  | { kind: 'run'; dir: string; beta?: number }
-  /** k-fold DPO from `model` (a folder, or the built-in model after SFT when absent). */
-  | { kind: 'kfold'; k: number; model?: string; beta: number; epochs: number; seed: number }
-  /** One model, no reference: mean log-prob difference (`model` "builtin": built-in after SFT). */
-  | { kind: 'reference_free'; model: string; seed: number };
 
 /** Options of {@link scoreForReview}. */
 export interface ScoreOptions {

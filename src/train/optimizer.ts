@@ -3,10 +3,18 @@
  * to the gradient), Adam moments with bias correction, the learning rate passed per step (so the schedule
  * lives outside), and global-norm gradient clipping. State (moments + step) saves to / loads from a
  * safetensors file so a resumed run continues bit-identically. tf.train.adam has no weight decay.
+ * Memory: with the native kernels the update runs in place on p, m and v (one fused pass, no temporary);
+ * otherwise each variable is updated in its own tf.tidy, so the temporaries of one variable are freed
+ * before the next (one big tidy held every variable's temporaries at once: ~14× the parameter bytes).
+ * Gradient clipping is a scale passed to apply() (globalGradNorm + clipScale), not a scaled copy of
+ * every gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readHeader, readTensorBytes, writeSafetensors } from '../engine/safetensors';
+import { fusedKernelsActive } from '../engine/kernels/index';
+import { nativeKernels, type NativeKernels } from '../engine/kernels/native';
+import { activeWasmBackend, heapOf, type WasmHeapBackend } from '../engine/kernels/wasm-heap';
 
 /** AdamW settings. */
 export interface AdamWConfig {
@@ -34,26 +42,38 @@ export class AdamW {
 
   constructor(readonly variables: tf.Variable[], config: Partial<AdamWConfig> = {}) {
     this.config = { ...DEFAULT_ADAMW, ...config };
-    this.m = variables.map((p) => tf.variable(tf.zerosLike(p), false));
-    this.v = variables.map((p) => tf.variable(tf.zerosLike(p), false));
+    // (in a tidy: the zeros' own handle is released, so each moment owns its data alone and can be updated in place)
+    this.m = tf.tidy(() => variables.map((p) => tf.variable(tf.zerosLike(p), false)));
+    this.v = tf.tidy(() => variables.map((p) => tf.variable(tf.zerosLike(p), false)));
   }
 
-  /** One update with gradients aligned to `variables` and learning rate `lr`. Does not dispose `grads`. */
-  apply(grads: tf.Tensor[], lr: number): void {
+  /**
+   * One update with gradients aligned to `variables`, learning rate `lr`, and each gradient multiplied
+   * by `gradScale` first (clipping: see clipScale). Does not dispose `grads`.
+   */
+  apply(grads: tf.Tensor[], lr: number, gradScale = 1): void {
     if (grads.length !== this.variables.length) throw new Error(`AdamW: ${grads.length} gradients for ${this.variables.length} variables`);
     this.step += 1;
     const { beta1, beta2, epsilon, weightDecay, decayMatricesOnly } = this.config;
     const bc1 = 1 - Math.pow(beta1, this.step);
     const bc2 = 1 - Math.pow(beta2, this.step);
-    tf.tidy(() => {
-      this.variables.forEach((p, i) => {
-        const g = grads[i];
-        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.mul(g, g), 1 - beta2));
+    const k = fusedKernelsActive() ? nativeKernels() : null;
+    const backend = k ? activeWasmBackend() : null;
+    this.variables.forEach((p, i) => {
+      const decay = weightDecay > 0 && (!decayMatricesOnly || p.rank >= 2) ? lr * weightDecay : 0;
+      const g = grads[i];
+      if (k && backend && nativeUpdatable(backend, [p, this.m[i], this.v[i]], g)) {
+        const off = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+        k.adamw(heapOf(backend), off(p), off(this.m[i]), off(this.v[i]), off(g), p.size, lr, beta1, beta2, epsilon, bc1, bc2, decay, gradScale);
+        return;
+      }
+      tf.tidy(() => {
+        const gs = gradScale === 1 ? g : tf.mul(g, gradScale);
+        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(gs, 1 - beta1));
+        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.mul(gs, gs), 1 - beta2));
         this.m[i].assign(m);
         this.v[i].assign(v);
         const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), epsilon));
-        const decay = weightDecay > 0 && (!decayMatricesOnly || p.rank >= 2) ? lr * weightDecay : 0;
         const decayed = decay > 0 ? tf.mul(p, 1 - decay) : p;
         p.assign(tf.sub(decayed, tf.mul(update, lr)));
       });
@@ -96,15 +116,33 @@ export class AdamW {
 }
 
 /**
- * Global-norm clipping: returns √Σ‖g‖² (before clipping) and the gradients scaled by
- * min(1, maxNorm / (norm + 1e-6)) (new tensors; the inputs are not disposed). maxNorm ≤ 0 disables it.
+ * True when the native update can write p, m, v in place (float32 data on the wasm heap). A variable whose
+ * data is shared with another tensor first gets its own exact copy (·1), so the in-place write never
+ * changes that tensor and every step runs the same arithmetic (a resumed run stays bit-identical).
  */
-export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { norm: tf.Scalar; clipped: tf.Tensor[] } {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.mul(g, g))))) as tf.Scalar);
-  if (!(maxNorm > 0)) return { norm, clipped: grads.map((g) => tf.clone(g)) };
-  const clipped = tf.tidy(() => {
-    const scale = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
-    return grads.map((g) => tf.mul(g, scale));
-  });
-  return { norm, clipped };
+function nativeUpdatable(backend: WasmHeapBackend, vars: tf.Variable[], g: tf.Tensor): boolean {
+  if (g.dtype !== 'float32' || !backend.dataIdMap.get(g.dataId)) return false;
+  if (!vars.every((t) => t.dtype === 'float32' && backend.dataIdMap.get(t.dataId))) return false;
+  for (const t of vars) if (backend.dataIdMap.get(t.dataId)!.refCount > 1) tf.tidy(() => t.assign(tf.mul(t, 1)));
+  return true;
+}
+
+/** √Σ‖g‖² over all gradients (float64 sums of squares with the native kernels, float32 tfjs otherwise). */
+export async function globalGradNorm(grads: tf.Tensor[]): Promise<number> {
+  const k: NativeKernels | null = fusedKernelsActive() ? nativeKernels() : null;
+  const backend = k ? activeWasmBackend() : null;
+  if (k && backend && grads.every((g) => g.dtype === 'float32')) {
+    let s = 0;
+    for (const g of grads) s += k.sumSquares(heapOf(backend), backend.dataIdMap.get(g.dataId)!.memoryOffset, g.size);
+    return Math.sqrt(s);
+  }
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.mul(g, g))))));
+  const value = (await norm.data())[0];
+  norm.dispose();
+  return value;
+}
+
+/** Global-norm clipping as a factor for AdamW.apply: min(1, maxNorm / (norm + 1e-6)); 1 when maxNorm ≤ 0. */
+export function clipScale(norm: number, maxNorm: number): number {
+  return maxNorm > 0 ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
 }

@@ -16,7 +16,10 @@ import { dirname, resolve } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { builtinModelDir, builtinTokenizer, openBuiltinModel } from '../engine/builtin';
 import { loadPretrained, saveModel } from '../engine/checkpoint';
-import { loadLoraAdapter } from '../engine/lora';
+import { loadLoraAdapter, loraParameterCount } from '../engine/lora';
+import { checkTrainingFits, describePlan, trainingMemoryPlan } from '../engine/memory';
+import { fusedKernelsActive } from '../engine/kernels/index';
+import { setEngineThreads } from '../engine/kernels/native';
 import type { TransformerLM } from '../engine/transformer';
 import type { EngineTokenizer } from '../engine/types';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from './config';
@@ -116,8 +119,24 @@ export async function referenceFor<K extends DataKind>(ctx: RunContext, stage: s
   return { kind: 'precomputed', ...tables };
 }
 
+/** Sequences per forward pass for a batch of n examples of a kind (pairs: chosen + rejected; rankings: ~4 responses). */
+const ROWS_PER_EXAMPLE: Record<DataKind, number> = { sft: 1, unpaired: 1, pairs: 2, rankings: 4 };
+
+/** Refuses a stage whose step cannot fit in memory (with the numbers); logs the plan otherwise. */
+function checkStageMemory<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): void {
+  const lora = o.model.lora.size > 0;
+  const plan = trainingMemoryPlan(o.model.config, {
+    rows: Math.min(o.batchSize, o.train.length) * ROWS_PER_EXAMPLE[o.kind], seqLen: o.batchOptions.maxLength ?? 1024,
+    parameters: o.model.parameterCount(), trainable: lora ? loraParameterCount(o.model) : o.model.parameterCount(),
+    extraWeights: o.reference?.kind === 'live' ? o.reference.model.parameterCount() : 0, fusedKernels: fusedKernelsActive(),
+  });
+  checkTrainingFits(plan, backend, `stage ${o.stage} (batchSize ${o.batchSize}, maxLength ${o.batchOptions.maxLength})`);
+  ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: memory per step up to ${describePlan(plan)}` });
+}
+
 /** Runs one stage, announcing it with a `started` event. */
 export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): Promise<StageResult> {
+  checkStageMemory(ctx, o, backend);
   const totalSteps = stageSteps(o.train.length, o.epochs, o.batchSize, o.gradAccum, o.maxSteps);
   ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
   ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: ${trainableParamsLine(o.model)}${o.model.lora.size > 0 ? ` (LoRA r=${o.model.loraSettings?.r} on ${o.model.lora.size} module${o.model.lora.size === 1 ? '' : 's'})` : ''}` });
@@ -143,6 +162,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Pro
   const models: TransformerLM[] = [];
   try {
     if (!backendName) backendName = (await initBackend(config.backend)).name;
+    if (config.threads > 0) setEngineThreads(config.threads);
     const src = await readSourceData(config.data, config.log, config.pairMode);
     for (const n of src.notes.slice(0, 20)) emit({ type: 'log', level: 'warn', message: n });
     // Policy and tokenizer: from the checkpoint when resuming, else the model folder or a fresh built-in model.

@@ -15,7 +15,7 @@ import type { ExamplesByKind } from './data';
 import type { TrainEvent } from './events';
 import { getLoss } from './losses/index';
 import type { DataKind, LossHyper, RefLogps } from './losses/types';
-import { AdamW, clipByGlobalNorm } from './optimizer';
+import { AdamW, clipScale, globalGradNorm } from './optimizer';
 import { refTensors, type RefTable } from './reference';
 import { Rng, deriveSeed, shuffledIndices } from './rng';
 import { learningRateAt } from './schedule';
@@ -214,17 +214,14 @@ export async function runStage<K extends DataKind>(o: StageOptions<K>): Promise<
         for (const [k, v] of Object.entries(vals)) sums[k] = (sums[k] ?? 0) + v * weight;
       }
       const grads = accum as tf.Tensor[];
-      const { norm, clipped } = clipByGlobalNorm(grads, o.maxGradNorm);
-      tf.dispose(grads);
-      const gradNorm = (await norm.data())[0];
-      norm.dispose();
+      const gradNorm = await globalGradNorm(grads);
       if (!Number.isFinite(sums.loss) || !Number.isFinite(gradNorm)) {
-        tf.dispose(clipped);
+        tf.dispose(grads);
         throw new NonFiniteError(`stage ${o.stage}, step ${state.step + 1}: loss is ${sums.loss}, gradient norm is ${gradNorm}: training stopped before applying the update (lower the learning rate or check the data)`);
       }
       const lr = learningRateAt(state.step, sched);
-      optimizer.apply(clipped, lr);
-      tf.dispose(clipped);
+      optimizer.apply(grads, lr, clipScale(gradNorm, o.maxGradNorm));
+      tf.dispose(grads);
       state.step += 1;
       state.cursor += slice.length;
       state.numTokens += tokens;

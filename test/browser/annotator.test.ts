@@ -5,7 +5,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AnnotatorConfig, HostToWebview, ItemView, Progress } from '../../webview/protocol';
+import type { AnnotatorConfig, AnnotatorHostToWebview, ItemView, Progress } from '../../webview/protocol/annotator';
 import { closeBrowser, openAnnotatorPage, type AnnotatorPage } from './annotatorPage';
 
 const config: AnnotatorConfig = { annotator: 'tester', confirmWithEnter: false, fileName: 'tasks.jsonl', logFileName: 'tasks.annotations.jsonl' };
@@ -278,7 +278,7 @@ describe('annotator webview', { timeout: 60_000 }, () => {
   test('a malformed line shows an error item with file:line: field: problem', async () => {
     const p = await open(pairItem());
     try {
-      const msg: HostToWebview = {
+      const msg: AnnotatorHostToWebview = {
         type: 'item',
         item: null,
         problem: { index: 2, file: '/tmp/t.jsonl', line: 3, field: 'responses[1].text', message: 'expected a string' },

@@ -10,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { AnnotatorWebviewState, HostToWebview, WebviewToHost } from '../../webview/protocol';
+import type { AnnotatorWebviewState, AnnotatorHostToWebview, AnnotatorWebviewToHost } from '../../webview/protocol/annotator';
 import { THEMES as BASE_THEMES, type ThemeKind } from './themes';
 
 export type ThemeName = ThemeKind;
@@ -90,12 +90,12 @@ export function themeVariables(theme: ThemeName): Record<string, string> {
 export interface AnnotatorPage {
   page: Page;
   /** Messages the webview posted, in order (structured clones). */
-  messages(): Promise<WebviewToHost[]>;
+  messages(): Promise<AnnotatorWebviewToHost[]>;
   clearMessages(): Promise<void>;
   /** Waits until the webview has posted a message matching `type`, and returns the latest such. */
-  waitForMessage<T extends WebviewToHost['type']>(type: T, count?: number): Promise<Extract<WebviewToHost, { type: T }>>;
+  waitForMessage<T extends AnnotatorWebviewToHost['type']>(type: T, count?: number): Promise<Extract<AnnotatorWebviewToHost, { type: T }>>;
   /** Delivers a host → webview message the way VS Code does (a window `message` event), then lets it render. */
-  fromHost(message: HostToWebview): Promise<void>;
+  fromHost(message: AnnotatorHostToWebview): Promise<void>;
   /** CSP violations reported by the page so far. */
   cspViolations(): Promise<string[]>;
   /** State last saved with setState. */
@@ -149,7 +149,7 @@ function pageHtml(theme: ThemeName, state: AnnotatorWebviewState | undefined): s
 
 /** The browser globals used inside page.evaluate (this file compiles without the DOM lib). */
 type BrowserGlobals = { postMessage(m: unknown, target: string): void; requestAnimationFrame(cb: () => void): number };
-type W = { __posted: WebviewToHost[]; __csp: string[]; __state: () => AnnotatorWebviewState | null };
+type W = { __posted: AnnotatorWebviewToHost[]; __csp: string[]; __state: () => AnnotatorWebviewState | null };
 
 /** Opens the annotator page; resolves once the webview has posted `ready`. */
 export async function openAnnotatorPage(opts: { theme?: ThemeName; state?: AnnotatorWebviewState; width?: number; height?: number } = {}): Promise<AnnotatorPage> {

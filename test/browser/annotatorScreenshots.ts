@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostToWebview, ItemView } from '../../webview/protocol';
+import type { AnnotatorHostToWebview, ItemView } from '../../webview/protocol/annotator';
 import { closeBrowser, openAnnotatorPage, type ThemeName } from './annotatorPage';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -49,7 +49,7 @@ async function shoot(theme: ThemeName, mode: 'pair' | 'rank'): Promise<void> {
   const p = await openAnnotatorPage({ theme, width: 1100, height: mode === 'pair' ? 640 : 480 });
   try {
     await p.fromHost({ type: 'init', config: { annotator: 'alice', confirmWithEnter: false, fileName: 'arith.tasks.jsonl', logFileName: 'arith.annotations.jsonl' } });
-    const msg: HostToWebview = { type: 'item', item: mode === 'pair' ? pair : rank, progress: { done: mode === 'pair' ? 41 : 187, total: 240, indexing: false }, filter: 'all' };
+    const msg: AnnotatorHostToWebview = { type: 'item', item: mode === 'pair' ? pair : rank, progress: { done: mode === 'pair' ? 41 : 187, total: 240, indexing: false }, filter: 'all' };
     await p.fromHost(msg);
     if (mode === 'rank') {
       // best: the terse correct answer, then the two verbose correct ones tied, the wrong one last

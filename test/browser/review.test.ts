@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openWebview, type WebviewPage } from './harness';
-import type { ReviewHostToWebview, ReviewWebviewToHost } from '../../webview/reviewProtocol';
+import type { ReviewHostToWebview, ReviewWebviewToHost } from '../../webview/protocol/review';
 import type { Judgment, TaskItem } from '../../src/core/types';
 import { buildReviewReport } from '../../src/core/review/report';
 import type { ReviewReport } from '../../src/core/review/types';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { openWebview } from './harness';
 import { loadReview } from '../../src/core/review/load';
 import type { ReviewReport } from '../../src/core/review/types';
-import type { ReviewHostToWebview, ReviewWebviewToHost } from '../../webview/reviewProtocol';
+import type { ReviewHostToWebview, ReviewWebviewToHost } from '../../webview/protocol/review';
 
 const root = join(import.meta.dirname, '..', '..');
 const scoresArg = process.argv.indexOf('--scores');

@@ -15,7 +15,7 @@ import { annotationLogPath, isAnnotationLog } from '../../src/host/annotator/log
 import { resolveJudgments } from '../../src/core/judgments';
 import { readTasks } from '../../src/core/tasks';
 import { defaultLogPath } from '../../src/core/project';
-import type { HostToWebview, ItemView } from '../../webview/protocol';
+import type { AnnotatorHostToWebview, ItemView } from '../../webview/protocol/annotator';
 
 const TS = '2026-01-02T03:04:05.000Z';
 
@@ -35,7 +35,7 @@ async function setup(dir: string, annotator = 'ann') {
   const logFile = annotationLogPath(taskFile, undefined);
   const tasks = openTasks(taskFile);
   const log = await openLog(logFile);
-  const posted: HostToWebview[] = [];
+  const posted: AnnotatorHostToWebview[] = [];
   const c = new AnnotatorController({ tasks: tasks.source, sink: log.sink, existing: log.events, annotator, taskFile, post: (m) => posted.push(m), now: () => new Date(TS) });
   const lastItem = () => {
     const m = posted.filter((x) => x.type === 'item').pop();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tokenize, wordDiff } from '../../webview/annotator/wordDiff';
 import { dropOn, mergeUp, moveDown, moveUp, parseTypedOrder, splitOut } from '../../webview/annotator/rankModel';
-import { actionFor } from '../../webview/annotator/keys';
+import { actionFor, helpRows } from '../../webview/annotator/keys';
 
 /** Reference LCS length over tokens by plain memoised recursion (independent of the DP table). */
 function lcsLength(a: string[], b: string[]): number {
@@ -75,4 +75,39 @@ test('key map: pair and rank keys, modifiers', () => {
   assert.equal(actionFor(k('c', { ctrlKey: true }), 'pair'), null);
   assert.deepEqual(actionFor(k('ArrowRight'), 'rank'), { kind: 'next' });
   assert.equal(actionFor(k('x'), 'pair'), null);
+});
+
+test('key map: the help overlay lists every key the map answers to, and only those', () => {
+  const k = (key: string, mods: Partial<{ altKey: boolean; ctrlKey: boolean; metaKey: boolean }> = {}) => ({ key, altKey: false, ctrlKey: false, metaKey: false, ...mods });
+  const rows = helpRows();
+  // The help as users knew it (same rows, same order).
+  assert.deepEqual(rows.map((r) => [r.keys, r.mode]), [
+    ['1 / a', 'pair'], ['2 / b', 'pair'], ['3', 'pair'], ['4', 'pair'], ['Enter', 'pair'],
+    ['↑ / ↓', 'rank'], ['Alt+↑ / Alt+↓', 'rank'], ['digits, e.g. 312', 'rank'], ['=', 'rank'], ['-', 'rank'], ['Enter', 'rank'],
+    ['Esc', 'both'], ['m', 'both'], ['j / →', 'both'], ['k / ←', 'both'], ['u', 'both'], ['s', 'both'], ['z / Ctrl+Z', 'both'],
+    ['g', 'both'], ['f', 'both'], ['n', 'both'], ['r', 'both'], ['d', 'both'], ['?', 'both'],
+  ]);
+  // Every key named in the help does something in its mode(s).
+  const names: Record<string, string> = { '↑': 'ArrowUp', '↓': 'ArrowDown', '←': 'ArrowLeft', '→': 'ArrowRight', Esc: 'Escape' };
+  const named = new Map<string, Set<string>>([['pair', new Set()], ['rank', new Set()]]);
+  for (const row of rows.filter((r) => !r.keys.startsWith('digits'))) {
+    for (const label of row.keys.split(' / ')) {
+      const [mod, key] = label.includes('+') ? label.split('+') : ['', label];
+      const press = k(names[key] ?? (mod === 'Ctrl' ? key.toLowerCase() : key), { altKey: mod === 'Alt', ctrlKey: mod === 'Ctrl' });
+      for (const mode of row.mode === 'both' ? (['pair', 'rank'] as const) : [row.mode]) {
+        assert.notEqual(actionFor(press, mode), null, `${label} in ${mode}`);
+        named.get(mode)!.add(`${mod}+${press.key}`);
+      }
+    }
+  }
+  // And no key outside the help does anything (printable keys and the usual specials, plain and Alt).
+  const candidates = [...'abcdefghijklmnopqrstuvwxyz0=-?/.,;[]', 'Enter', 'Escape', 'Tab', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End'];
+  for (const mode of ['pair', 'rank'] as const) {
+    for (const key of candidates) {
+      for (const mod of ['', 'Alt'] as const) {
+        const action = actionFor(k(key, { altKey: mod === 'Alt' }), mode);
+        if (action) assert.ok(named.get(mode)!.has(`${mod}+${key}`), `${mod}+${key} in ${mode} is not in the help`);
+      }
+    }
+  }
 });

@@ -7,10 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, resolvePreference } from '../../src/engine/backend';
-import { installFastWasmMatMul, restoreStockWasmMatMul, fastWasmMatMulInstalled } from '../../src/engine/kernels/index';
+import { installFastWasmMatMul, restoreStockWasmMatMul, fastWasmMatMulInstalled, setKernelMode, kernelMode, type KernelMode } from '../../src/engine/kernels/index';
 import { rng } from './engine-reference';
 import * as ops from '../../src/engine/ops';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
+
+/** The kernel sets the ops are checked on: wasm with the native kernels (where they load), wasm's own, cpu. */
+const VARIANTS: { name: string; start: () => Promise<unknown> }[] = [
+  { name: 'wasm, native kernels', start: () => initBackend('wasm') },
+  { name: 'wasm, XNNPACK kernels', start: () => initBackend('wasm', { native: false }) },
+  { name: 'cpu', start: () => initBackend('cpu') },
+];
 
 function randArray(n: number, seed: number): Float64Array {
   const r = rng(seed);
@@ -60,11 +67,18 @@ function refMatMul(a: Float64Array, sa: number[], b: Float64Array, sb: number[],
   return { data: out, shape: [...bo, M, N] };
 }
 
-test('backend: wasm starts, reports itself, installs the fast matmul; bad names are rejected', async () => {
+test('backend: wasm starts, reports its kernels and threads (native on linux-x64), falls back to XNNPACK; bad names are rejected', async () => {
   const info = await initBackend('wasm');
   assert.equal(info.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
-  assert.match(info.detail, /fast XNNPACK kernels/);
+  if (`${process.platform}-${process.arch}` === 'linux-x64') {
+    assert.equal(info.kernels, 'native', info.detail);
+    assert.match(info.detail, new RegExp(`native kernels \\((avx512|avx2|generic), ${info.threads} of \\d+ cores\\)`));
+  }
+  const fallback = await initBackend('wasm', { native: false });
+  assert.equal(fallback.kernels, 'wasm');
+  assert.equal(fallback.threads, 1);
+  assert.match(fallback.detail, /fast XNNPACK kernels, 1 thread/);
   assert.ok(fastWasmMatMulInstalled());
   assert.throws(() => resolvePreference('quantum'), /Unknown backend "quantum"/);
   const saved = process.env.DAP_BACKEND;
@@ -106,9 +120,10 @@ for (const ta of [false, true]) for (const tb of [false, true]) {
   }
 }
 
-test('fast wasm BatchMatMul equals a float64 reference for every transpose/batch/broadcast combination', async () => {
+for (const mode of ['native', 'wasm'] as KernelMode[]) test(`${mode} BatchMatMul equals a float64 reference for every transpose/batch/broadcast combination`, async () => {
   await initBackend('wasm');
-  installFastWasmMatMul();
+  setKernelMode(mode);
+  if (mode === 'native' && kernelMode() !== 'native') return; // no native kernels on this platform
   let seed = 1;
   for (const [sa, sb, ta, tb] of matmulCases) {
     const a = randArray(sa.reduce((p, q) => p * q, 1), seed++);
@@ -137,9 +152,9 @@ test('fast and stock wasm BatchMatMul agree where the stock kernel supports the 
   tf.dispose([a, w, b]);
 });
 
-for (const backend of ['wasm', 'cpu'] as const) {
+for (const { name: backend, start } of VARIANTS) {
   test(`embedding (${backend}): values and table gradient equal float64 references`, async () => {
-    await initBackend(backend);
+    await start();
     const V = 11, D = 4, B = 2, T = 5;
     const table = randArray(V * D, 21);
     const ids = [3, 1, 3, 0, 10, 7, 3, 1, 9, 0]; // repeats must accumulate
@@ -158,7 +173,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
   });
 
   test(`pickLogProbs (${backend}): values and logits gradient equal float64 references`, async () => {
-    await initBackend(backend);
+    await start();
     const B = 2, T = 3, V = 7;
     const logits = randArray(B * T * V, 31).map((x) => 4 * x);
     const targets = [0, 6, 2, 2, 5, 1];
@@ -196,8 +211,8 @@ function numericGrad(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6):
   return g;
 }
 
-test('gelu, layerNorm, rmsNorm: values and gradients equal float64 references (finite differences)', async () => {
-  await initBackend('wasm');
+for (const { name: variant, start } of VARIANTS) test(`gelu, layerNorm, rmsNorm (${variant}): values and gradients equal float64 references (finite differences)`, async () => {
+  await start();
   const R = 3, D = 5;
   const x = randArray(R * D, 41).map((v) => 3 * v);
   const gamma = randArray(D, 42), beta = randArray(D, 43), c = randArray(R * D, 44);
@@ -235,8 +250,8 @@ test('gelu, layerNorm, rmsNorm: values and gradients equal float64 references (f
   tf.dispose([tx, tg, tb, tc, gGelu, gx, gg, gb, rx, rw]);
 });
 
-test('causalAttention equals a float64 reference (causal + key padding)', async () => {
-  await initBackend('wasm');
+for (const { name: variant, start } of VARIANTS) test(`causalAttention (${variant}) equals a float64 reference (causal + key padding)`, async () => {
+  await start();
   const B = 2, H = 2, T = 4, Dh = 3;
   const n = B * H * T * Dh;
   const q = randArray(n, 51), k = randArray(n, 52), v = randArray(n, 53);

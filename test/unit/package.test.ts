@@ -88,6 +88,9 @@ test('vsce packages the extension with the bundles and without sources, tests or
     const webviewAssets = filesUnder(join(root, 'dist/webview')).filter((f) => !f.endsWith('.map')).map((f) => `dist/webview/${f}`);
     const wasm = filesUnder(join(root, 'dist/wasm')).filter((f) => f.endsWith('.wasm')).map((f) => `dist/wasm/${f}`);
     assert.ok(wasm.length >= 1, 'the build copies the tfjs wasm binaries to dist/wasm');
+    const native = filesUnder(join(root, 'dist/native')).filter((f) => f.endsWith('.node')).map((f) => `dist/native/${f}`);
+    assert.ok(native.includes('dist/native/linux-x64/dap-kernels.node'), `the build copies the prebuilt native kernels to dist/native: ${native}`);
+    wasm.push(...native);
     // The manifest's icons and the sample data `dap demo` trains on.
     const media = ['icons', 'samples'].flatMap((d) => filesUnder(join(root, 'media', d)).map((f) => `media/${d}/${f}`));
     assert.ok(media.some((f) => f.endsWith('.svg')) && media.some((f) => f.endsWith('.jsonl')), `media files found: ${media.join(', ')}`);

@@ -1,10 +1,12 @@
 /**
  * Shared set-up of the training tests (train-*.test.ts, training-job, review-model): the repo paths of
  * the sample data, the tiny model shape, a temp folder holding a freshly saved tiny built-in-shaped
- * model, a JSONL writer for the data files the tests train on, and cancel-then-resume for the resume tests.
+ * model, a JSONL writer for the data files the tests train on, cancel-then-resume for the resume tests, and
+ * the worker bundle (dist/worker.js) rebuilt when a source is newer, for the tests that fork it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
@@ -16,6 +18,18 @@ import type { StepEvent, TrainEvent } from '../../src/train/events';
 
 /** The repository root (src/, media/, dist/ are below it). */
 export const repoRoot = resolve(import.meta.dirname, '../..');
+
+/** dist/worker.js, the worker process the host forks (training and review scoring). */
+export const workerBundle = join(repoRoot, 'dist', 'worker.js');
+
+/** Builds the bundles when dist/worker.js is missing or older than any source of src/ it is built from. */
+export function ensureWorkerBundle(): void {
+  const sources = (readdirSync(join(repoRoot, 'src'), { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(repoRoot, 'src', f));
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+  if (!existsSync(workerBundle) || statSync(workerBundle).mtimeMs < newest) {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, stdio: 'inherit' });
+  }
+}
 
 /** The shipped sample task file (its annotation log lies beside it). */
 export const sampleTasks = join(repoRoot, 'media/samples/arith.tasks.jsonl');

@@ -8,7 +8,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinTokenizer } from '../../src/engine/builtin';
 import { loadPretrained } from '../../src/engine/checkpoint';
@@ -88,7 +88,19 @@ test('cancel + resume reproduces an uninterrupted run (per-step losses and final
 
 test('NaN guard: a non-finite loss stops the run with a clear message and keeps the last good checkpoint', async () => {
   const events: TrainEvent[] = [];
-  const out = await runTraining(base('nan', { loss: { beta: Number.NaN } }), { onEvent: (e) => events.push(e) });
+  // A NaN hyper-parameter is refused by the config validation now (train-config.test.ts), so the NaN comes
+  // from the model: a copy of the tiny model whose final layer-norm weight is NaN (every logit is NaN).
+  const nanModel = join(dir, 'nan-model');
+  cpSync(modelDir, nanModel, { recursive: true });
+  const file = join(nanModel, 'model.safetensors');
+  const bytes = readFileSync(file);
+  const headerLen = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
+  const key = Object.keys(header).find((k) => k.endsWith('ln_f.weight'));
+  assert.ok(key, 'the tiny model has ln_f.weight');
+  bytes.writeFloatLE(Number.NaN, 8 + headerLen + header[key].data_offsets[0]);
+  writeFileSync(file, bytes);
+  const out = await runTraining(base('nan', { model: nanModel }), { onEvent: (e) => events.push(e) });
   assert.equal(out.status, 'failed');
   assert.match(out.error ?? '', /step 1: loss is NaN.*stopped before applying the update/);
   const failed = events.at(-1);

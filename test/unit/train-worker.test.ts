@@ -23,7 +23,7 @@ before(async () => {
 /** Forks the worker on a config file; returns its events (IPC) and exit code. */
 function runWorker(configPath: string, onEvent: (e: TrainEvent, child: ReturnType<typeof fork>) => void): Promise<{ code: number | null; events: TrainEvent[] }> {
   return new Promise((res, rej) => {
-    const child = fork(join(root, 'src/train/worker.ts'), [configPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, DAP_BACKEND: 'wasm' } });
+    const child = fork(join(root, 'src/train/worker/main.ts'), [configPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, DAP_BACKEND: 'wasm' } });
     const events: TrainEvent[] = [];
     child.on('message', (m) => { events.push(m as TrainEvent); onEvent(m as TrainEvent, child); });
     child.on('error', rej);
@@ -61,7 +61,7 @@ test('worker: a bad config fails with exit 1 and a failed event naming the field
   const cfg = join(dir, 'bad.json');
   writeFileSync(cfg, JSON.stringify({ data: tasks, model: modelDir, method: 'dpo', out: dir, runId: 'bad-run', batchSize: -2 }));
   const res = await new Promise<{ code: number | null; stderr: string }>((r) => {
-    const child = fork(join(root, 'src/train/worker.ts'), [cfg], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(join(root, 'src/train/worker/main.ts'), [cfg], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     child.on('exit', (code) => r({ code, stderr }));

@@ -11,26 +11,19 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { TrainingJob } from '../../src/host/training/job';
 import { exportedMessage, exportSourcesOf, listRuns, loraNotesOf, modelFolderOf, statusOf } from '../../src/host/training/runFiles';
 import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, newRunId } from '../../src/host/training/trainInputs';
 import type { TrainEvent } from '../../src/train/events';
-import { repoRoot as root, sampleTasks, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
+import { ensureWorkerBundle, sampleTasks, tinyModelFixture, tinyShape, toyPairs, workerBundle, writeJsonl } from './train-fixtures';
 
-const worker = join(root, 'dist', 'worker.js');
+const worker = workerBundle;
 
-before(() => {
-  // Rebuild when any trainer or engine source is newer than the bundle.
-  const sources = ['train', 'train/losses', 'engine', 'engine/kernels'].flatMap((d) => readdirSync(join(root, 'src', d)).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src', d, f)));
-  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
-  if (!existsSync(worker) || statSync(worker).mtimeMs < newest) {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
-  }
-});
+// Rebuild when any source is newer than the bundle.
+before(ensureWorkerBundle);
 
 function tinyConfig(out: string, runId: string) {
   return {

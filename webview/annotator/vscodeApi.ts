@@ -2,12 +2,12 @@
  * Typed access to the webview API VS Code injects (`acquireVsCodeApi`, callable once per page):
  * posting messages to the host and persisting state across hide/restore and window reloads.
  */
-import type { AnnotatorWebviewState, WebviewToHost } from '../protocol';
+import type { AnnotatorWebviewState, AnnotatorWebviewToHost } from '../protocol/annotator';
 import { vscodeApi } from '../shared/vscodeApi';
 
 const api = vscodeApi();
 
-export function post(message: WebviewToHost): void {
+export function post(message: AnnotatorWebviewToHost): void {
   api.postMessage(message);
 }
 

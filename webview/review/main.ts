@@ -1,6 +1,6 @@
 /**
  * Entry point of the review panel's webview: mounts the Svelte app that shows the three lists of likely
- * annotation errors and posts the user's actions to the host (see webview/reviewProtocol.ts).
+ * annotation errors and posts the user's actions to the host (see webview/protocol/review.ts).
  */
 import { mount } from 'svelte';
 import App from './App.svelte';

@@ -2,7 +2,7 @@
  * The webview's typed handle on VS Code: `acquireVsCodeApi()` may be called once per page, so it is
  * wrapped here and shared. Persists the panel's UI state (tab, filters, sort) across hide/restore.
  */
-import type { ReviewWebviewToHost } from '../reviewProtocol';
+import type { ReviewWebviewToHost } from '../protocol/review';
 import { vscodeApi } from '../shared/vscodeApi';
 
 /** UI state kept by VS Code across hide/restore of the panel. */

@@ -11,7 +11,7 @@ import { defaultLogPath, loadReview } from '../../core/review/load';
 import { formatReport } from '../../core/review/format';
 import { DEFAULT_TAU_THRESHOLD } from '../../core/review/lists';
 import { buildReviewReport } from '../../core/review/report';
-import type { ScoreRequest } from '../../train/flaggingRun';
+import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging';
 
 const usage = `Usage: dap review DATA [--log LOG] [--run RUN_DIR | --model DIR] [--k K] [--json] [--top N]
 
@@ -35,10 +35,10 @@ Options:
   --json           print one JSON object (the report) instead of tables
   --top N          keep only the first N entries of each list
   --tau T          Kendall tau-b threshold for ranking disagreements (default ${DEFAULT_TAU_THRESHOLD})
-  --beta B         DPO beta for k-fold training and rewards (default 0.1)
-  --epochs N       DPO epochs per fold (default 6)
-  --sft-epochs N   SFT epochs of the built-in base model on every response (default 8)
-  --seed S         seed of the fold split and training (default 0)
+  --beta B         DPO beta for k-fold training and rewards (default ${SCORING_DEFAULTS.beta})
+  --epochs N       DPO epochs per fold (default ${SCORING_DEFAULTS.epochs})
+  --sft-epochs N   SFT epochs of the built-in base model on every response (default ${SCORING_DEFAULTS.sftEpochs})
+  --seed S         seed of the fold split and training (default ${SCORING_DEFAULTS.seed})
   --backend NAME   auto | wasm | cpu | webgpu | tensorflow (default auto)
   --all            keep entries already confirmed in the log
 Progress goes to stderr. Exit code 0, or 1 when a file cannot be read, 2 on bad arguments.`;
@@ -90,10 +90,10 @@ async function run(argv: string[]): Promise<number> {
   try {
     top = num('top', v.top, Infinity, true);
     tau = num('tau', v.tau, DEFAULT_TAU_THRESHOLD);
-    beta = num('beta', v.beta, 0.1);
-    epochs = num('epochs', v.epochs, 6, true);
-    sftEpochs = num('sft-epochs', v['sft-epochs'], 8, true);
-    seed = num('seed', v.seed, 0, true);
+    beta = num('beta', v.beta, SCORING_DEFAULTS.beta);
+    epochs = num('epochs', v.epochs, SCORING_DEFAULTS.epochs, true);
+    sftEpochs = num('sft-epochs', v['sft-epochs'], SCORING_DEFAULTS.sftEpochs, true);
+    seed = num('seed', v.seed, SCORING_DEFAULTS.seed, true);
     k = v.k === undefined ? undefined : num('k', v.k, 2, true);
   } catch (e) {
     return fail((e as Error).message);

@@ -2,7 +2,8 @@
  * `dap validate FILE [--log LOG]`: checks a task file (and optionally its annotation log against it) and
  * prints every issue as `file:line: field: problem`, then a summary line. A FILE whose first line is a
  * log event (`"v"` and `"kind"`), or that is named `*.annotations.jsonl`, is checked as an annotation log.
- * Exit 1 if any error, else 0.
+ * Exit 1 if any error, else 0. A task file alone is streamed: each issue is printed as its line is read and
+ * no item is kept, so memory stays flat in the file size (with --log the items are kept to resolve the log).
  */
 import { existsSync } from 'node:fs';
 import { readAnnotationLog } from '../../core/annotationLog';
@@ -10,7 +11,7 @@ import { countErrors, formatIssue } from '../../core/issues';
 import { readJsonlLines } from '../../core/jsonl';
 import { resolveJudgments } from '../../core/judgments';
 import { isAnnotationLogPath } from '../../core/project';
-import { readTasks } from '../../core/tasks';
+import { readTasks, streamTasks } from '../../core/tasks';
 import type { DataIssue } from '../../core/types';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -42,8 +43,26 @@ async function looksLikeLog(path: string): Promise<boolean> {
 }
 
 function summarize(issues: DataIssue[]): string {
-  const errors = countErrors(issues);
-  return `${errors} error${errors === 1 ? '' : 's'}, ${issues.length - errors} warning${issues.length - errors === 1 ? '' : 's'}`;
+  return countsLine(countErrors(issues), issues.length - countErrors(issues));
+}
+
+function countsLine(errors: number, warnings: number): string {
+  return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+}
+
+/** Streams a task file: prints each issue as found; returns the exit code. */
+async function validateTasksStreaming(file: string): Promise<number> {
+  let items = 0, errors = 0, warnings = 0;
+  for await (const r of streamTasks(file)) {
+    if (r.item) items++;
+    for (const issue of r.issues) {
+      if (issue.severity === 'error') errors++;
+      else warnings++;
+      process.stdout.write(`${formatIssue(issue)}\n`);
+    }
+  }
+  process.stdout.write(`${file}: ${items} valid item${items === 1 ? '' : 's'}; ${countsLine(errors, warnings)}\n`);
+  return errors > 0 ? 1 : 0;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -53,7 +72,9 @@ async function run(argv: string[]): Promise<number> {
   for (const p of [file, values.log]) if (p !== undefined && !existsSync(p)) throw new Error(`${p}: no such file`);
   const issues: DataIssue[] = [];
   let summary: string;
-  if (values.log === undefined && (await looksLikeLog(file))) {
+  const isLog = values.log === undefined && (await looksLikeLog(file));
+  if (!isLog && values.log === undefined) return validateTasksStreaming(file);
+  if (isLog) {
     const log = await readAnnotationLog(file);
     issues.push(...log.issues);
     summary = `${file}: annotation log, ${log.events.length} event${log.events.length === 1 ? '' : 's'}`;

@@ -1,12 +1,12 @@
 /**
  * The annotator's host-side logic for one open editor, without `vscode`: answers the webview's
- * messages (webview/protocol.ts) from a lazily indexed task file and the annotation log. It keeps the
+ * messages (webview/protocol/annotator.ts) from a lazily indexed task file and the annotation log. It keeps the
  * current position and filter, appends every judgment/undo/flag to the log (fsync'd by the sink)
  * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts.
  */
 import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
-import type { HostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, WebviewToHost } from '../../../webview/protocol';
-import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
+import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
+import { assertUnreachable } from '../../core/assertUnreachable';
 import { displayOrder } from './displayOrder';
 import { ItemStates } from './itemStates';
 
@@ -37,7 +37,7 @@ export interface ControllerOptions {
   annotator: string;
   /** Task file path, for problem messages. */
   taskFile: string;
-  post: (message: HostToWebview) => void;
+  post: (message: AnnotatorHostToWebview) => void;
   /** Clock for event timestamps (tests pass a fixed one). */
   now?: () => Date;
 }
@@ -75,7 +75,7 @@ export class AnnotatorController {
    * Handles one webview message; messages are handled one at a time in arrival order (a judgment is
    * on disk before the next key's message is looked at). Errors are reported to the webview, never thrown.
    */
-  handle(msg: WebviewToHost): Promise<void> {
+  handle(msg: AnnotatorWebviewToHost): Promise<void> {
     const run = async () => {
       try {
         await this.dispatch(msg);
@@ -88,7 +88,7 @@ export class AnnotatorController {
     return this.queue;
   }
 
-  private async dispatch(msg: WebviewToHost): Promise<void> {
+  private async dispatch(msg: AnnotatorWebviewToHost): Promise<void> {
     switch (msg.type) {
       case 'ready': {
         const r = msg.restore;

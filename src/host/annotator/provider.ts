@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { HostToWebview, WebviewToHost } from '../../../webview/protocol';
+import type { AnnotatorHostToWebview, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { messageHtml, webviewHtml, webviewOptions } from '../webviewHtml';
 import { AnnotatorController } from './controller';
 import { openLog, openTasks, type OpenedLog, type OpenedTasks } from './coreAdapter';
@@ -88,7 +88,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const ext = this.context.extensionUri;
     webview.options = webviewOptions(ext);
     webview.html = webviewHtml(webview, ext, 'annotator', `Annotate ${path.basename(document.uri.fsPath)}`);
-    const post = (message: HostToWebview) => void webview.postMessage(message);
+    const post = (message: AnnotatorHostToWebview) => void webview.postMessage(message);
     const controller = new AnnotatorController({
       tasks: tasks.source,
       sink: log.sink,
@@ -108,7 +108,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     }, 400);
 
     const disposables: vscode.Disposable[] = [
-      webview.onDidReceiveMessage(async (msg: WebviewToHost) => {
+      webview.onDidReceiveMessage(async (msg: AnnotatorWebviewToHost) => {
         if (msg.type === 'ready') {
           post({ type: 'init', config: config() });
           const jump = this.pendingJumps.get(key);

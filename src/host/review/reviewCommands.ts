@@ -7,7 +7,7 @@ import { isAnnotationLogPath, taskFileOfLog } from '../../core/project';
 import * as vscode from 'vscode';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ReviewPanel, REVIEW_VIEW_TYPE, type ReviewTarget } from './reviewPanel';
+import { ReviewPanel, type ReviewTarget } from './reviewPanel';
 import { ReviewTreeProvider } from './reviewTree';
 
 /** A path from a command argument: a Uri, a path string, or `{ fsPath }` / `{ runDir }` / `{ run: { runDir } }` objects from other views. */
@@ -85,17 +85,7 @@ export function registerReview(context: vscode.ExtensionContext): void {
       if (runDir && isRunDir(runDir)) await openForRun(runDir);
       else void vscode.window.showErrorMessage('DAP review: pick a finished training run.');
     }),
-    vscode.window.registerWebviewPanelSerializer(REVIEW_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-        const target = (state as { target?: ReviewTarget } | undefined)?.target;
-        if (!target?.taskFile || !existsSync(target.taskFile)) {
-          panel.dispose();
-          return;
-        }
-        // The panel reloads the last saved model scores itself (.dap/review/<stem>.scores.json).
-        new ReviewPanel(context, panel, { taskFile: target.taskFile, logFile: target.logFile });
-      },
-    }),
+    ReviewPanel.registerSerializer(context),
     vscode.window.registerTreeDataProvider('dapStudio.reviewView', tree),
   );
 }

@@ -1,23 +1,26 @@
 /**
  * The review panel (host side): one webview panel per task file showing the review lists. Owns the data:
  * reads the task file and annotation log, builds the report, appends `confirm` events, opens items in
- * the annotator, exports the flagged list and starts model scoring in a child process. The last scores
+ * the annotator, exports the flagged list and starts model scoring in the worker process. The last scores
  * are saved to `.dap/review/<stem>.scores.json` and reloaded when the panel opens (marked stale when the
  * log gained judgments since).
  */
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ReviewHostToWebview, ReviewListName, ReviewReport, ReviewWebviewToHost, ScoresStatus } from '../../../webview/reviewProtocol';
-import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
+import type { ReviewHostToWebview, ReviewListName, ReviewReport, ReviewWebviewToHost, ScoresStatus } from '../../../webview/protocol/review';
+import { assertUnreachable } from '../../core/assertUnreachable';
 import { appendConfirm, flaggedToJsonl, loadReview } from '../../core/review/load';
-import { webviewHtml, webviewOptions } from '../webviewHtml';
+import { PanelHost, type PanelKind } from '../panelHost';
 import { annotatorId, logPathPattern } from '../annotator/settings';
 import { annotationLogPath } from '../annotator/logPath';
 import { readSavedScores, savedScoresPath, scoresFreshness, snapshotFile, writeSavedScores, type SavedScores } from '../../core/review/persist';
-import { describeSource, detectSource, scoreInChild, type ScoreSource } from './scoring';
+import { scoreInWorker } from '../../train/worker/scoringJob';
+import { describeSource, detectSource, scoreMessageOf, type ScoreSource } from './scoring';
 
-export const REVIEW_VIEW_TYPE = 'dapStudio.review';
+/** The review panel: in the active column; one panel per task file. */
+const REVIEW_PANEL: PanelKind = { viewType: 'dapStudio.review', bundle: 'review', show: { viewColumn: vscode.ViewColumn.Active } };
 
 /** What a panel reviews; also its serialized state for window reloads. */
 export interface ReviewTarget {
@@ -28,8 +31,7 @@ export interface ReviewTarget {
   scoreDir?: string;
 }
 
-export class ReviewPanel {
-  private static readonly open = new Map<string, ReviewPanel>();
+export class ReviewPanel extends PanelHost<ReviewHostToWebview, ReviewWebviewToHost> {
   private report: ReviewReport | null = null;
   /** The last model scores: the flagged list is recomputed from them on every refresh (new labels, confirms). */
   private scored: Pick<ReviewReport, 'scores' | 'flaggedMethod'> | null = null;
@@ -37,40 +39,40 @@ export class ReviewPanel {
   private saved: SavedScores | null = null;
   /** Reading the saved scores at open; refresh waits for it. */
   private readonly savedLoaded: Promise<void>;
-  private readonly disposables: vscode.Disposable[] = [];
   private readonly logFile: string;
   private scoring: AbortController | null = null;
 
   /** Shows (or reveals) the panel for a task file. */
   static show(context: vscode.ExtensionContext, target: ReviewTarget): ReviewPanel {
-    const existing = ReviewPanel.open.get(target.taskFile);
+    const existing = PanelHost.find<ReviewPanel>(REVIEW_PANEL, target.taskFile);
     if (existing) {
-      existing.panel.reveal();
+      existing.reveal();
       if (target.scoreDir) void existing.scoreAndReport(detectSource(target.scoreDir));
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(
-      REVIEW_VIEW_TYPE,
-      `Review: ${basename(target.taskFile)}`,
-      vscode.ViewColumn.Active,
-      webviewOptions(context.extensionUri),
-    );
-    return new ReviewPanel(context, panel, target);
+    return new ReviewPanel(context, PanelHost.createPanel(REVIEW_PANEL, `Review: ${basename(target.taskFile)}`, context.extensionUri), target);
   }
 
-  constructor(
+  /**
+   * Registers the serializer that restores review panels after a window reload from the webview's saved
+   * target (the panel reloads the last saved model scores itself, .dap/review/<stem>.scores.json).
+   */
+  static registerSerializer(context: vscode.ExtensionContext): vscode.Disposable {
+    return PanelHost.serializer(REVIEW_PANEL, (panel, state) => {
+      const target = (state as { target?: ReviewTarget } | undefined)?.target;
+      if (!target?.taskFile || !existsSync(target.taskFile)) return false;
+      new ReviewPanel(context, panel, { taskFile: target.taskFile, logFile: target.logFile });
+      return true;
+    });
+  }
+
+  private constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly target: ReviewTarget,
   ) {
-    ReviewPanel.open.set(target.taskFile, this);
+    super(panel, REVIEW_PANEL, target.taskFile, context.extensionUri, 'Review annotations');
     this.logFile = target.logFile ?? reviewLogPath(target.taskFile);
-    panel.webview.options = webviewOptions(context.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, 'review', 'Review annotations');
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: ReviewWebviewToHost) => void this.onMessage(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
     // A new judgment (re-annotation) or confirm in the log refreshes the lists.
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(join(this.logFile, '..')), basename(this.logFile)));
     let timer: NodeJS.Timeout | undefined;
@@ -102,11 +104,7 @@ export class ReviewPanel {
     }
   }
 
-  private post(message: ReviewHostToWebview): void {
-    void this.panel.webview.postMessage(message);
-  }
-
-  private async onMessage(msg: ReviewWebviewToHost): Promise<void> {
+  protected override async receive(msg: ReviewWebviewToHost): Promise<void> {
     try {
       switch (msg.type) {
         case 'ready':
@@ -206,21 +204,19 @@ export class ReviewPanel {
           // The files as the child will read them: judgments appended while it scores make the result stale.
           const log = await snapshotFile(this.logFile, true);
           const task = await snapshotFile(this.target.taskFile, false);
-          const scored = await scoreInChild({
-            cliPath: join(this.context.extensionPath, 'dist', 'cli.js'),
-            taskFile: this.target.taskFile,
-            logFile: this.logFile,
-            source,
+          const scored = await scoreInWorker({
+            workerPath: join(this.context.extensionPath, 'dist', 'worker.js'),
+            score: scoreMessageOf(this.target.taskFile, this.logFile, source),
             onProgress,
             signal: controller.signal,
           });
-          this.scored = { scores: scored.scores ?? [], flaggedMethod: scored.flaggedMethod };
+          this.scored = { scores: scored.scores, flaggedMethod: scored.method };
           this.saved = {
             version: 1,
             taskFile: this.target.taskFile,
             logFile: this.logFile,
             source: source.kind === 'kfold' ? { kind: 'kfold', k: source.k, ...(source.dir ? { dir: source.dir } : {}) } : { kind: source.kind, dir: source.dir },
-            flaggedMethod: scored.flaggedMethod ?? '',
+            flaggedMethod: scored.method,
             scoredAt: new Date().toISOString(),
             log,
             task,
@@ -238,10 +234,8 @@ export class ReviewPanel {
     );
   }
 
-  dispose(): void {
+  protected override onDispose(): void {
     this.scoring?.abort();
-    ReviewPanel.open.delete(this.target.taskFile);
-    for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
 

@@ -6,11 +6,13 @@
  * event, a `failed` event is appended to the run's metrics.jsonl so the run never looks alive forever.
  * No vscode import: the run manager wires it to the UI.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../../train/config';
-import type { FailedEvent, HostToWorkerMessage, TrainEvent } from '../../train/events';
+import type { FailedEvent, TrainEvent } from '../../train/events';
+import { forkWorker } from '../../train/worker/fork';
+import type { HostToWorkerMessage } from '../../train/worker/protocol';
 
 /** How a job is started. */
 export interface JobOptions {
@@ -58,15 +60,7 @@ export class TrainingJob {
     this.runDir = join(options.config.out, 'runs', this.runId);
     this.data = options.config.data;
     mkdirSync(this.runDir, { recursive: true });
-    this.child = fork(options.workerPath, [], {
-      execPath: options.execPath ?? process.execPath,
-      // Not the parent's flags (the extension host's --inspect, a test runner's --import tsx).
-      execArgv: [],
-      cwd: options.cwd ?? options.config.out,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
+    this.child = forkWorker(options.workerPath, { execPath: options.execPath, cwd: options.cwd ?? options.config.out, env: options.env });
     this.child.on('message', (m) => this.receive(m));
     this.child.stdout?.on('data', (b: Buffer) => this.keepOutput(b));
     this.child.stderr?.on('data', (b: Buffer) => this.keepOutput(b));

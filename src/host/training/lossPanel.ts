@@ -8,16 +8,14 @@
 import * as vscode from 'vscode';
 import { cpSync, existsSync, openSync, readSync, closeSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { PanelHostToWebview, PanelRun, PanelState, PanelWebviewToHost } from '../../../webview/panelProtocol';
-import { assertUnreachable } from '../../../webview/shared/assertUnreachable';
+import type { LossHostToWebview, LossPanelRun, LossPanelState, LossWebviewToHost } from '../../../webview/protocol/loss';
+import { assertUnreachable } from '../../core/assertUnreachable';
 import type { TrainEvent } from '../../train/events';
 import { parseEventLine } from '../../train/events';
 import { runPaths } from '../../train/runDir';
-import { webviewHtml } from '../webviewHtml';
+import { PanelHost, type PanelKind } from '../panelHost';
 import { exportedMessage, exportSourcesOf, modelFolderOf, readRun, readRunEvents } from './runFiles';
 import type { RunManager } from './runManager';
-
-export const LOSS_PANEL_VIEW_TYPE = 'dapStudio.lossPanel';
 
 /** Follows a metrics.jsonl that another process appends to; calls back with each new complete line's event. */
 class MetricsTail {
@@ -65,50 +63,41 @@ class MetricsTail {
   }
 }
 
-export class LossPanel {
-  private static readonly open = new Map<string, LossPanel>();
-  private readonly disposables: vscode.Disposable[] = [];
+/** The loss panel: beside the editor, keeping the focus where it was; one panel per set of run folders. */
+const LOSS_PANEL: PanelKind = { viewType: 'dapStudio.lossPanel', bundle: 'loss', show: { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, icon: true };
+
+export class LossPanel extends PanelHost<LossHostToWebview, LossWebviewToHost> {
   private tails: MetricsTail[] = [];
 
   /** Shows the panel of these run folders (reusing an open one). */
   static show(context: vscode.ExtensionContext, manager: RunManager, runDirs: string[]): LossPanel {
-    const key = runDirs.join('\n');
-    const existing = LossPanel.open.get(key);
+    const existing = PanelHost.find<LossPanel>(LOSS_PANEL, runDirs.join('\n'));
     if (existing) {
-      existing.panel.reveal(undefined, true);
+      existing.reveal();
       return existing;
     }
     const title = runDirs.length === 1 ? `Loss: ${basename(runDirs[0])}` : `Compare ${runDirs.length} runs`;
-    const panel = vscode.window.createWebviewPanel(LOSS_PANEL_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
-    });
-    return new LossPanel(context, manager, panel, runDirs);
+    return new LossPanel(context, manager, PanelHost.createPanel(LOSS_PANEL, title, context.extensionUri), runDirs);
   }
 
-  /** Restores a panel after a window reload from the webview's saved state. */
-  static restore(context: vscode.ExtensionContext, manager: RunManager, panel: vscode.WebviewPanel, state: unknown): void {
-    const runDirs = ((state as Partial<PanelState> | undefined)?.runDirs ?? []).filter((d) => typeof d === 'string' && existsSync(d));
-    if (runDirs.length === 0) {
-      panel.dispose();
-      return;
-    }
-    new LossPanel(context, manager, panel, runDirs);
+  /** Registers the serializer that restores loss panels after a window reload from the webview's saved state. */
+  static registerSerializer(context: vscode.ExtensionContext, manager: RunManager): vscode.Disposable {
+    return PanelHost.serializer(LOSS_PANEL, (panel, state) => {
+      const runDirs = ((state as Partial<LossPanelState> | undefined)?.runDirs ?? []).filter((d) => typeof d === 'string' && existsSync(d));
+      if (runDirs.length === 0) return false;
+      new LossPanel(context, manager, panel, runDirs);
+      return true;
+    });
   }
 
   private constructor(
     context: vscode.ExtensionContext,
     private readonly manager: RunManager,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly runDirs: string[],
   ) {
-    LossPanel.open.set(runDirs.join('\n'), this);
-    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')] };
-    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icons', 'dap-studio.svg');
-    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, 'panel', panel.title);
+    super(panel, LOSS_PANEL, runDirs.join('\n'), context.extensionUri, panel.title);
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: PanelWebviewToHost) => void this.receive(m)),
-      panel.onDidDispose(() => this.dispose()),
       manager.onEvent(({ job, event }) => {
         if (this.runDirs.includes(job.runDir)) this.post({ type: 'events', runId: job.runId, events: [event], replay: false });
       }),
@@ -116,10 +105,6 @@ export class LossPanel {
         if (this.runDirs.includes(job.runDir) && job.state === 'ended') this.post({ type: 'ended', runId: job.runId });
       }),
     );
-  }
-
-  private post(message: PanelHostToWebview): void {
-    void this.panel.webview.postMessage(message);
   }
 
   private runIdOf(runDir: string): string {
@@ -130,7 +115,7 @@ export class LossPanel {
   private replay(): void {
     for (const t of this.tails) t.dispose();
     this.tails = [];
-    const runs: PanelRun[] = this.runDirs.map((runDir) => {
+    const runs: LossPanelRun[] = this.runDirs.map((runDir) => {
       const job = this.manager.job(this.runIdOf(runDir));
       return { runId: this.runIdOf(runDir), runDir, live: !!job && job.state !== 'ended' };
     });
@@ -156,7 +141,7 @@ export class LossPanel {
     }
   }
 
-  private async receive(m: PanelWebviewToHost): Promise<void> {
+  protected override async receive(m: LossWebviewToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
         this.replay();
@@ -185,10 +170,8 @@ export class LossPanel {
     return this.runDirs.find((d) => this.runIdOf(d) === runId);
   }
 
-  private dispose(): void {
-    LossPanel.open.delete(this.runDirs.join('\n'));
+  protected override onDispose(): void {
     for (const t of this.tails) t.dispose();
-    for (const d of this.disposables) d.dispose();
   }
 }
 

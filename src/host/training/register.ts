@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
-import { exportModel, LOSS_PANEL_VIEW_TYPE, LossPanel, revealCheckpoint } from './lossPanel';
+import { exportModel, LossPanel, revealCheckpoint } from './lossPanel';
 import { RunManager } from './runManager';
 import { RunItem, RunsTreeProvider } from './runsTree';
 import { askChoices, buildConfig } from './trainSettings';
@@ -111,11 +111,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
       tree.refresh();
     }),
-    vscode.window.registerWebviewPanelSerializer(LOSS_PANEL_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-        LossPanel.restore(context, manager, panel, state);
-      },
-    }),
+    LossPanel.registerSerializer(context, manager),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
   );
 }

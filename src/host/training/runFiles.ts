@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loraLabel, loraOf } from '../../../webview/panel/runModel';
+import { loraLabel, loraOf } from '../../../webview/loss/runModel';
 import { replayRun, runPaths } from '../../train/runDir';
 import type { FailedEvent, FinishedEvent, TrainEvent } from '../../train/events';
 

@@ -7,26 +7,11 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { TrainConfig } from '../../train/config';
+import { fieldProblem, resolveConfig, type Executor, type TrainConfig } from '../../train/config/index';
+import { EXECUTOR_CHOICES, METHOD_CHOICES } from './trainChoices';
 import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, newRunId } from './trainInputs';
 
-export { countLines, dataOf, epochsFor, newRunId };
-
-/** Methods offered in the quick pick, with their default β (undefined: the method has no β). */
-export const METHOD_CHOICES: readonly { method: NonNullable<TrainConfig['method']>; detail: string; beta?: number }[] = [
-  { method: 'dpo', detail: 'Direct Preference Optimization: −log σ(βΔ)', beta: 0.1 },
-  { method: 'cdpo', detail: 'Conservative DPO: label smoothing ε = 0.1', beta: 0.1 },
-  { method: 'robust', detail: 'Robust DPO: unbiased under flipped labels', beta: 0.1 },
-  { method: 'ipo', detail: 'IPO: squared loss towards 1/(2β)', beta: 0.1 },
-  { method: 'hinge', detail: 'Hinge (TRL "hinge"): max(0, 1 − βΔ)', beta: 0.1 },
-  { method: 'slic', detail: 'SLiC-HF: calibration hinge + SFT term, no reference model' },
-  { method: 'rrhf', detail: 'RRHF: ranking loss over all responses, no reference model' },
-  { method: 'orpo', detail: 'ORPO: odds-ratio term on top of SFT, no reference model', beta: 0.1 },
-  { method: 'simpo', detail: 'SimPO: length-normalised margin with γ, no reference model', beta: 2 },
-  { method: 'kto', detail: 'KTO: unpaired desirable/undesirable labels', beta: 0.1 },
-  { method: 'spin', detail: 'SPIN: self-play iterations against the previous model', beta: 0.1 },
-  { method: 'sft', detail: 'Supervised fine-tuning on the best responses' },
-];
+export { countLines, dataOf, epochsFor, newRunId, METHOD_CHOICES };
 
 /** What "DAP: Train…" remembers per workspace. */
 export interface TrainChoices {
@@ -38,6 +23,8 @@ export interface TrainChoices {
   epochs: number;
   /** LoRA rank with a model folder; 0 or absent = full fine-tuning. */
   lora?: number;
+  /** Where the steps run (asked for a model folder; absent = the dapStudio.train.executor setting). */
+  executor?: Executor;
 }
 
 const CHOICES_KEY = 'dapStudio.train.lastChoices';
@@ -64,6 +51,8 @@ export async function buildConfig(file: string, choices?: TrainChoices): Promise
   const epochSetting = choices?.epochs || settings.get<number>('train.epochs', 0);
   const epochs = epochSetting > 0 ? epochSetting : epochsFor(await countLines(data));
   const overrides = settings.get<Record<string, unknown>>('train.overrides', {}) ?? {};
+  const executor = choices?.executor ?? settings.get<Executor>('train.executor', 'auto');
+  const python = settings.get<string>('python', '').trim();
   const { out } = runsLocation(folder, data);
   const config: TrainConfig & { out: string; runId: string } = {
     data,
@@ -71,6 +60,8 @@ export async function buildConfig(file: string, choices?: TrainChoices): Promise
     method,
     epochs,
     backend: settings.get<TrainConfig['backend']>('train.backend', 'auto'),
+    executor,
+    ...(python ? { python } : {}),
     ...(model ? { model: isAbsolute(model) ? model : resolve(folder?.uri.fsPath ?? dirname(data), model) } : {}),
     ...(maxSteps > 0 ? { maxSteps } : {}),
     ...(choices?.beta !== undefined ? { loss: { beta: choices.beta } } : {}),
@@ -80,25 +71,29 @@ export async function buildConfig(file: string, choices?: TrainChoices): Promise
     out,
     runId: newRunId(method),
   };
+  resolveConfig(config); // every field checked before a run folder exists (ConfigError names the field)
   return config;
 }
 
-/** "DAP: Train…": method, model folder, β, epochs; starts from (and saves) the workspace's last answers. */
+/** "DAP: Train…": method, model folder, fine-tuning and executor (for a model folder), β, epochs; starts from (and saves) the workspace's last answers. */
 export async function askChoices(state: vscode.Memento): Promise<TrainChoices | undefined> {
   const last = state.get<TrainChoices>(CHOICES_KEY) ?? { method: 'dpo', model: '', epochs: 0 };
+  let step = 0;
+  const title = (what: string, total: number) => `DAP: Train (${++step}/${total}) — ${what}`;
   const methodPick = await vscode.window.showQuickPick(
     METHOD_CHOICES.map((m) => ({ label: m.method, description: m.method === last.method ? 'last used' : undefined, detail: m.detail })),
-    { title: 'DAP: Train (1/5) — method', placeHolder: `Training method (last: ${last.method})`, ignoreFocusOut: true },
+    { title: title('method', 4), placeHolder: `Training method (last: ${last.method})`, ignoreFocusOut: true },
   );
   if (!methodPick) return undefined;
   const method = methodPick.label as TrainChoices['method'];
+  const defaultBeta = METHOD_CHOICES.find((m) => m.method === method)?.beta;
   const modelPick = await vscode.window.showQuickPick(
     [
       { label: 'Built-in tiny model', description: 'byte-level GPT-2, trained by SFT on the data first', value: '' },
       ...(last.model ? [{ label: basename(last.model), description: last.model, value: last.model }] : []),
       { label: 'Choose a model folder…', description: 'a local Hugging Face folder (config.json, safetensors, tokenizer.json)', value: '?' },
     ],
-    { title: 'DAP: Train (2/5) — model', ignoreFocusOut: true },
+    { title: title('model', 3 + (defaultBeta !== undefined ? 1 : 0)), ignoreFocusOut: true },
   );
   if (!modelPick) return undefined;
   let model = modelPick.value;
@@ -107,39 +102,48 @@ export async function askChoices(state: vscode.Memento): Promise<TrainChoices | 
     if (!dir?.[0]) return undefined;
     model = dir[0].fsPath;
   }
+  const total = 3 + (model ? 2 : 0) + (defaultBeta !== undefined ? 1 : 0);
   let lora = 0;
+  let executor: Executor | undefined;
   if (model) {
     const lastR = last.lora ?? 0;
     const pick = await vscode.window.showQuickPick(
       FINETUNE_CHOICES.map((c) => ({ label: c.label, detail: c.detail, description: c.r === lastR ? 'last used' : undefined, r: c.r })),
-      { title: 'DAP: Train (3/5) — fine-tuning', placeHolder: 'Train all weights, or LoRA adapters (fits bigger models in memory)', ignoreFocusOut: true },
+      { title: title('fine-tuning', total), placeHolder: 'Train all weights, or LoRA adapters (fits bigger models in memory)', ignoreFocusOut: true },
     );
     if (!pick) return undefined;
     lora = pick.r;
+    const lastExecutor = last.executor ?? 'auto';
+    const ex = await vscode.window.showQuickPick(
+      EXECUTOR_CHOICES.map((c) => ({ label: c.executor, detail: c.detail, description: c.executor === lastExecutor ? 'last used' : undefined })),
+      { title: title('executor', total), placeHolder: 'Where the training steps run (torch needs a Python with torch, transformers and accelerate)', ignoreFocusOut: true },
+    );
+    if (!ex) return undefined;
+    executor = ex.label as Executor;
   }
-  const defaultBeta = METHOD_CHOICES.find((m) => m.method === method)?.beta;
   let beta: number | undefined;
   if (defaultBeta !== undefined) {
     const remembered = last.method === method && last.beta !== undefined ? last.beta : defaultBeta;
     const text = await vscode.window.showInputBox({
-      title: 'DAP: Train (4/5) — β',
-      prompt: `β of ${method} (default ${defaultBeta}): larger β keeps the model closer to the reference`,
+      title: title('β', total),
+      prompt: `β of ${method} (default ${defaultBeta}, from the loss registry): larger β keeps the model closer to the reference`,
       value: String(remembered),
       ignoreFocusOut: true,
-      validateInput: (v) => (Number.isFinite(Number(v)) && Number(v) > 0 ? undefined : 'β must be a positive number'),
+      validateInput: (v) => fieldProblem('loss.beta', v.trim() === '' ? v : Number(v), method),
     });
     if (text === undefined) return undefined;
     beta = Number(text);
   }
   const epochText = await vscode.window.showInputBox({
-    title: 'DAP: Train (5/5) — epochs',
+    title: title('epochs', total),
     prompt: 'Passes over the data (0 = sized to the data)',
     value: String(last.epochs ?? 0),
     ignoreFocusOut: true,
-    validateInput: (v) => (Number.isInteger(Number(v)) && Number(v) >= 0 ? undefined : 'a whole number ≥ 0'),
+    validateInput: (v) => (v.trim() === '0' ? undefined : fieldProblem('epochs', v.trim() === '' ? v : Number(v), method)),
   });
   if (epochText === undefined) return undefined;
-  const choices: TrainChoices = { method, model, epochs: Number(epochText), ...(beta !== undefined ? { beta } : {}), ...(lora > 0 ? { lora } : {}) };
+  const choices: TrainChoices = { method, model, epochs: Number(epochText), ...(beta !== undefined ? { beta } : {}), ...(lora > 0 ? { lora } : {}),
+    ...(executor ? { executor } : {}) };
   await state.update(CHOICES_KEY, choices);
   return choices;
 }

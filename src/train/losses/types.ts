@@ -4,6 +4,9 @@
  * registry entry describing a method. Losses are pure functions of tensors (no model, no I/O).
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedOf } from '../config/fields';
+import type { LOSS_FIELDS } from '../config/loss';
+import type { MethodSpec } from './methods';
 
 /** What a method trains on: preference pairs, RRHF rankings, SFT targets, or KTO's unpaired labels. */
 export type DataKind = 'pairs' | 'rankings' | 'sft' | 'unpaired';
@@ -69,25 +72,12 @@ export interface InputsByKind {
   unpaired: UnpairedInputs;
 }
 
-/** Hyper-parameters of every loss. Each method uses the fields its doc names; the rest are ignored. */
-export interface LossHyper {
-  /** β: inverse temperature of the implicit reward (dpo/cdpo/robust/ipo/hinge/kto 0.1, simpo 2, orpo's λ 0.1). */
-  beta: number;
-  /** ε: label smoothing, the assumed probability that a label is flipped (cdpo, robust; 0 ≤ ε < 0.5). */
-  labelSmoothing: number;
-  /** δ: SLiC-HF's hinge margin on the log-likelihood difference (default 1). */
-  delta: number;
-  /** λ: weight of SLiC-HF's regulariser −log πθ(y_ref) (default 0.1). */
-  lambda: number;
-  /** γ: SimPO's target reward margin (default 0.5). */
-  gamma: number;
-  /** KTO weight of desirable examples (default 1). */
-  desirableWeight: number;
-  /** KTO weight of undesirable examples (default 1). */
-  undesirableWeight: number;
-  /** RRHF weight of the SFT term (−mean token log-prob of the best response; default 1). */
-  sftWeight: number;
-}
+/**
+ * Hyper-parameters of every loss (β, ε, δ, λ, γ, KTO's weights, RRHF's SFT weight), declared with their help
+ * and limits once in the training config (config/loss.ts); each method reads the fields its registry entry
+ * lists in `uses` (methods.ts), the rest are ignored.
+ */
+export type LossHyper = ResolvedOf<typeof LOSS_FIELDS>;
 
 /** A loss's result: a scalar to minimise and scalar metrics (TRL names, batch means). */
 export interface LossOutput {
@@ -95,16 +85,7 @@ export interface LossOutput {
   metrics: Record<string, tf.Scalar>;
 }
 
-/** One method in the registry. */
-export interface LossSpec<K extends DataKind = DataKind> {
-  /** Registry key (CLI --method value). */
-  name: string;
+/** One method in the registry: its description (methods.ts) and its loss function. */
+export interface LossSpec<K extends DataKind = DataKind> extends MethodSpec<K> {
   fn: (inputs: InputsByKind[K], hp: LossHyper) => LossOutput;
-  /** Whether reference-model log-probs must be supplied. */
-  needsReference: boolean;
-  dataKind: K;
-  /** Hyper-parameter defaults specific to this method (over DEFAULT_HYPER). */
-  defaults: Partial<LossHyper>;
-  /** One line: formula, paper, defaults. */
-  doc: string;
 }

@@ -6,7 +6,7 @@
  * Other panels (loss panel, review) may add their own sections/files; this file is imported with
  * `import type` only.
  */
-import type { Judgment, PairChoice, Prompt } from '../src/core/types';
+import type { Judgment, PairChoice, Prompt } from '../../src/core/types';
 
 /** Which items the flow visits (next/previous/next-unannotated honour it). */
 export type ItemFilter = 'all' | 'unannotated' | 'annotated' | 'disagreed' | 'flagged';
@@ -87,7 +87,7 @@ export interface AnnotatorWebviewState {
   diff: boolean;
 }
 
-export type HostToWebview =
+export type AnnotatorHostToWebview =
   | { type: 'init'; config: AnnotatorConfig }
   | {
       type: 'item';
@@ -105,7 +105,7 @@ export type HostToWebview =
   | { type: 'config'; config: AnnotatorConfig }
   | { type: 'error'; requestId?: number; message: string };
 
-export type WebviewToHost =
+export type AnnotatorWebviewToHost =
   | { type: 'ready'; restore?: AnnotatorWebviewState }
   | { type: 'navigate'; requestId: number; target: NavTarget }
   | {

@@ -5,7 +5,7 @@
  * runs view and the tests read the same numbers.
  */
 import type { FinishedEvent, TrainEvent } from '../../src/train/events';
-import { assertUnreachable } from '../shared/assertUnreachable';
+import { assertUnreachable } from '../../src/core/assertUnreachable';
 
 /** Points of one stage: train steps and eval steps with their metrics, in arrival order. */
 export interface StageData {

@@ -4,10 +4,10 @@
  * metrics.jsonl) unchanged and in order; the webview keeps every point and draws the charts. A panel
  * shows one run, or several runs side by side when comparing. Imported with `import type` only.
  */
-import type { TrainEvent } from '../src/train/events';
+import type { TrainEvent } from '../../src/train/events';
 
 /** One run shown in the panel. */
-export interface PanelRun {
+export interface LossPanelRun {
   /** Run id (the folder name under the runs directory). */
   runId: string;
   /** Absolute path of the run folder. */
@@ -17,16 +17,16 @@ export interface PanelRun {
 }
 
 /** Host → webview. */
-export type PanelHostToWebview =
+export type LossHostToWebview =
   /** The runs this panel shows; replaces earlier runs and forgets their points. */
-  | { type: 'runs'; runs: PanelRun[] }
+  | { type: 'runs'; runs: LossPanelRun[] }
   /** Events of one run, in emission order; `replay` marks events read back from metrics.jsonl. */
   | { type: 'events'; runId: string; events: TrainEvent[]; replay: boolean }
   /** The run's worker is gone (finished, failed, cancelled or killed): no Cancel button any more. */
   | { type: 'ended'; runId: string };
 
 /** Webview → host. */
-export type PanelWebviewToHost =
+export type LossWebviewToHost =
   /** The page is ready for `runs` and `events` (sent once per load). */
   | { type: 'ready' }
   /** Stop the run: the worker checkpoints and exits. */
@@ -39,7 +39,7 @@ export type PanelWebviewToHost =
   | { type: 'revealCheckpoint'; runId: string };
 
 /** What the webview persists with setState (and the panel serializer reads back after a reload). */
-export interface PanelState {
+export interface LossPanelState {
   /** Run folders shown, in order. */
   runDirs: string[];
   /** EMA smoothing weight in [0, 1). */

@@ -3,7 +3,7 @@
  * one typed union per direction. Both sides import these with `import type` and end every switch
  * over them in `assertUnreachable`.
  */
-import type { ReviewListName, ReviewReport } from '../src/core/review/types';
+import type { ReviewListName, ReviewReport } from '../../src/core/review/types';
 
 export type { ReviewListName, ReviewReport };
 

@@ -1,5 +1,5 @@
 /**
- * Component tests of the loss panel webview (dist/webview/panel.js) in headless Debian Chromium under a
+ * Component tests of the loss panel webview (dist/webview/loss.js) in headless Debian Chromium under a
  * VS Code-like CSP. The host double replays a real run's event stream (test/fixtures/run-events.jsonl,
  * recorded from the real training pipeline by scripts/record-run-events.ts) and the tests compare the
  * charts' tables (read through the panel's window.__dapPanel getter) with values computed here from the
@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openWebview, type WebviewPage } from './harness';
-import type { PanelHostToWebview, PanelWebviewToHost } from '../../webview/panelProtocol';
+import type { LossHostToWebview, LossWebviewToHost } from '../../webview/protocol/loss';
 import type { EvalEvent, FinishedEvent, LogEvent, StartedEvent, StepEvent, TrainEvent } from '../../src/train/events';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -27,7 +27,7 @@ function readFixture(name: string, runDir: string): TrainEvent[] {
 }
 const fixture = readFixture('run-events.jsonl', 'RUN_DIR');
 
-type Page = WebviewPage<PanelWebviewToHost, PanelHostToWebview>;
+type Page = WebviewPage<LossWebviewToHost, LossHostToWebview>;
 interface ChartView {
   xs: number[];
   series: { label: string; kind: string; metric: string; runId: string; values: (number | null)[] }[];
@@ -42,7 +42,7 @@ after(async () => {
 });
 
 async function open(theme: 'dark' | 'light' = 'dark', viewport = { width: 1100, height: 800 }): Promise<Page> {
-  const wv = await openWebview<PanelWebviewToHost, PanelHostToWebview>('panel', { browser, theme, viewport });
+  const wv = await openWebview<LossWebviewToHost, LossHostToWebview>('loss', { browser, theme, viewport });
   await wv.waitForMessage((m) => m.type === 'ready');
   return wv;
 }

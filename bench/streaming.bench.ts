@@ -1,0 +1,73 @@
+/**
+ * Data commands stream: `dap validate` and `dap stats` on generated task files of 100,000 and 1,000,000
+ * items (~54 MB and ~543 MB, ~543 bytes a line), each in its own process, with its peak RSS and time, next
+ * to a plain per-line JSON.parse of the same file (node readline) as the yardstick. Memory flat in the
+ * file size means the 1M-item peak is close to the 100k one. Needs dist/cli.js (npm run build).
+ * Env: DAP_BENCH_STREAM_ITEMS=100000,1000000 picks the sizes.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+const cli = join(root, 'dist', 'cli.js');
+
+/** One task line of about 543 bytes. */
+function line(i: number): string {
+  const pad = 'x'.repeat(150);
+  return JSON.stringify({ id: `item-${i}`, prompt: `Question ${i}: explain why ${pad}?`, responses: [`Answer A to ${i}: ${pad}`, `Answer B to ${i}: ${pad}`] });
+}
+
+function writeTasks(path: string, n: number): void {
+  const fd = openSync(path, 'w');
+  let batch: string[] = [];
+  for (let i = 0; i < n; i++) {
+    batch.push(line(i));
+    if (batch.length === 10000 || i === n - 1) {
+      writeSync(fd, batch.join('\n') + '\n');
+      batch = [];
+    }
+  }
+  closeSync(fd);
+}
+
+/** Runs node with `args` and a preload that prints the process' peak RSS at exit; returns seconds and MB. */
+function measure(preload: string, args: string[]): { seconds: number; peakRssMB: number; exit: number | null } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--require', preload, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = (performance.now() - t0) / 1000;
+  const m = /DAP_MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
+  return { seconds: +seconds.toFixed(2), peakRssMB: m ? Math.round(Number(m[1]) / 1024) : -1, exit: r.status };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  if (!existsSync(cli)) throw new Error('dist/cli.js missing: run npm run build first');
+  const sizes = (process.env.DAP_BENCH_STREAM_ITEMS ?? '100000,1000000').split(',').map(Number);
+  const dir = mkdtempSync(join(tmpdir(), 'dap-bench-stream-'));
+  try {
+    const preload = join(dir, 'maxrss.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write(`DAP_MAXRSS_KB=${process.resourceUsage().maxRSS}\\n`));\n");
+    const parser = join(dir, 'parse.cjs');
+    writeFileSync(parser, [
+      "const rl = require('node:readline').createInterface({ input: require('node:fs').createReadStream(process.argv[2]), crlfDelay: Infinity });",
+      'let n = 0; rl.on(\'line\', (l) => { if (l.trim()) { JSON.parse(l); n++; } }); rl.on(\'close\', () => console.log(n));',
+    ].join('\n'));
+    const out: Record<string, unknown> = {};
+    for (const n of sizes) {
+      const file = join(dir, `t${n}.jsonl`);
+      writeTasks(file, n);
+      const plain = measure(preload, [parser, file]);
+      const validate = measure(preload, [cli, 'validate', file]);
+      const stats = measure(preload, [cli, 'stats', file, '--json']);
+      out[`items${n}`] = {
+        fileMB: Math.round(statSync(file).size / 1e6), plainJsonParse: plain, validate, stats,
+        validateTimeRatio: +(validate.seconds / plain.seconds).toFixed(2), statsTimeRatio: +(stats.seconds / plain.seconds).toFixed(2),
+      };
+      rmSync(file);
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The fused forms of ops.ts' GELU, LayerNorm, RMSNorm, target log-prob and causal attention softmax:
+ * one native forward kernel and one native backward kernel each (kernels/native-fused.ts), wrapped in
+ * tf.customGrad with hand-written gradients. ops.ts calls these when fusedKernelsActive(); the
+ * composite tfjs forms in ops.ts stay the reference (tests compare both with float64).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { FUSED } from './kernels/native-fused';
+
+type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function customGrad(f: (...args: any[]) => { value: tf.Tensor; gradFunc: GradFunc }): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
+}
+
+function run(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
+  return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+}
+
+export function gelu<T extends tf.Tensor>(x: T): T {
+  const f = customGrad((xin: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xin]);
+    const [value] = run(FUSED.gelu, { x: xin });
+    return { value, gradFunc: (dy, [xs]) => run(FUSED.geluGrad, { x: xs, dy }) };
+  });
+  return f(x) as T;
+}
+
+/** Rows × D view of x (no copy). */
+function rowsOf(x: tf.Tensor): [number, number] {
+  const D = x.shape[x.shape.length - 1];
+  return [x.size / D, D];
+}
+
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  const [R, D] = rowsOf(x);
+  const f = customGrad((xin: tf.Tensor, g: tf.Tensor, bt: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = tf.reshape(xin, [R, D]); // (R, D)
+    const [y, mean, rstd] = run(FUSED.layerNorm, { x: x2, gamma: g, beta: bt }, { eps }); // (R, D), (R), (R)
+    save([x2, g, mean, rstd]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, gm, mn, rs] = saved;
+      const [dx, dg, db] = run(FUSED.layerNormGrad, { x: xs, gamma: gm, mean: mn, rstd: rs, dy: tf.reshape(dy, [R, D]) });
+      return [tf.reshape(dx, dy.shape), dg, db];
+    };
+    return { value: tf.reshape(y, xin.shape), gradFunc };
+  });
+  return f(x, gamma, beta);
+}
+
+export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  const [R, D] = rowsOf(x);
+  const f = customGrad((xin: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = tf.reshape(xin, [R, D]); // (R, D)
+    const [y, rstd] = run(FUSED.rmsNorm, { x: x2, weight: w }, { eps }); // (R, D), (R)
+    save([x2, w, rstd]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, wt, rs] = saved;
+      const [dx, dw] = run(FUSED.rmsNormGrad, { x: xs, weight: wt, rstd: rs, dy: tf.reshape(dy, [R, D]) });
+      return [tf.reshape(dx, dy.shape), dw];
+    };
+    return { value: tf.reshape(y, xin.shape), gradFunc };
+  });
+  return f(x, weight);
+}
+
+/** logits (B, T, V), targets (B, T) int32 in [0, V) → log softmax(logits)[target] (B, T). */
+export function pickLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
+  const [B, T, V] = logits.shape;
+  const N = B * T;
+  const flat = tf.tidy(() => (targets.dtype === 'int32' ? tf.reshape(targets, [N]) : tf.cast(tf.reshape(targets, [N]), 'int32'))); // (N,)
+  const f = customGrad((lg: tf.Tensor, save: tf.GradSaveFunc) => {
+    const l2 = tf.reshape(lg, [N, V]); // (N, V)
+    const [logp, lse] = run(FUSED.logProb, { logits: l2, targets: flat }); // (N), (N)
+    save([l2, flat, lse]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [ls, tg, lz] = saved;
+      const [dl] = run(FUSED.logProbGrad, { logits: ls, targets: tg, lse: lz, dy: tf.reshape(dy, [N]) }); // (N, V)
+      return [tf.reshape(dl, [B, T, V])];
+    };
+    return { value: tf.reshape(logp, [B, T]), gradFunc };
+  });
+  const out = f(logits) as tf.Tensor2D;
+  flat.dispose();
+  return out;
+}
+
+/**
+ * softmax(scale·scores) over the keys query i may see (j ≤ past + i, keyMask[b, j] = 1; others get 0).
+ * scores (B, H, Tq, Tk), keyMask (B, Tk) float32 or undefined → probs (B, H, Tq, Tk).
+ */
+export function causalSoftmax(scores: tf.Tensor4D, keyMask: tf.Tensor2D | undefined, scale: number, past = 0): tf.Tensor4D {
+  const mask = keyMask && keyMask.dtype !== 'float32' ? tf.cast(keyMask, 'float32') : keyMask;
+  const f = customGrad((s: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [probs] = run(FUSED.attnSoftmax, mask ? { scores: s, keyMask: mask } : { scores: s }, { scale, past });
+    save([probs]);
+    return { value: probs, gradFunc: (dy, [p]) => run(FUSED.attnSoftmaxGrad, { probs: p, dy }, { scale }) };
+  });
+  const out = f(scores) as tf.Tensor4D;
+  if (mask && mask !== keyMask) mask.dispose();
+  return out;
+}
+
+/** Causal attention: q, k, v (B, H, T, Dh), attentionMask (B, T) → (B, H, T, Dh); q·kᵀ reads k transposed in place. */
+export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, attentionMask?: tf.Tensor2D): tf.Tensor4D {
+  const Dh = q.shape[3];
+  const scores = tf.matMul(q, k, false, true) as tf.Tensor4D; // (B, H, T, T)
+  const probs = causalSoftmax(scores, attentionMask, 1 / Math.sqrt(Dh)); // (B, H, T, T)
+  return tf.matMul(probs, v) as tf.Tensor4D; // (B, H, T, Dh)
+}

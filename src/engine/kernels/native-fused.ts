@@ -1,0 +1,100 @@
+/**
+ * The fused kernels as tfjs kernels of the wasm backend (custom kernel names, registered only when the
+ * native addon loads). src/engine/ops.ts calls them through tf.engine().runKernel inside tf.customGrad,
+ * so one forward and one backward kernel replace a chain of stock kernels and their temporaries.
+ * Each kernel allocates its outputs first, then reads the heap (an allocation may grow and replace it).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NativeKernels } from './native';
+import { heapOf, offsetOf, type WasmHeapBackend } from './wasm-heap';
+
+/** Names of the fused kernels. */
+export const FUSED = {
+  gelu: 'DapGelu', geluGrad: 'DapGeluGrad',
+  layerNorm: 'DapLayerNorm', layerNormGrad: 'DapLayerNormGrad',
+  rmsNorm: 'DapRmsNorm', rmsNormGrad: 'DapRmsNormGrad',
+  logProb: 'DapLogProb', logProbGrad: 'DapLogProbGrad',
+  attnSoftmax: 'DapAttnSoftmax', attnSoftmaxGrad: 'DapAttnSoftmaxGrad',
+} as const;
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
+type Body = (k: NativeKernels, b: WasmHeapBackend, inp: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => tf.TensorInfo | tf.TensorInfo[];
+
+const size = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape);
+const last = (t: tf.TensorInfo) => t.shape[t.shape.length - 1];
+
+const bodies: Record<string, Body> = {
+  [FUSED.gelu]: (k, b, { x }) => {
+    const y = b.makeOutput(x.shape, 'float32');
+    k.geluFwd(heapOf(b), offsetOf(b, x), offsetOf(b, y), size(x));
+    return y;
+  },
+  [FUSED.geluGrad]: (k, b, { x, dy }) => {
+    const dx = b.makeOutput(x.shape, 'float32');
+    k.geluBwd(heapOf(b), offsetOf(b, x), offsetOf(b, dy), offsetOf(b, dx), size(x));
+    return dx;
+  },
+  [FUSED.layerNorm]: (k, b, { x, gamma, beta }, attrs) => {
+    const D = last(x), R = size(x) / D;
+    const y = b.makeOutput(x.shape, 'float32'), mean = b.makeOutput([R], 'float32'), rstd = b.makeOutput([R], 'float32');
+    k.layerNormFwd(heapOf(b), offsetOf(b, x), offsetOf(b, gamma), offsetOf(b, beta), offsetOf(b, y), offsetOf(b, mean), offsetOf(b, rstd), R, D, Number(attrs.eps));
+    return [y, mean, rstd];
+  },
+  [FUSED.layerNormGrad]: (k, b, { x, gamma, mean, rstd, dy }) => {
+    const D = last(x), R = size(x) / D;
+    const dx = b.makeOutput(x.shape, 'float32'), dg = b.makeOutput([D], 'float32'), db = b.makeOutput([D], 'float32');
+    k.layerNormBwd(heapOf(b), offsetOf(b, x), offsetOf(b, gamma), offsetOf(b, mean), offsetOf(b, rstd), offsetOf(b, dy), offsetOf(b, dx), offsetOf(b, dg), offsetOf(b, db), R, D);
+    return [dx, dg, db];
+  },
+  [FUSED.rmsNorm]: (k, b, { x, weight }, attrs) => {
+    const D = last(x), R = size(x) / D;
+    const y = b.makeOutput(x.shape, 'float32'), rstd = b.makeOutput([R], 'float32');
+    k.rmsNormFwd(heapOf(b), offsetOf(b, x), offsetOf(b, weight), offsetOf(b, y), offsetOf(b, rstd), R, D, Number(attrs.eps));
+    return [y, rstd];
+  },
+  [FUSED.rmsNormGrad]: (k, b, { x, weight, rstd, dy }) => {
+    const D = last(x), R = size(x) / D;
+    const dx = b.makeOutput(x.shape, 'float32'), dw = b.makeOutput([D], 'float32');
+    k.rmsNormBwd(heapOf(b), offsetOf(b, x), offsetOf(b, weight), offsetOf(b, rstd), offsetOf(b, dy), offsetOf(b, dx), offsetOf(b, dw), R, D);
+    return [dx, dw];
+  },
+  [FUSED.logProb]: (k, b, { logits, targets }) => {
+    const V = last(logits), R = size(logits) / V;
+    const logp = b.makeOutput([R], 'float32'), lse = b.makeOutput([R], 'float32');
+    k.logProbFwd(heapOf(b), offsetOf(b, logits), offsetOf(b, targets), offsetOf(b, logp), offsetOf(b, lse), R, V);
+    return [logp, lse];
+  },
+  [FUSED.logProbGrad]: (k, b, { logits, targets, lse, dy }) => {
+    const V = last(logits), R = size(logits) / V;
+    const dl = b.makeOutput(logits.shape, 'float32');
+    k.logProbBwd(heapOf(b), offsetOf(b, logits), offsetOf(b, targets), offsetOf(b, lse), offsetOf(b, dy), offsetOf(b, dl), R, V);
+    return dl;
+  },
+  [FUSED.attnSoftmax]: (k, b, { scores, keyMask }, attrs) => {
+    const [B, H, Tq, Tk] = scores.shape;
+    const probs = b.makeOutput(scores.shape, 'float32');
+    k.attnSoftmaxFwd(heapOf(b), offsetOf(b, scores), keyMask ? offsetOf(b, keyMask) : -1, offsetOf(b, probs), B, H, Tq, Tk, Number(attrs.past), Number(attrs.scale));
+    return probs;
+  },
+  [FUSED.attnSoftmaxGrad]: (k, b, { probs, dy }, attrs) => {
+    const [B, H, Tq, Tk] = probs.shape;
+    const ds = b.makeOutput(probs.shape, 'float32');
+    k.attnSoftmaxBwd(heapOf(b), offsetOf(b, probs), offsetOf(b, dy), offsetOf(b, ds), B * H, Tq, Tk, Number(attrs.scale));
+    return ds;
+  },
+};
+
+/** Registers every fused kernel for wasm (idempotent). */
+export function registerFusedKernels(k: NativeKernels): void {
+  for (const [name, body] of Object.entries(bodies)) {
+    if (tf.getKernel(name, 'wasm')) continue;
+    const kernelFunc = (args: KernelArgs) => {
+      const inputs = args.inputs as Record<string, tf.TensorInfo>;
+      for (const [key, t] of Object.entries(inputs)) {
+        if (t.dtype !== 'float32' && !(key === 'targets' && t.dtype === 'int32')) throw new Error(`${name}: input ${key} must be float32 (got ${t.dtype})`);
+      }
+      return body(k, args.backend as WasmHeapBackend, inputs, args.attrs ?? {});
+    };
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The `loss` fields of the training config: the hyper-parameters of every method, each declared once with
+ * its help, CLI flag and the values any method allows. Their defaults, and narrower per-method limits (e.g.
+ * robust's ε < 0.5), come from the loss registry (losses/methods.ts), so the shown defaults are derived
+ * from it too.
+ */
+import { DEFAULT_HYPER, LOSS_METHODS, lossOfMethod, resolveHyper, type MethodName } from '../losses/methods';
+import { num, type DefaultContext, type Field, type Limits } from './fields';
+
+// Keys are plain strings here: LossHyper's type is derived from LOSS_FIELDS, so naming it would be circular.
+const hyperOf = (method: string): Record<string, number> => resolveHyper(method) as unknown as Record<string, number>;
+
+/** The registry default of `key` for the input's method. */
+const fromRegistry = (key: string) => (c: DefaultContext): number => hyperOf(lossOfMethod((c.input.method as MethodName | undefined) ?? 'dpo'))[key];
+
+/** "0.1 (simpo 2)": the registry's defaults of `key` over the methods that read it, the most common first. */
+export function registryDefaultText(key: string): string {
+  const byValue = new Map<number, string[]>();
+  for (const [name, spec] of Object.entries(LOSS_METHODS)) {
+    if (!(spec.uses as readonly string[]).includes(key)) continue;
+    const v = hyperOf(name)[key];
+    byValue.set(v, [...(byValue.get(v) ?? []), name]);
+  }
+  const groups = [...byValue.entries()].sort((a, b) => b[1].length - a[1].length);
+  if (groups.length === 0) return String((DEFAULT_HYPER as unknown as Record<string, number>)[key]);
+  const [[first], ...rest] = groups;
+  if (rest.length) return `${first} (${rest.map(([v, ms]) => `${ms.join('/')} ${v}`).join(', ')})`;
+  const users = groups[0][1];
+  return users.length < Object.keys(LOSS_METHODS).length / 2 ? `${first} (${users.join(', ')})` : `${first}`;
+}
+
+const hyper = (key: string, o: { help: string; flag?: string; flagArg?: string; limits: Limits }): Field<number, number, false, true> =>
+  num({ ...o, default: fromRegistry(key), defaultText: registryDefaultText(key) });
+
+/** The loss hyper-parameters (LossHyper is derived from this). */
+export const LOSS_FIELDS = {
+  beta: hyper('beta', { flag: 'beta', flagArg: 'B', help: 'β: inverse temperature of the implicit reward (dpo, cdpo, robust, ipo, hinge, kto, spin); simpo\'s β; orpo\'s λ. Larger β keeps the policy closer to the reference',
+    limits: { min: 0, minExclusive: true, why: 'β ≤ 0 removes or reverses the preference (DPO would then prefer the rejected responses)' } }),
+  labelSmoothing: hyper('labelSmoothing', { flag: 'label-smoothing', flagArg: 'E', help: 'ε: assumed probability that a label is flipped (cdpo, robust)',
+    limits: { min: 0, max: 0.5, maxExclusive: true, why: 'ε is a probability of a flipped label, below 0.5' } }),
+  delta: hyper('delta', { flag: 'delta', flagArg: 'D', help: 'δ: SLiC-HF\'s hinge margin on the log-likelihood difference', limits: { min: 0 } }),
+  lambda: hyper('lambda', { flag: 'lambda', flagArg: 'L', help: 'λ: weight of SLiC-HF\'s regulariser −log πθ(y_ref)', limits: { min: 0 } }),
+  gamma: hyper('gamma', { flag: 'gamma', flagArg: 'G', help: 'γ: SimPO\'s target reward margin', limits: { min: 0 } }),
+  desirableWeight: hyper('desirableWeight', { flag: 'desirable-weight', flagArg: 'W', help: 'KTO weight of desirable examples', limits: { min: 0, minExclusive: true } }),
+  undesirableWeight: hyper('undesirableWeight', { flag: 'undesirable-weight', flagArg: 'W', help: 'KTO weight of undesirable examples', limits: { min: 0, minExclusive: true } }),
+  sftWeight: hyper('sftWeight', { flag: 'sft-weight', flagArg: 'W', help: 'RRHF weight of the SFT term (−mean token log-prob of the best response)', limits: { min: 0 } }),
+};

@@ -1,0 +1,28 @@
+/**
+ * Starting the worker bundle (dist/worker.js) as a child process, the same way for every parent (the
+ * training job, the review scoring job): with the editor's own Node binary run as Node even inside
+ * Electron, none of the parent's Node flags (the extension host's --inspect, a test runner's --import tsx),
+ * stdout/stderr piped and JSON messages over IPC.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+
+export interface ForkOptions {
+  /** Node binary (default: process.execPath). */
+  execPath?: string;
+  /** Working directory of the worker. */
+  cwd?: string;
+  /** Extra environment (e.g. DAP_BACKEND). */
+  env?: Record<string, string>;
+}
+
+/** Forks the worker at `workerPath` (no arguments: its job comes as the first message). */
+export function forkWorker(workerPath: string, options: ForkOptions = {}): ChildProcess {
+  return fork(workerPath, [], {
+    execPath: options.execPath ?? process.execPath,
+    execArgv: [],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'json',
+  });
+}

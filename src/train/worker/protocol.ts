@@ -1,0 +1,44 @@
+/**
+ * The worker protocol: what the host (or any parent) sends the worker process (dist/worker.js), and what
+ * the worker sends back. A worker does one job and exits: a training run (`start`; it answers with the
+ * run's events, TrainEvent in src/train/events.ts, the same lines it appends to metrics.jsonl) or the
+ * model scores of the review lists (`score`; it answers with ScoringEvent). `cancel` stops either.
+ * Parent and worker import these types; every switch over them ends in `assertUnreachable`.
+ */
+import type { FlagTrainOptions } from '../flaggingTrain';
+import type { ScoreRequest } from '../flagging';
+import type { ResponseScores } from '../../core/review/types';
+import type { TrainConfig } from '../config';
+
+/** Train a run with this config (when the config is not given as a file argument). */
+export interface StartMessage {
+  type: 'start';
+  config: TrainConfig;
+}
+
+/** Score every labelled pair of a task file + log with a model (the review panel's model-flagged list). */
+export interface ScoreMessage {
+  type: 'score';
+  taskFile: string;
+  logFile: string;
+  request: ScoreRequest;
+  /** tfjs backend preference (default auto). */
+  backend?: string;
+  /** Training settings of k-fold / built-in scoring beyond the request (e.g. SFT epochs). */
+  train?: Partial<Omit<FlagTrainOptions, 'seed' | 'onProgress'>>;
+}
+
+/** Stop: a training run finishes its step, writes a checkpoint and exits 0; scoring exits at once. */
+export interface CancelMessage {
+  type: 'cancel';
+}
+
+export type HostToWorkerMessage = StartMessage | ScoreMessage | CancelMessage;
+
+/** What a scoring worker sends: progress lines, then `scored` or `failed`, then it exits. */
+export type ScoringEvent =
+  | { type: 'progress'; message: string }
+  /** Per-response scores, and how they were made (the report's `flaggedMethod`). */
+  | { type: 'scored'; scores: ResponseScores[]; method: string }
+  /** A clear, user-facing error (the stack for debugging). */
+  | { type: 'failed'; error: string; stack?: string };
