@@ -11,7 +11,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUILTIN_SHAPE } from '../src/engine/builtin';
+import { initBackend } from '../src/engine/backend';
+import { BUILTIN_SHAPE, createBuiltinModel } from '../src/engine/builtin';
+import { saveModel } from '../src/engine/checkpoint';
 import { runTraining } from '../src/train/pipeline';
 import { eventPrinter } from '../src/train/progress';
 import { builtinCorpus } from './builtin-corpus';
@@ -32,11 +34,17 @@ process.stdout.write(`pretrain-builtin: ${corpus.length} corpus rows → ${out}\
 
 async function main(): Promise<void> {
 const t0 = Date.now();
+// The starting point: the seeded random initialisation of the default shape, saved as a model folder (the
+// trainer would otherwise start a default-shape built-in run from the shipped weights).
+await initBackend('wasm');
+const init = join(work, 'init');
+const fresh = createBuiltinModel(seed, BUILTIN_SHAPE);
+await saveModel(fresh, init, { dtype: 'F32' });
+fresh.dispose();
 const print = eventPrinter(process.stdout, process.stdout.isTTY ? 'tty' : 'plain');
 let lastLoss = NaN;
 const outcome = await runTraining({
-  data: corpusPath, method: 'sft', out: work, runId: 'pretrain', backend: 'wasm', seed,
-  builtin: { ...BUILTIN_SHAPE }, epochs, batchSize: 64, lr: 3e-3, schedule: 'cosine', warmupRatio: 0.03, evalFraction: 0, maxLength: 64,
+  data: corpusPath, method: 'sft', model: init, out: work, runId: 'pretrain', backend: 'wasm', seed, epochs, batchSize: 64, lr: 3e-3, schedule: 'cosine', warmupRatio: 0.03, evalFraction: 0, maxLength: 64,
 }, {
   onEvent: (e) => {
     if (e.type === 'step') {

@@ -2,7 +2,8 @@
  * The annotator's host-side logic for one open editor, without `vscode`: answers the webview's
  * messages (webview/protocol/annotator.ts) from a lazily indexed task file and the annotation log. It keeps the
  * current position and filter, appends every judgment/undo/flag to the log (fsync'd by the sink)
- * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts.
+ * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts. Model names of
+ * responses are withheld until this annotator has judged the item (blind comparisons).
  */
 import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
 import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
@@ -147,7 +148,9 @@ export class AnnotatorController {
     await this.append(event);
     this.undoStack.push(itemId);
     this.opts.post({ type: 'saved', requestId, itemId, kind: event.kind, progress: this.progress() });
+    // Staying on the item: send it again, now judged (with its model names, when it has them).
     if (advance) await this.navigate({ kind: 'next' }, requestId, true);
+    else if (entry.responses.some((r) => r.model)) await this.show(this.position, requestId);
   }
 
   private async undo(requestId: number, itemId: string): Promise<void> {
@@ -271,14 +274,16 @@ export class AnnotatorController {
     }
     this.ids[index] = entry.id;
     const me = this.opts.annotator;
+    const mine = this.states.current(entry.id, me);
     const item: ItemView = {
       index,
       id: entry.id,
       line: entry.line,
       prompt: entry.prompt,
-      responses: entry.responses.map((r) => ({ text: r.text, ...(r.model ? { model: r.model } : {}) })),
+      // Blind: who wrote a response is revealed only once this annotator has judged the item.
+      responses: entry.responses.map((r) => ({ text: r.text, ...(r.model && mine ? { model: r.model } : {}) })),
       shown: displayOrder(me, entry.id, entry.responses.length),
-      mine: this.states.current(entry.id, me),
+      mine,
       others: this.states.others(entry.id, me),
       disagreed: this.states.disagreed(entry.id),
       flagged: this.states.flagged(entry.id, me),
