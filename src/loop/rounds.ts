@@ -144,18 +144,19 @@ export async function generateCandidates(runDir: string, k = 4, o: LoopGenerateO
  * The config of the next round: the parent's settings, from the parent's model, on the candidates and their
  * annotation log; writes round.json into the new run folder (made now, so the link exists from the start).
  */
-export function nextRoundConfig(runDir: string, overrides: Partial<TrainConfig> = {}, candidates = candidatesPath(runDir)): TrainConfig {
+export function nextRoundConfig(runDir: string, overrides: Partial<TrainConfig> = {}, candidates = candidatesPath(runDir)): TrainConfig & { out: string; runId: string } {
   const parent = runConfig(runDir);
   const round = roundOf(runDir) + 1;
   const parentId = runIdOf(runDir);
   const out = parent.out;
   const runId = overrides.runId ?? `${parentId.replace(/-round\d+$/, '')}-round${round}`;
   const method = overrides.method ?? (parent.method === 'sft' ? 'dpo' : parent.method);
-  const config: TrainConfig = {
-    data: candidates, method, model: runPaths(runDir).finalModel, out, runId, backend: parent.backend, seed: parent.seed,
+  const config: TrainConfig & { out: string; runId: string } = {
+    data: candidates, method, model: runPaths(runDir).finalModel, backend: parent.backend, seed: parent.seed,
     batchSize: parent.batchSize, gradAccum: parent.gradAccum, maxLength: parent.maxLength, maxPromptLength: parent.maxPromptLength,
     epochs: parent.epochs, lr: parent.lr, schedule: parent.schedule, evalFraction: parent.evalFraction, loss: method === parent.method ? parent.loss : undefined,
     ...overrides,
+    out, runId,
   };
   const dir = createRunDir(resolve(out), runId);
   writeFileSync(join(dir, 'round.json'), JSON.stringify({ parent: resolve(runDir), round, candidates: resolve(candidates) } satisfies RoundLink, null, 2) + '\n');
