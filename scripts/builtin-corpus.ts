@@ -23,8 +23,6 @@ export interface CorpusOptions {
   rows: number;
   /** PRNG seed. */
   seed: number;
-  /** Prompts never to write (the sample task file's prompts). */
-  exclude: ReadonlySet<string>;
 }
 
 type Family = 'add' | 'sub' | 'mul' | 'convert' | 'reverse' | 'upper';
@@ -57,10 +55,7 @@ function makeRow(family: Family, int: (lo: number, hi: number) => number, rand: 
   return [`Uppercase '${word}'.`, `Write '${word}' in capitals.`, c, `In capitals: ${c}`];
 }
 
-/**
- * The corpus rows: 80% in the sample's prompt form (a row whose prompt is excluded takes the other
- * phrasing instead), 20% in the other phrasing; 70% terse answers, 30% verbose.
- */
+/** The corpus rows: 85% in the sample's prompt form, 15% in another phrasing; 75% terse answers, 25% verbose. */
 export function builtinCorpus(o: CorpusOptions): CorpusRow[] {
   const rand = mulberry32(o.seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
@@ -68,8 +63,8 @@ export function builtinCorpus(o: CorpusOptions): CorpusRow[] {
   while (rows.length < o.rows) {
     const family = FAMILIES[int(0, FAMILIES.length - 1)];
     const [samplePrompt, otherPrompt, terse, verbose] = makeRow(family, int, rand);
-    const prompt = rand() < 0.8 && !o.exclude.has(samplePrompt) ? samplePrompt : otherPrompt;
-    rows.push({ prompt, completion: rand() < 0.7 ? terse : verbose });
+    const prompt = rand() < 0.85 ? samplePrompt : otherPrompt;
+    rows.push({ prompt, completion: rand() < 0.75 ? terse : verbose });
   }
   return rows;
 }

@@ -1,13 +1,13 @@
 /**
  * Pretrains the built-in model shipped in media/builtin/ (the embedded default: src/engine/builtin.ts).
- * Deterministic: a seeded corpus (scripts/builtin-corpus.ts, no sample prompt verbatim) and a seeded run of
+ * Deterministic: a seeded corpus (scripts/builtin-corpus.ts) and a seeded run of
  * the trainer's own SFT stage on the wasm backend, from the seeded random initialisation of the built-in
  * shape. Writes config.json, model.safetensors (F32), tokenizer files and pretraining.json (corpus size,
  * steps, final loss, time) into media/builtin/ (or --out). Takes tens of minutes on a 2-core machine;
  * run it only to change the shipped model:
  *   node --import tsx scripts/pretrain-builtin.ts [--rows N] [--epochs N] [--out DIR]
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,14 +21,13 @@ import { builtinCorpus } from './builtin-corpus';
 const { values } = parseArgs({ options: { rows: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' } } });
 const root = join(import.meta.dirname, '..');
 const out = values.out ?? join(root, 'media', 'builtin');
-const rows = Number(values.rows ?? 60000);
+const rows = Number(values.rows ?? 64000);
 const epochs = Number(values.epochs ?? 1);
 const seed = Number(values.seed ?? 0);
 
-const samplePrompts = new Set(readFileSync(join(root, 'media', 'samples', 'arith.tasks.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l).prompt as string));
 const work = mkdtempSync(join(tmpdir(), 'dap-pretrain-'));
 const corpusPath = join(work, 'corpus.jsonl');
-const corpus = builtinCorpus({ rows, seed: 20261201 + seed, exclude: samplePrompts });
+const corpus = builtinCorpus({ rows, seed: 20261201 + seed });
 writeFileSync(corpusPath, corpus.map((r) => JSON.stringify(r)).join('\n') + '\n');
 process.stdout.write(`pretrain-builtin: ${corpus.length} corpus rows → ${out}\n`);
 
@@ -44,12 +43,12 @@ fresh.dispose();
 const print = eventPrinter(process.stdout, process.stdout.isTTY ? 'tty' : 'plain');
 let lastLoss = NaN;
 const outcome = await runTraining({
-  data: corpusPath, method: 'sft', model: init, out: work, runId: 'pretrain', backend: 'wasm', seed, epochs, batchSize: 64, lr: 3e-3, schedule: 'cosine', warmupRatio: 0.03, evalFraction: 0, maxLength: 64,
+  data: corpusPath, method: 'sft', model: init, out: work, runId: 'pretrain', backend: 'wasm', seed, epochs, batchSize: 32, lr: 3e-3, schedule: 'cosine', warmupRatio: 0.03, evalFraction: 0, maxLength: 64,
 }, {
   onEvent: (e) => {
     if (e.type === 'step') {
       lastLoss = e.metrics.loss;
-      if (!process.stdout.isTTY && e.step % 20 !== 0 && e.step !== e.totalSteps) return;
+      if (!process.stdout.isTTY && e.step % 50 !== 0 && e.step !== e.totalSteps) return;
     }
     print(e);
   },

@@ -10,6 +10,7 @@
  *    comparison judged by the verifier: win rate of DPO over SFT with its 95% Wilson interval (ties half,
  *    both wrong apart), and the held-out accuracy of each.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTasks } from '../core/tasks';
 import { compareModels, type ModelComparison } from '../core/modelComparison';
@@ -60,9 +61,9 @@ export interface DemoResult {
 }
 
 /** The SFT round's config. */
-export function demoSftConfig(o: DemoOptions): TrainConfig {
+export function demoSftConfig(o: DemoOptions, data: string): TrainConfig {
   const full: TrainConfig = {
-    data: shippedPath('samples', 'arith.tasks.jsonl'), method: 'sft', out: o.out, seed: o.seed, backend: o.backend, runId: `demo-${Date.now().toString(36)}`,
+    data, method: 'sft', out: o.out, seed: o.seed, backend: o.backend, runId: `demo-${Date.now().toString(36)}`,
     epochs: 3, lr: 1e-3, batchSize: 32, evalFraction: 0.2, maxLength: 64, schedule: 'cosine',
   };
   return o.quick ? { ...full, epochs: 1, maxSteps: 2 } : full;
@@ -72,6 +73,19 @@ export function demoSftConfig(o: DemoOptions): TrainConfig {
 export function demoDpoOverrides(o: DemoOptions): Partial<TrainConfig> {
   const full: Partial<TrainConfig> = { method: 'dpo', epochs: 2, lr: 2e-4, batchSize: 32, loss: { beta: 0.1 }, evalFraction: 0.1, schedule: 'cosine' };
   return o.quick ? { ...full, epochs: 1, maxSteps: 2 } : full;
+}
+
+/**
+ * SFT rows of every response of the sample task file, right or wrong (as the trainer's built-in warm-up
+ * learns from every response): the demonstrations are noisy, which is what the preference stage corrects.
+ */
+export async function writeSftRows(out: string): Promise<string> {
+  const { items } = await readTasks(shippedPath('samples', 'arith.tasks.jsonl'));
+  const rows = items.flatMap((it) => it.responses.map((r) => JSON.stringify({ prompt: it.prompt, completion: r.text, meta: it.meta })));
+  mkdirSync(out, { recursive: true });
+  const file = join(out, 'arith.all-responses.sft.jsonl');
+  writeFileSync(file, rows.join('\n') + '\n');
+  return file;
 }
 
 const rate = (correct: number, total: number): Accuracy => ({ correct, total, rate: total > 0 ? correct / total : NaN });
@@ -87,7 +101,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = Date.now();
   const k = o.k ?? 4;
   const maxNewTokens = o.quick ? 12 : 32;
-  const sftConfig = demoSftConfig(o);
+  const sftConfig = demoSftConfig(o, await writeSftRows(o.out));
   o.onStage?.('1/5 SFT of the built-in model on the annotators\' preferred responses');
   const sftRun = await train(sftConfig, o);
   const t1 = Date.now();

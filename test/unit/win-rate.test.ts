@@ -134,3 +134,38 @@ test('the verifier judge: right above wrong, tie, both_bad, rankings, and no jud
   assert.deepEqual((verifierEvent(mk(['3', '6', '5']), ts) as { ranking: number[][] }).ranking, [[0, 1, 2]]);
   assert.equal(verifierEvent(mk(['a', 'b'], 'Write a poem.'), ts), undefined);
 });
+
+test('dap judge appends verifier judgments once; dap stats reports B over A per annotator and overall with position bias', async () => {
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { runCli } = await import('./engine-fixtures');
+  const dir = mkdtempSync(join(tmpdir(), 'dap-winrate-'));
+  const tasks = join(dir, 'cmp.tasks.jsonl');
+  // B right and A wrong on q1, q2; both right on q3; both wrong on q4; A right on q5; q6 is not verifiable.
+  const rows = [['What is 2 + 2?', '5', '4'], ['What is 3 + 3?', '7', '6'], ['What is 1 + 1?', '2', '2'], ['What is 5 + 5?', '9', '11'], ['What is 4 + 4?', '8', '9'], ['Tell a joke.', 'x', 'y']];
+  writeFileSync(tasks, rows.map(([prompt, a, b], i) => JSON.stringify({ id: `q${i + 1}`, prompt, responses: [{ text: a, model: 'sft' }, { text: b, model: 'dpo' }] })).join('\n') + '\n');
+  const log = join(dir, 'cmp.annotations.jsonl');
+  writeFileSync(log, [pair('q1', 'ann', [1, 0], 'a'), pair('q6', 'ann', [0, 1], 'b')].map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const j1 = await runCli(['judge', tasks]);
+  assert.equal(j1.code, 0, j1.err);
+  assert.match(j1.out, /verifier: 5 judgments appended .* \(0 items judged before, 1 not verifiable\)/);
+  const j2 = await runCli(['judge', tasks]);
+  assert.match(j2.out, /verifier: 0 judgments appended .* \(5 items judged before/);
+  assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, 7);
+  const s = await runCli(['stats', tasks, '--json']);
+  assert.equal(s.code, 0, s.err);
+  const m = JSON.parse(s.out).models;
+  assert.deepEqual([m.a, m.b, m.items, m.judgedItems], ['sft', 'dpo', 6, 6]);
+  const verifier = m.perAnnotator.find((r: { annotator: string }) => r.annotator === 'verifier');
+  assert.deepEqual([verifier.wins, verifier.losses, verifier.ties, verifier.bothBad, verifier.n, verifier.successes], [2, 1, 1, 1, 4, 2.5]);
+  const w = wilsonInterval(2.5, 4);
+  assert.deepEqual([verifier.low, verifier.high], [w.low, w.high]);
+  // Items: q1 = mean(ann 1, verifier 1), q6 = ann 1, q2 win, q3 tie, q4 both bad, q5 loss.
+  assert.deepEqual([m.overall.wins, m.overall.losses, m.overall.ties, m.overall.bothBad], [3, 1, 1, 1]);
+  assert.deepEqual(m.positionBias.perAnnotator.map((r: { annotator: string }) => r.annotator), ['ann'], 'the verifier is left out of position bias');
+  const text = await runCli(['stats', tasks]);
+  assert.match(text.out, /models: win rate of B "dpo" over A "sft" \(ties count half; 95% Wilson interval\), 6 items, 6 judged:/);
+  assert.match(text.out, /  verifier: 62\.5% \[\d+\.\d%, \d+\.\d%\] \(wins 2, losses 1, ties 1; both bad 1, not counted\)/);
+  assert.match(text.out, /position bias \(first-shown response wins/);
+});
