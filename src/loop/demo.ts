@@ -64,14 +64,14 @@ export interface DemoResult {
 export function demoSftConfig(o: DemoOptions, data: string): TrainConfig {
   const full: TrainConfig = {
     data, method: 'sft', out: o.out, seed: o.seed, backend: o.backend, runId: `demo-${Date.now().toString(36)}`,
-    epochs: 3, lr: 1e-3, batchSize: 32, evalFraction: 0.2, maxLength: 64, schedule: 'cosine',
+    epochs: 3, lr: 1e-3, batchSize: 32, evalFraction: 0.2, maxLength: 64, schedule: 'cosine', ...(process.env.DAP_DEMO_SFT ? JSON.parse(process.env.DAP_DEMO_SFT) : {}),
   };
   return o.quick ? { ...full, epochs: 1, maxSteps: 2 } : full;
 }
 
 /** Overrides of the DPO round. */
 export function demoDpoOverrides(o: DemoOptions): Partial<TrainConfig> {
-  const full: Partial<TrainConfig> = { method: 'dpo', epochs: 2, lr: 2e-4, batchSize: 32, loss: { beta: 0.1 }, evalFraction: 0.1, schedule: 'cosine' };
+  const full: Partial<TrainConfig> = { method: 'dpo', epochs: 6, lr: 5e-4, batchSize: 16, loss: { beta: 0.1 }, evalFraction: 0.1, schedule: 'cosine', ...(process.env.DAP_DEMO_DPO ? JSON.parse(process.env.DAP_DEMO_DPO) : {}) };
   return o.quick ? { ...full, epochs: 1, maxSteps: 2 } : full;
 }
 
@@ -101,7 +101,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = Date.now();
   const k = o.k ?? 4;
   const maxNewTokens = o.quick ? 12 : 32;
-  const sftConfig = demoSftConfig(o, await writeSftRows(o.out));
+  const sftConfig = demoSftConfig(o, process.env.DAP_DEMO_SFTDATA === 'preferred' ? shippedPath('samples', 'arith.tasks.jsonl') : await writeSftRows(o.out));
   o.onStage?.('1/5 SFT of the built-in model on the annotators\' preferred responses');
   const sftRun = await train(sftConfig, o);
   const t1 = Date.now();

@@ -14,7 +14,8 @@ import { createBuiltinModel } from '../../src/engine/builtin';
 import { saveModel } from '../../src/engine/checkpoint';
 import { generateTasks, type GenerateRequest } from '../../src/loop/generateTasks';
 import { runCli } from './engine-fixtures';
-import { tinyModelFixture, tinyShape, writeJsonl, type TinyModelFixture } from './train-fixtures';
+import { ensureWorkerBundle, tinyModelFixture, tinyShape, workerBundle, writeJsonl, type TinyModelFixture } from './train-fixtures';
+import { generateInWorker } from '../../src/train/worker/generationJob';
 
 let fx: TinyModelFixture;
 let otherModel: string;
@@ -133,4 +134,21 @@ test('dap generate: progress lines with ETA, summary, usage errors', async () =>
   const again = await runCli(['generate', '--model', fx.modelDir, '--prompts', promptsFile, '--out', out, '--n', '2', '--max-new-tokens', '4']);
   assert.match(again.out, /done: 0 items written, 7 already there/);
   assert.equal((await runCli(['generate', '--prompts', promptsFile, '--out', out])).code, 2);
+});
+
+test('in the worker process: progress per batch, a cancel stops after the current batch and a rerun completes the file', async () => {
+  ensureWorkerBundle();
+  const out = join(fx.dir, 'worker.tasks.jsonl');
+  const request = { models: [fx.modelDir], prompts: promptsFile, out, n: 2, temperature: 1, topP: 1, maxNewTokens: 4, seed: 9, batchSize: 1 };
+  const abort = new AbortController();
+  const seen: number[] = [];
+  const stopped = await generateInWorker({ workerPath: workerBundle, job: { kind: 'tasks', request }, backend: 'wasm', signal: abort.signal,
+    onProgress: (p) => { seen.push(p.done); if (p.done === 2) abort.abort(); } });
+  assert.equal(stopped.stopped, true);
+  assert.ok(stopped.written >= 2 && stopped.written < 7, `stopped after ${stopped.written} prompts`);
+  assert.deepEqual(seen.slice(0, 2), [1, 2]);
+  const rest = await generateInWorker({ workerPath: workerBundle, job: { kind: 'tasks', request }, backend: 'wasm', onProgress: () => undefined });
+  assert.deepEqual([rest.stopped, rest.skipped, rest.written + rest.skipped], [false, stopped.written, 7]);
+  assert.equal(readFileSync(out, 'utf8'), readFileSync((await generateTasks({ ...request, out: join(fx.dir, 'worker-ref.tasks.jsonl') })).out, 'utf8'));
+  await assert.rejects(generateInWorker({ workerPath: workerBundle, job: { kind: 'evaluate', runDir: fx.dir }, onProgress: () => undefined }), /no such model folder|not finished|no final model|metrics|config/);
 });
