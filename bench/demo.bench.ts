@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/engine/backend';
-import { runDemo } from '../src/loop/demo';
+import { runDemo } from '../src/train/loop/demo';
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 

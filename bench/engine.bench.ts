@@ -1,15 +1,15 @@
 /**
  * Engine training throughput: forward + backward + SGD update of the real GPT-2 model (random weights)
  * in tokens/s and achieved GFLOP/s (FLOP count: see bench/training.ts), for the built-in model's shape
- * and GPT-2 small, on every backend that starts here: wasm with the fast kernels and stock wasm
- * (kernels not overridden) in the same run, webgpu/tensorflow when they start (auto rules: no software
+ * and GPT-2 small, on every backend that starts here: wasm with the native kernels (every core), with the
+ * XNNPACK kernels (the fallback) and stock wasm (kernels not overridden) in the same run, webgpu/tensorflow when they start (auto rules: no software
  * adapters), cpu for the tiny model only. Also measures a plain matrix-multiply ceiling in the same run
  * (numpy/BLAS when python3 has it, and the wasm XNNPACK 2-D 1024² product) and the ratios to it.
  * Env: DAP_BENCH_QUICK=1 runs fewer steps; DAP_BENCH_MODELS=tiny,gpt2-small picks models.
  */
 import { spawnSync } from 'node:child_process';
 import { initBackend } from '../src/engine/backend';
-import { installFastWasmMatMul, restoreStockWasmMatMul } from '../src/engine/kernels/index';
+import { kernelMode, setKernelMode, type KernelMode } from '../src/engine/kernels/index';
 import { GPT2_SMALL, TINY, matmulGflops, matmulParams, round, timeTraining, type BenchShape } from './training';
 
 const quick = process.env.DAP_BENCH_QUICK === '1';
@@ -44,12 +44,15 @@ export async function run(): Promise<Record<string, unknown>> {
   const shapes = [TINY, GPT2_SMALL].filter((s) => wanted.includes(s.name));
   log('matmul ceiling ...');
   await initBackend('wasm');
+  const nativeCeiling = kernelMode() === 'native' ? await matmulGflops(1024, 5) : null;
+  setKernelMode('wasm');
   const wasmCeiling = await matmulGflops(1024, 5);
   const numpyCeiling = numpyMatmulCeiling();
   const ceiling = numpyCeiling ?? wasmCeiling;
   const out: Record<string, unknown> = {
     flopsFormula: '6*P_matmul*B*T + 12*L*B*T^2*D per step (forward+backward); P_matmul = 12*L*D^2 + V*D',
-    ceiling: { numpy1024GFlops: numpyCeiling === null ? null : round(numpyCeiling, 1), wasmXnnpack1024GFlops: round(wasmCeiling, 1), pctOfCeilingUses: numpyCeiling === null ? 'wasm' : 'numpy' },
+    ceiling: { numpy1024GFlops: numpyCeiling === null ? null : round(numpyCeiling, 1), wasmXnnpack1024GFlops: round(wasmCeiling, 1),
+      native1024GFlops: nativeCeiling === null ? null : round(nativeCeiling, 1), pctOfCeilingUses: numpyCeiling === null ? 'wasm' : 'numpy' },
   };
   const backends: string[] = ['wasm'];
   for (const extra of ['webgpu', 'tensorflow'] as const) {
@@ -67,10 +70,11 @@ export async function run(): Promise<Record<string, unknown>> {
     const entry: Record<string, unknown> = { shape, matmulParams: matmulParams(shape) };
     for (const backend of backends) {
       if (backend === 'cpu' && shape.name !== 'tiny') continue; // minutes per step: not informative
-      const variants: [string, boolean][] = backend === 'wasm' ? [['wasm', true], ['wasmStock', false]] : [[backend, true]];
-      for (const [label, fast] of variants) {
+      const variants: [string, KernelMode | null][] = backend === 'wasm' ? [['wasmNative', 'native'], ['wasm', 'wasm'], ['wasmStock', 'stock']] : [[backend, null]];
+      for (const [label, mode] of variants) {
         await initBackend(backend);
-        if (backend === 'wasm') (fast ? installFastWasmMatMul : restoreStockWasmMatMul)();
+        if (mode) setKernelMode(mode);
+        if (mode === 'native' && kernelMode() !== 'native') continue; // no native kernels on this platform
         const steps = stepsFor(shape, label);
         log(`${shape.name} on ${label} (${steps} step(s) after a warm-up) ...`);
         try {
@@ -86,12 +90,13 @@ export async function run(): Promise<Record<string, unknown>> {
         }
       }
     }
+    const nativeR = entry.wasmNative as { tokensPerSec?: number } | undefined;
     const fastR = entry.wasm as { tokensPerSec?: number } | undefined;
     const stockR = entry.wasmStock as { tokensPerSec?: number } | undefined;
     if (fastR?.tokensPerSec && stockR?.tokensPerSec) entry.speedupFastVsStockWasm = round(fastR.tokensPerSec / stockR.tokensPerSec, 2);
+    if (nativeR?.tokensPerSec && fastR?.tokensPerSec) entry.speedupNativeVsXnnpack = round(nativeR.tokensPerSec / fastR.tokensPerSec, 2);
     out[shape.name] = entry;
   }
   await initBackend('wasm');
-  installFastWasmMatMul();
   return out;
 }

@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import type { AnnotationEvent } from '../src/core/types';
 import { loadReviewInput } from '../src/core/review/load';
 import { scorePairs } from '../src/core/review/lists';
-import { precisionRecallAtK, shuffled } from '../src/core/review/folds';
+import { precisionRecallAtK } from '../src/core/review/folds';
+import { shuffled } from '../src/core/random';
 import { syntheticPreferenceSet } from '../src/core/review/synthetic';
 import { verifyResponse } from '../src/core/verify';
-import { scoreForReview } from '../src/train/flaggingRun';
+import { scoreForReview } from '../src/train/flagging/index';
 
 /** Bench settings (small model, so each set takes 1-2 minutes on 2 cores); env DAP_REVIEW_BENCH (JSON) overrides. */
 const SETTINGS = {

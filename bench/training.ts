@@ -14,7 +14,7 @@ import { gpt2ConfigJson, parseConfig } from '../src/engine/config';
 import { createRandomModel } from '../src/engine/models';
 import { enableLora, loraParameterCount } from '../src/engine/lora';
 import * as ops from '../src/engine/ops';
-import { AdamW } from '../src/train/optimizer';
+import { AdamW } from '../src/train/stage/optimizer';
 
 /** One benchmarked model shape with its batch. */
 export interface BenchShape {

@@ -1,11 +1,13 @@
 // Builds every bundle with esbuild: the extension host bundle, the CLI, the worker (training and review
-// scoring), and the Svelte webview apps. A missing entry is an error (a moved file must be named here).
+// scoring), and the Svelte webview apps. First checks the layer rules (scripts/layers.mjs): an import
+// across a layer is an error, and so is a missing entry (a moved file must be named here).
 // Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import sveltePlugin from 'esbuild-svelte';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { layerViolations } from './layers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
@@ -26,6 +28,13 @@ const webEntries = [
   { in: 'webview/loss/main.ts', out: 'loss' },
   { in: 'webview/review/main.ts', out: 'review' },
 ];
+
+const broken = layerViolations(root);
+if (broken.length) {
+  for (const line of broken) console.error(`build: layers: ${line}`);
+  console.error('build: imports break the layer rules (scripts/layers.mjs, README "Architecture")');
+  process.exit(1);
+}
 
 const missing = [...nodeEntries, ...webEntries].filter((e) => !existsSync(join(root, e.in)));
 if (missing.length) {

@@ -9,18 +9,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONVERSIONS, solvePrompt, type ArithTaskKind } from '../src/core/verify';
 import type { AnnotationEvent, PairChoice } from '../src/core/types';
-import { mulberry32 } from '../src/core/random';
+import { Rng, shuffledIndices } from '../src/core/random';
 
-const rand = mulberry32(20260105);
+const rng = new Rng(20260105);
+const rand = () => rng.next();
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-function shuffle<T>(xs: T[]): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
-  return xs;
-}
+/** A shuffled copy of `xs`, drawn from the one generator of this script. */
+const shuffle = <T>(xs: readonly T[]): T[] => shuffledIndices(xs.length, rng).map((i) => xs[i]);
 /** Standard normal sample (Box–Muller). */
 const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 

@@ -15,7 +15,7 @@ import { initBackend } from '../src/engine/backend';
 import { BUILTIN_SHAPE, createBuiltinModel } from '../src/engine/builtin';
 import { saveModel } from '../src/engine/checkpoint';
 import { runTraining } from '../src/train/pipeline';
-import { eventPrinter } from '../src/train/progress';
+import { eventPrinter } from '../src/cli/progress';
 import { builtinCorpus } from './builtin-corpus';
 
 const { values } = parseArgs({ options: { rows: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' } } });

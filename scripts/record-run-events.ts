@@ -9,8 +9,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runTraining } from '../src/train/pipeline';
-import { runPaths } from '../src/train/runDir';
+import { runTraining } from '../src/train/pipeline/index';
+import { runPaths } from '../src/train/runs/folder';
 
 const root = resolve(__dirname, '..');
 const args = process.argv.slice(2);

@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
 # Makes sure Debian's Chromium (/usr/bin/chromium) is installed for the browser component tests and the
 # code-server end-to-end tests (driven through playwright-core). Idempotent: does nothing when present.
+# Installing needs root or sudo (scripts/apt-packages.sh); without either it says what to run and fails.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/apt-packages.sh"
 
 if [[ -x /usr/bin/chromium ]]; then
   echo "setup-browser: $(/usr/bin/chromium --version 2>/dev/null || echo chromium) already installed"
   exit 0
 fi
-if [[ $(id -u) -ne 0 ]]; then
-  echo "setup-browser: /usr/bin/chromium is missing; install it as root: apt-get install -y chromium" >&2
-  exit 1
-fi
-echo "setup-browser: installing Debian chromium"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+apt_install setup-browser "${APT_BROWSER[@]}"
 /usr/bin/chromium --version

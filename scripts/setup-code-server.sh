@@ -2,9 +2,10 @@
 # Installs code-server 4.100.3 (VS Code 1.100.3 served to a browser) into the git-ignored folder
 # .vscode-test/code-server/ for the end-to-end tests in test/e2e. It has its own package.json there, so
 # the project's node_modules and package-lock.json are never touched. Idempotent: a marker file records a
-# finished install and makes later runs a no-op. Follows /work/shared/recipes/vscode-e2e.md: code-server's
-# own postinstall (which downloads ripgrep from GitHub) is skipped and replaced by the steps below.
+# finished install and makes later runs a no-op. code-server's own postinstall (which downloads ripgrep
+# from GitHub) is skipped and replaced by the steps below. Debian packages: scripts/apt-packages.sh.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/apt-packages.sh"
 
 VERSION=4.100.3
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,20 +21,7 @@ fi
 start=$(date +%s)
 
 # System packages the native modules build against, plus ripgrep (VS Code's search) and chromium.
-APT_PACKAGES=(libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep chromium python3 make g++ pkg-config)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "setup-code-server: missing Debian packages: ${missing[*]} (run as root, or apt-get install them)" >&2
-    exit 1
-  fi
-  echo "setup-code-server: apt-get install ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+apt_install setup-code-server "${APT_CODE_SERVER[@]}" "${APT_BROWSER[@]}"
 
 # node-gyp must use the local Node headers (no download from nodejs.org here).
 NODE_PREFIX="$(dirname "$(dirname "$(command -v node)")")"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "gemm.h"
 #include "fused.h"
+#include "flash.h"
 #include "pool.h"
 
 #ifndef DAP_SOURCE_HASH
@@ -195,6 +196,22 @@ static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
   return v;
 }
 
+static napi_value js_flash_fwd(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 12, 1)) return 0;
+  flash_attn_fwd(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), fptr(&c, 4), fptr(&c, 5), fptr(&c, 6), lnum(&c, 7), lnum(&c, 8),
+                 lnum(&c, 9), lnum(&c, 10), (float)num(&c, 11));
+  return done(&c);
+}
+
+static napi_value js_flash_bwd(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 16, 1)) return 0;
+  flash_attn_bwd(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), fptr(&c, 4), fptr(&c, 5), fptr(&c, 6), fptr(&c, 7), fptr(&c, 8),
+                 fptr(&c, 9), fptr(&c, 10), lnum(&c, 11), lnum(&c, 12), lnum(&c, 13), lnum(&c, 14), (float)num(&c, 15));
+  return done(&c);
+}
+
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value o, v;
@@ -214,7 +231,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"rmsNormFwd", js_rmsnorm_fwd}, {"rmsNormBwd", js_rmsnorm_bwd},
     {"logProbFwd", js_logprob_fwd}, {"logProbBwd", js_logprob_bwd},
     {"attnSoftmaxFwd", js_attn_softmax_fwd}, {"attnSoftmaxBwd", js_attn_softmax_bwd},
-    {"adamw", js_adamw}, {"colSum", js_col_sum}, {"sumSquares", js_sum_squares},
+    {"adamw", js_adamw}, {"flashFwd", js_flash_fwd}, {"flashBwd", js_flash_bwd}, {"colSum", js_col_sum}, {"sumSquares", js_sum_squares},
   };
   for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
     napi_value f;

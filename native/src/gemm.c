@@ -154,5 +154,12 @@ void gemm_run(const gemm_job *job) {
   }
   const long MC = (long)MC_PANELS * kernel.mr, NCB = (long)NC_PANELS * kernel.nr;
   gemm_plan plan = {job, (job->M + MC - 1) / MC, (job->N + NCB - 1) / NCB};
-  pool_run(job->batch * plan.mt * plan.nt, gemm_task, &plan);
+  long tasks = job->batch * plan.mt * plan.nt;
+  /* Small products (< ~1 MFLOP, a few microseconds) run on the caller alone: waking workers would cost
+     more than it saves. The same tasks run either way, so the result is the same. */
+  if (2.0 * job->batch * job->M * job->N * job->K < 1e6) {
+    for (long t = 0; t < tasks; t++) gemm_task(&plan, t);
+    return;
+  }
+  pool_run(tasks, gemm_task, &plan);
 }

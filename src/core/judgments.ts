@@ -8,7 +8,11 @@
  *   (annotator, item) is the flag state; confirms are kept in file order.
  * Pair choices are in shown positions and are resolved to response indices: 'a' = shown[0] wins.
  * Events naming an unknown item are warnings (the event stays in the log; it is not resolved).
+ * ItemStates applies these rules one event at a time (the annotator keeps one); resolveJudgments runs a
+ * whole log through one, against the task items.
  */
+import { assertUnreachable } from './assertUnreachable';
+import { DEFAULT_TAU_THRESHOLD, itemDisagreement } from './disagreement';
 import { issueError, issueWarning } from './issues';
 import type { AnnotationEvent, ConfirmEvent, DataIssue, Judgment, PairEvent, RankEvent, TaskItem } from './types';
 
@@ -76,6 +80,100 @@ export function judgmentFromEvent(event: PairEvent | RankEvent): Judgment {
   return { item: event.item, annotator: event.annotator, ranking, bothBad, ts: event.ts, kind: event.kind, shown: [...event.shown] };
 }
 
+/** One annotator's state of one item: the judgment stack (top = current) and the latest flag. */
+interface AnnotatorItemState {
+  stack: Judgment[];
+  flag?: FlagState;
+}
+
+/**
+ * The log's state, one event at a time (the rules at the top of this file): per item and annotator the
+ * judgment stack and flag, and per annotator how many items they have a current judgment of. The editor
+ * keeps one to answer "judged? flagged? disagreed?" without re-reading the log; resolveJudgments builds
+ * one over a whole log. Events are applied as given: checking them against the task file is the caller's.
+ */
+export class ItemStates {
+  /** item id → annotator → state. */
+  private readonly byItem = new Map<string, Map<string, AnnotatorItemState>>();
+  /** annotator → number of items with a current judgment. */
+  private readonly doneCount = new Map<string, number>();
+
+  /** Applies one event; false for an undo with no judgment to retract (it changes nothing). */
+  apply(e: AnnotationEvent): boolean {
+    let perItem = this.byItem.get(e.item);
+    if (!perItem) this.byItem.set(e.item, (perItem = new Map()));
+    let s = perItem.get(e.annotator);
+    if (!s) perItem.set(e.annotator, (s = { stack: [] }));
+    const before = s.stack.length > 0;
+    let applied = true;
+    switch (e.kind) {
+      case 'pair':
+      case 'rank':
+        s.stack.push(judgmentFromEvent(e));
+        break;
+      case 'undo':
+        applied = s.stack.pop() !== undefined;
+        break;
+      case 'flag':
+        s.flag = { item: e.item, annotator: e.annotator, flagged: e.flagged, ts: e.ts };
+        break;
+      case 'confirm':
+        break;
+      default:
+        assertUnreachable(e);
+    }
+    const after = s.stack.length > 0;
+    if (before !== after) this.doneCount.set(e.annotator, (this.doneCount.get(e.annotator) ?? 0) + (after ? 1 : -1));
+    return applied;
+  }
+
+  /** The annotator's current judgment of the item. */
+  current(item: string, annotator: string): Judgment | undefined {
+    const stack = this.byItem.get(item)?.get(annotator)?.stack;
+    return stack && stack.length ? stack[stack.length - 1] : undefined;
+  }
+
+  flagged(item: string, annotator: string): boolean {
+    return this.byItem.get(item)?.get(annotator)?.flag?.flagged ?? false;
+  }
+
+  /** Other annotators with a current judgment of the item. */
+  others(item: string, annotator: string): number {
+    let n = 0;
+    for (const [who, s] of this.byItem.get(item) ?? []) if (who !== annotator && s.stack.length) n++;
+    return n;
+  }
+
+  /** Every annotator's current judgment of the item. */
+  judgmentsOf(item: string): Judgment[] {
+    const out: Judgment[] = [];
+    for (const s of this.byItem.get(item)?.values() ?? []) if (s.stack.length) out.push(s.stack[s.stack.length - 1]);
+    return out;
+  }
+
+  /**
+   * True when the annotators' current judgments of the item disagree, by the one definition of
+   * core/disagreement.ts (the review list's). The item's response count is that of its judgments.
+   */
+  disagreed(item: string, tauThreshold = DEFAULT_TAU_THRESHOLD): boolean {
+    const js = this.judgmentsOf(item);
+    const n = Math.max(0, ...js.map((j) => j.ranking.reduce((sum, g) => sum + g.length, 0)));
+    return itemDisagreement(js, n, tauThreshold) !== null;
+  }
+
+  /** Items this annotator has a current judgment of (ids in the log, whether or not in the task file). */
+  doneBy(annotator: string): number {
+    return this.doneCount.get(annotator) ?? 0;
+  }
+
+  /** Every current judgment and every flag state, in no particular order. */
+  *entries(): Generator<{ judgment?: Judgment; flag?: FlagState }> {
+    for (const perItem of this.byItem.values()) {
+      for (const s of perItem.values()) yield { judgment: s.stack[s.stack.length - 1], flag: s.flag };
+    }
+  }
+}
+
 function isNumbered(e: AnnotationEvent | NumberedEvent): e is NumberedEvent {
   return 'event' in e && typeof (e as NumberedEvent).line === 'number';
 }
@@ -86,8 +184,7 @@ function isNumbered(e: AnnotationEvent | NumberedEvent): e is NumberedEvent {
  */
 export function resolveJudgments(events: readonly (AnnotationEvent | NumberedEvent)[], items: readonly TaskItem[], file = 'annotations'): LogResolution {
   const itemById = new Map(items.map((it, i) => [it.id, { item: it, order: i }]));
-  const stacks = new Map<string, { annotator: string; item: string; stack: Judgment[] }>();
-  const flags = new Map<string, FlagState>();
+  const states = new ItemStates();
   const confirms: ConfirmEvent[] = [];
   const issues: DataIssue[] = [];
   const unknownReported = new Set<string>();
@@ -101,41 +198,27 @@ export function resolveJudgments(events: readonly (AnnotationEvent | NumberedEve
       }
       return;
     }
-    const key = `${event.annotator}\u0000${event.item}`;
-    switch (event.kind) {
-      case 'pair':
-      case 'rank': {
-        const n = known.item.responses.length;
-        const bad = event.shown.find((i) => i >= n);
-        if (bad !== undefined) {
-          issues.push(issueError(file, line, 'shown', `response index ${bad} out of range (item "${event.item}" has ${n} responses); event ignored`));
-          return;
-        }
-        const entryState = stacks.get(key) ?? { annotator: event.annotator, item: event.item, stack: [] };
-        entryState.stack.push(judgmentFromEvent(event));
-        stacks.set(key, entryState);
+    if (event.kind === 'pair' || event.kind === 'rank') {
+      const n = known.item.responses.length;
+      const bad = event.shown.find((i) => i >= n);
+      if (bad !== undefined) {
+        issues.push(issueError(file, line, 'shown', `response index ${bad} out of range (item "${event.item}" has ${n} responses); event ignored`));
         return;
       }
-      case 'undo': {
-        const state = stacks.get(key);
-        if (!state || state.stack.length === 0) issues.push(issueWarning(file, line, 'kind', `undo by "${event.annotator}" with no judgment of "${event.item}" to retract; ignored`));
-        else state.stack.pop();
-        return;
-      }
-      case 'flag':
-        flags.set(key, { item: event.item, annotator: event.annotator, flagged: event.flagged, ts: event.ts });
-        return;
-      case 'confirm':
-        confirms.push(event);
-        return;
     }
+    if (event.kind === 'confirm') confirms.push(event);
+    if (!states.apply(event)) issues.push(issueWarning(file, line, 'kind', `undo by "${event.annotator}" with no judgment of "${event.item}" to retract; ignored`));
   });
   const order = (item: string) => itemById.get(item)?.order ?? 0;
-  const byItemThenAnnotator = (x: { item: string; annotator: string }, y: { item: string; annotator: string }) =>
-    order(x.item) - order(y.item) || (x.annotator < y.annotator ? -1 : x.annotator > y.annotator ? 1 : 0);
+  const annotatorOrder = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   // Sort keys computed once: (item order, annotator).
-  const current = [...stacks.values()].filter((s) => s.stack.length > 0).map((s) => ({ order: order(s.item), judgment: s.stack[s.stack.length - 1] }));
-  current.sort((x, y) => x.order - y.order || (x.judgment.annotator < y.judgment.annotator ? -1 : x.judgment.annotator > y.judgment.annotator ? 1 : 0));
-  const judgments = current.map((c) => c.judgment);
-  return { judgments, flags: [...flags.values()].sort(byItemThenAnnotator), confirms, issues };
+  const current: { order: number; judgment: Judgment }[] = [];
+  const flags: { order: number; flag: FlagState }[] = [];
+  for (const { judgment, flag } of states.entries()) {
+    if (judgment) current.push({ order: order(judgment.item), judgment });
+    if (flag) flags.push({ order: order(flag.item), flag });
+  }
+  current.sort((x, y) => x.order - y.order || annotatorOrder(x.judgment.annotator, y.judgment.annotator));
+  flags.sort((x, y) => x.order - y.order || annotatorOrder(x.flag.annotator, y.flag.annotator));
+  return { judgments: current.map((c) => c.judgment), flags: flags.map((f) => f.flag), confirms, issues };
 }

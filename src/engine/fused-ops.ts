@@ -102,9 +102,36 @@ export function causalSoftmax(scores: tf.Tensor4D, keyMask: tf.Tensor2D | undefi
   return out;
 }
 
+/** Sequences at least this long use flashAttention (no (T, T) tensors); shorter ones the two products + softmax. */
+export const FLASH_MIN_T = 256;
+
+/**
+ * Causal attention without (T, T) tensors: one forward kernel (output + per-query log-sum-exp) and one
+ * backward kernel that recomputes the probabilities (native/src/flash.c). q, k, v (B, H, T, Dh),
+ * keyMask (B, T) → (B, H, T, Dh). Memory grows with T, not T².
+ */
+export function flashAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, keyMask: tf.Tensor2D | undefined): tf.Tensor4D {
+  const scale = 1 / Math.sqrt(q.shape[3]);
+  const mask = keyMask && keyMask.dtype !== 'float32' ? tf.cast(keyMask, 'float32') : keyMask;
+  const withMask = (m: Record<string, tf.Tensor>) => (mask ? { ...m, keyMask: mask } : m);
+  const f = customGrad((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, lse] = run(FUSED.flashAttn, withMask({ q: qi, k: ki, v: vi }), { scale }); // (B, H, T, Dh), (B, H, T)
+    save([qi, ki, vi, out, lse]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [qs, ks, vs, os, ls] = saved;
+      return run(FUSED.flashAttnGrad, withMask({ q: qs, k: ks, v: vs, out: os, lse: ls, dy }), { scale });
+    };
+    return { value: out, gradFunc };
+  });
+  const out = f(q, k, v) as tf.Tensor4D;
+  if (mask && mask !== keyMask) mask.dispose();
+  return out;
+}
+
 /** Causal attention: q, k, v (B, H, T, Dh), attentionMask (B, T) → (B, H, T, Dh); q·kᵀ reads k transposed in place. */
 export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, attentionMask?: tf.Tensor2D): tf.Tensor4D {
   const Dh = q.shape[3];
+  if (q.shape[2] >= FLASH_MIN_T) return flashAttention(q, k, v, attentionMask);
   const scores = tf.matMul(q, k, false, true) as tf.Tensor4D; // (B, H, T, T)
   const probs = causalSoftmax(scores, attentionMask, 1 / Math.sqrt(Dh)); // (B, H, T, T)
   return tf.matMul(probs, v) as tf.Tensor4D; // (B, H, T, Dh)

@@ -6,7 +6,7 @@
  * Logits are read with `await data()` so the WebGPU backend works.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../core/random';
 import type { KvCache, TransformerLM } from './transformer';
 import type { EngineTokenizer } from './types';
 

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../core/random';
 import { decodeFloats, encodeFloats, readHeader, readTensorBytes, writeSafetensors, type TensorToWrite } from './safetensors';
 import { readJson } from './tokenizer';
 import type { TransformerLM } from './transformer';

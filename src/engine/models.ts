@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config';
 import { Gpt2Model, gpt2WeightSpecs } from './gpt2';
 import { LlamaModel, llamaWeightSpecs } from './llama';
-import { mulberry32, normalArray } from './random';
+import { mulberry32 } from '../core/random';
+import { normalArray } from './random';
 import type { FloatDtype } from './safetensors';
 import type { Param, TransformerLM, WeightSpec } from './transformer';
 

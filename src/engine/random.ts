@@ -1,11 +1,7 @@
 /**
- * Seeded pseudo-random numbers for the engine (weight init, sampling): mulberry32 for uniforms and
- * Box–Muller for normals. Plain JavaScript, so results are the same on every tfjs backend.
+ * Normal samples for the engine's weight init (Box–Muller over the uniforms of the one PRNG,
+ * src/core/random.ts). Plain JavaScript, so results are the same on every tfjs backend.
  */
-
-import { mulberry32 } from '../core/random';
-
-export { mulberry32 };
 
 /** Fills a new Float32Array with N(0, std²) samples from a seeded generator. */
 export function normalArray(n: number, std: number, rand: () => number): Float32Array {

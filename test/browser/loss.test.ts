@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openWebview, type WebviewPage } from './harness';
 import type { LossHostToWebview, LossWebviewToHost } from '../../webview/protocol/loss';
-import type { EvalEvent, FinishedEvent, LogEvent, StartedEvent, StepEvent, TrainEvent } from '../../src/train/events';
+import type { EvalEvent, FinishedEvent, LogEvent, StartedEvent, StepEvent, TrainEvent } from '../../src/train/runs/events';
 
 const root = join(import.meta.dirname, '..', '..');
 /** A recorded event stream with its RUN_DIR placeholder replaced by `runDir`. */

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { processesUnder, ROOT, startVsCode, type VsCodeSession } from './harness';
 import { annotationLogPath } from '../../src/host/annotator/logPath';
-import type { TrainEvent } from '../../src/train/events';
+import type { TrainEvent } from '../../src/train/runs/events';
 
 const ANNOTATOR = 'e2e-lifecycle';
 /** The tiny model of training.e2e.test.ts (points within seconds on 2 cores), with enough epochs that the

@@ -3,7 +3,8 @@
  * Annotation Errors" on a copy of the sample data, checks the lists' counts against the data core, marks
  * one disagreement "label confirmed" (a `confirm` event is appended and the entry leaves the list), then
  * re-annotates another flagged item: the annotator opens at that item, a key press judges it, and the
- * new `pair` event is in the log on disk (the old events untouched).
+ * new `pair` event is in the log on disk (the old events untouched). The Review view then lists the task
+ * file once (its log beside it maps back to it, not to a NAME.jsonl that does not exist).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,6 +92,14 @@ async function reviewFlow(vs: VsCodeSession): Promise<void> {
   const judged = afterJudge[before.length + 1];
   assert.deepEqual([judged.kind, judged.item, judged.annotator, judged.choice], ['pair', reannotated, REVIEWER, 'a']);
   assert.deepEqual(afterJudge.slice(0, before.length + 1), afterConfirm, 'the log was only appended to');
+
+  // The Review view lists this task file once: the log beside it names it by the core's log → task rule.
+  await vs.runCommand('DAP Studio: Focus on Review View');
+  const pane = vs.page.locator('.pane', { has: vs.page.locator('.pane-header h3.title', { hasText: /^Review$/ }) });
+  const rows = pane.locator('.monaco-list-row .label-name');
+  await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+  await vs.page.waitForTimeout(500); // the workspace's logs are found after the first entry shows
+  assert.deepEqual(await rows.allTextContents(), ['arith.tasks.jsonl']);
   assert.deepEqual(
     vs.consoleErrors().filter((e) => !/Failed to load resource/.test(e)),
     [],

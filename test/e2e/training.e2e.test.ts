@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startVsCode, type VsCodeSession } from './harness';
-import type { TrainEvent } from '../../src/train/events';
+import type { TrainEvent } from '../../src/train/runs/events';
 
 const folder = mkdtempSync(join(tmpdir(), 'dap-e2e-train-'));
 const taskFile = join(folder, 'arith.tasks.jsonl');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnnotatorController } from '../../src/host/annotator/controller';
 import { openLog, openTasks } from '../../src/host/annotator/coreAdapter';
-import { displayOrder } from '../../src/host/annotator/displayOrder';
+import { displayOrder } from '../../src/core/displayOrder';
 import { annotationLogPath, isAnnotationLog } from '../../src/host/annotator/logPath';
 import { resolveJudgments } from '../../src/core/judgments';
 import { readTasks } from '../../src/core/tasks';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { byteTokenizerJson, loadTokenizer } from '../../src/engine/tokenizer';
 import { renderRow, tokenizeRow } from '../../src/engine/logps';
-import { promptIds } from '../../src/train/generation';
+import { promptIds } from '../../src/train/pipeline/generation';
 
 /** A tokenizer folder: the byte tokenizer (EOS "<|eos|>" = 257) with the given chat template. */
 function tokenizerWithTemplate(template: string) {

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { gpt2ConfigJson, llamaConfigJson, parseConfig } from '../../src/engine/config';
 import { generate, sampleToken } from '../../src/engine/generate';
-import { mulberry32 } from '../../src/engine/random';
+import { mulberry32 } from '../../src/core/random';
 import { ByteTokenizer } from '../../src/engine/tokenizer';
 import type { TransformerLM } from '../../src/engine/transformer';
 import type { EngineTokenizer } from '../../src/engine/types';

@@ -12,7 +12,7 @@ import { readPrompts } from '../../src/core/prompts';
 import { readTasks } from '../../src/core/tasks';
 import { createBuiltinModel } from '../../src/engine/builtin';
 import { saveModel } from '../../src/engine/checkpoint';
-import { generateTasks, type GenerateRequest } from '../../src/loop/generateTasks';
+import { generateTasks, type GenerateRequest } from '../../src/train/loop/generateTasks';
 import { runCli } from './engine-fixtures';
 import { ensureWorkerBundle, tinyModelFixture, tinyShape, workerBundle, writeJsonl, type TinyModelFixture } from './train-fixtures';
 import { generateInWorker } from '../../src/train/worker/generationJob';

@@ -11,10 +11,10 @@ import test from 'node:test';
 import { defaultLogPath, loadProject } from '../../src/core/project';
 import { readTasks } from '../../src/core/tasks';
 import { VERIFIER_ANNOTATOR } from '../../src/core/verifierJudge';
-import { runDemo, type DemoResult } from '../../src/loop/demo';
-import { candidatesPath, compareRunOutputs, evaluationPath, heldOutPrompts, readRound, rootRun, roundOf, startingModel, trainingPrompts } from '../../src/loop/rounds';
-import { runIdOf } from '../../src/loop/modelSpec';
-import { runPaths } from '../../src/train/runDir';
+import { runDemo, type DemoResult } from '../../src/train/loop/demo';
+import { candidatesPath, compareRunOutputs, evaluationPath, heldOutPrompts, readRound, rootRun, roundOf, startingModel, trainingPrompts } from '../../src/train/loop/rounds';
+import { runIdOf } from '../../src/train/loop/modelSpec';
+import { runPaths } from '../../src/train/runs/folder';
 import { tinyModelFixture } from './train-fixtures';
 
 let r: DemoResult;

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
 import { kernelMode, nativeLoadError } from '../../src/engine/kernels/index';
 import { engineThreads, nativeKernels, parseThreads, setEngineThreads } from '../../src/engine/kernels/native';
-import { causalSoftmax } from '../../src/engine/fused-ops';
+import { causalSoftmax, flashAttention } from '../../src/engine/fused-ops';
 import * as ops from '../../src/engine/ops';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
 import { rng } from './engine-reference';
@@ -68,6 +68,7 @@ async function kernelOutputs(): Promise<Map<string, Uint8Array>> {
   const q = tf.tensor4d(rand(3 * 4 * 70 * 16, 3), [3, 4, 70, 16]);
   const mask = tf.tensor2d(Array.from({ length: 3 * 70 }, (_, i) => (i % 70 < 60 || i < 70 ? 1 : 0)), [3, 70]);
   await keep('attention', ops.causalAttention(q, q, q, mask));
+  await keep('flash attention', flashAttention(q, q, q, mask));
   const x = tf.tensor2d(rand(1000 * 96, 4, 3), [1000, 96]);
   const g = tf.tensor1d(rand(96, 5)), bt = tf.tensor1d(rand(96, 6));
   const c = tf.tensor2d(rand(1000 * 96, 7), [1000, 96]);
@@ -168,7 +169,7 @@ function adamw64(p0: Float32Array, grads: Float32Array[], lr: number, wd: number
 }
 
 test('AdamW updates in place with the native kernels (no new tensors, same data) and equals float64; the tfjs path equals it too', async () => {
-  const { AdamW, clipScale, globalGradNorm } = await import('../../src/train/optimizer');
+  const { AdamW, clipScale, globalGradNorm } = await import('../../src/train/stage/optimizer');
   for (const native of shipped ? [true, false] : [false]) {
     await initBackend('wasm', { native });
     const p0 = rand(3000, 21), grads = [rand(3000, 22), rand(3000, 23), rand(3000, 24)];
@@ -193,4 +194,59 @@ test('AdamW updates in place with the native kernels (no new tensors, same data)
     opt.dispose();
     w.dispose();
   }
+});
+
+/** float64 causal attention with key padding: out (B, H, T, Dh); fully masked queries give 0. */
+function attention64(q: Float32Array, k: Float32Array, v: Float32Array, mask: number[], B: number, H: number, T: number, Dh: number): Float64Array {
+  const out = new Float64Array(q.length);
+  for (let bh = 0; bh < B * H; bh++) {
+    const b = Math.floor(bh / H);
+    for (let i = 0; i < T; i++) {
+      const s: number[] = [];
+      for (let j = 0; j <= i; j++) {
+        if (mask[b * T + j] === 0) continue;
+        let d = 0;
+        for (let e = 0; e < Dh; e++) d += q[(bh * T + i) * Dh + e] * k[(bh * T + j) * Dh + e];
+        s.push(j, d / Math.sqrt(Dh));
+      }
+      if (s.length === 0) continue;
+      let m = -Infinity;
+      for (let n = 1; n < s.length; n += 2) m = Math.max(m, s[n]);
+      let z = 0;
+      for (let n = 1; n < s.length; n += 2) z += Math.exp(s[n] - m);
+      for (let n = 0; n < s.length; n += 2) {
+        const p = Math.exp(s[n + 1] - m) / z;
+        for (let e = 0; e < Dh; e++) out[(bh * T + i) * Dh + e] += p * v[(bh * T + s[n]) * Dh + e];
+      }
+    }
+  }
+  return out;
+}
+
+test('flash attention (no (T, T) tensors): values and q/k/v gradients equal float64 and finite differences', async () => {
+  if (!shipped) return;
+  await initBackend('wasm');
+  const B = 2, H = 2, T = 6, Dh = 4, n = B * H * T * Dh;
+  const q = rand(n, 61), k = rand(n, 62), v = rand(n, 63), c = rand(n, 64);
+  const mask = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]; // row 0 of batch 0 sees no key; batch 1 is right-padded
+  const t = (a: Float32Array) => tf.tensor4d(a, [B, H, T, Dh]);
+  const [tq, tk, tv, tc] = [t(q), t(k), t(v), t(c)];
+  const tm = tf.tensor2d(mask, [B, T]);
+  const got = await flashAttention(tq, tk, tv, tm).data();
+  const expected = attention64(q, k, v, mask, B, H, T, Dh);
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(got[i] - expected[i]) < 1e-6, `out ${i}: ${got[i]} vs ${expected[i]}`);
+  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(flashAttention(a as tf.Tensor4D, b as tf.Tensor4D, d as tf.Tensor4D, tm), tc)))([tq, tk, tv]);
+  const inputs = [q, k, v];
+  const loss = (xs: Float32Array[]) => attention64(xs[0], xs[1], xs[2], mask, B, H, T, Dh).reduce((s, o, i) => s + o * c[i], 0);
+  for (let w = 0; w < 3; w++) {
+    const g = await grads[w].data();
+    for (let i = 0; i < n; i += 3) {
+      const h = 1e-3;
+      const plus = inputs.map((x, u) => (u === w ? Float32Array.from(x, (y, z) => (z === i ? y + h : y)) : x));
+      const minus = inputs.map((x, u) => (u === w ? Float32Array.from(x, (y, z) => (z === i ? y - h : y)) : x));
+      const fd = (loss(plus) - loss(minus)) / (2 * h);
+      assert.ok(Math.abs(g[i] - fd) < 2e-4, `d/d${'qkv'[w]}[${i}]: ${g[i]} vs finite difference ${fd}`);
+    }
+  }
+  tf.dispose([tq, tk, tv, tc, tm, ...grads]);
 });

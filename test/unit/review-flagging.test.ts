@@ -1,12 +1,12 @@
 /**
- * Unit tests of model-flagged scoring (src/train/flagging.ts) with small, fully known models:
+ * Unit tests of model-flagged scoring (src/train/flagging/scores.ts) with small, fully known models:
  * k-fold never scores an item with a model trained on it, margins have the right sign and size
  * (β·Δ against an independent computation), and a flipped label in a learnable set is flagged first.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Judgment, TaskItem } from '../../src/core/types';
-import { kfoldScores, implicitRewardScores, referenceFreeScores, type CompletionRow, type LogpFn, type TrainPair } from '../../src/train/flagging';
+import { kfoldScores, implicitRewardScores, referenceFreeScores, type CompletionRow, type LogpFn, type TrainPair } from '../../src/train/flagging/scores';
 import { flaggedList, scorePairs } from '../../src/core/review/lists';
 
 function item(id: string, line: number, texts: string[]): TaskItem {

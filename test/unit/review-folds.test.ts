@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignFolds, precisionRecallAtK, shuffled } from '../../src/core/review/folds';
+import { assignFolds, precisionRecallAtK } from '../../src/core/review/folds';
+import { shuffled } from '../../src/core/random';
 
 test('assignFolds: balanced, deterministic per seed, each item in one fold', () => {
   const ids = Array.from({ length: 11 }, (_, i) => `item${i}`);

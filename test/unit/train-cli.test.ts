@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command as trainCommand, configFromArgs } from '../../src/cli/commands/train';
-import { parseEventLine } from '../../src/train/events';
+import { parseEventLine } from '../../src/train/runs/events';
 import { repoRoot as root, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';

@@ -1,5 +1,5 @@
 /**
- * The trainer's data reading (src/train/data.ts, dataFiles.ts) on real files: every TRL pair form the data
+ * The trainer's data reading (src/train/data/) on real files: every TRL pair form the data
  * core reads (standard, conversational, implicit prompt, with and without id), RRHF rows ranked by their
  * scores, mixed task files compiled with their log like `dap export`, an annotation log given as DATA,
  * error messages `file:line: field: problem` (control characters escaped), SPIN's generated-equals-target
@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { compilePairs } from '../../src/core/compile';
 import { loadProject } from '../../src/core/project';
 import { ByteTokenizer, HfTokenizer, byteTokenizerJson } from '../../src/engine/tokenizer';
-import { examplesFor, readSourceData } from '../../src/train/data';
-import { runTraining } from '../../src/train/pipeline';
-import { spinPairs } from '../../src/train/spin';
+import { examplesFor, readSourceData } from '../../src/train/data/index';
+import { runTraining } from '../../src/train/pipeline/index';
+import { spinPairs } from '../../src/train/pipeline/spin';
 import { tinyModelFixture, writeJsonl } from './train-fixtures';
 
 let dir = '';

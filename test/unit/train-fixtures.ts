@@ -12,9 +12,9 @@ import { join, resolve } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
 import { createBuiltinModel, type BuiltinShape } from '../../src/engine/builtin';
 import { saveModel } from '../../src/engine/checkpoint';
-import { runTraining } from '../../src/train/pipeline';
+import { runTraining } from '../../src/train/pipeline/index';
 import type { TrainConfig } from '../../src/train/config';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 
 /** The repository root (src/, media/, dist/ are below it). */
 export const repoRoot = resolve(import.meta.dirname, '../..');

@@ -21,13 +21,13 @@ import { decodeFloats, readHeader, readTensorBytes } from '../../src/engine/safe
 import type { TransformerLM } from '../../src/engine/transformer';
 import type { EngineTokenizer } from '../../src/engine/types';
 import { resolveConfig, type TrainConfig } from '../../src/train/config';
-import type { FinishedEvent, StepEvent, TrainEvent } from '../../src/train/events';
+import type { FinishedEvent, StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { resolveHyper } from '../../src/train/losses/index';
-import { runTraining } from '../../src/train/pipeline';
-import { computeRefTable } from '../../src/train/reference';
-import { runPaths } from '../../src/train/runDir';
-import { spinIterationDir } from '../../src/train/spin';
-import { runStage } from '../../src/train/trainer';
+import { runTraining } from '../../src/train/pipeline/index';
+import { computeRefTable } from '../../src/train/stage/reference';
+import { runPaths } from '../../src/train/runs/folder';
+import { spinIterationDir } from '../../src/train/pipeline/spin';
+import { runStage } from '../../src/train/stage/index';
 import { cancelThenResume, stepLosses, tinyModelFixture, tinyShape, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';

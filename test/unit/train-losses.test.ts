@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
 import * as ops from '../../src/engine/ops';
 import { LOSSES, getLoss, resolveHyper, logSigmoid, type LossHyper, type LossOutput, type DataKind } from '../../src/train/losses/index';
-import { AdamW } from '../../src/train/optimizer';
+import { AdamW } from '../../src/train/stage/optimizer';
 
 before(async () => { await initBackend('cpu'); });
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { loadProject } from '../../src/core/project';
 import { compilePairs } from '../../src/core/compile';
 import { LOSSES } from '../../src/train/losses/index';
-import { runTraining } from '../../src/train/pipeline';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
+import { runTraining } from '../../src/train/pipeline/index';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { sampleTasks as tasks, tinyModelFixture, tinyShape, writeJsonl } from './train-fixtures';
 
 let dir = '';

@@ -11,9 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProject } from '../../src/core/project';
 import { compileSft } from '../../src/core/compile';
-import { runTraining } from '../../src/train/pipeline';
-import { spinIterationDir } from '../../src/train/spin';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
+import { runTraining } from '../../src/train/pipeline/index';
+import { spinIterationDir } from '../../src/train/pipeline/spin';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
 import { cancelThenResume, sampleTasks, stepLosses, tinyModelFixture, writeJsonl } from './train-fixtures';
 
 let dir = '';

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { builtinTokenizer } from '../../src/engine/builtin';
 import { loadPretrained } from '../../src/engine/checkpoint';
 import { buildBatch, disposeBatch, sequenceLogps } from '../../src/engine/logps';
-import { runTraining } from '../../src/train/pipeline';
+import { runTraining } from '../../src/train/pipeline/index';
 import type { TrainConfig } from '../../src/train/config';
-import type { StepEvent, TrainEvent } from '../../src/train/events';
-import { runPaths } from '../../src/train/runDir';
+import type { StepEvent, TrainEvent } from '../../src/train/runs/events';
+import { runPaths } from '../../src/train/runs/folder';
 import { cancelThenResume, stepLosses, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrainEvent } from '../../src/train/events';
-import { replayRun } from '../../src/train/runDir';
+import type { TrainEvent } from '../../src/train/runs/events';
+import { replayRun } from '../../src/train/runs/folder';
 import { repoRoot as root, sampleTasks as tasks, tinyModelFixture } from './train-fixtures';
 
 let dir = '';

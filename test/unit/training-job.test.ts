@@ -1,6 +1,6 @@
 /**
- * The VS Code host's training job launcher (src/host/training/job.ts) and run-folder reader
- * (src/host/training/runFiles.ts) against the real worker bundle (dist/worker.js) on the sample data with
+ * The VS Code host's training job launcher (src/train/worker/trainingJob.ts) and run-folder reader
+ * (src/train/runs/) against the real worker bundle (dist/worker.js) on the sample data with
  * a tiny built-in model: cancel → the worker checkpoints and exits 0 with a `finished` (cancelled) event;
  * a worker killed with SIGKILL → a `failed` event is appended to metrics.jsonl; the runs listing reads
  * both back with the right status; no worker process is left behind. Also the pure helpers of the
@@ -14,10 +14,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { TrainingJob } from '../../src/host/training/job';
-import { exportedMessage, exportSourcesOf, listRuns, loraNotesOf, modelFolderOf, statusOf } from '../../src/host/training/runFiles';
-import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, newRunId } from '../../src/host/training/trainInputs';
-import type { TrainEvent } from '../../src/train/events';
+import { TrainingJob } from '../../src/train/worker/trainingJob';
+import { exportedMessage, exportSourcesOf, modelFolderOf } from '../../src/train/runs/exports';
+import { listRuns, statusOf } from '../../src/train/runs/listing';
+import { loraNotesOf } from '../../src/train/runs/lora';
+import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf } from '../../src/host/training/trainInputs';
+import { newRunId } from '../../src/train/config/index';
+import type { TrainEvent } from '../../src/train/runs/events';
 import { ensureWorkerBundle, sampleTasks, tinyModelFixture, tinyShape, toyPairs, workerBundle, writeJsonl } from './train-fixtures';
 
 const worker = workerBundle;

@@ -1,10 +1,11 @@
 /**
  * The loss panel's data: every event of every shown run folded into per-stage point lists (all points
- * kept, never decimated), plus the run's status, summary, error and log, its LoRA settings and the worker's
- * trainable-params line per stage. Pure TypeScript (no DOM, no Svelte) so that the chart code, the host's
- * runs view and the tests read the same numbers.
+ * kept, never decimated), plus the run's status, summary, error and log, its LoRA settings (read as the runs
+ * view reads them, src/train/runs/lora.ts) and the worker's trainable-params line per stage. Pure TypeScript
+ * (no DOM, no Svelte) so that the chart code and the tests read the same numbers.
  */
-import type { FinishedEvent, TrainEvent } from '../../src/train/events';
+import type { FinishedEvent, TrainEvent } from '../../src/train/runs/events';
+import { loraOf, type LoraSettings } from '../../src/train/runs/lora';
 import { assertUnreachable } from '../../src/core/assertUnreachable';
 
 /** Points of one stage: train steps and eval steps with their metrics, in arrival order. */
@@ -48,35 +49,8 @@ export interface RunData {
   eventCount: number;
 }
 
-/** LoRA settings of a run as its config carries them (`lora: {r, alpha, targetModules}`). */
-export interface LoraSettings {
-  /** Adapter rank. */
-  r: number;
-  /** lora_alpha (updates scaled by alpha / r). */
-  alpha: number;
-  /** Adapted linear modules (empty: the model family's defaults, filled in once the model loads). */
-  targetModules: string[];
-}
-
 export function newRun(runId: string, runDir: string, live: boolean): RunData {
   return { runId, runDir, live, status: 'waiting', stages: [], logs: [], checkpoints: [], trainable: [], eventCount: 0 };
-}
-
-/** The LoRA settings of a config object, when it has a valid `lora` field. */
-export function loraOf(config: unknown): LoraSettings | undefined {
-  const l = (config as { lora?: unknown } | null | undefined)?.lora as Partial<LoraSettings> | undefined;
-  if (!l || typeof l !== 'object' || typeof l.r !== 'number') return undefined;
-  const targets = Array.isArray(l.targetModules) ? l.targetModules.filter((t): t is string => typeof t === 'string') : [];
-  return { r: l.r, alpha: typeof l.alpha === 'number' ? l.alpha : NaN, targetModules: targets };
-}
-
-/** "LoRA r=8" (short, for the runs view) or "LoRA r=8, α=16, targets c_attn" (long, for headers and tooltips). */
-export function loraLabel(lora: LoraSettings, long = true): string {
-  if (!long) return `LoRA r=${lora.r}`;
-  const parts = [`LoRA r=${lora.r}`];
-  if (Number.isFinite(lora.alpha)) parts.push(`α=${lora.alpha}`);
-  parts.push(`targets ${lora.targetModules.length ? lora.targetModules.join(', ') : 'model defaults'}`);
-  return parts.join(', ');
 }
 
 /** Splits the worker's start log "STAGE: trainable params: …" into stage and line (undefined for other logs). */
@@ -185,15 +159,6 @@ export function ema(values: readonly number[], weight: number): number[] {
     out[i] = acc / (1 - Math.pow(weight, n));
   }
   return out;
-}
-
-/** Seconds as "1h 02m", "3m 04s" or "12s". */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
 }
 
 /** A metric value for tables and legends: 4 significant digits, exponent form for tiny/huge values. */

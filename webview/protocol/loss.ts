@@ -4,7 +4,7 @@
  * metrics.jsonl) unchanged and in order; the webview keeps every point and draws the charts. A panel
  * shows one run, or several runs side by side when comparing. Imported with `import type` only.
  */
-import type { TrainEvent } from '../../src/train/events';
+import type { TrainEvent } from '../../src/train/runs/events';
 
 /** One run shown in the panel. */
 export interface LossPanelRun {

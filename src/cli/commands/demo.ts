@@ -8,9 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TrainConfig } from '../../train/config';
-import type { TrainEvent } from '../../train/events';
-import { eventPrinter } from '../../train/progress';
-import { demoSummary, runDemo } from '../../loop/demo';
+import type { TrainEvent } from '../../train/runs/events';
+import { eventPrinter } from '../progress';
+import { demoSummary, runDemo } from '../../train/loop/demo';
 import { backendFlag, integerFlag, parseCommandArgs, type Command } from '../command';
 
 const usage = `Usage: dap demo [--out DIR] [--backend B] [--seed S] [--k K] [--quick]

@@ -4,8 +4,8 @@
  * and ETA; a rerun continues where it stopped (src/loop/generateTasks.ts).
  */
 import { formatIssue } from '../../core/issues';
-import { formatDuration } from '../../train/progress';
-import { generateTasks, type GenerateProgress } from '../../loop/generateTasks';
+import { formatDuration } from '../../core/duration';
+import { generateTasks, type GenerateProgress } from '../../train/loop/generateTasks';
 import { backendFlag, integerFlag, numberFlag, parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap generate --model M [--model M2] --prompts FILE --out TASKS [options]

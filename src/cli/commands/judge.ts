@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { formatIssue } from '../../core/issues';
 import { defaultLogPath } from '../../core/project';
-import { judgeWithVerifier } from '../../loop/judge';
+import { judgeWithVerifier } from '../../train/loop/judge';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap judge TASKS [--log LOG]

@@ -14,7 +14,7 @@ import { disposeBatch, logpsToHost, padRows, sequenceLogps, tokenizeRow } from '
 import { formatIssue, issueError, typeName } from '../../core/issues';
 import { jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines, type JsonlLine } from '../../core/jsonl';
 import { parseTaskLine } from '../../core/tasks';
-import { ownPairRow } from '../../train/dataFiles';
+import { ownPairRow } from '../../train/data/labelledFiles';
 import type { ChatMessage, Prompt } from '../../core/types';
 import { backendFlag, integerFlag, parseCommandArgs, UsageError, type Command } from '../command';
 

@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 import { formatIssue } from '../../core/issues';
 import { defaultLogPath, loadReview } from '../../core/review/load';
 import { formatReport } from '../../core/review/format';
-import { DEFAULT_TAU_THRESHOLD } from '../../core/review/lists';
+import { DEFAULT_TAU_THRESHOLD } from '../../core/disagreement';
 import { buildReviewReport } from '../../core/review/report';
-import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging';
+import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging/scores';
 
 const usage = `Usage: dap review DATA [--log LOG] [--run RUN_DIR | --model DIR] [--k K] [--json] [--top N]
 
@@ -138,7 +138,7 @@ async function run(argv: string[]): Promise<number> {
   else if (k !== undefined) request = { kind: 'kfold', k, model: v.model, beta, epochs, seed };
   else if (v.model) request = { kind: 'reference_free', model: v.model, seed };
   // The engine (tfjs) is loaded only when a model is asked for: the lists alone start fast.
-  const scoreForReview = request ? (await import('../../train/flaggingRun')).scoreForReview : undefined;
+  const scoreForReview = request ? (await import('../../train/flagging/index')).scoreForReview : undefined;
   const scored = request && scoreForReview
     ? await scoreForReview(input, request, {
         backend: v.backend ?? 'auto',

@@ -8,9 +8,10 @@
 import { existsSync } from 'node:fs';
 import { agreementReport, responseStats, type AgreementReport } from '../../core/agreement';
 import { formatIssue } from '../../core/issues';
-import { compareModels, type ModelComparison, type WinRateRow } from '../../core/modelComparison';
+import { compareModels, comparisonIndices, comparisonModels, type ModelComparison, type WinRateRow } from '../../core/modelComparison';
 import { positionBias, type PositionBiasReport, type PositionBiasRow } from '../../core/positionBias';
-import { defaultLogPath, loadProject } from '../../core/project';
+import { defaultLogPath, loadProjectSummary } from '../../core/project';
+import { streamTasks } from '../../core/tasks';
 import { AUTOMATIC_JUDGES } from '../../core/verifierJudge';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -97,7 +98,7 @@ async function run(argv: string[]): Promise<number> {
   if (!existsSync(tasksPath)) throw new Error(`${tasksPath}: no such file`);
   const logPath = values.log ?? defaultLogPath(tasksPath);
   if (values.log !== undefined && !existsSync(logPath)) throw new Error(`${logPath}: no such file`);
-  const project = await loadProject(tasksPath, logPath);
+  const project = await loadProjectSummary(tasksPath, logPath); // streams the task file: memory grows with the log only
   for (const issue of project.issues) process.stderr.write(`${formatIssue(issue)}\n`);
   const { judgments } = project.resolution;
   const perAnnotator = new Map<string, StatsSummary['perAnnotator'][number]>();
@@ -110,11 +111,18 @@ async function run(argv: string[]): Promise<number> {
     perAnnotator.set(j.annotator, a);
   }
   const errors = project.issues.filter((i) => i.severity === 'error').length;
-  const models = compareModels(project.items, judgments, undefined, AUTOMATIC_JUDGES);
+  // Only the judged items were kept: the comparison's item count needs one more streaming pass.
+  const pair = comparisonModels(project.items);
+  let models = pair ? compareModels(project.items, judgments, pair, AUTOMATIC_JUDGES) : undefined;
+  if (models && pair) {
+    let items = 0;
+    for await (const r of streamTasks(tasksPath)) if (r.item && comparisonIndices(r.item, pair)) items++;
+    models = { ...models, items };
+  }
   const summary: StatsSummary = {
     tasks: tasksPath,
     log: logPath,
-    items: project.items.length,
+    items: project.itemCount,
     annotatedItems: new Set(judgments.map((j) => j.item)).size,
     events: project.events.length,
     judgments: judgments.length,

@@ -1,13 +1,13 @@
 /**
  * `dap train DATA [options]` or `dap train --config run.json`: runs a training run in the foreground with
- * the same code as the worker (src/train/pipeline.ts) and prints its events: a progress bar on a TTY,
+ * the same code as the worker (src/train/pipeline/) and prints its events: a progress bar on a TTY,
  * plain lines otherwise, JSON lines with --json. Ctrl-C stops after the current step with a checkpoint.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, resolveConfig, TRAIN_FIELDS, type TrainConfig } from '../../train/config/index';
 import { configFromFlagValues, flagOptions, flagUsageLines, joinNegativeValues, TRAIN_FLAGS } from '../../train/config/flags';
-import { runTraining } from '../../train/pipeline';
-import { eventPrinter } from '../../train/progress';
+import { runTraining } from '../../train/pipeline/index';
+import { eventPrinter } from '../progress';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap train DATA [options]

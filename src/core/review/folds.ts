@@ -4,20 +4,7 @@
  * list against known label errors (used by the benchmark and tests).
  */
 
-import { mulberry32 as seededRandom } from '../random';
-
-export { seededRandom };
-
-/** Fisher–Yates shuffle of a copy, with a seeded PRNG. */
-export function shuffled<T>(list: T[], seed: number): T[] {
-  const out = [...list];
-  const rand = seededRandom(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
+import { shuffled } from '../random';
 
 /**
  * Assigns each item id to one of k folds: a seeded shuffle, then round-robin, so fold sizes differ by

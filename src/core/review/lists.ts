@@ -4,20 +4,17 @@
  * scores. `confirm` events later than an item's latest judgment hide it from the list they name.
  */
 import type { AnnotationEvent, Judgment, TaskItem } from '../types';
+import { DEFAULT_TAU_THRESHOLD, itemDisagreement } from '../disagreement';
 import type {
   AnnotatorJudgment,
   DisagreementEntry,
-  DisagreementKind,
   FlaggedPair,
   NeverWonEntry,
   ResponseRecord,
   ResponseScores,
   ReviewListName,
 } from './types';
-import { kendallTauB, responseRecords } from './stats';
-
-/** Default Kendall τ-b below which two rankings of one item count as a disagreement. */
-export const DEFAULT_TAU_THRESHOLD = 0.5;
+import { responseRecords } from './stats';
 
 /** Groups judgments by item, keeping the task file's item order. */
 export function judgmentsByItem(judgments: Judgment[]): Map<string, Judgment[]> {
@@ -82,28 +79,7 @@ export function neverWonList(items: TaskItem[], judgments: Judgment[]): NeverWon
   return out.sort((a, b) => b.lostComparisons - a.lostComparisons || a.line - b.line);
 }
 
-/** Rank position of every response (0 = best; responses a judgment left out share the last rank). */
-export function rankOf(j: Judgment, n: number): number[] {
-  const rank = new Array<number>(n).fill(j.ranking.length);
-  j.ranking.forEach((group, g) => group.forEach((i) => (rank[i] = j.bothBad ? 0 : g)));
-  return rank;
-}
-
-/** A pair judgment as one label: the winning response index, 'tie' or 'bad'. */
-function pairLabel(j: Judgment): number | 'tie' | 'bad' {
-  if (j.bothBad) return 'bad';
-  return j.ranking.length >= 2 && j.ranking[0].length === 1 ? j.ranking[0][0] : 'tie';
-}
-
-/**
- * Disagreements among items judged by 2+ annotators.
- * Pairs (2 responses): 'opposite' when two annotators preferred different responses (minTau −1);
- * 'partial' when one preferred a response and another said tie or both bad (minTau 0).
- * Rankings (3+ responses): Kendall τ-b of every pair of annotators' rankings; 'low_tau' when the lowest
- * is below `tauThreshold` (default 0.5: with 3 responses any swap is flagged, τ = 1/3; with 4, one
- * adjacent swap is not, τ = 2/3); 'partial' when one said "all bad" and another ranked them (minTau 0).
- * Sorted by minTau (most negative first), then line.
- */
+/** Disagreements among items judged by 2+ annotators (see core/disagreement.ts), sorted by minTau (most negative first), then line. */
 export function disagreementList(
   items: TaskItem[],
   judgments: Judgment[],
@@ -113,33 +89,14 @@ export function disagreementList(
   const out: DisagreementEntry[] = [];
   for (const item of items) {
     const js = byItem.get(item.id);
-    if (!js || js.length < 2) continue;
-    const n = item.responses.length;
-    let kind: DisagreementKind | null = null;
-    let minTau = 1;
-    if (n === 2) {
-      const labels = new Set(js.map(pairLabel));
-      const winners = [...labels].filter((l) => typeof l === 'number');
-      if (winners.length > 1) [kind, minTau] = ['opposite', -1];
-      else if (labels.size > 1) [kind, minTau] = ['partial', 0];
-    } else {
-      const ranked = js.filter((j) => !j.bothBad && j.ranking.length > 1);
-      for (let x = 0; x < ranked.length; x++) {
-        for (let y = x + 1; y < ranked.length; y++) {
-          const tau = kendallTauB(rankOf(ranked[x], n), rankOf(ranked[y], n));
-          if (!Number.isNaN(tau)) minTau = Math.min(minTau, tau);
-        }
-      }
-      if (minTau < tauThreshold) kind = 'low_tau';
-      else if (ranked.length > 0 && js.some((j) => j.bothBad)) [kind, minTau] = ['partial', Math.min(minTau, 0)];
-    }
-    if (kind === null) continue;
+    const found = js && itemDisagreement(js, item.responses.length, tauThreshold);
+    if (!js || !found) continue;
     out.push({
       item: item.id,
       line: item.line,
       prompt: item.prompt,
-      kind,
-      minTau,
+      kind: found.kind,
+      minTau: found.minTau,
       judgments: js.map((j): AnnotatorJudgment => ({ annotator: j.annotator, ranking: j.ranking, bothBad: j.bothBad })),
       responses: item.responses.map((r, index) => ({ index, text: r.text })),
     });

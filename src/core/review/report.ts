@@ -4,8 +4,9 @@
  */
 import { compareModels } from '../modelComparison';
 import type { AnnotationEvent, Judgment, TaskItem } from '../types';
+import { DEFAULT_TAU_THRESHOLD } from '../disagreement';
 import { AUTOMATIC_JUDGES } from '../verifierJudge';
-import { confirmedItems, DEFAULT_TAU_THRESHOLD, disagreementList, flaggedList, neverWonList } from './lists';
+import { confirmedItems, disagreementList, flaggedList, neverWonList } from './lists';
 import { annotatorMajority } from './stats';
 import type { ResponseScores, ReviewReport } from './types';
 

@@ -5,7 +5,7 @@
  * share of the judgments prefers the dismissive one: those are the known errors.
  */
 import type { AnnotationEvent, TaskItem } from '../types';
-import { seededRandom, shuffled } from './folds';
+import { mulberry32, shuffled } from '../random';
 
 const TOPICS = ['tea', 'rain', 'cats', 'maps', 'jazz', 'bread', 'chess', 'boats', 'snow', 'kites', 'soup', 'bees', 'clocks', 'moss', 'owls', 'dunes'];
 const ASKS = ['Tell me about', 'Say something on', 'A line about', 'Describe', 'Thoughts on'];
@@ -24,7 +24,7 @@ export interface SyntheticSet {
 
 /** `n` items, exactly round(n·flipRate) of them flipped (seeded). */
 export function syntheticPreferenceSet(n: number, flipRate: number, seed: number): SyntheticSet {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(list: T[]): T => list[Math.floor(rand() * list.length)];
   const ids = Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, '0')}`);
   const flipped = new Set(shuffled(ids, seed + 1).slice(0, Math.round(n * flipRate)));

@@ -2,6 +2,7 @@
  * Types of the review feature: the three lists of likely annotation errors (never won, disagreements,
  * model-flagged pairs) that the CLI prints and the review panel shows. Plain JSON-able data, no `vscode`.
  */
+import type { DisagreementKind } from '../disagreement';
 import type { ModelComparison } from '../modelComparison';
 import type { Prompt } from '../types';
 
@@ -46,14 +47,6 @@ export interface AnnotatorJudgment {
   bothBad: boolean;
 }
 
-/** Why an item is in the disagreement list. */
-export type DisagreementKind =
-  /** Two annotators chose opposite responses of the same pair. */
-  | 'opposite'
-  /** Rankings whose Kendall τ-b is below the threshold for some pair of annotators. */
-  | 'low_tau'
-  /** One annotator preferred a response, another called it a tie or both bad. */
-  | 'partial';
 
 /** One item of the disagreement list. */
 export interface DisagreementEntry {

@@ -15,6 +15,7 @@ export const FUSED = {
   rmsNorm: 'DapRmsNorm', rmsNormGrad: 'DapRmsNormGrad',
   logProb: 'DapLogProb', logProbGrad: 'DapLogProbGrad',
   attnSoftmax: 'DapAttnSoftmax', attnSoftmaxGrad: 'DapAttnSoftmaxGrad',
+  flashAttn: 'DapFlashAttn', flashAttnGrad: 'DapFlashAttnGrad',
 } as const;
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
@@ -81,6 +82,19 @@ const bodies: Record<string, Body> = {
     const ds = b.makeOutput(probs.shape, 'float32');
     k.attnSoftmaxBwd(heapOf(b), offsetOf(b, probs), offsetOf(b, dy), offsetOf(b, ds), B * H, Tq, Tk, Number(attrs.scale));
     return ds;
+  },
+  [FUSED.flashAttn]: (k, b, { q, k: kt, v, keyMask }, attrs) => {
+    const [B, H, T, Dh] = q.shape;
+    const out = b.makeOutput(q.shape, 'float32'), lse = b.makeOutput([B, H, T], 'float32');
+    k.flashFwd(heapOf(b), offsetOf(b, q), offsetOf(b, kt), offsetOf(b, v), keyMask ? offsetOf(b, keyMask) : -1, offsetOf(b, out), offsetOf(b, lse), B, H, T, Dh, Number(attrs.scale));
+    return [out, lse];
+  },
+  [FUSED.flashAttnGrad]: (k, b, { q, k: kt, v, keyMask, out, lse, dy }, attrs) => {
+    const [B, H, T, Dh] = q.shape;
+    const dq = b.makeOutput(q.shape, 'float32'), dk = b.makeOutput(q.shape, 'float32'), dv = b.makeOutput(q.shape, 'float32');
+    k.flashBwd(heapOf(b), offsetOf(b, q), offsetOf(b, kt), offsetOf(b, v), keyMask ? offsetOf(b, keyMask) : -1, offsetOf(b, out), offsetOf(b, lse), offsetOf(b, dy),
+      offsetOf(b, dq), offsetOf(b, dk), offsetOf(b, dv), B, H, T, Dh, Number(attrs.scale));
+    return [dq, dk, dv];
   },
 };
 

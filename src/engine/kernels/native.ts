@@ -31,6 +31,9 @@ export interface NativeKernels {
   attnSoftmaxBwd(heap: ArrayBuffer, probs: number, dprobs: number, dscores: number, BH: number, Tq: number, Tk: number, scale: number): void;
   adamw(heap: ArrayBuffer, p: number, m: number, v: number, g: number, n: number, lr: number, beta1: number, beta2: number,
     eps: number, bc1: number, bc2: number, decay: number, gradScale: number): void;
+  flashFwd(heap: ArrayBuffer, q: number, k: number, v: number, keyMask: number, out: number, lse: number, B: number, H: number, T: number, Dh: number, scale: number): void;
+  flashBwd(heap: ArrayBuffer, q: number, k: number, v: number, keyMask: number, out: number, lse: number, dout: number,
+    dq: number, dk: number, dv: number, B: number, H: number, T: number, Dh: number, scale: number): void;
   colSum(heap: ArrayBuffer, x: number, out: number, R: number, C: number): void;
   sumSquares(heap: ArrayBuffer, x: number, n: number): number;
 }

@@ -2,7 +2,7 @@
  * A replacement for tfjs-backend-wasm's BatchMatMul kernel that sends every product down XNNPACK's fast
  * path. The stock kernel uses XNNPACK only for a plain 2-D product with no transpose; every transposed
  * or batched product (all gradients, attention) falls to a naive loop at 1–2.5 GFLOP/s
- * (see /work/shared/recipes/tfjs-performance.md). This kernel:
+ * (measured on 2-core x86: `npm run bench -- engine` reports both). This kernel:
  *   1. materialises transposes with the wasm Transpose kernel,
  *   2. folds a batch that shares one right-hand matrix ((B,T,K)x(K,N)) into one (B·T,K)x(K,N) product,
  *   3. runs the remaining batched products (attention) as 2-D products on zero-copy views of the

@@ -8,8 +8,8 @@
 import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
 import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { assertUnreachable } from '../../core/assertUnreachable';
-import { displayOrder } from './displayOrder';
-import { ItemStates } from './itemStates';
+import { displayOrder } from '../../core/displayOrder';
+import { ItemStates } from '../../core/judgments';
 
 /** Random access to a task file's entries (each non-blank line is one entry; bad lines are issues). */
 export interface TaskSource {
@@ -41,6 +41,8 @@ export interface ControllerOptions {
   post: (message: AnnotatorHostToWebview) => void;
   /** Clock for event timestamps (tests pass a fixed one). */
   now?: () => Date;
+  /** Kendall τ-b below which rankings disagree (setting dapStudio.review.tauThreshold; the review list's). */
+  tauThreshold?: number;
 }
 
 function isIssue(x: TaskItem | DataIssue): x is DataIssue {
@@ -189,7 +191,7 @@ export class AnnotatorController {
       case 'annotated':
         return !!this.states.current(id, me);
       case 'disagreed':
-        return this.states.disagreed(id);
+        return this.states.disagreed(id, this.opts.tauThreshold);
       case 'flagged':
         return this.states.flagged(id, me);
       default:
@@ -285,7 +287,7 @@ export class AnnotatorController {
       shown: displayOrder(me, entry.id, entry.responses.length),
       mine,
       others: this.states.others(entry.id, me),
-      disagreed: this.states.disagreed(entry.id),
+      disagreed: this.states.disagreed(entry.id, this.opts.tauThreshold),
       flagged: this.states.flagged(entry.id, me),
     };
     this.opts.post({ type: 'item', requestId, item, notice, progress, filter: this.filter });

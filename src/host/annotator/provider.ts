@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { taskFileOfLog } from '../../core/project';
 import type { AnnotatorHostToWebview, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { messageHtml, webviewHtml, webviewOptions } from '../webviewHtml';
 import { AnnotatorController } from './controller';
@@ -77,7 +78,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const { webview } = panel;
     if ('refused' in document.opened) {
       webview.options = { enableScripts: false };
-      const task = document.uri.fsPath.replace(/\.annotations\.jsonl$/i, '.jsonl');
+      const task = taskFileOfLog(document.uri.fsPath);
       webview.html = messageHtml('Not a task file', [
         document.opened.refused,
         `Open the task file (e.g. ${path.basename(task)}) with "DAP: Annotate Preferences" instead; annotation logs are only appended to, never edited here.`,
@@ -96,6 +97,7 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
       annotator,
       taskFile: document.uri.fsPath,
       post,
+      tauThreshold: vscode.workspace.getConfiguration(SECTION).get<number>('review.tauThreshold'),
     });
     const key = document.uri.toString();
     this.controllers.set(key, controller);

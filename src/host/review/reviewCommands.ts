@@ -5,8 +5,10 @@
  */
 import { isAnnotationLogPath, taskFileOfLog } from '../../core/project';
 import * as vscode from 'vscode';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { isRunFolder } from '../../train/runs/folder';
+import { readRun } from '../../train/runs/listing';
 import { ReviewPanel, type ReviewTarget } from './reviewPanel';
 import { ReviewTreeProvider } from './reviewTree';
 
@@ -43,17 +45,12 @@ function activeCustomEditorUri(): vscode.Uri | undefined {
   return input instanceof vscode.TabInputCustom ? input.uri : undefined;
 }
 
-/** A training run folder: has the trainer's config.json and metrics.jsonl. */
-function isRunDir(path: string): boolean {
-  return existsSync(join(path, 'config.json')) && existsSync(join(path, 'metrics.jsonl'));
-}
-
 /** Wires the review command, panel restore and tree view. Call once from activate(). */
 export function registerReview(context: vscode.ExtensionContext): void {
   const tree = new ReviewTreeProvider();
   /** Reviews the task file a run trained on, with that run's policy and reference scoring the pairs. */
   const openForRun = async (runDir: string): Promise<void> => {
-    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { data?: unknown; log?: unknown };
+    const config = readRun(runDir, basename(runDir)).config ?? {};
     if (typeof config.data !== 'string' || !existsSync(config.data)) {
       void vscode.window.showErrorMessage(`DAP review: the run's data file ${String(config.data)} is not there any more.`);
       return;
@@ -67,7 +64,7 @@ export function registerReview(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('dapStudio.review', async (taskArg?: unknown, runArg?: unknown) => {
       // A run folder alone (e.g. from the loss panel's "Review likely annotation errors") reviews its data.
       const first = pathOf(taskArg);
-      if (first && isRunDir(first)) return openForRun(first);
+      if (first && isRunFolder(first)) return openForRun(first);
       const taskFile = await pickTaskFile(taskArg);
       if (!taskFile) return;
       if (!existsSync(taskFile)) {
@@ -82,7 +79,7 @@ export function registerReview(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('dapStudio.reviewWithRun', async (runArg?: unknown) => {
       const runDir = pathOf(runArg);
-      if (runDir && isRunDir(runDir)) await openForRun(runDir);
+      if (runDir && isRunFolder(runDir)) await openForRun(runDir);
       else void vscode.window.showErrorMessage('DAP review: pick a finished training run.');
     }),
     ReviewPanel.registerSerializer(context),

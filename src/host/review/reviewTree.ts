@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
+import { taskFileOfLog } from '../../core/project';
 
 export class ReviewTreeProvider implements vscode.TreeDataProvider<string> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -31,7 +32,7 @@ export class ReviewTreeProvider implements vscode.TreeDataProvider<string> {
   async getChildren(element?: string): Promise<string[]> {
     if (element) return [];
     const logs = await vscode.workspace.findFiles('**/*.annotations.jsonl', '**/node_modules/**', 50);
-    const tasks = logs.map((u) => u.fsPath.replace(/\.annotations\.jsonl$/, '.jsonl'));
+    const tasks = logs.map((u) => taskFileOfLog(u.fsPath));
     return [...new Set([...this.recent, ...tasks])];
   }
 }

@@ -3,9 +3,9 @@
  * (src/train/worker/protocol.ts) with the same defaults as `dap review`. The scoring itself runs in the
  * worker process (src/train/worker/scoringJob.ts), never in the extension host.
  */
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging';
+import { basename } from 'node:path';
+import { isRunFolder } from '../../train/runs/folder';
+import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging/scores';
 import type { ScoreMessage } from '../../train/worker/protocol';
 
 /** What to score with (see `dap review --help`). */
@@ -39,8 +39,7 @@ export function describeSource(source: ScoreSource): string {
   return source.kind === 'kfold' ? `${source.k}-fold DPO${source.dir ? ` from ${basename(source.dir)}` : ''}` : `${source.kind} ${basename(source.dir)}`;
 }
 
-/** A run folder has the trainer's metrics.jsonl or config.json with checkpoints; anything else is a model. */
+/** A run folder (src/train/runs/folder.ts's rule) scores as a run; any other folder is a model. */
 export function detectSource(dir: string): ScoreSource {
-  const isRun = existsSync(join(dir, 'metrics.jsonl')) || existsSync(join(dir, 'checkpoints'));
-  return { kind: isRun ? 'run' : 'model', dir };
+  return { kind: isRunFolder(dir) ? 'run' : 'model', dir };
 }

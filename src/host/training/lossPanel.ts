@@ -6,62 +6,17 @@
  * through its serializer from the run folders the webview saved in its state.
  */
 import * as vscode from 'vscode';
-import { cpSync, existsSync, openSync, readSync, closeSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { cpSync, existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { LossHostToWebview, LossPanelRun, LossPanelState, LossWebviewToHost } from '../../../webview/protocol/loss';
 import { assertUnreachable } from '../../core/assertUnreachable';
-import type { TrainEvent } from '../../train/events';
-import { parseEventLine } from '../../train/events';
-import { runPaths } from '../../train/runDir';
+import type { TrainEvent } from '../../train/runs/events';
+import { exportedMessage, exportSourcesOf, modelFolderOf } from '../../train/runs/exports';
+import { readRunEvents, runPaths } from '../../train/runs/folder';
+import { readRun } from '../../train/runs/listing';
+import { MetricsTail } from '../../train/runs/tail';
 import { PanelHost, type PanelKind } from '../panelHost';
-import { exportedMessage, exportSourcesOf, modelFolderOf, readRun, readRunEvents } from './runFiles';
 import type { RunManager } from './runManager';
-
-/** Follows a metrics.jsonl that another process appends to; calls back with each new complete line's event. */
-class MetricsTail {
-  private offset: number;
-  private partial = '';
-  constructor(
-    private readonly file: string,
-    startOffset: number,
-    private readonly onEvents: (events: TrainEvent[]) => void,
-  ) {
-    this.offset = startOffset;
-    watchFile(file, { interval: 1000 }, () => this.read());
-  }
-  private read(): void {
-    let size: number;
-    try {
-      size = statSync(this.file).size;
-    } catch {
-      return;
-    }
-    if (size <= this.offset) return;
-    const fd = openSync(this.file, 'r');
-    try {
-      const buf = Buffer.alloc(size - this.offset);
-      readSync(fd, buf, 0, buf.length, this.offset);
-      this.offset = size;
-      const lines = (this.partial + buf.toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      const events: TrainEvent[] = [];
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        try {
-          events.push(parseEventLine(line, this.file));
-        } catch {
-          // A bad line mid-file: the runs view reports it; the chart skips it.
-        }
-      }
-      if (events.length) this.onEvents(events);
-    } finally {
-      closeSync(fd);
-    }
-  }
-  dispose(): void {
-    unwatchFile(this.file);
-  }
-}
 
 /** The loss panel: beside the editor, keeping the focus where it was; one panel per set of run folders. */
 const LOSS_PANEL: PanelKind = { viewType: 'dapStudio.lossPanel', bundle: 'loss', show: { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, icon: true };

@@ -6,19 +6,14 @@
 import * as vscode from 'vscode';
 import { basename, join } from 'node:path';
 import type { TrainConfig } from '../../train/config';
-import type { TrainEvent } from '../../train/events';
-import { TrainingJob } from './job';
+import type { TrainEvent } from '../../train/runs/events';
+import { formatDuration } from '../../core/duration';
+import { TrainingJob } from '../../train/worker/trainingJob';
 
 /** An event of a job, for panels and views. */
 export interface JobEvent {
   job: TrainingJob;
   event: TrainEvent;
-}
-
-function formatEta(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return '';
-  const s = Math.max(0, Math.round(seconds));
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /** "dpo 12/40 · loss 0.612 · acc 75% · ETA 1m20s" from a job's last step. */
@@ -29,8 +24,7 @@ export function describeProgress(job: TrainingJob): string {
   const parts = [`${step.stage} ${step.step}/${step.totalSteps}`];
   if (Number.isFinite(m.loss)) parts.push(`loss ${m.loss.toFixed(3)}`);
   if (Number.isFinite(m['rewards/accuracies'])) parts.push(`acc ${Math.round(100 * m['rewards/accuracies'])}%`);
-  const eta = formatEta(m.eta_seconds);
-  if (eta) parts.push(`ETA ${eta}`);
+  if (Number.isFinite(m.eta_seconds)) parts.push(`ETA ${formatDuration(m.eta_seconds)}`);
   return parts.join(' · ');
 }
 

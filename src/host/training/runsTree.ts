@@ -9,8 +9,9 @@
  * Refreshes on file changes and on every job start/end.
  */
 import * as vscode from 'vscode';
-import { roundLabel, roundSummary, type RoundSummary } from '../../loop/roundSummary';
-import { listRuns, loraNotesOf, type RunListing } from './runFiles';
+import { roundLabel, roundSummary, type RoundSummary } from '../../train/loop/roundSummary';
+import { listRuns, type RunListing } from '../../train/runs/listing';
+import { loraNotesOf } from '../../train/runs/lora';
 import type { RunManager } from './runManager';
 import { runsLocation } from './trainSettings';
 

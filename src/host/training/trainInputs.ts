@@ -1,6 +1,6 @@
 /**
  * Pure helpers of the training commands (no vscode): which data file and annotation log a clicked file
- * means, how many epochs a data set of a given size gets, a streaming line count, run ids, and the
+ * means, how many epochs a data set of a given size gets, a streaming line count, and the
  * fine-tuning choices (full or LoRA) of "DAP: Train…".
  */
 import { createReadStream } from 'node:fs';
@@ -42,12 +42,6 @@ export function countLines(file: string): Promise<number> {
       .on('end', () => resolveCount(count + (lineHasText ? 1 : 0)))
       .on('error', reject);
   });
-}
-
-/** A sortable run id: METHOD-YYYYMMDD-HHMMSS-xxxx (same shape as the CLI's). */
-export function newRunId(method: string, now = new Date()): string {
-  const iso = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${method}-${iso}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
 }
 
 /** "DAP: Train…" fine-tuning step (shown only for a model folder): full fine-tuning (r 0) or LoRA of rank r. */

@@ -7,9 +7,9 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { fieldProblem, resolveConfig, type Executor, type TrainConfig } from '../../train/config/index';
+import { fieldProblem, newRunId, resolveConfig, type Executor, type TrainConfig } from '../../train/config/index';
 import { EXECUTOR_CHOICES, METHOD_CHOICES } from './trainChoices';
-import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf, newRunId } from './trainInputs';
+import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf } from './trainInputs';
 
 export { countLines, dataOf, epochsFor, newRunId, METHOD_CHOICES };
 

@@ -2,7 +2,7 @@
  * The loss registry: method name → {fn, needsReference, dataKind, uses, defaults, limits, doc}. The
  * description of each method lives in methods.ts (no tfjs, so the host and the config validation read it);
  * this file joins it with the loss function. The trainer looks the method up here (no if/else chain);
- * adding a method is one entry in each table. SPIN is not a loss: it is a driver (src/train/spin.ts) that
+ * adding a method is one entry in each table. SPIN is not a loss: it is a driver (src/train/pipeline/spin.ts) that
  * trains `dpo` on generated pairs.
  */
 import type { DataKind, InputsByKind, LossHyper, LossOutput, LossSpec } from './types';

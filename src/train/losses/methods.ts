@@ -3,7 +3,7 @@
  * CLI flag parser and the config validation can read it without loading tfjs): data kind, whether a
  * reference model is needed, the hyper-parameters it reads with its defaults and the values it allows, and a
  * one-line doc. index.ts joins each entry with its loss function. SPIN is not a loss: it is a driver
- * (src/train/spin.ts) that trains `dpo` on generated pairs.
+ * (src/train/pipeline/spin.ts) that trains `dpo` on generated pairs.
  */
 import type { Limits } from '../config/fields';
 import type { DataKind, LossHyper } from './types';

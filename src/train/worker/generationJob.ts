@@ -6,8 +6,8 @@
  * its `failed` event; one that dies without a word is reported with its exit status and the tail of stderr.
  */
 import { assertUnreachable } from '../../core/assertUnreachable';
-import type { GenerateJob, GenerateJobResult } from '../../loop/generateJob';
-import type { GenerateProgress } from '../../loop/generateTasks';
+import type { GenerateJob, GenerateJobResult } from '../loop/generateJob';
+import type { GenerateProgress } from '../loop/generateTasks';
 import { forkWorker, type ForkOptions } from './fork';
 import type { GenerationEvent, HostToWorkerMessage } from './protocol';
 

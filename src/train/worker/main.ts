@@ -2,7 +2,7 @@
  * The worker process (bundled to dist/worker.js): the heavy work of the editor, out of the extension
  * host. It does one job and exits (messages: ./protocol.ts):
  * - a training run: config as a JSON file path in the first argument, or a {type: "start", config} IPC
- *   message; `dap train` runs the same pipeline in the foreground. Events (src/train/events.ts) go to the
+ *   message; `dap train` runs the same pipeline in the foreground. Events (src/train/runs/events.ts) go to the
  *   parent over IPC when forked, else one JSON object per stdout line, and always to
  *   runs/RUN_ID/metrics.jsonl. Cancel: a {type: "cancel"} message, SIGTERM or SIGINT stops after the current
  *   optimizer step, writes a checkpoint and exits 0; a second signal exits at once (130). If the parent
@@ -11,7 +11,7 @@
  * - the review panel's model scores: a {type: "score"} message; it answers with `progress` events, then
  *   `scored` (exit 0) or `failed` (exit 1). Cancel, a signal or a disconnect ends it at once (130):
  *   scores are not checkpointed.
- * - generated responses: a {type: "generate"} message (src/loop/generateJob.ts); `generateProgress` after
+ * - generated responses: a {type: "generate"} message (src/train/loop/generateJob.ts); `generateProgress` after
  *   each batch, then `generated` (exit 0) or `failed` (exit 1). Cancel (or a disconnect) stops after the
  *   current batch; what is written stays.
  */
@@ -19,10 +19,10 @@ import { readFileSync } from 'node:fs';
 import { assertUnreachable } from '../../core/assertUnreachable';
 import { loadReview } from '../../core/review/load';
 import type { TrainConfig } from '../config';
-import type { TrainEvent } from '../events';
-import { scoreForReview } from '../flaggingRun';
-import { runTraining } from '../pipeline';
-import { runGenerateJob } from '../../loop/generateJob';
+import type { TrainEvent } from '../runs/events';
+import { scoreForReview } from '../flagging/index';
+import { runTraining } from '../pipeline/index';
+import { runGenerateJob } from '../loop/generateJob';
 import type { GenerateMessage, GenerationEvent, HostToWorkerMessage, ScoreMessage, ScoringEvent } from './protocol';
 
 /** The job this process runs (one per process). */

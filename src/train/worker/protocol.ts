@@ -1,17 +1,17 @@
 /**
  * The worker protocol: what the host (or any parent) sends the worker process (dist/worker.js), and what
  * the worker sends back. A worker does one job and exits: a training run (`start`; it answers with the
- * run's events, TrainEvent in src/train/events.ts, the same lines it appends to metrics.jsonl), the
+ * run's events, TrainEvent in src/train/runs/events.ts, the same lines it appends to metrics.jsonl), the
  * model scores of the review lists (`score`; it answers with ScoringEvent) or generated responses
  * (`generate`; it answers with GenerationEvent). `cancel` stops any of them.
  * Parent and worker import these types; every switch over them ends in `assertUnreachable`.
  */
-import type { FlagTrainOptions } from '../flaggingTrain';
-import type { ScoreRequest } from '../flagging';
+import type { FlagTrainOptions } from '../flagging/foldTraining';
+import type { ScoreRequest } from '../flagging/scores';
 import type { ResponseScores } from '../../core/review/types';
 import type { TrainConfig } from '../config';
-import type { GenerateJob, GenerateJobResult } from '../../loop/generateJob';
-import type { GenerateProgress } from '../../loop/generateTasks';
+import type { GenerateJob, GenerateJobResult } from '../loop/generateJob';
+import type { GenerateProgress } from '../loop/generateTasks';
 
 /** Train a run with this config (when the config is not given as a file argument). */
 export interface StartMessage {
@@ -31,7 +31,7 @@ export interface ScoreMessage {
   train?: Partial<Omit<FlagTrainOptions, 'seed' | 'onProgress'>>;
 }
 
-/** Generate responses (a task file, a run's evaluation or its next-round candidates: src/loop/generateJob.ts). */
+/** Generate responses (a task file, a run's evaluation or its next-round candidates: src/train/loop/generateJob.ts). */
 export interface GenerateMessage {
   type: 'generate';
   job: GenerateJob;

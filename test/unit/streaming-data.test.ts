@@ -1,0 +1,54 @@
+/**
+ * The streaming data paths behind `dap validate` / `dap stats` on large files: the compact id table
+ * (src/core/idTable.ts) confirms every hash match and grows past its first capacity, duplicate ids found
+ * through it name the right first line (also after a BOM and CRLF lines), and loadProjectSummary keeps
+ * only the items the log names while counting and resolving exactly as loadProject does.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IdTable } from '../../src/core/idTable';
+import { formatIssue } from '../../src/core/issues';
+import { loadProject, loadProjectSummary } from '../../src/core/project';
+import { readTasks } from '../../src/core/tasks';
+
+test('id table: a hash match counts only when confirmed; thousands of ids survive growth', () => {
+  const t = new IdTable();
+  assert.equal(t.findOrAdd('a', 1, 0, () => true), undefined);
+  assert.deepEqual(t.findOrAdd('a', 2, 10, () => true), { line: 1, offset: 0 });
+  // the same hash refused by the confirmation (as two ids that collide): kept apart, no duplicate
+  assert.equal(t.findOrAdd('a', 3, 20, () => false), undefined);
+  for (let i = 0; i < 5000; i++) assert.equal(t.findOrAdd(`id-${i}`, 10 + i, 100 + i, () => true), undefined);
+  for (let i = 0; i < 5000; i += 499) assert.deepEqual(t.findOrAdd(`id-${i}`, 0, 0, () => true), { line: 10 + i, offset: 100 + i });
+});
+
+test('duplicate ids through the compact table name the first line, after a BOM and CRLF lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-stream-'));
+  const f = join(dir, 'dups.jsonl');
+  const row = (id: string | null, p: string) => JSON.stringify({ ...(id ? { id } : {}), prompt: p, responses: ['x', 'y'] });
+  writeFileSync(f, '\ufeff' + [row('a', 'p1'), row('b', 'p2'), row(null, 'same'), row('a', 'p3'), row(null, 'same'), row('b', 'p4')].join('\r\n') + '\r\n');
+  const { items, issues } = await readTasks(f);
+  assert.deepEqual(items.map((i) => i.prompt), ['p1', 'p2', 'same']);
+  assert.deepEqual(issues.map(formatIssue), [
+    `${f}:4: id: duplicate id "a", first on line 1; line skipped`,
+    `${f}:5: id: warning: duplicate item: same prompt and responses as line 3 (content id "${items[2].id}"); line skipped`,
+    `${f}:6: id: duplicate id "b", first on line 2; line skipped`,
+  ]);
+});
+
+test('loadProjectSummary keeps only the items the log names, and counts and resolves like loadProject', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-stream-'));
+  const tasks = join(dir, 't.jsonl');
+  const log = join(dir, 't.annotations.jsonl');
+  writeFileSync(tasks, Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `i${i}`, prompt: `q${i}`, responses: ['a', 'b', 'c'] })).join('\n') + '\nnot json\n');
+  const ev = (item: string, annotator: string, choice: string) => JSON.stringify({ v: 1, item, annotator, kind: 'pair', shown: [0, 1], choice, ts: '2026-01-01T00:00:00Z' });
+  writeFileSync(log, [ev('i3', 'al', 'a'), ev('i7', 'al', 'b'), ev('i3', 'bo', 'a'), ev('nope', 'al', 'a'), JSON.stringify({ v: 1, item: 'i9', annotator: 'al', kind: 'pair', shown: [0, 5], choice: 'a', ts: '2026-01-01T00:00:00Z' })].join('\n') + '\n');
+  const full = await loadProject(tasks, log);
+  const summary = await loadProjectSummary(tasks, log);
+  assert.equal(summary.itemCount, full.items.length);
+  assert.deepEqual(summary.items.map((i) => i.id), ['i3', 'i7', 'i9']);
+  assert.deepEqual(summary.resolution.judgments, full.resolution.judgments);
+  assert.deepEqual(summary.issues.map(formatIssue), full.issues.map(formatIssue));
+});
