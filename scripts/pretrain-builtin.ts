@@ -7,6 +7,7 @@
  * run it only to change the shipped model:
  *   node --import tsx scripts/pretrain-builtin.ts [--rows N] [--epochs N] [--out DIR]
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,15 @@ const corpusPath = join(work, 'corpus.jsonl');
 const corpus = builtinCorpus({ rows, seed: 20261201 + seed });
 writeFileSync(corpusPath, corpus.map((r) => JSON.stringify(r)).join('\n') + '\n');
 process.stdout.write(`pretrain-builtin: ${corpus.length} corpus rows → ${out}\n`);
+
+/** The checkout's commit (best effort), recorded with the weights. */
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
 
 async function main(): Promise<void> {
 const t0 = Date.now();
@@ -61,7 +71,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const model = join(outcome.runDir, 'model');
 for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) cpSync(join(model, f), join(out, f));
-const info = { shape: BUILTIN_SHAPE, corpusRows: corpus.length, corpusSeed: 20261201 + seed, epochs, steps: outcome.summary?.steps, finalLoss: lastLoss, seconds: (Date.now() - t0) / 1000, backend: 'wasm' };
+const info = { script: `scripts/pretrain-builtin.ts (corpus: scripts/builtin-corpus.ts), run at commit ${commit()}`, batchSize: 32, lr: 3e-3, schedule: 'cosine', shape: BUILTIN_SHAPE, corpusRows: corpus.length, corpusSeed: 20261201 + seed, epochs, steps: outcome.summary?.steps, finalLoss: lastLoss, seconds: (Date.now() - t0) / 1000, backend: 'wasm' };
 writeFileSync(join(out, 'pretraining.json'), JSON.stringify(info, null, 2) + '\n');
 rmSync(work, { recursive: true, force: true });
 process.stdout.write(`pretrain-builtin: done in ${Math.round(info.seconds)} s, final loss ${lastLoss.toFixed(4)}\n`);

@@ -15,8 +15,8 @@ import { backendFlag, integerFlag, parseCommandArgs, type Command } from '../com
 
 const usage = `Usage: dap demo [--out DIR] [--backend B] [--seed S] [--k K] [--quick]
 
-Shows alignment working on the sample arithmetic/string data with the built-in model: SFT on the annotators'
-preferred responses, K sampled candidates per training prompt, judged by the verifier, DPO from the SFT
+Shows alignment working on the sample arithmetic/string data with the built-in model: SFT on every
+response (right or wrong), K sampled candidates per training prompt, judged by the verifier, DPO from the SFT
 model on those judgments, then greedy answers of both models on the held-out prompts compared blind.
 Prints the held-out win rate of DPO over SFT with its 95% interval and the held-out accuracy of each.
   --out DIR     where runs/RUN_ID folders are written (default: the system temp folder)

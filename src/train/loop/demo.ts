@@ -1,8 +1,8 @@
 /**
  * The embedded demo of alignment working end to end (`npm run demo`, `npm run bench -- demo`), on the
  * shipped sample data and the shipped pretrained built-in model, through the same code the editor uses:
- * 1. SFT: the built-in model fine-tuned on the annotators' preferred responses (method sft; 20% of the
- *    prompts held out, seeded);
+ * 1. SFT: the built-in model fine-tuned on every response of the sample, right or wrong (noisy
+ *    demonstrations, as the trainer's built-in warm-up uses; 20% of the prompts held out, seeded);
  * 2. generate: K sampled candidates of the SFT model per training prompt (rounds.ts generateCandidates);
  * 3. judge: the verifier ranks each prompt's candidates, right above wrong (judge.ts);
  * 4. DPO: the next round, from the SFT model, on those rankings (rounds.ts nextRoundConfig);
@@ -64,14 +64,14 @@ export interface DemoResult {
 export function demoSftConfig(o: DemoOptions, data: string): TrainConfig {
   const full: TrainConfig = {
     data, method: 'sft', out: o.out, seed: o.seed, backend: o.backend, runId: `demo-${Date.now().toString(36)}`,
-    epochs: 3, lr: 1e-3, batchSize: 32, evalFraction: 0.2, maxLength: 64, schedule: 'cosine', ...(process.env.DAP_DEMO_SFT ? JSON.parse(process.env.DAP_DEMO_SFT) : {}),
+    epochs: 3, lr: 1e-3, batchSize: 32, evalFraction: 0.2, maxLength: 64, schedule: 'cosine',
   };
   return o.quick ? { ...full, epochs: 1, maxSteps: 2 } : full;
 }
 
 /** Overrides of the DPO round. */
 export function demoDpoOverrides(o: DemoOptions): Partial<TrainConfig> {
-  const full: Partial<TrainConfig> = { method: 'dpo', epochs: 6, lr: 5e-4, batchSize: 16, loss: { beta: 0.1 }, evalFraction: 0.1, schedule: 'cosine', ...(process.env.DAP_DEMO_DPO ? JSON.parse(process.env.DAP_DEMO_DPO) : {}) };
+  const full: Partial<TrainConfig> = { method: 'dpo', epochs: 3, lr: 2e-4, batchSize: 16, loss: { beta: 0.1 }, evalFraction: 0.1, schedule: 'cosine' };
   return o.quick ? { ...full, epochs: 1, maxSteps: 2 } : full;
 }
 
@@ -101,8 +101,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = Date.now();
   const k = o.k ?? 4;
   const maxNewTokens = o.quick ? 12 : 32;
-  const sftConfig = demoSftConfig(o, process.env.DAP_DEMO_SFTDATA === 'preferred' ? shippedPath('samples', 'arith.tasks.jsonl') : await writeSftRows(o.out));
-  o.onStage?.('1/5 SFT of the built-in model on the annotators\' preferred responses');
+  const sftConfig = demoSftConfig(o, await writeSftRows(o.out));
+  o.onStage?.('1/5 SFT of the built-in model on every response of the sample (noisy demonstrations)');
   const sftRun = await train(sftConfig, o);
   const t1 = Date.now();
   o.onStage?.(`2/5 generating ${k} candidates per training prompt with the SFT model`);
