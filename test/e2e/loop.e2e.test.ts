@@ -55,7 +55,7 @@ test('finished run → Evaluate against the starting model → blind comparison 
     const split = JSON.parse(readFileSync(join(runDir, 'split.json'), 'utf8')) as { evalPrompts: unknown[] };
     assert.equal(lines.length, split.evalPrompts.length, 'one pair per held-out prompt');
     assert.deepEqual(lines[0].responses.map((r) => r.model), [`${runId}/sft-model`, runId]);
-    assert.equal(await annotator.locator('[data-testid="pair-view"]').count(), 1);
+    await annotator.waitForSelector('[data-testid="pair-view"]', { timeout: 30_000 });
     const html = await annotator.content();
     assert.ok(!html.includes('sft-model') && !html.includes(`>${runId}<`), 'no model name before judging');
     assert.equal(await annotator.locator('[data-testid="model-name"]').count(), 0);
