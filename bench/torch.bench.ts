@@ -73,6 +73,7 @@ export async function run(): Promise<Record<string, unknown>> {
           const t = await timeTraining(s, s.steps, 1, { adamw: true });
           ours.push(t.tokensPerSec);
           if (py) ratios.push(t.tokensPerSec / theirs[theirs.length - 1]);
+          log(`${s.name}, ${threads} thread(s): engine ${round(t.tokensPerSec, 1)} tokens/s${py ? `, PyTorch ${round(theirs[theirs.length - 1], 1)}` : ''}`);
         } catch (e) {
           err = e instanceof Error ? e.message.split('\n')[0] : String(e);
           log(`${s.name}: ${err}`);

@@ -4,6 +4,7 @@
  * place: no copy in or out. Sizes and strides are plain numbers (element counts). Node-API is ABI-stable,
  * so one binary serves every Node ≥ 18 and Electron (VS Code) of the same platform.
  */
+#include "compat.h"
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * whose mask is nonzero; a query with no such key gets a zero output and lse = +∞ (no gradient).
  * Inner loops run over the head dimension and are vectorised per instruction set.
  */
+#include "compat.h"
 #include "flash.h"
 #include "pool.h"
 #include <math.h>

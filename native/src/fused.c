@@ -3,6 +3,7 @@
  * is bit-identical across thread counts; reductions over rows sum fixed-size partials in chunk order.
  * exp is a branch-free polynomial (Cephes-style, ~1 ulp) that the compiler vectorises; NaN inputs stay NaN.
  */
+#include "compat.h"
 #include "fused.h"
 #include "pool.h"
 #include <math.h>

@@ -6,6 +6,7 @@
  * One task = one (batch entry, MC rows, NCB columns) tile with its whole K loop, so a tile's sums are
  * always formed in the same order whatever thread runs it.
  */
+#include "compat.h"
 #include "gemm.h"
 #include "pool.h"
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * takes part too. Between jobs workers spin briefly on a generation counter (jobs come back to back
  * during a training step), then sleep on a condition variable so an idle engine uses no CPU.
  */
+#include "compat.h"
 #include "pool.h"
 #include <pthread.h>
 #include <stdatomic.h>

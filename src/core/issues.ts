@@ -13,10 +13,10 @@ export function issueWarning(file: string, line: number, field: string, message:
   return { file, line, field, message, severity: 'warning' };
 }
 
-/** `file:line: field: problem` (warnings get a `warning: ` prefix on the problem). */
+/** `file:line: field: problem`, or `file:row N: field: problem` for rows (warnings get a `warning: ` prefix on the problem). */
 export function formatIssue(issue: DataIssue): string {
   const prefix = issue.severity === 'warning' ? 'warning: ' : '';
-  return `${issue.file}:${issue.line}: ${issue.field}: ${prefix}${issue.message}`;
+  return `${issue.file}:${issue.unit === 'row' ? 'row ' : ''}${issue.line}: ${issue.field}: ${prefix}${issue.message}`;
 }
 
 /** Throws one error listing the errors among `issues` (the first `shown`), when there are any. */

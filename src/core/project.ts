@@ -16,7 +16,7 @@ import type { DataIssue, TaskItem } from './types';
  * `NAME.annotations.jsonl`.
  */
 export function taskStem(tasksPath: string): string {
-  return basename(tasksPath).replace(/\.jsonl$/i, '').replace(/\.tasks$/i, '');
+  return basename(tasksPath).replace(/\.(jsonl|parquet)$/i, '').replace(/\.tasks$/i, '');
 }
 
 /** The default log of a task file: its sibling `NAME.annotations.jsonl` (see {@link taskStem}). */

@@ -2,7 +2,9 @@
  * Parses one task line (already JSON-decoded) into a TaskItem. Accepted formats:
  * - `{"id"?, "prompt": string | messages[], "responses": (string | {"text", "model"?, "score"?})[]}`
  * - TRL pairs `{"prompt", "chosen", "rejected"}`: standard (strings) or conversational (message lists)
- * - TRL implicit-prompt pairs `{"chosen", "rejected"}`: the shared prefix becomes the prompt
+ * - TRL implicit-prompt pairs `{"chosen", "rejected"}`: the shared prefix becomes the prompt; so does a pair whose
+ *   `prompt` is of the other kind than chosen/rejected (UltraFeedback-binarized: a string prompt beside full
+ *   conversations), as TRL's maybe_extract_prompt does; `score_chosen`/`score_rejected` become response scores
  * - RRHF `{"query", "responses", "scores"}`
  * A `"meta"` object and any other unknown keys are kept in `item.meta`. Items without an id get
  * `h:` + the first 16 hex digits of sha256 over the canonical JSON of `{prompt, responses: [texts]}`.
@@ -27,6 +29,8 @@ export interface ParsedTask {
 }
 
 const KNOWN_KEYS = new Set(['id', 'prompt', 'responses', 'chosen', 'rejected', 'query', 'scores', 'meta']);
+/** Keys a TRL pair line also reads (UltraFeedback's scores, kept on the responses). */
+const PAIR_KEYS = new Set(['score_chosen', 'score_rejected']);
 
 /** JSON with object keys sorted at every level (stable input for hashing). */
 export function canonicalJson(value: unknown): string {
@@ -190,7 +194,10 @@ function parseTrlPair(check: LineChecker, obj: Record<string, unknown>): { promp
   if (!('chosen' in obj)) return check.error('chosen', 'missing (a TRL pair needs "chosen" and "rejected")');
   if (!('rejected' in obj)) return check.error('rejected', 'missing (a TRL pair needs "chosen" and "rejected")');
   const { chosen, rejected } = obj;
-  if ('prompt' in obj) {
+  // TRL's maybe_extract_prompt: a prompt of the other kind than chosen (a string prompt beside message lists, as
+  // in UltraFeedback-binarized, or the reverse) is redundant; the prompt is then implicit in chosen/rejected.
+  const promptMatches = !('prompt' in obj) || Array.isArray(obj.prompt) === Array.isArray(chosen) || (typeof obj.prompt !== 'string' && !Array.isArray(obj.prompt));
+  if ('prompt' in obj && promptMatches) {
     const prompt = check.prompt(obj.prompt, 'prompt');
     if (prompt === undefined) return undefined;
     if (typeof prompt === 'string') {
@@ -230,6 +237,19 @@ function parseTrlPair(check: LineChecker, obj: Record<string, unknown>): { promp
   return { prompt: c.slice(0, idx), responses: [{ text: ct }, { text: rt }], format: 'trl_pair_implicit' };
 }
 
+/**
+ * UltraFeedback-style scores of a pair (`score_chosen`, `score_rejected`): kept on the responses as their
+ * `score` (metadata; the pair's preference stays chosen over rejected).
+ */
+function pairScores(check: LineChecker, obj: Record<string, unknown>, responses: TaskResponse[]): void {
+  (['score_chosen', 'score_rejected'] as const).forEach((key, i) => {
+    const v = obj[key];
+    if (v === undefined || v === null) return;
+    if (typeof v === 'number' && Number.isFinite(v)) responses[i].score = v;
+    else check.error(key, `expected a finite number, got ${typeName(v)}`);
+  });
+}
+
 /** Parses a decoded JSON value of one task line. */
 export function parseTaskObject(value: unknown, ctx: LineContext): ParsedTask {
   const check = new LineChecker(ctx);
@@ -265,7 +285,10 @@ export function parseTaskObject(value: unknown, ctx: LineContext): ParsedTask {
     }
   } else if ('chosen' in obj || 'rejected' in obj) {
     const pair = parseTrlPair(check, obj);
-    if (pair) parsed = { ...pair, sourcePreference: [[0], [1]] };
+    if (pair) {
+      pairScores(check, obj, pair.responses);
+      parsed = { ...pair, sourcePreference: [[0], [1]] };
+    }
   } else if ('responses' in obj || 'prompt' in obj) {
     if (!('prompt' in obj)) check.error('prompt', 'missing (a line with "responses" needs "prompt")');
     else if (!('responses' in obj)) check.error('responses', 'missing (a line with "prompt" needs "responses" or "chosen"/"rejected")');
@@ -285,8 +308,9 @@ export function parseTaskObject(value: unknown, ctx: LineContext): ParsedTask {
     if (isPlainObject(obj.meta)) meta = { ...obj.meta };
     else check.error('meta', `expected an object, got ${typeName(obj.meta)}`);
   }
+  const isPair = parsed?.format.startsWith('trl_pair') === true;
   for (const key of Object.keys(obj)) {
-    if (!KNOWN_KEYS.has(key)) (meta ??= {})[key] = obj[key];
+    if (!KNOWN_KEYS.has(key) && !(isPair && PAIR_KEYS.has(key) && obj[key] !== null)) (meta ??= {})[key] = obj[key];
   }
   if (!parsed || check.issues.length > 0) return { issues: check.issues };
   const item: TaskItem = {

@@ -45,7 +45,10 @@ export interface TaskItem {
 /** A problem found in an input file: always `file:line: field: problem`. */
 export interface DataIssue {
   file: string;
+  /** 1-based line of a JSONL file, or row of a Parquet / JSON export file when `unit` is 'row'. */
   line: number;
+  /** 'row' for rows of a non-line file (printed `file:row N:`); absent = a line. */
+  unit?: 'row';
   field: string;
   message: string;
   severity: 'error' | 'warning';

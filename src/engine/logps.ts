@@ -3,7 +3,8 @@
  * Tokenisation follows TRL: the prompt and the completion are tokenised separately (no special tokens
  * added by the tokenizer) and concatenated; EOS is appended to plain-text completions. Conversational
  * rows go through the tokenizer's chat template as TRL does (prompt: the prompt rendered with the
- * generation prompt, cut to its common prefix with the full conversation's rendering; completion: the rest
+ * generation prompt, cut to its common prefix with the full conversation's rendering — and with the other
+ * completions of the same row, so a pair's chosen and rejected share one prompt; completion: the rest
  * of that rendering); without a template they are rendered as "role: content\n" lines followed by
  * "assistant: ", and the completion gets EOS.
  * Truncation keeps the prompt's last tokens and never leaves an empty completion.
@@ -17,6 +18,12 @@ import type { ChatMessage, Prompt } from '../core/types';
 export interface PromptCompletion {
   prompt: Prompt;
   completion: string | ChatMessage[];
+  /**
+   * Every completion scored under this prompt in the same row (a pair's chosen and rejected, a ranking's
+   * responses; this one included). Conversational rows then get ONE prompt text for all of them: the prefix
+   * shared by the rendered prompt and every rendered conversation, so their log-probs share a context.
+   */
+  rowCompletions?: readonly (string | ChatMessage[])[];
 }
 
 /** Truncation settings of buildBatch. */
@@ -64,10 +71,18 @@ export function renderRow(tokenizer: EngineTokenizer, row: PromptCompletion): Re
   if (tokenizer.applyChatTemplate) {
     const withGenerationPrompt = tokenizer.applyChatTemplate(promptMsgs, true);
     if (completionMsgs.length === 0) return { promptText: withGenerationPrompt, completionText: '', appendEos: false };
-    const full = tokenizer.applyChatTemplate([...promptMsgs, ...completionMsgs], false);
-    // TRL: the prompt is the common prefix of both renderings (a generation prompt may add text, e.g. "<think>\n",
+    const render = (c: string | ChatMessage[]) => tokenizer.applyChatTemplate!([...promptMsgs, ...asMessages(c, 'assistant')], false);
+    const full = render(row.completion);
+    // TRL: the prompt is the common prefix of the renderings (a generation prompt may add text, e.g. "<think>\n",
     // that the rendered conversation lacks); the completion is the rest of the conversation, end token included.
-    const promptText = withGenerationPrompt.slice(0, commonPrefixLength(withGenerationPrompt, full));
+    // With the row's other completions, the prefix is shared by all of them: one prompt for the whole row.
+    let cut = commonPrefixLength(withGenerationPrompt, full);
+    for (const other of row.rowCompletions ?? []) {
+      if (other === row.completion) continue;
+      const o = render(other);
+      cut = Math.min(cut, commonPrefixLength(withGenerationPrompt.slice(0, cut), o));
+    }
+    const promptText = withGenerationPrompt.slice(0, cut);
     return { promptText, completionText: full.slice(promptText.length), appendEos: false };
   }
   const promptText = promptMsgs.map((m) => `${m.role}: ${m.content}\n`).join('') + 'assistant: ';
@@ -135,8 +150,8 @@ export interface PreferencePair {
 /** Chosen and rejected of n pairs stacked in one batch: rows 0..n−1 are chosen, rows n..2n−1 rejected. */
 export function buildPairBatch(tokenizer: EngineTokenizer, pairs: PreferencePair[], options: BatchOptions = {}): BuiltBatch {
   const rows: PromptCompletion[] = [
-    ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
-    ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })),
+    ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen, rowCompletions: [p.chosen, p.rejected] })),
+    ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected, rowCompletions: [p.chosen, p.rejected] })),
   ];
   return buildBatch(tokenizer, rows, options);
 }
@@ -150,9 +165,11 @@ export function disposeBatch(batch: SequenceBatch): void {
 
 /**
  * Summed and mean log-prob of completion tokens per row (prompt and padding masked). Logits at position t
- * score token t+1. Differentiable w.r.t. the model's variables (use inside tf.variableGrads).
+ * score token t+1. Differentiable w.r.t. the model's variables (use inside tf.variableGrads). With
+ * `tokenStats`, also the per-row sums of entropy, mean logit and argmax hits over the same positions (TRL's
+ * entropy, logits/* and mean_token_accuracy are built from them).
  */
-export function sequenceLogps(model: CausalLM, batch: SequenceBatch): SequenceLogps {
+export function sequenceLogps(model: CausalLM, batch: SequenceBatch, options: { tokenStats?: boolean } = {}): SequenceLogps {
   const [B, T] = batch.ids.shape;
   if (T > model.config.maxPositions) {
     throw new Error(`batch length ${T} exceeds the model's context of ${model.config.maxPositions} tokens: lower maxLength`);
@@ -166,7 +183,10 @@ export function sequenceLogps(model: CausalLM, batch: SequenceBatch): SequenceLo
     const sum = tf.sum(tf.mul(tokenLogps, weights), 1) as tf.Tensor1D; // (B,)
     const count = tf.sum(weights, 1) as tf.Tensor1D; // (B,)
     const mean = tf.div(sum, tf.maximum(count, 1)) as tf.Tensor1D;
-    return { sum, mean, count };
+    if (!options.tokenStats) return { sum, mean, count };
+    const stats = tf.sum(tf.mul(ops.tokenStats(logits, targets), tf.expandDims(weights, 2)), 1); // (B, 3)
+    const [entropy, meanLogit, correct] = tf.unstack(stats, 1) as tf.Tensor1D[];
+    return { sum, mean, count, tokenStats: { entropy, meanLogit, correct } };
   });
 }
 

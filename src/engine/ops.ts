@@ -3,7 +3,8 @@
  * without missing-kernel errors: embedding lookup with a scatter-add gradient, GELU (tanh form, x·x·x
  * rather than pow), log-probabilities of target tokens with a fused gradient, layer/RMS norm with
  * hand-written gradients (far fewer kernels than autodiff), and a `linear` that folds (B,T,K) inputs
- * into one 2-D product so the forward and both gradients are single XNNPACK calls.
+ * into one 2-D product so the forward and both gradients are single XNNPACK calls; `tokenStats` gives the
+ * entropy, mean logit and argmax hit per position for the trainer's metrics.
  * With the native kernels on wasm (kernels/index.ts: fusedKernelsActive) GELU, the norms, pickLogProbs and
  * the attention softmax run as single fused kernels (fused-ops.ts); the composite forms here are the fallback.
  * All ops are pure functions of tensors; call them inside tf.tidy / tf.variableGrads as usual.
@@ -106,6 +107,30 @@ export function pickLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tens
   const out = f(logits) as tf.Tensor2D;
   flatTargets.dispose();
   return out;
+}
+
+/**
+ * Per-position statistics of the next-token distributions, for metrics only (no gradient flows through them,
+ * and since they run inside a custom-gradient op, autodiff keeps none of their (B,T,V) intermediates).
+ * logits (B, T, V), targets (B, T) int32 → (B, T, 3): [entropy −Σ p·log p, mean logit over the vocabulary,
+ * 1 if argmax(logits) = target else 0].
+ */
+export function tokenStats(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor3D {
+  const [B, T, V] = logits.shape;
+  const N = B * T;
+  const f = customGrad((lg: tf.Tensor, tg: tf.Tensor) => {
+    const value = tf.tidy(() => {
+      const l2 = tf.reshape(lg, [N, V]); // (N, V)
+      const lse = tf.logSumExp(l2, 1, true); // (N, 1)
+      const probs = tf.exp(tf.sub(l2, lse)); // (N, V)
+      const entropy = tf.sub(tf.reshape(lse, [N]), tf.sum(tf.mul(probs, l2), 1)); // (N,) log Σe^l − Σ p·l
+      const meanLogit = tf.mean(l2, 1); // (N,)
+      const hit = tf.cast(tf.equal(tf.argMax(l2, 1), toInt32(tf.reshape(tg, [N]))), 'float32'); // (N,)
+      return tf.reshape(tf.stack([entropy, meanLogit, hit], 1), [B, T, 3]); // (B, T, 3)
+    });
+    return { value, gradFunc: (_dy: tf.Tensor) => [tf.zerosLike(lg), tf.zerosLike(tg)] };
+  });
+  return f(logits, targets) as tf.Tensor3D;
 }
 
 /**

@@ -41,4 +41,13 @@ export interface SequenceLogps {
   sum: tf.Tensor1D; // (B,) summed log-prob of completion tokens
   mean: tf.Tensor1D; // (B,) sum / count
   count: tf.Tensor1D; // (B,) number of completion tokens
+  /** Present when asked for (`sequenceLogps(…, { tokenStats: true })`); metrics only, no gradient. */
+  tokenStats?: CompletionTokenStats;
+}
+
+/** Sums over each row's completion positions of the next-token distribution's statistics. */
+export interface CompletionTokenStats {
+  entropy: tf.Tensor1D; // (B,) Σ_t −Σ_v p log p
+  meanLogit: tf.Tensor1D; // (B,) Σ_t mean_v logits
+  correct: tf.Tensor1D; // (B,) Σ_t [argmax logits = token]
 }

@@ -14,6 +14,11 @@ import { checkTrainingFits, trainingMemoryPlan, WASM_HEAP_LIMIT } from '../../sr
 import { createRandomModel } from '../../src/engine/models';
 import * as ops from '../../src/engine/ops';
 import { AdamW, clipScale, globalGradNorm } from '../../src/train/stage/optimizer';
+import { runTraining } from '../../src/train/pipeline/index';
+import type { TrainEvent } from '../../src/train/runs/events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function gpt2(D: number, L: number, V: number, T: number): ModelConfig {
   return parseConfig(gpt2ConfigJson({ vocabSize: V, maxPositions: T, hiddenSize: D, numLayers: L, numHeads: 4 }), `test d${D}`);
@@ -149,4 +154,17 @@ test('a step that cannot fit is refused before it starts, with the numbers', () 
     /stage dpo \(batchSize 8, maxLength 1024\) needs about \d+\.\d\d GiB = weights 0\.46 \+ gradients 0\.46 \+ optimizer state 0\.93 \+ activations \d+\.\d\d per step, more than the 4 GiB wasm heap \(less ~12% allocator overhead\): lower batchSize or maxLength/);
   assert.throws(() => checkTrainingFits(big, 'webgpu', 'x', 8 * 2 ** 30), /more than this machine's 8\.00 GiB of memory/);
   checkTrainingFits(big, 'webgpu', 'x', 1024 * 2 ** 30);
+});
+
+test('a run whose batch cannot fit fails before the step runs, with the numbers (never a wasm abort)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-memory-'));
+  const data = join(dir, 'long.pairs.jsonl');
+  const long = (c: string) => ' ' + c.repeat(3000);
+  writeFileSync(data, Array.from({ length: 16 }, (_, i) => JSON.stringify({ prompt: `Q${i}:`, chosen: long('y'), rejected: long('n') })).join('\n') + '\n');
+  const events: TrainEvent[] = [];
+  const out = await runTraining({ data, method: 'dpo', out: dir, runId: 'too-big', backend: 'wasm', batchSize: 16, maxLength: 4096,
+    builtin: { maxPositions: 4096 }, epochs: 1, evalFraction: 0, seed: 1 }, { onEvent: (e) => events.push(e) });
+  assert.equal(out.status, 'failed');
+  assert.match(out.error ?? '', /stage sft: a batch of 16 sequences × \d+ tokens \(batchSize 16\) needs about \d+\.\d\d GiB = weights 0\.01 \+ gradients 0\.01 \+ optimizer state 0\.01 \+ activations \d+\.\d\d per step, more than the 4 GiB wasm heap/);
+  assert.equal(events.filter((e) => e.type === 'step').length, 0, 'no step ran');
 });

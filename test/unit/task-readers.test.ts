@@ -112,11 +112,12 @@ test('planted bad lines: each reported as file:line: field: problem, the rest st
     'bad.jsonl:9: scores',
     'bad.jsonl:10: id',
     'bad.jsonl:11: line',
-    'bad.jsonl:12: chosen',
+    'bad.jsonl:12: rejected',
   ]);
   assert.equal(printed[0], 'bad.jsonl:2: responses[1].text: expected a string, got number');
   assert.equal(printed[7], 'bad.jsonl:10: id: duplicate id "ok1", first on line 1; line skipped');
-  assert.equal(printed[9], 'bad.jsonl:12: chosen: expected a string (the prompt is a string), got array');
+  // a string prompt beside a message list is TRL's implicit-prompt case (maybe_extract_prompt): rejected must be messages too
+  assert.equal(printed[9], 'bad.jsonl:12: rejected: expected a list of messages, got string');
   assert.ok(issues.every((i) => i.severity === 'error'));
   assert.equal(readFileSync(path, 'utf8'), lines.join('\n'), 'input file untouched');
 });

@@ -93,7 +93,9 @@ test('dpo, cdpo, robust, ipo, hinge equal their float64 formulas', async () => {
   await checkPair('ipo', { beta: 0.1 }, (i, h) => {
     const d = (cMean[i] - refCMean[i]) - (rMean[i] - refRMean[i]) - 1 / (2 * h.beta);
     return d * d;
-  }, (h) => [cMean.map((v, i) => h.beta * (v - refCMean[i])), rMean.map((v, i) => h.beta * (v - refRMean[i])), cMean, rMean]);
+  }, sumRewards); // TRL's DPOTrainer logs summed rewards/logps for IPO too; its loss alone uses the means
+  const ipo = await values(tidyLoss(() => getLoss('ipo').fn(pairInputs() as never, resolveHyper('ipo'))));
+  close(ipo['ipo/length_averaged_margin'], mean(cMean.map((v, i) => (v - refCMean[i]) - (rMean[i] - refRMean[i]))), 'ipo/length_averaged_margin');
   await checkPair('hinge', { beta: 0.2 }, (i, h) => relu(1 - h.beta * delta(i)), sumRewards);
   assert.throws(() => tf.tidy(() => getLoss('robust').fn(pairInputs() as never, resolveHyper('robust', { labelSmoothing: 0.5 })).loss), /\[0, 0\.5\)/);
   assert.throws(() => tf.tidy(() => { const x = pairInputs(); return getLoss('dpo').fn({ chosen: x.chosen, rejected: x.rejected } as never, resolveHyper('dpo')).loss; }), /reference/);
@@ -102,7 +104,7 @@ test('dpo, cdpo, robust, ipo, hinge equal their float64 formulas', async () => {
 test('slic, simpo, orpo (reference-free) equal their float64 formulas', async () => {
   await checkPair('slic', {}, (i, h) => relu(h.delta - cSum[i] + rSum[i]) - h.lambda * cSum[i], () => [cSum, rSum, cSum, rSum]);
   await checkPair('simpo', {}, (i, h) => -logsig(h.beta * (cMean[i] - rMean[i]) - h.gamma),
-    (h) => [cMean.map((v) => h.beta * v), rMean.map((v) => h.beta * v), cMean, rMean]);
+    (h) => [cMean.map((v) => h.beta * v), rMean.map((v) => h.beta * v), cSum, rSum]);
   const h = resolveHyper('orpo');
   const log1mexp = (x: number) => Math.log(1 - Math.exp(x));
   const logOdds = cMean.map((pw, i) => (pw - rMean[i]) - (log1mexp(pw) - log1mexp(rMean[i])));
@@ -111,24 +113,34 @@ test('slic, simpo, orpo (reference-free) equal their float64 formulas', async ()
   close(got.loss, nll - h.beta * mean(logOdds.map(logsig)), 'orpo loss');
   close(got['nll_loss'], nll, 'orpo nll_loss');
   close(got['log_odds_chosen'], mean(logOdds), 'orpo log_odds_chosen');
-  expectPairMetrics(got, cMean.map((v) => h.beta * v), rMean.map((v) => h.beta * v), cMean, rMean, 'orpo');
+  expectPairMetrics(got, cMean.map((v) => h.beta * v), rMean.map((v) => h.beta * v), cSum, rSum, 'orpo');
 });
 
 test('rrhf: ranked-pair hinge per group + NLL of the best, against float64', async () => {
   // Two groups: sequences 0,1,2 (ranks 0,1,1: 0 best, 1 and 2 tied) and 3,4 (ranks 1,0: 4 best).
   const means = [-1.2, -0.7, -2.0, -0.4, -0.9];
+  const counts = [3, 5, 2, 4, 6];
+  const sums = means.map((m, i) => m * counts[i]);
   const better = [0, 0, 4], worse = [1, 2, 3], best = [0, 4];
-  const h = resolveHyper('rrhf', { sftWeight: 0.5 });
-  const got = await values(tidyLoss(() => getLoss('rrhf').fn({
-    logps: { sum: tf.tensor1d(means.map((m) => m * 3)), mean: tf.tensor1d(means), count: tf.tensor1d([3, 3, 3, 3, 3]) },
+  const run = async (hp: Partial<LossHyper>) => values(tidyLoss(() => getLoss('rrhf').fn({
+    logps: { sum: tf.tensor1d(sums), mean: tf.tensor1d(means), count: tf.tensor1d(counts) },
     better: tf.tensor1d(better, 'int32'), worse: tf.tensor1d(worse, 'int32'), pairGroup: tf.tensor1d([0, 0, 1], 'int32'),
     best: tf.tensor1d(best, 'int32'), groups: 2,
-  } as never, h)));
+  } as never, resolveHyper('rrhf', hp))));
+  const got = await run({ sftWeight: 0.5 });
   const rank = better.reduce((acc, b, k) => acc + relu(means[worse[k]] - means[b]), 0) / 2;
   const sft = -mean(best.map((i) => means[i]));
   close(got.loss, rank + 0.5 * sft, 'rrhf loss');
   close(got['rank_loss'], rank, 'rrhf rank_loss');
+  close(got['sft_loss'], sft, 'rrhf sft_loss (mean token NLL, the default)');
   close(got['rewards/accuracies'], mean(better.map((b, k) => (means[b] > means[worse[k]] ? 1 : 0))), 'rrhf accuracies');
+  expectPairMetrics(got, better.map((i) => means[i]), worse.map((i) => means[i]), better.map((i) => sums[i]), worse.map((i) => sums[i]), 'rrhf');
+  // The paper's summed NLL as the option.
+  const paper = await run({ sftWeight: 0.5, rrhfSftReduction: 'sum' });
+  const sftSum = -mean(best.map((i) => sums[i]));
+  close(paper['sft_loss'], sftSum, 'rrhf sft_loss (sum)');
+  close(paper.loss, rank + 0.5 * sftSum, 'rrhf loss (sum)');
+  await assert.rejects(run({ rrhfSftReduction: 'median' as never }), /rrhfSftReduction must be "mean" or "sum"/);
 });
 
 test('sft: token-averaged NLL; kto with mismatched-pair and batch-mean KL estimates', async () => {

@@ -31,9 +31,13 @@ for (const name of Object.keys(LOSSES)) {
     const steps = events.filter((e): e is StepEvent => e.type === 'step');
     assert.equal(steps.length, 2);
     for (const s of steps) assert.ok(Number.isFinite(s.metrics.loss) && Number.isFinite(s.metrics.grad_norm), `${name} step ${s.step}`);
-    if (LOSSES[name as keyof typeof LOSSES].dataKind !== 'sft') {
-      for (const k of ['rewards/chosen', 'rewards/rejected', 'rewards/accuracies', 'rewards/margins']) assert.ok(k in steps[0].metrics, `${name}: ${k}`);
+    const kind = LOSSES[name as keyof typeof LOSSES].dataKind;
+    if (kind !== 'sft') {
+      for (const k of ['rewards/chosen', 'rewards/rejected', 'rewards/accuracies', 'rewards/margins', 'logps/rejected', 'logits/rejected']) assert.ok(k in steps[0].metrics, `${name}: ${k}`);
     }
+    // TRL's token metrics for every method (README "Metrics"), finite and in range
+    for (const k of ['logps/chosen', 'logits/chosen', 'entropy', 'mean_token_accuracy']) assert.ok(Number.isFinite(steps[0].metrics[k]), `${name}: ${k}`);
+    assert.ok(steps[0].metrics.entropy > 0 && steps[0].metrics.mean_token_accuracy >= 0 && steps[0].metrics.mean_token_accuracy <= 1, `${name}: entropy/accuracy range`);
     const ev = events.find((e) => e.type === 'eval');
     assert.ok(ev && ev.type === 'eval' && Number.isFinite(ev.metrics.eval_loss));
     assert.ok(existsSync(join(out.runDir, 'model', 'model.safetensors')));

@@ -102,7 +102,7 @@ async function run(argv: string[]): Promise<number> {
       // Rows are tokenised one by one so that a failing one (e.g. the chat template rejects it) is named file:line.
       const tokenized = pending.flatMap((r) => r.completions.map((c, i) => {
         try {
-          return tokenizeRow(tokenizer, { prompt: r.prompt, completion: c }, { maxLength, maxPromptLength });
+          return tokenizeRow(tokenizer, { prompt: r.prompt, completion: c, rowCompletions: r.completions }, { maxLength, maxPromptLength });
         } catch (e) {
           throw rowError(values.data!, r.line, r.pair ? (i === 0 ? 'chosen' : 'rejected') : 'completion', (e as Error).message);
         }

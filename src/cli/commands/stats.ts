@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { agreementReport, responseStats, type AgreementReport } from '../../core/agreement';
+import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue } from '../../core/issues';
 import { compareModels, comparisonIndices, comparisonModels, type ModelComparison, type WinRateRow } from '../../core/modelComparison';
 import { positionBias, type PositionBiasReport, type PositionBiasRow } from '../../core/positionBias';
@@ -17,9 +18,10 @@ import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '..
 
 const usage = `Usage: dap stats TASKS [--log LOG] [--json]
 
-Summarizes a task file and its annotation log: judgments, agreement, never-won responses, position bias
-(how often the first-shown response wins) and, when the items compare two models (responses carrying
-"model", e.g. from dap generate --model A --model B), the win rate of B over A with a 95% interval.
+Summarizes a task file and its annotation log, or a file of SFT / KTO rows (their own labels): judgments,
+agreement, never-won responses, position bias (how often the first-shown response wins) and, when the items
+compare two models (responses carrying "model", e.g. from dap generate --model A --model B), the win rate of
+B over A with a 95% interval.
   --log LOG   annotation log (default: TASKS' sibling NAME.annotations.jsonl, NAME = file name without
               .jsonl and without a trailing .tasks)
   --json      print one JSON object instead of text
@@ -91,11 +93,42 @@ function formatText(s: StatsSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What `dap stats --json` prints for a file of SFT or KTO rows (their labels are their own: no log, no agreement). */
+export interface CompiledStatsSummary {
+  tasks: string;
+  kind: 'sft' | 'unpaired';
+  rows: number;
+  prompts: number;
+  desirable: number;
+  undesirable: number;
+  issues: { errors: number; warnings: number };
+}
+
+async function compiledStats(path: string, kind: 'sft' | 'unpaired', json: boolean): Promise<number> {
+  const scan = await scanCompiledFile(path, kind);
+  for (const issue of scan.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  const errors = scan.issues.filter((i) => i.severity === 'error').length;
+  const s: CompiledStatsSummary = { tasks: path, kind, rows: scan.rows, prompts: scan.prompts, desirable: scan.desirable, undesirable: scan.undesirable,
+    issues: { errors, warnings: scan.issues.length - errors } };
+  const text = [
+    `tasks: ${path}`,
+    kind === 'unpaired'
+      ? `KTO rows: ${s.rows} over ${s.prompts} prompts: ${s.desirable} desirable (label true), ${s.undesirable} undesirable (label false)`
+      : `SFT rows: ${s.rows} over ${s.prompts} prompts`,
+    'labels: the rows\' own (no annotation log, no agreement)',
+    `issues: ${errors} errors, ${s.issues.warnings} warnings`,
+  ].join('\n');
+  process.stdout.write(json ? `${JSON.stringify(s)}\n` : `${text}\n`);
+  return 0;
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { log: { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new UsageError('expected exactly one TASKS file');
   const tasksPath = taskFileArgument(positionals[0]);
   if (!existsSync(tasksPath)) throw new Error(`${tasksPath}: no such file`);
+  const compiled = values.log === undefined ? await compiledFileKind(tasksPath) : null;
+  if (compiled) return compiledStats(tasksPath, compiled, values.json === true);
   const logPath = values.log ?? defaultLogPath(tasksPath);
   if (values.log !== undefined && !existsSync(logPath)) throw new Error(`${logPath}: no such file`);
   const project = await loadProjectSummary(tasksPath, logPath); // streams the task file: memory grows with the log only

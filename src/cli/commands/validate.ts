@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readAnnotationLog } from '../../core/annotationLog';
+import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { countErrors, formatIssue } from '../../core/issues';
 import { readJsonlLines } from '../../core/jsonl';
 import { resolveJudgments } from '../../core/judgments';
@@ -18,9 +19,11 @@ import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '..
 const usage = `Usage: dap validate FILE [--log LOG]
 
 Checks a task file (or an annotation log) and prints every problem as file:line: field: problem.
-  FILE        task JSONL: {"prompt","responses"}, TRL {"prompt"?,"chosen","rejected"} or RRHF
-              {"query","responses","scores"}; a file of log events (or named *.annotations.jsonl)
-              is checked as an annotation log
+  FILE        task JSONL: {"prompt","responses"}, TRL {"prompt"?,"chosen","rejected"} (standard,
+              conversational, implicit prompt, UltraFeedback-binarized) or RRHF {"query","responses",
+              "scores"}; SFT {"prompt","completion"} or KTO {"prompt","completion","label"} rows (a file
+              of one kind); a file of log events (or named *.annotations.jsonl) is checked as an
+              annotation log
   --log LOG   also check this annotation log against FILE's items (unknown items, index ranges)
 Exit code: 0 when there is no error (warnings allowed), 1 when there is any error, 2 on bad arguments.`;
 
@@ -73,11 +76,19 @@ async function run(argv: string[]): Promise<number> {
   const issues: DataIssue[] = [];
   let summary: string;
   const isLog = values.log === undefined && (await looksLikeLog(file));
-  if (!isLog && values.log === undefined) return validateTasksStreaming(file);
+  const compiled = !isLog && values.log === undefined ? await compiledFileKind(file) : null;
+  if (!isLog && !compiled && values.log === undefined) return validateTasksStreaming(file);
   if (isLog) {
     const log = await readAnnotationLog(file);
     issues.push(...log.issues);
     summary = `${file}: annotation log, ${log.events.length} event${log.events.length === 1 ? '' : 's'}`;
+  } else if (compiled) {
+    // SFT / KTO rows carry their own labels (what `dap export` writes and `dap train` reads): checked as such,
+    // streamed too (only counts and the distinct prompts are kept).
+    const scan = await scanCompiledFile(file, compiled);
+    issues.push(...scan.issues);
+    const what = scan.kind === 'unpaired' ? `KTO row${scan.rows === 1 ? '' : 's'} (${scan.desirable} desirable, ${scan.undesirable} undesirable)` : `SFT row${scan.rows === 1 ? '' : 's'}`;
+    summary = `${file}: ${scan.rows} valid ${what} over ${scan.prompts} prompt${scan.prompts === 1 ? '' : 's'}`;
   } else {
     const tasks = await readTasks(file);
     issues.push(...tasks.issues);

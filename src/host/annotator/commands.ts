@@ -20,7 +20,7 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
 /** Checks a task file choice; returns an error message or undefined. */
 function refuse(uri: vscode.Uri): string | undefined {
   const name = path.basename(uri.fsPath);
-  if (!/\.jsonl$/i.test(name)) return `DAP Studio: ${name} is not a .jsonl task file.`;
+  if (!/\.(jsonl|parquet)$/i.test(name)) return `DAP Studio: ${name} is not a .jsonl or .parquet task file.`;
   if (isAnnotationLog(name)) return `DAP Studio: ${name} is an annotation log (the annotator's output). Open its task file instead.`;
   return undefined;
 }
@@ -31,7 +31,7 @@ async function pickTaskFile(arg: unknown): Promise<vscode.Uri | undefined> {
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
       openLabel: 'Annotate',
-      filters: { 'Task files (JSONL)': ['jsonl'] },
+      filters: { 'Task files (JSONL, Parquet)': ['jsonl', 'parquet'] },
       defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
     });
     if (!picked?.length) return undefined;

@@ -1,5 +1,5 @@
 /**
- * The "DAP Studio Annotator" custom editor (`dapStudio.annotator`, priority "option" for *.jsonl):
+ * The "DAP Studio Annotator" custom editor (`dapStudio.annotator`, priority "option" for *.jsonl and *.parquet):
  * a readonly custom document per task file (lazy task index + the annotation log beside it) and one
  * webview per editor, driven by an AnnotatorController. The webview is recreated when hidden
  * (retainContextWhenHidden: false) and restores its position from its saved state.
@@ -12,6 +12,9 @@ import { messageHtml, webviewHtml, webviewOptions } from '../webviewHtml';
 import { AnnotatorController } from './controller';
 import { openLog, openTasks, type OpenedLog, type OpenedTasks } from './coreAdapter';
 import { annotationLogPath, isAnnotationLog } from './logPath';
+import { parquetTaskFile } from '../../core/importRows';
+import { formatIssue } from '../../core/issues';
+import { isParquetPath } from '../../core/parquet';
 import { annotatorId, confirmWithEnter, logPathPattern, SECTION } from './settings';
 
 export const ANNOTATOR_VIEW_TYPE = 'dapStudio.annotator';
@@ -63,7 +66,17 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     }
     const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
     const logFile = annotationLogPath(file, logPathPattern(), folder);
-    const tasks = openTasks(file);
+    let tasks: OpenedTasks;
+    if (isParquetPath(file)) {
+      // A .parquet file is read through the same import as `dap import` (rows checked as task lines), into a
+      // cached JSONL in the extension's storage; the annotation log stays beside the .parquet (NAME.annotations.jsonl).
+      const imported = await parquetTaskFile(file, path.join(this.context.globalStorageUri.fsPath, 'parquet'));
+      if (imported.issues.length) {
+        const first = imported.issues[0];
+        void vscode.window.showWarningMessage(`DAP Studio: ${imported.issues.length} bad row(s) in ${path.basename(file)} left out. First: ${formatIssue(first)}`);
+      }
+      tasks = openTasks(imported.path);
+    } else tasks = openTasks(file);
     const [log, annotator] = await Promise.all([openLog(logFile), annotatorId(folder ?? path.dirname(file))]);
     if (log.issues.length) {
       const first = log.issues[0];

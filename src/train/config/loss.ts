@@ -5,7 +5,7 @@
  * from it too.
  */
 import { DEFAULT_HYPER, LOSS_METHODS, lossOfMethod, resolveHyper, type MethodName } from '../losses/methods';
-import { num, type DefaultContext, type Field, type Limits } from './fields';
+import { num, oneOf, type DefaultContext, type Field, type Limits } from './fields';
 
 // Keys are plain strings here: LossHyper's type is derived from LOSS_FIELDS, so naming it would be circular.
 const hyperOf = (method: string): Record<string, number> => resolveHyper(method) as unknown as Record<string, number>;
@@ -43,5 +43,7 @@ export const LOSS_FIELDS = {
   gamma: hyper('gamma', { flag: 'gamma', flagArg: 'G', help: 'γ: SimPO\'s target reward margin', limits: { min: 0 } }),
   desirableWeight: hyper('desirableWeight', { flag: 'desirable-weight', flagArg: 'W', help: 'KTO weight of desirable examples', limits: { min: 0, minExclusive: true } }),
   undesirableWeight: hyper('undesirableWeight', { flag: 'undesirable-weight', flagArg: 'W', help: 'KTO weight of undesirable examples', limits: { min: 0, minExclusive: true } }),
-  sftWeight: hyper('sftWeight', { flag: 'sft-weight', flagArg: 'W', help: 'RRHF weight of the SFT term (−mean token log-prob of the best response)', limits: { min: 0 } }),
+  sftWeight: hyper('sftWeight', { flag: 'sft-weight', flagArg: 'W', help: 'RRHF weight of the SFT term (the NLL of the best response)', limits: { min: 0 } }),
+  rrhfSftReduction: oneOf(['mean', 'sum'], { flag: 'rrhf-sft', default: 'mean',
+    help: 'RRHF\'s SFT term: mean = mean token NLL of the best response (same scale as the ranking term, independent of padding), sum = its summed NLL (the paper\'s L_ft)' }),
 };

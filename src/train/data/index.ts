@@ -18,7 +18,8 @@ import { compileKto, compilePairs, compileRankings, compileSft } from '../../cor
 import { formatIssue, throwOnErrors } from '../../core/issues';
 import type { KtoRow, Prompt, RankingRow, SftRow, TaskItem, TrlPairRow } from '../../core/types';
 import type { DataKind } from '../losses/types';
-import { describeRowKind, readLabelledFile } from './labelledFiles';
+import { describeRowKind } from '../../core/compiledRows';
+import { readLabelledFile } from './labelledFiles';
 import { Rng, shuffledIndices, deriveSeed } from '../../core/random';
 
 /** One training example of each kind. */

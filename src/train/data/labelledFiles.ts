@@ -12,15 +12,13 @@
  * and share a rank). A file mixing these with other rows (task rows that need annotations) is reported as
  * `mixed`: the caller reads it as a task file with its log. Bad lines are errors `file:line: field: problem`.
  */
+import { checkCompiledRow, labelledRowKind, type LabelledRowKind } from '../../core/compiledRows';
 import { compileKto, compilePairs, compileRankings, compileSft, type PairMode } from '../../core/compile';
 import { formatIssue, issueError, issueWarning, throwOnErrors, typeName } from '../../core/issues';
 import { sourceJudgment } from '../../core/judgments';
 import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from '../../core/jsonl';
 import { parseTaskLine } from '../../core/tasks';
 import type { DataIssue, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from '../../core/types';
-
-/** The kind of one row of a self-labelled file ('scored' = RRHF query/responses/scores). */
-export type LabelledRowKind = 'pairs' | 'scored' | 'rankings' | 'sft' | 'unpaired';
 
 /** The rows of a self-labelled file, by what the file holds. */
 export interface LabelledData {
@@ -41,30 +39,8 @@ export type LabelledRead =
   | { data: LabelledData }
   | { mixed: { firstKind: LabelledRowKind | null; line: number; kind: LabelledRowKind | null } };
 
-/** The kind of a row by its keys (null: a task row, which needs annotations). */
-export function labelledRowKind(o: Record<string, unknown>): LabelledRowKind | null {
-  if ('query' in o && 'scores' in o) return 'scored';
-  if ('chosen' in o || 'rejected' in o) return 'pairs';
-  if ('responses' in o && 'ranks' in o) return 'rankings';
-  if ('completion' in o && 'label' in o) return 'unpaired';
-  if ('completion' in o && 'prompt' in o) return 'sft';
-  return null;
-}
-
 /** Rows whose kinds may share one file: TRL pairs with RRHF rows; compiled kinds only with themselves. */
 const group = (k: LabelledRowKind | null) => (k === 'pairs' || k === 'scored' ? 'items' : k);
-
-/** How a row kind is named in messages. */
-export function describeRowKind(k: LabelledRowKind | null): string {
-  switch (k) {
-    case 'pairs': return 'a TRL pair row';
-    case 'scored': return 'an RRHF {"query","responses","scores"} row';
-    case 'rankings': return 'a rankings {"prompt","responses","ranks"} row';
-    case 'sft': return 'an SFT {"prompt","completion"} row';
-    case 'unpaired': return 'a KTO {"prompt","completion","label"} row';
-    default: return 'a task row that needs annotations';
-  }
-}
 
 /** The item's own preference as one judgment (items reach here only from TRL pair / RRHF rows, which carry one). */
 function ownJudgment(item: TaskItem): Judgment {
@@ -89,24 +65,6 @@ function compileEach<T extends { id?: string }>(items: readonly { item: TaskItem
     const { id: _contentId, ...rest } = row;
     return rest as T;
   }));
-}
-
-const isPrompt = (v: unknown) => typeof v === 'string' || Array.isArray(v);
-
-/** Validates a compiled rankings / SFT / KTO row; pushes its issues; returns whether it is usable. */
-function checkCompiledRow(o: Record<string, unknown>, kind: 'rankings' | 'sft' | 'unpaired', err: (field: string, message: string) => void): boolean {
-  let errors = 0;
-  const e = (field: string, message: string) => { errors++; err(field, message); };
-  if (!isPrompt(o.prompt)) e('prompt', `expected a string or a list of messages, got ${typeName(o.prompt)}`);
-  if (kind === 'rankings') {
-    const r = o.responses, k = o.ranks;
-    if (!Array.isArray(r) || r.length < 2 || !r.every((x) => typeof x === 'string')) e('responses', 'expected a list of at least 2 strings');
-    else if (!Array.isArray(k) || k.length !== r.length || !k.every((x) => Number.isInteger(x))) e('ranks', `expected ${r.length} integers (one rank per response)`);
-  } else {
-    if (!isPrompt(o.completion)) e('completion', `expected a string or a list of messages, got ${typeName(o.completion)}`);
-    if (kind === 'unpaired' && typeof o.label !== 'boolean') e('label', `expected true or false, got ${typeName(o.label)}`);
-  }
-  return errors === 0;
 }
 
 /**

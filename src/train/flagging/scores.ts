@@ -39,6 +39,8 @@ export type ScoreRequest =
 export interface CompletionRow {
   prompt: Prompt;
   completion: string;
+  /** Every response of the item: they share one prompt text (engine PromptCompletion.rowCompletions). */
+  rowCompletions?: readonly string[];
 }
 
 /** Summed and mean completion log-probs of rows under one model (same order as the rows). */
@@ -48,12 +50,13 @@ export type LogpFn = (rows: CompletionRow[]) => Promise<{ sum: number[]; mean: n
 function responseRows(items: TaskItem[]): { rows: CompletionRow[]; at: { item: number; response: number }[] } {
   const rows: CompletionRow[] = [];
   const at: { item: number; response: number }[] = [];
-  items.forEach((it, i) =>
+  items.forEach((it, i) => {
+    const rowCompletions = it.responses.map((r) => r.text);
     it.responses.forEach((r, j) => {
-      rows.push({ prompt: it.prompt, completion: r.text });
+      rows.push({ prompt: it.prompt, completion: r.text, rowCompletions });
       at.push({ item: i, response: j });
-    }),
-  );
+    });
+  });
   return { rows, at };
 }
 

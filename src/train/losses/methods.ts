@@ -35,6 +35,7 @@ export const DEFAULT_HYPER: LossHyper = {
   desirableWeight: 1,
   undesirableWeight: 1,
   sftWeight: 1,
+  rrhfSftReduction: 'mean',
 };
 
 const define = <K extends DataKind>(spec: MethodSpec<K>): MethodSpec<K> => spec;
@@ -59,8 +60,8 @@ export const LOSS_METHODS = {
     doc: 'Hinge on the DPO log-ratio (TRL "hinge", after SLiC): max(0, 1 − βΔ); β=0.1' }),
   slic: define({ name: 'slic', needsReference: false, dataKind: 'pairs', uses: ['delta', 'lambda'], defaults: { delta: 1, lambda: 0.1 },
     doc: 'SLiC-HF (Zhao et al. 2023): max(0, δ − log πθ(y_w) + log πθ(y_l)) − λ log πθ(y_w), summed log-probs, no reference; δ=1, λ=0.1' }),
-  rrhf: define({ name: 'rrhf', needsReference: false, dataKind: 'rankings', uses: ['sftWeight'], defaults: { sftWeight: 1 },
-    doc: 'RRHF (Yuan et al. 2023): Σ_{i below j} max(0, p_i − p_j) + (−p_best), p = mean token log-prob, no reference; sftWeight=1' }),
+  rrhf: define({ name: 'rrhf', needsReference: false, dataKind: 'rankings', uses: ['sftWeight', 'rrhfSftReduction'], defaults: { sftWeight: 1 },
+    doc: 'RRHF (Yuan et al. 2023): Σ_{i below j} max(0, p_i − p_j) + sftWeight·NLL(best), p = mean token log-prob, NLL = mean token NLL (rrhfSftReduction "mean"; "sum" = the paper\'s), no reference; sftWeight=1' }),
   sft: define({ name: 'sft', needsReference: false, dataKind: 'sft', uses: [], defaults: {},
     doc: 'SFT: token-averaged negative log-likelihood of the target completions (TRL SFTTrainer)' }),
   orpo: define({ name: 'orpo', needsReference: false, dataKind: 'pairs', uses: ['beta'], defaults: { beta: 0.1 },
@@ -92,6 +93,6 @@ export function methodSpec(name: string): MethodSpec {
 /** DEFAULT_HYPER, then the method's defaults, then the user's overrides (undefined values ignored). */
 export function resolveHyper(name: string, overrides: Partial<LossHyper> = {}): LossHyper {
   const out: LossHyper = { ...DEFAULT_HYPER, ...methodSpec(name).defaults };
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (out as unknown as Record<string, number>)[k] = v as number;
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   return out;
 }

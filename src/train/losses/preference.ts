@@ -1,7 +1,8 @@
 /**
  * Reference-based pairwise losses (DPO family). r = β·(log πθ(y|x) − log πref(y|x)) over a whole
- * completion; Δ = (log-ratio of chosen) − (log-ratio of rejected). Rewards reported as TRL does:
- * β·(policy − reference) log-probs (sums; length-averaged for IPO, matching its Δ̄).
+ * completion; Δ = (log-ratio of chosen) − (log-ratio of rejected). Metrics as TRL's DPOTrainer logs them for
+ * every loss type: rewards/* = β·(policy − reference) SUMMED log-probs and logps/* = summed policy log-probs,
+ * IPO included (its loss uses length-averaged log-ratios; that quantity is logged as ipo/length_averaged_margin).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { detach, logSigmoid, meanOf, pairMetrics, requireRef } from './common';
@@ -16,20 +17,19 @@ function logRatios(x: PairInputs, method: string, averaged: boolean): { chosen: 
     : { chosen: tf.sub(x.chosen.sum, rc.sum), rejected: tf.sub(x.rejected.sum, rr.sum) };
 }
 
-/** Shared tail of every method here: per-row losses → mean loss + TRL metrics. */
-function finish(perRow: tf.Tensor, lr: { chosen: tf.Tensor; rejected: tf.Tensor }, x: PairInputs, hp: LossHyper, averaged: boolean): LossOutput {
+/** Shared tail of every method here: per-row losses → mean loss + TRL metrics (always from summed log-probs). */
+function finish(perRow: tf.Tensor, x: PairInputs, hp: LossHyper, method: string): LossOutput {
+  const lr = logRatios(x, method, false);
   const chosenRewards = detach(tf.mul(lr.chosen, hp.beta)); // (B,)
   const rejectedRewards = detach(tf.mul(lr.rejected, hp.beta)); // (B,)
-  const lc = averaged ? x.chosen.mean : x.chosen.sum;
-  const lrj = averaged ? x.rejected.mean : x.rejected.sum;
-  return { loss: meanOf(perRow), metrics: pairMetrics(chosenRewards, rejectedRewards, detach(lc), detach(lrj)) };
+  return { loss: meanOf(perRow), metrics: pairMetrics(chosenRewards, rejectedRewards, detach(x.chosen.sum), detach(x.rejected.sum)) };
 }
 
 /** DPO (Rafailov et al. 2023): −log σ(βΔ). */
 export function dpoLoss(x: PairInputs, hp: LossHyper): LossOutput {
   const lr = logRatios(x, 'dpo', false);
   const logits = tf.mul(tf.sub(lr.chosen, lr.rejected), hp.beta); // (B,) βΔ
-  return finish(tf.neg(logSigmoid(logits)), lr, x, hp, false);
+  return finish(tf.neg(logSigmoid(logits)), x, hp, 'dpo');
 }
 
 /** Conservative DPO (Mitchell 2023, TRL "sigmoid" with label_smoothing): −(1−ε) log σ(βΔ) − ε log σ(−βΔ). */
@@ -38,7 +38,7 @@ export function cdpoLoss(x: PairInputs, hp: LossHyper): LossOutput {
   const lr = logRatios(x, 'cdpo', false);
   const logits = tf.mul(tf.sub(lr.chosen, lr.rejected), hp.beta);
   const perRow = tf.neg(tf.add(tf.mul(logSigmoid(logits), 1 - eps), tf.mul(logSigmoid(tf.neg(logits)), eps)));
-  return finish(perRow, lr, x, hp, false);
+  return finish(perRow, x, hp, 'cdpo');
 }
 
 /** Robust DPO (Chowdhury et al. 2024, TRL "robust"): [−(1−ε) log σ(βΔ) + ε log σ(−βΔ)] / (1 − 2ε), ε < 0.5. */
@@ -48,19 +48,22 @@ export function robustLoss(x: PairInputs, hp: LossHyper): LossOutput {
   const lr = logRatios(x, 'robust', false);
   const logits = tf.mul(tf.sub(lr.chosen, lr.rejected), hp.beta);
   const num = tf.add(tf.mul(logSigmoid(logits), -(1 - eps)), tf.mul(logSigmoid(tf.neg(logits)), eps));
-  return finish(tf.div(num, 1 - 2 * eps), lr, x, hp, false);
+  return finish(tf.div(num, 1 - 2 * eps), x, hp, 'robust');
 }
 
 /** IPO (Azar et al. 2023): (Δ̄ − 1/(2β))², Δ̄ from length-averaged log-probs (as TRL does). */
 export function ipoLoss(x: PairInputs, hp: LossHyper): LossOutput {
   const lr = logRatios(x, 'ipo', true);
-  const d = tf.sub(tf.sub(lr.chosen, lr.rejected), 1 / (2 * hp.beta)); // (B,)
-  return finish(tf.mul(d, d), lr, x, hp, true);
+  const margin = tf.sub(lr.chosen, lr.rejected); // (B,) Δ̄
+  const d = tf.sub(margin, 1 / (2 * hp.beta)); // (B,)
+  const out = finish(tf.mul(d, d), x, hp, 'ipo');
+  out.metrics['ipo/length_averaged_margin'] = meanOf(detach(margin));
+  return out;
 }
 
 /** Hinge (SLiC-style on the DPO log-ratio, TRL "hinge"): max(0, 1 − βΔ). */
 export function hingeLoss(x: PairInputs, hp: LossHyper): LossOutput {
   const lr = logRatios(x, 'hinge', false);
   const logits = tf.mul(tf.sub(lr.chosen, lr.rejected), hp.beta);
-  return finish(tf.relu(tf.sub(1, logits)), lr, x, hp, false);
+  return finish(tf.relu(tf.sub(1, logits)), x, hp, 'hinge');
 }

@@ -6,9 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { loadPretrained } from '../../engine/checkpoint';
-import { loadLoraAdapter, loraParameterCount } from '../../engine/lora';
-import { checkTrainingFits, describePlan, trainingMemoryPlan } from '../../engine/memory';
-import { fusedKernelsActive } from '../../engine/kernels/index';
+import { loadLoraAdapter } from '../../engine/lora';
+import { describePlan } from '../../engine/memory';
+import { stagePlan } from '../stage/memoryCheck';
 import type { TransformerLM } from '../../engine/transformer';
 import type { EngineTokenizer } from '../../engine/types';
 import type { ResolvedTrainConfig } from '../config';
@@ -80,21 +80,15 @@ export async function referenceFor<K extends DataKind>(ctx: RunContext, stage: s
 /** Sequences per forward pass for a batch of n examples of a kind (pairs: chosen + rejected; rankings: ~4 responses). */
 const ROWS_PER_EXAMPLE: Record<DataKind, number> = { sft: 1, unpaired: 1, pairs: 2, rankings: 4 };
 
-/** Refuses a stage whose step cannot fit in memory (with the numbers); logs the plan otherwise. */
-function checkStageMemory<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): void {
-  const lora = o.model.lora.size > 0;
-  const plan = trainingMemoryPlan(o.model.config, {
-    rows: Math.min(o.batchSize, o.train.length) * ROWS_PER_EXAMPLE[o.kind], seqLen: o.batchOptions.maxLength ?? 1024,
-    parameters: o.model.parameterCount(), trainable: lora ? loraParameterCount(o.model) : o.model.parameterCount(),
-    extraWeights: o.reference?.kind === 'live' ? o.reference.model.parameterCount() : 0, fusedKernels: fusedKernelsActive(),
-  });
-  checkTrainingFits(plan, backend, `stage ${o.stage} (batchSize ${o.batchSize}, maxLength ${o.batchOptions.maxLength})`);
-  ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: memory per step up to ${describePlan(plan)}` });
+/** Logs the plan of a step at maxLength (the trainer refuses a batch that cannot fit: stage/memoryCheck.ts). */
+function logStageMemory<K extends DataKind>(ctx: RunContext, o: StageOptions<K>): void {
+  const plan = stagePlan(o, Math.min(o.batchSize, o.train.length) * ROWS_PER_EXAMPLE[o.kind], o.batchOptions.maxLength ?? 1024);
+  ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: memory per step up to ${describePlan(plan)} at maxLength (each batch is checked before it runs)` });
 }
 
 /** Runs one stage, announcing it with a `started` event. */
 export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): Promise<StageResult> {
-  checkStageMemory(ctx, o, backend);
+  logStageMemory(ctx, o);
   const totalSteps = stageSteps(o.train.length, o.epochs, o.batchSize, o.gradAccum, o.maxSteps);
   ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
   ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: ${trainableParamsLine(o.model)}${o.model.lora.size > 0 ? ` (LoRA r=${o.model.loraSettings?.r} on ${o.model.lora.size} module${o.model.lora.size === 1 ? '' : 's'})` : ''}` });

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PromptCompletion } from '../../engine/logps';
 import type { ExamplesByKind } from '../data/index';
 import type { DataKind, InputsByKind, RefLogps, SeqLogps } from '../losses/types';
+import type { SequenceRoles } from './tokenMetrics';
 
 /** A micro-batch's sequences and where each example's sequences start. */
 export interface Layout {
@@ -23,6 +24,8 @@ export interface KindAdapter<K extends DataKind> {
   sequences(ex: ExamplesByKind[K], index: number, all: ExamplesByKind[K][], options: { ktoKl: 'mismatched' | 'batch' }): PromptCompletion[];
   /** Loss inputs from the stacked per-sequence log-probs (N,) and reference log-probs (N,) if any. */
   inputs(l: SeqLogps, ref: RefLogps | undefined, layout: Layout, examples: ExamplesByKind[K][]): InputsByKind[K];
+  /** The "chosen" and "rejected" sequences of the layout for the token metrics (tokenMetrics.ts). */
+  roles(layout: Layout, examples: ExamplesByKind[K][]): SequenceRoles;
 }
 
 function pick(l: SeqLogps, idx: number[]): SeqLogps {
@@ -37,15 +40,19 @@ function pickRef(r: RefLogps | undefined, idx: number[]): RefLogps | undefined {
 const nth = (layout: Layout, k: number) => layout.offsets.slice(0, -1).map((o) => o + k);
 
 const pairs: KindAdapter<'pairs'> = {
-  sequences: (ex) => [{ prompt: ex.prompt, completion: ex.chosen }, { prompt: ex.prompt, completion: ex.rejected }],
+  sequences: (ex) => {
+    const rowCompletions = [ex.chosen, ex.rejected]; // one prompt text for both (engine renderRow)
+    return [{ prompt: ex.prompt, completion: ex.chosen, rowCompletions }, { prompt: ex.prompt, completion: ex.rejected, rowCompletions }];
+  },
   inputs: (l, ref, layout) => {
     const c = nth(layout, 0), r = nth(layout, 1);
     return { chosen: pick(l, c), rejected: pick(l, r), refChosen: pickRef(ref, c), refRejected: pickRef(ref, r) };
   },
+  roles: (layout) => ({ chosen: nth(layout, 0), rejected: nth(layout, 1) }),
 };
 
 const rankings: KindAdapter<'rankings'> = {
-  sequences: (ex) => ex.responses.map((completion) => ({ prompt: ex.prompt, completion })),
+  sequences: (ex) => ex.responses.map((completion) => ({ prompt: ex.prompt, completion, rowCompletions: ex.responses })),
   inputs: (l, _ref, layout, examples) => {
     const better: number[] = [], worse: number[] = [], pairGroup: number[] = [], best: number[] = [];
     examples.forEach((ex, g) => {
@@ -59,11 +66,21 @@ const rankings: KindAdapter<'rankings'> = {
     const t = (a: number[]) => tf.tensor1d(a, 'int32');
     return { logps: l, better: t(better), worse: t(worse), pairGroup: t(pairGroup), best: t(best), groups: examples.length };
   },
+  // chosen: each group's best response (first of its best rank); rejected: every other response
+  roles: (layout, examples) => {
+    const chosen: number[] = [], rejected: number[] = [];
+    examples.forEach((ex, g) => {
+      const best = ex.ranks.indexOf(Math.min(...ex.ranks));
+      ex.ranks.forEach((_, i) => (i === best ? chosen : rejected).push(layout.offsets[g] + i));
+    });
+    return { chosen, rejected };
+  },
 };
 
 const sft: KindAdapter<'sft'> = {
   sequences: (ex) => [{ prompt: ex.prompt, completion: ex.completion }],
   inputs: (l) => ({ logps: l }),
+  roles: (layout) => ({ chosen: nth(layout, 0), rejected: [] }),
 };
 
 const unpaired: KindAdapter<'unpaired'> = {
@@ -81,6 +98,11 @@ const unpaired: KindAdapter<'unpaired'> = {
     if (!hasKl) return base;
     const kl = nth(layout, 1);
     return { ...base, klPolicy: pick(l, kl).sum, klRef: (pickRef(ref, kl) as RefLogps).sum };
+  },
+  // desirable rows are "chosen", undesirable ones "rejected"; the mismatched KL sequences are neither
+  roles: (layout, examples) => {
+    const own = nth(layout, 0);
+    return { chosen: own.filter((_, i) => examples[i].label), rejected: own.filter((_, i) => !examples[i].label) };
   },
 };
 

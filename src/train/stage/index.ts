@@ -19,6 +19,8 @@ import { AdamW, clipScale, globalGradNorm } from './optimizer';
 import { refTensors, type RefTable } from './reference';
 import { Rng, deriveSeed, shuffledIndices } from '../../core/random';
 import { learningRateAt } from './schedule';
+import { checkBatchMemory } from './memoryCheck';
+import { tokenMetrics } from './tokenMetrics';
 import { readTrainerState, writeCheckpoint, type TrainerState } from './checkpoints';
 
 /** Where reference log-probs come from (absent for reference-free losses). */
@@ -97,6 +99,25 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
   return shuffledIndices(n, new Rng(deriveSeed(seed, epoch + 1)));
 }
 
+/**
+ * Running weighted means of metrics over micro-batches: a step's (or the held-out set's) value of a metric is
+ * the mean of its micro-batch values weighted by their number of examples, over the micro-batches that have
+ * it (a micro-batch without, say, undesirable KTO rows gives no logits/rejected).
+ */
+class MetricMeans {
+  private sums: Record<string, number> = {};
+  private weights: Record<string, number> = {};
+  add(values: Record<string, number>, weight: number): void {
+    for (const [k, v] of Object.entries(values)) {
+      this.sums[k] = (this.sums[k] ?? 0) + v * weight;
+      this.weights[k] = (this.weights[k] ?? 0) + weight;
+    }
+  }
+  means(prefix = ''): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.sums).map(([k, v]) => [prefix + k, v / this.weights[k]]));
+  }
+}
+
 async function scalars(m: Record<string, tf.Scalar>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(m)) out[k] = (await v.data())[0];
@@ -107,6 +128,12 @@ async function scalars(m: Record<string, tf.Scalar>): Promise<Record<string, num
 function forwardLoss<K extends DataKind>(o: StageOptions<K>, examples: ExamplesByKind[K][], idx: number[], table: RefTable | undefined) {
   const layout = layoutOf(o.kind, examples, idx, o.ktoKl);
   const batch = buildBatch(o.tokenizer, layout.sequences, o.batchOptions);
+  try {
+    checkBatchMemory(o, batch.rows.length, batch.length);
+  } catch (e) {
+    disposeBatch(batch);
+    throw e;
+  }
   const tokens = batch.rows.reduce((a, r) => a + r.promptIds.length + r.completionIds.length, 0);
   const spec = getLoss(o.loss);
   let ref: RefLogps | undefined;
@@ -120,8 +147,9 @@ function forwardLoss<K extends DataKind>(o: StageOptions<K>, examples: ExamplesB
   }
   const sub = idx.map((i) => examples[i]);
   const run = () => {
-    const l = sequenceLogps(o.model, batch);
-    return spec.fn(ADAPTERS[o.kind].inputs(l, ref, layout, sub) as never, o.hyper);
+    const l = sequenceLogps(o.model, batch, { tokenStats: true });
+    const out = spec.fn(ADAPTERS[o.kind].inputs(l, ref, layout, sub) as never, o.hyper);
+    return { loss: out.loss, metrics: { ...out.metrics, ...tokenMetrics(l, ADAPTERS[o.kind].roles(layout, sub)) } };
   };
   const cleanup = () => {
     disposeBatch(batch);
@@ -132,8 +160,7 @@ function forwardLoss<K extends DataKind>(o: StageOptions<K>, examples: ExamplesB
 
 /** Held-out metrics (eval_ prefix), averaged over examples. */
 export async function evaluate<K extends DataKind>(o: StageOptions<K>): Promise<Record<string, number>> {
-  const totals: Record<string, number> = {};
-  let n = 0;
+  const totals = new MetricMeans();
   const table = o.reference?.kind === 'precomputed' ? o.reference.eval : undefined;
   for (let start = 0; start < o.eval.length; start += o.batchSize) {
     const idx = Array.from({ length: Math.min(o.batchSize, o.eval.length - start) }, (_, i) => start + i);
@@ -145,10 +172,9 @@ export async function evaluate<K extends DataKind>(o: StageOptions<K>): Promise<
     f.cleanup();
     const vals = await scalars(out);
     tf.dispose(Object.values(out));
-    for (const [k, v] of Object.entries(vals)) totals[k] = (totals[k] ?? 0) + v * idx.length;
-    n += idx.length;
+    totals.add(vals, idx.length);
   }
-  return Object.fromEntries(Object.entries(totals).map(([k, v]) => ['eval_' + k, v / Math.max(n, 1)]));
+  return totals.means('eval_');
 }
 
 /** Runs one stage to completion, cancel or failure (NonFiniteError). */
@@ -187,7 +213,7 @@ export async function runStage<K extends DataKind>(o: StageOptions<K>): Promise<
       const t0 = Date.now();
       const slice = order.slice(state.cursor, state.cursor + o.batchSize * o.gradAccum);
       let accum: tf.Tensor[] | null = null;
-      const sums: Record<string, number> = {};
+      const means = new MetricMeans();
       let tokens = 0;
       for (let m = 0; m < slice.length; m += o.batchSize) {
         const idx = slice.slice(m, m + o.batchSize);
@@ -211,8 +237,9 @@ export async function runStage<K extends DataKind>(o: StageOptions<K>): Promise<
         }
         const vals = await scalars(kept);
         tf.dispose(Object.values(kept));
-        for (const [k, v] of Object.entries(vals)) sums[k] = (sums[k] ?? 0) + v * weight;
+        means.add(vals, weight);
       }
+      const sums = means.means();
       const grads = accum as tf.Tensor[];
       const gradNorm = await globalGradNorm(grads);
       if (!Number.isFinite(sums.loss) || !Number.isFinite(gradNorm)) {
