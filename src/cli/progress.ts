@@ -21,7 +21,7 @@ export function stepLine(e: Extract<TrainEvent, { type: 'step' }>, bar: boolean,
 /** One line for every event other than step (undefined for events not worth a line). */
 export function eventLine(e: TrainEvent): string | undefined {
   switch (e.type) {
-    case 'started': return `${e.stage}: ${e.totalSteps} steps on ${e.backend}${e.startStep ? ` (resumed at step ${e.startStep})` : ''} — run ${e.runDir}`;
+    case 'started': return `${e.stage}: ${e.totalSteps} steps on ${e.executor ?? 'tfjs'} ${e.backend}${e.processes && e.processes > 1 ? ` × ${e.processes} processes` : ''}${e.precision ? ` ${e.precision}` : ''}${e.startStep ? ` (resumed at step ${e.startStep})` : ''} — run ${e.runDir}`;
     case 'step': return stepLine(e, false);
     case 'eval': return `${e.stage} eval @${e.step}: ${Object.entries(e.metrics).filter(([k]) => /loss|accuracies|margins/.test(k)).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`;
     case 'checkpoint': return `${e.stage} checkpoint (${e.reason}) @${e.step}: ${e.path}`;

@@ -95,7 +95,10 @@ test('vsce packages the extension with the bundles and without sources, tests or
     const media = ['icons', 'samples', 'builtin'].flatMap((d) => filesUnder(join(root, 'media', d)).map((f) => `media/${d}/${f}`));
     assert.ok(media.some((f) => f.endsWith('.svg')) && media.some((f) => f.endsWith('.jsonl')), `media files found: ${media.join(', ')}`);
     assert.ok(media.includes('media/builtin/model.safetensors') && media.includes('media/builtin/config.json'), `the built-in model ships: ${media.join(', ')}`);
-    for (const f of [...required, ...webviewAssets, ...wasm, ...media]) {
+    // The torch executor's Python package (src/train/torch/env.ts finds it beside dist/), sources only.
+    const python = existsSync(join(root, 'python/dap_train')) ? filesUnder(join(root, 'python/dap_train')).filter((f) => f.endsWith('.py')).map((f) => `python/dap_train/${f}`) : [];
+    assert.ok(!existsSync(join(root, 'python/dap_train/__init__.py')) || python.includes('python/dap_train/__main__.py') || python.includes('python/dap_train/__init__.py'));
+    for (const f of [...required, ...webviewAssets, ...wasm, ...media, ...python]) {
       assert.ok(lowerNames.has(`extension/${f}`.toLowerCase()), `${f} is missing from the vsix: ${[...names].join(', ')}`);
     }
     // Shipped entries keep their sizes (a truncated bundle would still be "present").
@@ -104,7 +107,7 @@ test('vsce packages the extension with the bundles and without sources, tests or
 
     // README screenshots are served from the repository (--baseImagesUrl), not shipped.
     const forbidden = [/^extension\/src\//, /^extension\/test\//, /^extension\/node_modules\//, /^extension\/\.ci\//,
-      /^extension\/scripts\//, /^extension\/webview\//, /^extension\/bench\//, /^extension\/runs\//, /^extension\/media\/screenshots\//, /\.map$/, /\.vsix$/];
+      /^extension\/scripts\//, /^extension\/webview\//, /^extension\/bench\//, /^extension\/runs\//, /^extension\/media\/screenshots\//, /\.map$/, /\.vsix$/, /\.pyc$/, /__pycache__/];
     const leaked = [...names].filter((n) => forbidden.some((re) => re.test(n)));
     assert.deepEqual(leaked, [], `files that must not ship: ${leaked.slice(0, 20).join(', ')}`);
     assert.ok(bytes < MAX_VSIX_BYTES, `vsix is ${bytes} bytes, over the ${MAX_VSIX_BYTES}-byte bound`);

@@ -31,6 +31,8 @@ export interface RunData {
   live: boolean;
   status: RunStatus;
   backend?: string;
+  /** Where the steps run: tfjs (runs recorded before executors existed say nothing: tfjs) or torch, with its processes and precision. */
+  executor?: string;
   method?: string;
   /** LoRA settings from the `started` event's config (absent: full fine-tuning). */
   lora?: LoraSettings;
@@ -90,6 +92,7 @@ export function applyEvent(run: RunData, e: TrainEvent): void {
     case 'started': {
       run.status = 'running';
       run.backend = e.backend;
+      run.executor = `${e.executor ?? 'tfjs'}${e.processes && e.processes > 1 ? ` × ${e.processes}` : ''}${e.precision ? ` ${e.precision}` : ''}`;
       run.method = e.config?.method;
       run.lora = loraOf(e.config);
       stageOf(run, e.stage, e.totalSteps);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, resolveConfig, TRAIN_FIELDS, type TrainConfig } from '../../train/config/index';
 import { configFromFlagValues, flagOptions, flagUsageLines, joinNegativeValues, TRAIN_FLAGS } from '../../train/config/flags';
 import { runTraining } from '../../train/pipeline/index';
+import { checkEstimate, chooseExecutor, estimateMemory, ExecutorError, type ExecutorChoice } from '../../train/torch/choose';
 import { eventPrinter } from '../progress';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 
@@ -24,11 +25,13 @@ ${flagUsageLines()}
   --config FILE             JSON config (the fields above by their config names, e.g. {"loss": {"beta": 0.1}},
                             and "builtin", "lora" objects); flags override it
   --json                    print events as JSON lines
+  --prepare-only            torch executor: write the run folder (config, tokenized data) and print the command
+                            that trains it, without running it (for multi-node / Slurm launches)
 Every value is checked before anything is created (exit 2 naming the field). A failed run (missing or invalid
 data included) prints the error on stderr and keeps its run folder, whose metrics.jsonl ends with the failed
 event. Exit code: 0 finished or stopped with a checkpoint, 1 failed, 2 bad arguments or config.`;
 
-const options = { ...flagOptions(), config: { type: 'string' }, json: { type: 'boolean' } } as const;
+const options = { ...flagOptions(), config: { type: 'string' }, json: { type: 'boolean' }, 'prepare-only': { type: 'boolean' } } as const;
 const valueFlags = new Set(TRAIN_FLAGS.filter((f) => f.field.kind !== 'boolean').map((f) => f.flag));
 
 /** Merges flag fields over --config's: nested objects (loss, spin, lora, builtin) key by key. */
@@ -75,7 +78,7 @@ function pathsOf(o: Record<string, unknown>, prefix = ''): string[] {
 }
 
 /** Builds the TrainConfig from flags (over --config's file); types and ranges are checked by resolveConfig. */
-export function configFromArgs(argv: string[]): { config: TrainConfig; json: boolean; flagPaths: Set<string> } {
+export function configFromArgs(argv: string[]): { config: TrainConfig; json: boolean; prepareOnly: boolean; flagPaths: Set<string> } {
   const { values: v, positionals } = parseCommandArgs(joinNegativeValues(argv, valueFlags), options);
   if (positionals.length > 1) throw new UsageError('expected one DATA file');
   let base: Record<string, unknown> = {};
@@ -92,19 +95,30 @@ export function configFromArgs(argv: string[]): { config: TrainConfig; json: boo
   const merged = mergeConfig(base, flags);
   const data = positionals[0] ?? (merged.data as string | undefined);
   if (!data && !merged.resume) throw new UsageError('expected a DATA file (or --config with "data", or --resume)');
-  return { config: { ...merged, data: data ?? '' } as TrainConfig, json: v.json === true, flagPaths: new Set(pathsOf(flags)) };
+  return { config: { ...merged, data: data ?? '' } as TrainConfig, json: v.json === true, prepareOnly: v['prepare-only'] === true, flagPaths: new Set(pathsOf(flags)) };
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { config, json, flagPaths } = configFromArgs(argv);
+  const { config, json, prepareOnly, flagPaths } = configFromArgs(argv);
   let runId = config.runId;
+  let choice: ExecutorChoice | undefined;
   if (!config.resume) {
     try {
-      runId = resolveConfig(config).runId; // every field checked once, before a run folder exists
+      const resolved = resolveConfig(config); // every field checked once, before a run folder exists
+      runId = resolved.runId;
+      choice = await chooseExecutor(resolved);
+      if (prepareOnly && choice.executor !== 'torch') throw new UsageError('--prepare-only prepares a torch run (--executor torch with a model folder)');
+      if (choice.executor === 'torch') checkEstimate(await estimateMemory(choice.python, resolved));
     } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      process.stderr.write(e.problems.map((p) => `dap train: ${problemLine(p, flagPaths)}\n`).join(''));
-      return 2;
+      if (e instanceof ConfigError) {
+        process.stderr.write(e.problems.map((p) => `dap train: ${problemLine(p, flagPaths)}\n`).join(''));
+        return 2;
+      }
+      if (e instanceof ExecutorError) {
+        process.stderr.write(`dap train: ${e.message}\n`);
+        return 2;
+      }
+      throw e;
     }
   }
   const print = eventPrinter(process.stdout, json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain');
@@ -117,7 +131,7 @@ async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    const outcome = await runTraining({ ...config, ...(runId ? { runId } : {}) }, { onEvent: print, shouldStop: () => stop });
+    const outcome = await runTraining({ ...config, ...(runId ? { runId } : {}) }, { onEvent: print, shouldStop: () => stop, prepareOnly }, choice);
     if (outcome.status !== 'failed') return 0;
     // The run folder stays (its metrics.jsonl ends with the failed event, as the Runs view shows it); say so on stderr too.
     process.stderr.write(`dap train: ${outcome.error}\n(the failure is recorded in ${outcome.runDir}/metrics.jsonl)\n`);

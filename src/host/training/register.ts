@@ -13,6 +13,7 @@ import { RunItem, RunsTreeProvider } from './runsTree';
 import { askChoices, buildConfig } from './trainSettings';
 import { dataFileOf, runDirsOf } from './commandArgs';
 import { registerLoop } from '../loop/register';
+import { checkTrainingEnvironment, pinExecutor } from './pythonEnv';
 
 const UNTRUSTED =
   'DAP Studio: training is disabled in untrusted workspaces (it loads model files and runs a training process). Trust this workspace to train.';
@@ -34,6 +35,8 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     let config;
     try {
       config = await buildConfig(file, choices);
+      // The executor is decided here (torch refused with what is missing; a run that will not fit refused), before any run folder.
+      config = { ...config, ...(await pinExecutor(config)).config };
     } catch (e) {
       void vscode.window.showErrorMessage(`DAP Studio: cannot train on ${basename(file)}: ${(e as Error).message}`);
       return;
@@ -78,6 +81,13 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('dapStudio.revealCheckpoint', (arg?: unknown) => revealCheckpoint(runDirsOf(arg)[0])),
     vscode.commands.registerCommand('dapStudio.exportModel', (arg?: unknown) => exportModel(runDirsOf(arg)[0])),
     vscode.commands.registerCommand('dapStudio.refreshRuns', () => tree.refresh()),
+    vscode.commands.registerCommand('dapStudio.checkTrainingEnvironment', () => {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showErrorMessage(UNTRUSTED);
+        return;
+      }
+      return checkTrainingEnvironment(manager.output);
+    }),
     vscode.commands.registerCommand('dapStudio.deleteRun', async (arg?: unknown, selection?: unknown) => {
       const dirs = runDirsOf(arg, selection).filter((d) => existsSync(d));
       if (dirs.length === 0) return;

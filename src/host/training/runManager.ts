@@ -33,7 +33,8 @@ export class RunManager implements vscode.Disposable {
   private readonly eventEmitter = new vscode.EventEmitter<JobEvent>();
   private readonly changeEmitter = new vscode.EventEmitter<TrainingJob>();
   private readonly statusItem: vscode.StatusBarItem;
-  private readonly output: vscode.OutputChannel;
+  /** The "DAP Studio Training" output channel (run logs, the environment check). */
+  readonly output: vscode.OutputChannel;
   /** Every event of every job of this window. */
   readonly onEvent = this.eventEmitter.event;
   /** A job started or ended. */
@@ -65,7 +66,8 @@ export class RunManager implements vscode.Disposable {
       );
       if (again !== 'Start Another') return undefined;
     }
-    const job = new TrainingJob({ workerPath: join(this.context.extensionPath, 'dist', 'worker.js'), config });
+    // A torch run checkpoints at its next step boundary, which can take longer than a tfjs step (CONTRACT.md §5: within 30 s).
+    const job = new TrainingJob({ workerPath: join(this.context.extensionPath, 'dist', 'worker.js'), config, ...(config.executor === 'torch' ? { cancelGraceMs: 35_000 } : {}) });
     this.jobs.set(job.runId, job);
     this.output.appendLine(`[${new Date().toISOString()}] ${job.runId}: started worker pid ${job.pid} on ${config.data}`);
     job.onEvent((event) => {

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fieldProblem, newRunId, resolveConfig, type Executor, type TrainConfig } from '../../train/config/index';
+import { pythonInterpreter } from './pythonEnv';
 import { EXECUTOR_CHOICES, METHOD_CHOICES } from './trainChoices';
 import { FINETUNE_CHOICES, countLines, dataOf, epochsFor, loraFieldsOf } from './trainInputs';
 
@@ -52,7 +53,7 @@ export async function buildConfig(file: string, choices?: TrainChoices): Promise
   const epochs = epochSetting > 0 ? epochSetting : epochsFor(await countLines(data));
   const overrides = settings.get<Record<string, unknown>>('train.overrides', {}) ?? {};
   const executor = choices?.executor ?? settings.get<Executor>('train.executor', 'auto');
-  const python = settings.get<string>('python', '').trim();
+  const { python } = await pythonInterpreter(folder?.uri);
   const { out } = runsLocation(folder, data);
   const config: TrainConfig & { out: string; runId: string } = {
     data,
@@ -61,7 +62,7 @@ export async function buildConfig(file: string, choices?: TrainChoices): Promise
     epochs,
     backend: settings.get<TrainConfig['backend']>('train.backend', 'auto'),
     executor,
-    ...(python ? { python } : {}),
+    python,
     ...(model ? { model: isAbsolute(model) ? model : resolve(folder?.uri.fsPath ?? dirname(data), model) } : {}),
     ...(maxSteps > 0 ? { maxSteps } : {}),
     ...(choices?.beta !== undefined ? { loss: { beta: choices.beta } } : {}),

@@ -67,7 +67,7 @@ export function settingsSchemas(): Record<string, Schema> {
   const { backend, executor } = TRAIN_FIELDS;
   return {
     'dapStudio.python': { type: 'string', default: '', scope: 'machine-overridable',
-      markdownDescription: 'Python interpreter of the torch training executor (with torch, transformers and accelerate). Empty: the Python extension\'s selected interpreter when that extension is installed, else `$DAP_PYTHON`, else `python3`. Run **DAP: Check Training Environment** to see what it has. Restricted in untrusted workspaces.' },
+      markdownDescription: 'Python interpreter of the torch training executor (with torch, transformers and accelerate). Empty: `$DAP_PYTHON`, else the Python extension\'s selected interpreter when that extension is installed, else `python3`. Run **DAP: Check Training Environment** to see what it has. Restricted in untrusted workspaces.' },
     'dapStudio.train.executor': { ...fieldSchema(executor), scope: 'resource',
       markdownDescription: `${describe(executor)} One-click **Train DPO on This Data** follows the same rule; asking for \`torch\` when the Python lacks it is an error naming what is missing.` },
     'dapStudio.train.backend': { ...fieldSchema(backend), markdownDescription: 'tfjs backend of the training worker (`auto` tries tensorflow → webgpu → wasm → cpu).' },

@@ -20,6 +20,8 @@ import { setEngineThreads } from '../../engine/kernels/native';
 import type { TransformerLM } from '../../engine/transformer';
 import type { EngineTokenizer } from '../../engine/types';
 import { resolveConfig, type ResolvedTrainConfig, type TrainConfig } from '../config';
+import { chooseExecutor, ExecutorError, type ExecutorChoice } from '../torch/choose';
+import { runTorchTraining } from '../torch/run';
 import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSourceData, splitByPrompt, type SourceData } from '../data/index';
 import type { FinishedEvent, TrainEvent } from '../runs/events';
 import { getLoss } from '../losses/index';
@@ -38,6 +40,8 @@ export interface RunHooks {
   onEvent?: (e: TrainEvent) => void;
   /** Polled after every optimizer step: true = write a checkpoint and stop (exit status stays 0). */
   shouldStop?: () => boolean;
+  /** torch executor: prepare the run folder and print the launch command only (torch/run.ts). */
+  prepareOnly?: boolean;
 }
 
 /** How a run ended. */
@@ -60,12 +64,24 @@ function configForResume(c: TrainConfig): { config: ResolvedTrainConfig; runDir:
 }
 
 /** Runs a training run to the end; never throws for training errors (they become a `failed` event). */
-export async function runTraining(input: TrainConfig, hooks: RunHooks = {}): Promise<RunOutcome> {
+export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choice?: ExecutorChoice): Promise<RunOutcome> {
   let config: ResolvedTrainConfig;
   let runDir: string;
-  if (input.resume) ({ config, runDir } = configForResume(input));
-  else {
+  if (input.resume) {
+    ({ config, runDir } = configForResume(input));
+    if (config.executor === 'torch') {
+      const saved = JSON.parse(readFileSync(runPaths(runDir).config, 'utf8')) as ResolvedTrainConfig;
+      if (input.maxSteps !== undefined && input.maxSteps !== saved.maxSteps) {
+        throw new ExecutorError(`resume: a torch run continues with its own maxSteps (${saved.maxSteps ?? 'none'}, RUN/config.json); --max-steps ${input.maxSteps} is not applied to it`);
+      }
+      const torch = await chooseExecutor({ ...config, ...(input.python ? { python: input.python } : {}) });
+      return runTorchTraining(config, torch, hooks, { ckpt: config.resume as string, runDir });
+    }
+  } else {
     config = resolveConfig(input);
+    const picked = choice ?? (await chooseExecutor(config));
+    if (picked.executor === 'torch') return runTorchTraining(config, picked, hooks);
+    config.executor = 'tfjs';
     runDir = createRunDir(resolve(config.out), config.runId);
   }
   const emit: EventSink = (e) => {

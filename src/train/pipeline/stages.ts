@@ -90,7 +90,7 @@ function logStageMemory<K extends DataKind>(ctx: RunContext, o: StageOptions<K>)
 export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): Promise<StageResult> {
   logStageMemory(ctx, o);
   const totalSteps = stageSteps(o.train.length, o.epochs, o.batchSize, o.gradAccum, o.maxSteps);
-  ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
+  ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, executor: 'tfjs', config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
   ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: ${trainableParamsLine(o.model)}${o.model.lora.size > 0 ? ` (LoRA r=${o.model.loraSettings?.r} on ${o.model.lora.size} module${o.model.lora.size === 1 ? '' : 's'})` : ''}` });
   return runStage(o);
 }

@@ -28,6 +28,12 @@ export interface StartedEvent extends EventBase {
   stage: string;
   /** Step the stage starts from (> 0 when resumed). */
   startStep: number;
+  /** Where the steps run (absent in runs recorded before executors existed: tfjs). */
+  executor?: 'tfjs' | 'torch';
+  /** torch: device names, processes and precision in use. */
+  devices?: string[];
+  processes?: number;
+  precision?: string;
 }
 
 /** One optimizer step: that step's own metrics (never smoothed). */
