@@ -9,8 +9,12 @@
  *   common item over the responses both ranked, averaged over items; overall = mean over annotator pairs.
  * - With the majority: each annotator's pair outcomes (from all judgments) against the strict majority
  *   of the OTHER annotators on the same pair (no majority → not counted).
- * - Response records: comparisons, wins, losses, ties, both-bad counts per response over all judgments;
- *   a response "never won" when it was in at least one comparison and won none.
+ * - Response records: comparisons, wins, losses, ties, both-bad counts per response over all judgments,
+ *   and how many annotators compared it. A response "never won" when it lost every comparison it was in
+ *   (no win, no tie) in the judgments of at least NEVER_WON_MIN_ANNOTATORS (2) annotators: the loser of a
+ *   single pair judgment has lost "every" comparison by definition, which says nothing; a response every
+ *   one of several annotators put below the others is one DPO will push down without bound (the IPO
+ *   argument), worth a look. `dap stats`, `dap review` and the review panel count by this one rule.
  */
 import { judgmentPairs, majorityLabel, pairKey, type PairLabel } from './pairwise';
 import type { Judgment, TaskItem } from './types';
@@ -204,6 +208,9 @@ export function agreementWithMajority(judgments: readonly Judgment[]): MajorityA
     .map(([annotator, s]) => ({ annotator, n: s.n, agree: s.agree, rate: s.n > 0 ? s.agree / s.n : null }));
 }
 
+/** Annotators whose judgments must all have put a response below every other it was compared with. */
+export const NEVER_WON_MIN_ANNOTATORS = 2;
+
 /** Win/loss statistics of one response over all current judgments. */
 export interface ResponseStats {
   item: string;
@@ -213,23 +220,32 @@ export interface ResponseStats {
   losses: number;
   ties: number;
   bothBad: number;
-  /** In at least one comparison and never won. */
+  /** Annotators whose judgments compared this response with another (both-bad judgments excluded). */
+  annotators: number;
+  /** Lost every comparison (no win, no tie) in the judgments of NEVER_WON_MIN_ANNOTATORS or more annotators. */
   neverWon: boolean;
+}
+
+/** The never-won rule (see the file comment) over a response's counts. */
+export function isNeverWon(r: { wins: number; ties: number; losses: number; annotators: number }): boolean {
+  return r.losses > 0 && r.wins === 0 && r.ties === 0 && r.annotators >= NEVER_WON_MIN_ANNOTATORS;
 }
 
 /** Per-response statistics for every response of every item (item order, then response index). */
 export function responseStats(items: readonly TaskItem[], judgments: readonly Judgment[]): ResponseStats[] {
   const table = new Map<string, ResponseStats[]>();
   for (const item of items) {
-    table.set(item.id, item.responses.map((_, response) => ({ item: item.id, response, comparisons: 0, wins: 0, losses: 0, ties: 0, bothBad: 0, neverWon: false })));
+    table.set(item.id, item.responses.map((_, response) => ({ item: item.id, response, comparisons: 0, wins: 0, losses: 0, ties: 0, bothBad: 0, annotators: 0, neverWon: false })));
   }
   for (const j of judgments) {
     const rows = table.get(j.item);
     if (!rows) continue;
+    const compared = new Set<ResponseStats>();
     for (const { i, j: k, label } of judgmentPairs(j)) {
       const a = rows[i];
       const b = rows[k];
       if (!a || !b) continue;
+      if (label !== 'both_bad') compared.add(a).add(b);
       a.comparisons++;
       b.comparisons++;
       if (label === 'first') {
@@ -246,9 +262,10 @@ export function responseStats(items: readonly TaskItem[], judgments: readonly Ju
         b.bothBad++;
       }
     }
+    for (const r of compared) r.annotators++; // one current judgment per annotator and item
   }
   const out = [...table.values()].flat();
-  for (const r of out) r.neverWon = r.comparisons > 0 && r.wins === 0;
+  for (const r of out) r.neverWon = isNeverWon(r);
   return out;
 }
 

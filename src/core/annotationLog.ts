@@ -1,20 +1,20 @@
 /**
  * The append-only annotation log (JSONL of AnnotationEvent). Appending: the event is validated and
- * serialized first, the file is opened with O_APPEND, the whole line goes out in ONE write, and the file
- * is fsync'd before the call returns/resolves (only then may a UI say "saved"). Two processes may append
- * to the same file: O_APPEND makes each single write land whole at the end. If the file's last byte is not
- * '\n' (a torn line from a crash), the line is written as '\n' + event in the same write, so the torn
- * fragment stays on its own line and the new event is intact.
+ * serialized first, then appended as ONE write of the whole line to the file opened with O_APPEND and
+ * fsync'd before the call returns/resolves (only then may a UI say "saved"); see appendLine.ts for the
+ * torn-tail rules. Two processes may append to the same file.
  * Reading: a torn last line is a warning with its line number (skipped, never fatal); a line that looks
- * like an object cut off mid-write is a warning anywhere; other bad lines are errors `file:line: field`.
+ * like an object cut off mid-write is a warning anywhere; a line holding such a fragment followed by a
+ * whole event (another writer's append right after a crashed write) yields that event, with a warning for
+ * the fragment; an oversize line and other bad lines are errors `file:line: field`.
  * The log is never rewritten. Resolution into current judgments is in judgments.ts (re-exported here).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readSync, fstatSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { appendLine, appendLineSync } from './appendLine';
 import { issueError, issueWarning } from './issues';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, readJsonlLines } from './jsonl';
+import {
+  INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines, recoverTrailingObject,
+} from './jsonl';
 import { validateEvent } from './events';
 import type { AnnotationEvent, DataIssue } from './types';
 
@@ -28,104 +28,14 @@ export function serializeEvent(event: AnnotationEvent): string {
   return `${JSON.stringify(event)}\n`;
 }
 
-/** fsyncs the directory so a newly created log file's entry survives power loss (best effort). */
-function fsyncDirectory(path: string): void {
-  try {
-    const fd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some platforms (Windows) cannot open directories; the file data itself is still fsync'd.
-  }
-}
-
-/**
- * A concurrent appender's write may be observed half-done (the size grows page by page while its bytes are
- * copied), so a last byte that is not '\n' is only called torn when it is still so, at the same size,
- * after a short pause. A mistaken call costs one blank line (which readers skip), never an event.
- */
-const TORN_RECHECK_MS = 25;
-const TORN_RECHECKS = 4;
-
-/** The file's size and whether its last byte is '\n' (true for an empty file). */
-function tailSync(fd: number): { size: number; newline: boolean } {
-  const size = fstatSync(fd).size;
-  if (size === 0) return { size, newline: true };
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  return { size, newline: last[0] === 0x0a };
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** True when the open file's last line is unterminated and stays so (see TORN_RECHECK_MS). */
-function hasTornTail(fd: number): boolean {
-  let seen = tailSync(fd);
-  for (let i = 0; i < TORN_RECHECKS && !seen.newline; i++) {
-    sleepSync(TORN_RECHECK_MS);
-    const again = tailSync(fd);
-    if (!again.newline && again.size === seen.size) return true;
-    seen = again;
-  }
-  return !seen.newline;
-}
-
-async function tailAsync(handle: FileHandle): Promise<{ size: number; newline: boolean }> {
-  const size = (await handle.stat()).size;
-  if (size === 0) return { size, newline: true };
-  const last = Buffer.alloc(1);
-  await handle.read(last, 0, 1, size - 1);
-  return { size, newline: last[0] === 0x0a };
-}
-
-/** Async twin of {@link hasTornTail}. */
-async function hasTornTailAsync(handle: FileHandle): Promise<boolean> {
-  let seen = await tailAsync(handle);
-  for (let i = 0; i < TORN_RECHECKS && !seen.newline; i++) {
-    await sleep(TORN_RECHECK_MS);
-    const again = await tailAsync(handle);
-    if (!again.newline && again.size === seen.size) return true;
-    seen = again;
-  }
-  return !seen.newline;
-}
-
-/** Appends one event synchronously: one write of the whole line, then fsync. */
+/** Appends one event synchronously: one write of the whole line, then fsync (appendLine.ts). */
 export function appendEventSync(path: string, event: AnnotationEvent): void {
-  const line = serializeEvent(event);
-  const created = !existsSync(path);
-  const fd = openSync(path, 'a+'); // O_APPEND | O_CREAT | O_RDWR
-  try {
-    const buffer = Buffer.from(hasTornTail(fd) ? `\n${line}` : line, 'utf8');
-    const written = writeSync(fd, buffer, 0, buffer.length);
-    if (written !== buffer.length) throw new Error(`${path}: short write (${written} of ${buffer.length} bytes); disk full?`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  if (created) fsyncDirectory(path);
+  appendLineSync(path, serializeEvent(event));
 }
 
 /** Appends one event: one write of the whole line, then fsync; resolves only after the fsync. */
 export async function appendEvent(path: string, event: AnnotationEvent): Promise<void> {
-  const line = serializeEvent(event);
-  const created = !existsSync(path);
-  const handle = await open(path, 'a+');
-  try {
-    const torn = await hasTornTailAsync(handle);
-    const buffer = Buffer.from(torn ? `\n${line}` : line, 'utf8');
-    const { bytesWritten } = await handle.write(buffer, 0, buffer.length);
-    if (bytesWritten !== buffer.length) throw new Error(`${path}: short write (${bytesWritten} of ${buffer.length} bytes); disk full?`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  if (created) fsyncDirectory(path);
+  await appendLine(path, serializeEvent(event));
 }
 
 /** An event read from the log with its 1-based line number. */
@@ -154,12 +64,22 @@ export async function readAnnotationLog(path: string, options: ReadLogOptions = 
   const out: AnnotationLogFile = { events: [], issues: [], tornLines: 0 };
   if (!existsSync(path)) return out;
   for await (const l of readJsonlLines(path)) {
+    const oversize = oversizeIssue(l, file);
+    if (oversize) {
+      out.issues.push(oversize);
+      continue;
+    }
     if (l.text.trim() === '') continue;
     let value: unknown;
     try {
       value = JSON.parse(l.text);
     } catch (err) {
-      if (!l.terminated) {
+      const recovered = recoverTrailingObject(l.text, (v) => validateEvent(v).event);
+      if (recovered) {
+        out.tornLines++;
+        out.events.push({ line: l.line, event: recovered.value });
+        out.issues.push(issueWarning(file, l.line, 'line', `torn fragment (${recovered.fragmentLength} characters cut off by an interrupted write) before an event; the fragment is skipped, the event is read`));
+      } else if (!l.terminated) {
         out.tornLines++;
         out.issues.push(issueWarning(file, l.line, 'line', `torn last line (no trailing newline, ${jsonErrorMessage(err)}); skipped`));
       } else if (looksTruncatedObject(l.text)) {

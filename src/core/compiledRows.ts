@@ -8,7 +8,7 @@
  */
 import { canonicalJson } from './taskFormats';
 import { issueError, issueWarning, typeName } from './issues';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from './jsonl';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines } from './jsonl';
 import type { DataIssue } from './types';
 
 /** The kind of one row of a self-labelled file ('scored' = RRHF query/responses/scores). */
@@ -72,6 +72,7 @@ export interface CompiledScan {
  */
 export async function compiledFileKind(path: string): Promise<'sft' | 'unpaired' | null> {
   for await (const l of readJsonlLines(path)) {
+    if (l.oversize) return null; // the task reader reports it
     if (l.text.trim() === '') continue;
     try {
       const o = JSON.parse(l.text) as unknown;
@@ -90,6 +91,11 @@ export async function scanCompiledFile(path: string, kind: 'sft' | 'unpaired', d
   const out: CompiledScan = { kind, rows: 0, prompts: 0, desirable: 0, undesirable: 0, issues: [] };
   const prompts = new Set<string>();
   for await (const l of readJsonlLines(path)) {
+    const oversize = oversizeIssue(l, displayName);
+    if (oversize) {
+      out.issues.push(oversize);
+      continue;
+    }
     if (l.text.trim() === '') continue;
     const err = (field: string, message: string) => out.issues.push(issueError(displayName, l.line, field, message));
     let o: unknown;

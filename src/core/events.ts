@@ -14,6 +14,16 @@ export interface EventProblem {
   message: string;
 }
 
+/** An ISO-8601 date-time with a zone (what toISOString writes, also with an offset or without fractions). */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** The problem of a `ts` value, or undefined when it is a real ISO-8601 time. */
+function timestampProblem(ts: unknown): string | undefined {
+  if (typeof ts !== 'string' || ts.length === 0) return `expected a non-empty string, got ${typeName(ts)}`;
+  if (!ISO_TIMESTAMP.test(ts) || !Number.isFinite(Date.parse(ts))) return `expected an ISO-8601 time such as "2026-01-31T09:30:00.000Z", got ${JSON.stringify(ts.slice(0, 40))}`;
+  return undefined;
+}
+
 function isIndexList(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((v) => Number.isInteger(v) && (v as number) >= 0);
 }
@@ -28,11 +38,14 @@ export function validateEvent(value: unknown): { event?: AnnotationEvent; proble
   }
   const e = value as Record<string, unknown>;
   if (e.v !== 1) bad('v', `expected 1, got ${JSON.stringify(e.v)}`);
-  for (const key of ['item', 'annotator', 'ts'] as const) {
+  for (const key of ['item', 'annotator'] as const) {
     if (typeof e[key] !== 'string' || (e[key] as string).length === 0) bad(key, `expected a non-empty string, got ${typeName(e[key])}`);
   }
+  const tsProblem = timestampProblem(e.ts);
+  if (tsProblem) bad('ts', tsProblem);
   if (e.note !== undefined && typeof e.note !== 'string') bad('note', `expected a string, got ${typeName(e.note)}`);
-  if (e.ms !== undefined && (typeof e.ms !== 'number' || !(e.ms >= 0))) bad('ms', 'expected a non-negative number');
+  // 1e400 parses as Infinity: a finite number of milliseconds only.
+  if (e.ms !== undefined && (typeof e.ms !== 'number' || !Number.isFinite(e.ms) || e.ms < 0)) bad('ms', `expected a finite non-negative number of milliseconds, got ${typeof e.ms === 'number' ? String(e.ms) : typeName(e.ms)}`);
   if (!(KINDS as readonly unknown[]).includes(e.kind)) {
     bad('kind', `expected one of ${KINDS.join(', ')}, got ${JSON.stringify(e.kind)}`);
     return { problems };

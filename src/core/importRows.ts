@@ -6,8 +6,9 @@
  * Also the Parquet → JSONL conversion itself and the temp-file + fsync + rename writer it uses.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { AtomicFileWriter, writeFileAtomicSync } from './atomicWrite';
+import { join, resolve } from 'node:path';
 import { checkCompiledRow, describeRowKind, labelledRowKind } from './compiledRows';
 import { ParquetRowError, readParquetRows } from './parquet';
 import { issueError, typeName } from './issues';
@@ -48,15 +49,13 @@ export class ImportRowChecker {
   }
 }
 
-/** Writes lines to `path` through a temp file in the same folder: fsync, then rename (nothing half-written). */
+/** Writes lines to `path` whole or not at all (core/atomicWrite.ts: temp file, fsync, rename), buffered in 1 MiB writes. */
 export class AtomicLineWriter {
-  private readonly tmp: string;
-  private fd: number;
+  private readonly file: AtomicFileWriter;
   private buffer: string[] = [];
   private size = 0;
-  constructor(private readonly path: string) {
-    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-    this.fd = openSync(this.tmp, 'wx');
+  constructor(path: string) {
+    this.file = new AtomicFileWriter(path);
   }
   line(text: string): void {
     this.buffer.push(text, '\n');
@@ -64,19 +63,16 @@ export class AtomicLineWriter {
     if (this.size > 1 << 20) this.flush();
   }
   private flush(): void {
-    if (this.buffer.length) writeSync(this.fd, this.buffer.join(''));
+    if (this.buffer.length) this.file.write(this.buffer.join(''));
     this.buffer = [];
     this.size = 0;
   }
   commit(): void {
     this.flush();
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    renameSync(this.tmp, this.path);
+    this.file.commit();
   }
   abort(): void {
-    try { closeSync(this.fd); } catch { /* already closed */ }
-    try { unlinkSync(this.tmp); } catch { /* gone */ }
+    this.file.abort();
   }
 }
 
@@ -126,6 +122,6 @@ export async function parquetTaskFile(parquet: string, cacheDir: string): Promis
   if (existsSync(path) && existsSync(issuesFile)) return { path, issues: JSON.parse(readFileSync(issuesFile, 'utf8')) as DataIssue[] };
   mkdirSync(cacheDir, { recursive: true });
   const { issues } = await importParquet([parquet], path);
-  writeFileSync(issuesFile, JSON.stringify(issues));
+  writeFileAtomicSync(issuesFile, JSON.stringify(issues));
   return { path, issues };
 }

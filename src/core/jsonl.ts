@@ -2,10 +2,17 @@
  * Streaming JSONL line reader with byte offsets. Reads fixed-size chunks and splits on '\n', so a file of
  * any size is never held in memory whole. Handles CRLF, a UTF-8 BOM at the start, blank lines and a last
  * line without a trailing newline (reported as `terminated: false`); marks lines whose bytes are not UTF-8.
- * A directory or a UTF-16 file (byte-order mark) is refused with an error naming the path.
+ * A line longer than the limit (MAX_LINE_BYTES) is not held: it comes back with `oversize` set and a
+ * placeholder text, so readers report it (`file:line: line: line is N MB, over the limit of M MB`) and go on with the
+ * next line. Anything but a regular file (a directory, a device such as /dev/zero, a FIFO, a socket) and a
+ * UTF-16 file (byte-order mark) is refused with an error naming the path, before it is opened.
+ * Also here: recovering a whole JSON object from the end of a line that an interrupted write left a
+ * fragment in front of (see recoverTrailingObject).
  */
 import { isUtf8 } from 'node:buffer';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { issueError } from './issues';
+import type { DataIssue } from './types';
 
 /** One physical line of a JSONL file. */
 export interface JsonlLine {
@@ -21,7 +28,16 @@ export interface JsonlLine {
   terminated: boolean;
   /** False when the line's bytes are not valid UTF-8 (`text` then holds U+FFFD for the bad bytes). */
   utf8: boolean;
+  /**
+   * Set when the line is longer than the limit (the value, in bytes): the line was not read and `text` is a
+   * placeholder that is not JSON (so a reader that forgets to check reports an error, never a blank line);
+   * readers report oversizeIssue.
+   */
+  oversize?: number;
 }
+
+/** Longest line the readers hold (64 MiB): a longer one is reported and skipped, never decoded. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Options of {@link readJsonlLines}. */
 export interface ReadLinesOptions {
@@ -31,6 +47,8 @@ export interface ReadLinesOptions {
   startOffset?: number;
   /** Line number of the line at `startOffset` (default 1). */
   startLine?: number;
+  /** Longest line held, in bytes (default MAX_LINE_BYTES). */
+  maxLineBytes?: number;
 }
 
 const NEWLINE = 0x0a;
@@ -43,19 +61,41 @@ function decodeLine(bytes: Buffer): string {
   return bytes.toString('utf8', 0, end);
 }
 
-/** Opens `path` for reading; a directory is refused with an error naming it (open() itself accepts one). */
+/** What a non-regular file is, for the refusal message. */
+function fileKind(st: Awaited<ReturnType<typeof stat>>): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Opens `path` for reading. Only regular files: the kind is checked before opening (opening a FIFO would
+ * block until a writer comes; a device such as /dev/zero never ends), and refused with an error naming it.
+ */
 async function openFileForReading(path: string): Promise<FileHandle> {
-  const handle = await open(path, 'r');
-  if ((await handle.stat()).isDirectory()) {
-    await handle.close();
-    throw new Error(`${path}: is a directory, not a JSONL file`);
-  }
-  return handle;
+  const st = await stat(path);
+  if (!st.isFile()) throw new Error(`${path}: is ${fileKind(st)}, not a JSONL file`);
+  return open(path, 'r');
+}
+
+/** The problem of an oversize line, e.g. "line is 600.0 MB, over the limit of 64 MB; skipped". */
+export function oversizeMessage(l: JsonlLine): string {
+  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`;
+  return `line is ${mb(l.byteLength)}, over the limit of ${mb(l.oversize ?? MAX_LINE_BYTES)}; skipped`;
+}
+
+/** The error of an oversize line (`file:line: line: line is N MB, over the limit of M MB; skipped`), else undefined. */
+export function oversizeIssue(l: JsonlLine, file: string): DataIssue | undefined {
+  return l.oversize === undefined ? undefined : issueError(file, l.line, 'line', oversizeMessage(l));
 }
 
 /** Streams the lines of `path` in order, with 1-based line numbers and byte offsets. */
 export async function* readJsonlLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<JsonlLine> {
   const chunkSize = options.chunkSize ?? 64 * 1024;
+  const maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
   const handle = await openFileForReading(path);
   try {
     let position = options.startOffset ?? 0;
@@ -63,6 +103,7 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
     let lineStart = position; // offset of the current (pending) line's first byte
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    let oversize = false; // the pending line passed the limit: its bytes are counted, not kept
     if (position === 0) {
       // Skip a UTF-8 BOM: line 1 then starts at byte 3. A UTF-16 BOM (e.g. PowerShell's `>`) cannot be read as lines.
       const head = Buffer.alloc(3);
@@ -72,6 +113,23 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
       if (utf16) throw new Error(`${path}: UTF-16 text (byte-order mark ${head[0] === 0xff ? 'FF FE' : 'FE FF'}); save the file as UTF-8`);
     }
     const chunk = Buffer.allocUnsafe(chunkSize);
+    const finish = (piece: Buffer, terminated: boolean): JsonlLine => {
+      const byteLength = pendingBytes + piece.length;
+      let out: JsonlLine;
+      if (oversize || byteLength > maxLine) {
+        out = { line: lineNumber, offset: lineStart, byteLength, text: '', terminated, utf8: true, oversize: maxLine };
+        out.text = `<${oversizeMessage(out)}>`;
+      } else {
+        const bytes = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
+        out = { line: lineNumber, offset: lineStart, byteLength, text: decodeLine(bytes), terminated, utf8: isUtf8(bytes) };
+      }
+      lineStart += byteLength + 1;
+      lineNumber++;
+      pending = [];
+      pendingBytes = 0;
+      oversize = false;
+      return out;
+    };
     for (;;) {
       const { bytesRead } = await handle.read(chunk, 0, chunkSize, position);
       if (bytesRead === 0) break;
@@ -81,25 +139,18 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
       for (;;) {
         const nl = data.indexOf(NEWLINE, from);
         if (nl < 0) break;
-        const piece = data.subarray(from, nl);
-        const bytes = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
-        yield { line: lineNumber, offset: lineStart, byteLength: bytes.length, text: decodeLine(bytes), terminated: true, utf8: isUtf8(bytes) };
-        lineStart += bytes.length + 1;
-        lineNumber++;
-        pending = [];
-        pendingBytes = 0;
+        yield finish(data.subarray(from, nl), true);
         from = nl + 1;
       }
       if (from < data.length) {
-        // Copy: `chunk` is reused by the next read.
-        pending.push(Buffer.from(data.subarray(from)));
         pendingBytes += data.length - from;
+        if (pendingBytes > maxLine) {
+          oversize = true;
+          pending = [];
+        } else pending.push(Buffer.from(data.subarray(from))); // a copy: `chunk` is reused by the next read
       }
     }
-    if (pendingBytes > 0) {
-      const bytes = Buffer.concat(pending);
-      yield { line: lineNumber, offset: lineStart, byteLength: bytes.length, text: decodeLine(bytes), terminated: false, utf8: isUtf8(bytes) };
-    }
+    if (pendingBytes > 0) yield finish(Buffer.alloc(0), false);
   } finally {
     await handle.close();
   }
@@ -148,6 +199,33 @@ export function looksTruncatedObject(text: string): boolean {
     }
   }
   return true;
+}
+
+/** Most '{' positions tried by recoverTrailingObject before it gives up (bounds the work on a hostile line). */
+const RECOVERY_ATTEMPTS = 1000;
+
+/**
+ * The whole JSON object at the end of a line that does not parse: an interrupted write (a writer killed
+ * mid-line, a full disk) can leave a fragment with no '\n', and the next writer's line then lands right
+ * after it. Tries the '{' positions from the right (the shortest suffix first) and returns the first
+ * suffix that parses as an object `accept` takes, with the length of the fragment before it; undefined
+ * when there is none. A suffix starting inside the appended line cannot parse (its braces do not balance,
+ * and a '{' inside one of its strings is followed by escaped quotes), so the object found is that line.
+ */
+export function recoverTrailingObject<T>(text: string, accept: (value: unknown) => T | undefined): { value: T; fragmentLength: number } | undefined {
+  let attempts = 0;
+  for (let p = text.lastIndexOf('{'); p > 0 && attempts < RECOVERY_ATTEMPTS; p = text.lastIndexOf('{', p - 1), attempts++) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text.slice(p));
+    } catch {
+      continue;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) continue;
+    const value = accept(parsed);
+    if (value !== undefined) return { value, fragmentLength: p };
+  }
+  return undefined;
 }
 
 /** Control characters as `\uXXXX`, so a message quoting a line (binary data, escape codes) is safe to print. */

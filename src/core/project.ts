@@ -24,6 +24,14 @@ export function defaultLogPath(tasksPath: string): string {
   return join(dirname(tasksPath), `${taskStem(tasksPath)}.annotations.jsonl`);
 }
 
+/**
+ * The annotation guidelines of a task file: the sibling `NAME.guidelines.md` (see {@link taskStem}), shown
+ * in the annotator's Guidelines pane.
+ */
+export function guidelinesPath(tasksPath: string): string {
+  return join(dirname(tasksPath), `${taskStem(tasksPath)}.guidelines.md`);
+}
+
 /** True for an annotation log itself (`*.annotations.jsonl`), which is never a task file. */
 export function isAnnotationLogPath(file: string): boolean {
   return /\.annotations\.jsonl$/i.test(basename(file));

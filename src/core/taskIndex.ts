@@ -7,7 +7,9 @@
  * has seen every earlier line by the time line i is indexed, so a later line with a taken id comes back
  * from `get(i)` as that issue, with no item, exactly as `readTasks` reports it.
  */
-import { readJsonlLines, readLineAt } from './jsonl';
+import { oversizeIssue, readJsonlLines, readLineAt } from './jsonl';
+import { requiredAnnotators } from './assignment';
+import { itemContains, mayContain, normalizeQuery } from './search';
 import { DuplicateIds, parseTaskLine } from './tasks';
 import type { DataIssue, TaskItem } from './types';
 
@@ -22,6 +24,10 @@ export interface TaskIndexEntry {
   duplicate?: DataIssue;
   /** Set when the line's bytes are not valid UTF-8 (reported as by the readers: see parseTaskLine). */
   notUtf8?: true;
+  /** Set when the line is over the readers' length limit: its issue (the line is never read). */
+  oversize?: DataIssue;
+  /** Annotators the item asks for (its `overlap`, assignment.ts), when it says. */
+  needs?: number;
 }
 
 /** Random access to a task file's items by position (0-based over non-blank lines). */
@@ -48,11 +54,18 @@ export class TaskIndex {
       let sinceWake = 0;
       const duplicates = new DuplicateIds(this.displayName);
       for await (const l of readJsonlLines(this.path, { chunkSize: 256 * 1024 })) {
+        const oversize = oversizeIssue(l, this.displayName);
+        if (oversize) {
+          this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id: null, oversize });
+          continue;
+        }
         if (l.text.trim() === '') continue;
         const { item, idFromContent } = parseTaskLine(l.text, this.displayName, l.line, l.offset, l.utf8);
         const duplicate = item ? duplicates.check(item, l.line, idFromContent === true) : undefined;
         const id = item && !duplicate ? item.id : null;
-        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id, ...(duplicate ? { duplicate } : {}), ...(l.utf8 ? {} : { notUtf8: true as const }) });
+        const needs = item && id !== null ? requiredAnnotators(item) : undefined;
+        this.entries.push({ line: l.line, offset: l.offset, byteLength: l.byteLength, id, ...(duplicate ? { duplicate } : {}), ...(l.utf8 ? {} : { notUtf8: true as const }),
+          ...(needs !== undefined ? { needs } : {}) });
         if (++sinceWake >= 256 || this.entries.length <= 16) {
           sinceWake = 0;
           this.wake();
@@ -101,6 +114,11 @@ export class TaskIndex {
     return (await this.entry(i))?.id ?? null;
   }
 
+  /** The annotators entry i asks for (undefined: it does not say, or past the end). */
+  async needsAt(i: number): Promise<number | undefined> {
+    return (await this.entry(i))?.needs;
+  }
+
   /**
    * Reads and parses entry i. Returns its item (undefined for a bad line or a duplicate id) and the
    * line's issues (a duplicate id's issue included).
@@ -108,10 +126,40 @@ export class TaskIndex {
   async get(i: number): Promise<{ item?: TaskItem; issues: DataIssue[]; line: number } | undefined> {
     const e = await this.entry(i);
     if (!e) return undefined;
+    if (e.oversize) return { issues: [e.oversize], line: e.line };
     const text = await readLineAt(this.path, e.offset, e.byteLength);
     const r = parseTaskLine(text, this.displayName, e.line, e.offset, e.notUtf8 !== true);
     if (e.duplicate) return { issues: [...r.issues, e.duplicate], line: e.line };
     return { item: r.item, issues: r.issues, line: e.line };
+  }
+
+  /**
+   * The positions of the items, from entry `from` on in file order, whose text contains `query` (search.ts):
+   * streams the file from that entry's bytes (parsing only the lines `mayContain` keeps), so a search over a
+   * large file costs one sequential read, not one random read per item.
+   */
+  matches(query: string, from = 0): AsyncGenerator<number> {
+    const q = normalizeQuery(query);
+    return this.scan((item) => q !== '' && itemContains(item, q), from, (raw) => q !== '' && mayContain(raw, q));
+  }
+
+  /**
+   * The positions, from entry `from` on in file order, of the items `test` accepts: one sequential read from
+   * that entry's bytes; `mayMatch` (on a line's raw text) can skip parsing lines that cannot match.
+   */
+  async *scan(test: (item: TaskItem) => boolean, from = 0, mayMatch: (raw: string) => boolean = () => true): AsyncGenerator<number> {
+    const start = await this.entry(from);
+    if (!start) return;
+    let index = from;
+    for await (const l of readJsonlLines(this.path, { startOffset: start.offset, startLine: start.line, chunkSize: 256 * 1024 })) {
+      if (l.text.trim() === '') continue;
+      const i = index++;
+      if (!mayMatch(l.text)) continue;
+      const e = await this.entry(i);
+      if (!e || e.id === null) continue; // a bad line or a skipped duplicate
+      const { item } = parseTaskLine(l.text, this.displayName, l.line, l.offset, l.utf8);
+      if (item && test(item)) yield i;
+    }
   }
 
   /** Yields every entry's parse result in order, as soon as each is indexed. */

@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { IdTable } from './idTable';
 import { issueError, issueWarning } from './issues';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from './jsonl';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines } from './jsonl';
 import { parseTaskObject } from './taskFormats';
 import type { DataIssue, TaskItem } from './types';
 
@@ -115,6 +115,11 @@ export async function* streamTasks(path: string, options: ReadTasksOptions = {})
   const file = options.displayName ?? path;
   const duplicates = new DuplicateIds(file, path);
   for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) { // 1 MiB reads: fewer awaits on big files
+    const oversize = oversizeIssue(l, file);
+    if (oversize) {
+      yield { line: l.line, offset: l.offset, issues: [oversize] };
+      continue;
+    }
     if (l.text.trim() === '') continue;
     const result = parseTaskLine(l.text, file, l.line, l.offset, l.utf8);
     if (result.item) {

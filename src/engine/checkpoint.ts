@@ -4,7 +4,8 @@
  * transformers.AutoModelForCausalLM.from_pretrained loads the result. Pickle checkpoints
  * (pytorch_model.bin, *.pt, *.pth, *.ckpt) are refused and never opened: unpickling runs arbitrary code.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFolderAtomic } from '../core/atomicWrite';
 import { join, resolve } from 'node:path';
 import { parseConfig, type ModelConfig } from './config';
 import { buildModel, paramFromHf, paramToHf, weightSpecsFor } from './models';
@@ -122,12 +123,17 @@ export interface SaveOptions {
 /**
  * Saves base weights (LoRA adapters are saved separately, see lora.ts) as an HF folder: weights in the
  * layout they were loaded in (single file or the same shards), config.json, tokenizer files.
- * Refuses to write into the folder the model was loaded from (never rewrite the user's input).
+ * Refuses to write into the folder the model was loaded from (never rewrite the user's input). The folder
+ * is written whole or not at all: filled under a temporary name, fsync'd, renamed (core/atomicWrite.ts),
+ * replacing an existing folder of that name.
  */
 export async function saveModel(model: TransformerLM, dir: string, options: SaveOptions = {}): Promise<void> {
-  const out = resolve(dir);
-  if (model.sourceDir && out === model.sourceDir) throw new Error(`${out}: refusing to overwrite the folder the model was loaded from; save to a new folder`);
-  mkdirSync(out, { recursive: true });
+  const target = resolve(dir);
+  if (model.sourceDir && target === model.sourceDir) throw new Error(`${target}: refusing to overwrite the folder the model was loaded from; save to a new folder`);
+  await writeFolderAtomic(target, (out) => writeModelFiles(model, out, options));
+}
+
+async function writeModelFiles(model: TransformerLM, out: string, options: SaveOptions): Promise<void> {
   const tensors: TensorToWrite[] = [];
   for (const p of model.params.values()) {
     const key = p.spec.name.startsWith('lm_head') ? p.spec.name : model.keyPrefix + p.spec.name;

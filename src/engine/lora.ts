@@ -8,7 +8,8 @@
  * into the base weights (W ← W + (α/r)·A·B) and removes them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { writeFolderAtomic } from '../core/atomicWrite';
 import { join } from 'node:path';
 import { mulberry32 } from '../core/random';
 import { decodeFloats, encodeFloats, readHeader, readTensorBytes, writeSafetensors, type TensorToWrite } from './safetensors';
@@ -97,11 +98,14 @@ export function loraParameterCount(model: TransformerLM): number {
   return n;
 }
 
-/** Writes adapter_config.json and adapter_model.safetensors (PEFT layout) into dir. */
+/** Writes the folder `dir` with adapter_config.json and adapter_model.safetensors (PEFT layout), atomically. */
 export async function saveLoraAdapter(model: TransformerLM, dir: string, baseModelNameOrPath: string): Promise<void> {
   const s = model.loraSettings;
   if (!s || model.lora.size === 0) throw new Error('saveLoraAdapter: LoRA is not enabled on this model');
-  mkdirSync(dir, { recursive: true });
+  await writeFolderAtomic(dir, (tmp) => writeAdapterFiles(model, s, tmp, baseModelNameOrPath));
+}
+
+async function writeAdapterFiles(model: TransformerLM, s: NonNullable<TransformerLM['loraSettings']>, dir: string, baseModelNameOrPath: string): Promise<void> {
   const tensors: TensorToWrite[] = [];
   for (const [m, ad] of model.lora) {
     const key = `base_model.model.${model.peftModulePath(m)}`;

@@ -5,7 +5,8 @@
  * round-to-nearest-even, so a value that was loaded from F16/BF16 is written back bit-exactly.
  * Tensors are read one at a time (positioned reads), so a file is never loaded whole.
  */
-import { openSync, readSync, closeSync, writeSync, fstatSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { writeFileAtomicSync } from '../core/atomicWrite';
 
 /** Tensor element types the engine understands as floating-point weights. */
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
@@ -208,6 +209,7 @@ export interface TensorToWrite {
 /**
  * Writes a .safetensors file: tensors sorted by name with contiguous data offsets, the header padded with
  * spaces to a multiple of 8 bytes, and `__metadata__` (default {"format": "pt"}, which transformers expects).
+ * Atomic (core/atomicWrite.ts): a crash leaves the old file or the new one, never a part.
  */
 export function writeSafetensors(path: string, tensors: TensorToWrite[], metadata: Record<string, string> = { format: 'pt' }): void {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -225,17 +227,5 @@ export function writeSafetensors(path: string, tensors: TensorToWrite[], metadat
   const hBytes = Buffer.from(json, 'utf8');
   const lenBuf = Buffer.alloc(8);
   lenBuf.writeBigUInt64LE(BigInt(hBytes.length), 0);
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, lenBuf);
-    writeSync(fd, hBytes);
-    for (const t of sorted) writeAll(fd, t.bytes);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+  writeFileAtomicSync(path, [lenBuf, hBytes, ...sorted.map((t) => t.bytes)]);
 }

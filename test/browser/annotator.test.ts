@@ -141,10 +141,11 @@ describe('annotator webview', { timeout: 60_000 }, () => {
     const item = rankItem();
     const p = await open(item);
     try {
-      for (const k of '11') await p.page.keyboard.press(k);
-      await p.page.keyboard.press('Enter');
-      assert.equal(await p.page.getAttribute('[data-testid="save-status"]', 'data-state'), 'error');
+      for (const k of '11') await p.page.keyboard.press(k); // the second 1 is refused: "1 is typed twice"
+      await p.page.keyboard.press('Enter'); // "1" alone: not every card placed
+      assert.match(await p.page.innerText('[data-testid="typed-error"]'), /give all 3 cards/);
       assert.equal((await p.messages()).filter((m) => m.type === 'judge').length, 0);
+      await p.page.keyboard.press('Escape');
       for (const k of '3=12') await p.page.keyboard.press(k);
       await p.page.keyboard.press('Enter');
       const judge = await p.waitForMessage('judge');

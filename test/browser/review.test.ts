@@ -21,13 +21,14 @@ import { join } from 'node:path';
 function item(id: string, line: number, texts: string[]): TaskItem {
   return { id, line, offset: 0, format: 'responses', prompt: `What about ${id}?`, responses: texts.map((text) => ({ text })) };
 }
-const j = (itemId: string, annotator: string, ranking: number[][], bothBad = false): Judgment => ({
+const j = (itemId: string, annotator: string, ranking: number[][], bothBad = false, shown?: number[]): Judgment => ({
   item: itemId,
   annotator,
   ranking,
   bothBad,
   ts: '2026-01-01T00:00:00Z',
   kind: ranking.flat().length > 2 ? 'rank' : 'pair',
+  ...(shown ? { shown } : {}),
 });
 
 const items = [
@@ -35,16 +36,19 @@ const items = [
   item('beta', 2, ['<img src=x onerror="window.__pwned=1">', 'ok']),
   item('gamma', 3, ['x', 'y', 'z']),
   item('delta', 4, ['yes', 'no']),
+  item('eps', 5, ['p', 'q', 'r']),
 ];
 const judgments = [
-  j('alpha', 'alice', [[0], [1]]),
-  j('alpha', 'carol', [[1], [0]]), // opposite
+  j('alpha', 'alice', [[0], [1]], false, [1, 0]), // alice saw #2 as A and pressed B
+  j('alpha', 'carol', [[1], [0]], false, [0, 1]), // carol saw #1 as A and pressed B too: opposite labels
   j('beta', 'alice', [[1], [0]]),
-  j('beta', 'bob', [[1], [0]]), // response 0 never won, 2 losses
+  j('beta', 'bob', [[1], [0]]), // response 0 lost both comparisons, by 2 annotators: never won
   j('gamma', 'alice', [[0], [1], [2]]),
-  j('gamma', 'bob', [[2], [1], [0]]), // τ = −1; every response lost something
+  j('gamma', 'bob', [[2], [1], [0]]), // τ = −1; no response lost every comparison
   j('delta', 'bob', [[0], [1]]),
   j('delta', 'carol', [[0, 1]]), // tie vs choice: partial
+  j('eps', 'alice', [[0], [1], [2]], false, [2, 0, 1]),
+  j('eps', 'bob', [[1], [0], [2]]), // τ = 1/3; response 2 never won (4 losses); everything lost something
 ];
 function report(withScores: boolean): ReviewReport {
   return buildReviewReport(
@@ -77,31 +81,61 @@ test('posts ready, then shows the lists with counts from the report', async () =
   const r = report(false);
   await page.fromHost({ type: 'report', report: r });
   const p = page.page;
-  await p.waitForSelector('[data-testid="list-never_won"] [data-testid="entry"]');
+  // Tabs by usefulness; the disagreements first and open.
+  await p.waitForSelector('[data-testid="list-disagreement"] [data-testid="entry"]');
+  assert.deepEqual(
+    await p.locator('[role="tab"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))),
+    ['tab-disagreement', 'tab-model_flagged', 'tab-never_won', 'tab-team'],
+  );
+  assert.equal(await p.getAttribute('[data-testid="tab-disagreement"]', 'aria-selected'), 'true');
+  assert.match((await p.textContent('[data-testid="tab-never_won"]')) ?? '', /^\s*Never won \(2\+ annotators\)/);
   assert.equal(await p.textContent('[data-testid="count-never_won"]'), String(r.neverWon.length));
   assert.equal(await p.textContent('[data-testid="count-disagreement"]'), String(r.disagreements.length));
   assert.equal(await p.textContent('[data-testid="count-model_flagged"]'), '–');
-  // Never won, most losses first: beta (2 losses) before alpha (each lost once) and gamma (all lost).
+  // Never won: only responses that lost every comparison across 2+ annotators, most losses first: eps's #3
+  // (4 losses), beta's #1 (2); not alpha's or delta's single-judgment losers.
+  await p.click('[data-testid="tab-never_won"]');
   const shown = await p.locator('[data-testid="list-never_won"] [data-testid="entry"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-item')));
+  assert.deepEqual(shown, ['eps', 'beta']);
   assert.deepEqual(shown, r.neverWon.map((e) => e.item));
-  assert.equal(shown[0], 'beta');
+  assert.deepEqual(await texts(p, '[data-item="eps"] tr.lost td:first-child'), ['#3']);
   // Response text is shown as text: the <img onerror> never runs.
   assert.match((await texts(p, '[data-item="beta"] td.text')).join('|'), /<img src=x onerror/);
   assert.equal(await p.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
   assert.equal(await p.locator('[data-testid="export-flagged"]').isDisabled(), true);
 });
 
+test('disagreements show what each annotator saw: responses by number, each judgment with its screen labels', async () => {
+  const p = page.page;
+  await p.click('[data-testid="tab-disagreement"]');
+  const alpha = '[data-testid="list-disagreement"] [data-item="alpha"]';
+  await p.waitForSelector(alpha);
+  assert.deepEqual(await texts(p, `${alpha} .responses b`), ['#1', '#2']);
+  // alice preferred #1, which she saw as B; carol preferred #2, which she also saw as B.
+  assert.deepEqual(await texts(p, `${alpha} [data-annotator="alice"] [data-testid="judgment-order"]`), ['#1 > #2']);
+  assert.deepEqual(await texts(p, `${alpha} [data-annotator="alice"] [data-testid="judgment-saw"]`), ['saw A = #2, B = #1; chose B']);
+  assert.deepEqual(await texts(p, `${alpha} [data-annotator="carol"] [data-testid="judgment-order"]`), ['#2 > #1']);
+  assert.deepEqual(await texts(p, `${alpha} [data-annotator="carol"] [data-testid="judgment-saw"]`), ['saw A = #1, B = #2; chose B']);
+  // A ranking: the labels alice's cards had, and the order she typed over them.
+  const eps = '[data-testid="list-disagreement"] [data-item="eps"]';
+  assert.deepEqual(await texts(p, `${eps} [data-annotator="alice"] [data-testid="judgment-saw"]`), ['saw 1 = #3, 2 = #1, 3 = #2; ranked 2 > 3 > 1']);
+  // No display order recorded (bob's judgment here): the order alone, no guessed letters.
+  assert.equal(await p.locator(`${eps} [data-annotator="bob"] [data-testid="judgment-saw"]`).count(), 0);
+  assert.equal(await p.locator('[data-testid="list-disagreement"] .judgments').first().evaluate((e) => /\b[AB] ?>/.test(e.textContent ?? '')), false);
+});
+
 test('filters: all-lost only, text, annotator; sort by file order', async () => {
   const p = page.page;
   const entries = (): Promise<(string | null)[]> =>
     p.locator('[data-testid="entry"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-item')));
+  await p.click('[data-testid="tab-never_won"]');
   await p.check('[data-testid="filter-all-lost"]');
-  assert.deepEqual(await entries(), ['alpha', 'gamma']);
+  assert.deepEqual(await entries(), ['eps']);
   await p.uncheck('[data-testid="filter-all-lost"]');
 
   await p.click('[data-testid="tab-disagreement"]');
-  // Lowest τ first: alpha and gamma (−1, by line), then delta (partial, 0).
-  assert.deepEqual(await entries(), ['alpha', 'gamma', 'delta']);
+  // Lowest τ first: alpha and gamma (−1, by line), then delta (partial, 0), then eps (τ = 1/3).
+  assert.deepEqual(await entries(), ['alpha', 'gamma', 'delta', 'eps']);
   await p.selectOption('[data-testid="filter-annotator"]', 'carol');
   assert.deepEqual(await entries(), ['alpha', 'delta']);
   await p.selectOption('[data-testid="filter-annotator"]', '');
@@ -109,7 +143,7 @@ test('filters: all-lost only, text, annotator; sort by file order', async () => 
   assert.deepEqual(await entries(), ['gamma']);
   await p.fill('[data-testid="filter-text"]', '');
   await p.selectOption('[data-testid="sort"]', 'line');
-  assert.deepEqual(await entries(), ['alpha', 'gamma', 'delta']);
+  assert.deepEqual(await entries(), ['alpha', 'gamma', 'delta', 'eps']);
   await p.fill('[data-testid="filter-text"]', 'yes'); // matches a response text of delta
   assert.deepEqual(await entries(), ['delta']);
   await p.fill('[data-testid="filter-text"]', '');
@@ -126,20 +160,20 @@ test('buttons post re-annotate, confirm, refresh, score and export; a confirmed 
   await page.clearMessages();
   await p.click('[data-testid="tab-disagreement"]');
   await p.click('[data-item="gamma"] [data-testid="reannotate"]');
-  await p.click('[data-item="alpha"] [data-testid="confirm"]');
+  await p.click('[data-item="eps"] [data-testid="confirm"]');
   await p.click('[data-testid="refresh"]');
   await p.click('[data-testid="score-model"]');
   assert.deepEqual(await page.messages(), [
     { type: 'reannotate', item: 'gamma' },
-    { type: 'confirm', list: 'disagreement', item: 'alpha' },
+    { type: 'confirm', list: 'disagreement', item: 'eps' },
     { type: 'refresh' },
     { type: 'scoreModel' },
   ]);
-  await page.fromHost({ type: 'confirmed', list: 'disagreement', item: 'alpha' });
-  await p.waitForSelector('[data-testid="list-disagreement"] [data-item="alpha"]', { state: 'detached' });
+  await page.fromHost({ type: 'confirmed', list: 'disagreement', item: 'eps' });
+  await p.waitForSelector('[data-testid="list-disagreement"] [data-item="eps"]', { state: 'detached' });
   // Confirming in one list leaves the others alone.
   await p.click('[data-testid="tab-never_won"]');
-  assert.equal(await p.locator('[data-testid="list-never_won"] [data-item="alpha"]').count(), 1);
+  assert.equal(await p.locator('[data-testid="list-never_won"] [data-item="eps"]').count(), 1);
 });
 
 test('model-flagged list: margins, most negative first, export posts exportFlagged; busy and error show', async () => {

@@ -66,7 +66,7 @@ async function reviewFlow(vs: VsCodeSession): Promise<void> {
   await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Review annotations' }).waitFor({ state: 'visible', timeout: 30_000 });
   await vs.enterPathInFileDialog(taskFile);
 
-  let frame = await vs.webviewFrame('[data-testid="list-never_won"]', 60_000);
+  let frame = await vs.webviewFrame('[data-testid="list-disagreement"]', 60_000); // the first tab
   assert.equal((await frame.textContent('[data-testid="count-never_won"]'))?.trim(), String(report.neverWon.length));
   assert.equal((await frame.textContent('[data-testid="count-disagreement"]'))?.trim(), String(report.disagreements.length));
 

@@ -75,21 +75,27 @@ test('Kendall tau-b with ties, by hand', () => {
   close(r.overall.tau, (3 / Math.sqrt(30) + 1) / 2);
 });
 
-test('response records: wins, losses, ties, both_bad; never won', () => {
-  const items = [item('a'), item('b'), item('c')];
+test('response records: wins, losses, ties, both_bad, annotators; never won = lost every comparison across 2+ annotators', () => {
+  const items = [item('a'), item('b'), item('c'), item('d'), item('e')];
   const { judgments } = resolveJudgments([
     pair('a', 'alice', [0, 1], 'a'), pair('a', 'bob', [0, 1], 'a'), pair('a', 'carol', [0, 1], 'b'),
     pair('b', 'alice', [0, 1], 'tie'), pair('b', 'bob', [0, 1], 'a'),
-    pair('c', 'alice', [0, 1], 'both_bad'),
+    pair('c', 'alice', [0, 1], 'both_bad'), pair('c', 'bob', [0, 1], 'both_bad'),
+    pair('d', 'alice', [0, 1], 'a'), pair('d', 'bob', [1, 0], 'b'), // response 1 lost to both, whatever the order shown
+    pair('e', 'alice', [0, 1], 'b'), // one judgment: its loser is not "never won"
   ], items);
-  const stats = responseStats(items, judgments).map((s) => [s.item, s.response, s.comparisons, s.wins, s.losses, s.ties, s.bothBad, s.neverWon]);
+  const stats = responseStats(items, judgments).map((s) => [s.item, s.response, s.comparisons, s.wins, s.losses, s.ties, s.bothBad, s.annotators, s.neverWon]);
   assert.deepEqual(stats, [
-    ['a', 0, 3, 2, 1, 0, 0, false],
-    ['a', 1, 3, 1, 2, 0, 0, false],
-    ['b', 0, 2, 1, 0, 1, 0, false],
-    ['b', 1, 2, 0, 1, 1, 0, true],
-    ['c', 0, 1, 0, 0, 0, 1, true],
-    ['c', 1, 1, 0, 0, 0, 1, true],
+    ['a', 0, 3, 2, 1, 0, 0, 3, false],
+    ['a', 1, 3, 1, 2, 0, 0, 3, false], // won once
+    ['b', 0, 2, 1, 0, 1, 0, 2, false],
+    ['b', 1, 2, 0, 1, 1, 0, 2, false], // a tie is not a loss
+    ['c', 0, 2, 0, 0, 0, 2, 0, false], // both bad: no comparison
+    ['c', 1, 2, 0, 0, 0, 2, 0, false],
+    ['d', 0, 2, 2, 0, 0, 0, 2, false],
+    ['d', 1, 2, 0, 2, 0, 0, 2, true],
+    ['e', 0, 1, 0, 1, 0, 0, 1, false],
+    ['e', 1, 1, 1, 0, 0, 0, 1, false],
   ]);
 });
 

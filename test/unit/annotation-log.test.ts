@@ -127,7 +127,7 @@ test('invalid lines elsewhere are errors naming line and field; reading continue
     '{"v":1} trailing',
     JSON.stringify({ ...pairEvent('y'), kind: 'rank', ranking: [[0], [0]] }),
     '',
-    JSON.stringify({ v: 1, item: 'z', annotator: 'ann', ts: 't', kind: 'flag' }),
+    JSON.stringify({ v: 1, item: 'z', annotator: 'ann', ts: '2026-01-01T00:00:00Z', kind: 'flag' }),
     JSON.stringify({ ...pairEvent('ok2'), annotator: '' }),
     good,
   ];

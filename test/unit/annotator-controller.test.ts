@@ -125,7 +125,7 @@ test('reopening resumes at the first item this annotator has not judged; others 
   await bob.c.handle({ type: 'ready' });
   const bobFirst = bob.lastItem().item as ItemView;
   assert.equal(bobFirst.id, 'q1');
-  assert.equal(bobFirst.others, 1);
+  assert.equal(bobFirst.others, 0, "alice's judgment stays hidden until bob has judged q1");
   // bob disagrees with alice on q1 (alice chose her shown b)
   const aliceJ = again.c.states.current('q1', 'alice');
   assert.ok(aliceJ);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tokenize, wordDiff } from '../../webview/annotator/wordDiff';
-import { dropOn, mergeUp, moveDown, moveUp, parseTypedOrder, splitOut } from '../../webview/annotator/rankModel';
+import { dropOn, mergeUp, moveDown, moveUp, parseTypedOrder, readTypedOrder, splitOut, typedRanks } from '../../webview/annotator/rankModel';
 import { actionFor, helpRows } from '../../webview/annotator/keys';
 
 /** Reference LCS length over tokens by plain memoised recursion (independent of the DP table). */
@@ -60,8 +60,18 @@ test('ranking edits: move, tie with the group above, split out, drop, typed orde
   assert.deepEqual(dropOn([[0], [1], [2]], 0, 1, 'tie'), [[1, 0], [2]]);
   const shown = [2, 0, 1];
   assert.deepEqual(parseTypedOrder('312', shown), { groups: [[1], [2], [0]] });
-  assert.deepEqual(parseTypedOrder('3=12', shown), { groups: [[1, 2], [0]] });
-  for (const bad of ['31', '311', '412', '=12', '31=', '3a2']) assert.ok('error' in parseTypedOrder(bad, shown), bad);
+  // The documented examples (keys.ts help, README): "=" ties a card with the one typed before it.
+  assert.deepEqual(parseTypedOrder('3=12', shown), { groups: [[1, 2], [0]] }, '3=12: cards 3 and 1 tied first, then 2');
+  assert.deepEqual(parseTypedOrder('1=2=3', shown), { groups: [[2, 0, 1]] }, 'all three tied');
+  assert.deepEqual(parseTypedOrder('21=3', shown), { groups: [[0], [2, 1]] }, '2 first, then 1 and 3 tied');
+  for (const bad of ['31', '311', '412', '=12', '31=', '3a2', '3==12']) assert.ok('error' in parseTypedOrder(bad, shown), bad);
+  assert.match((parseTypedOrder('31', shown) as { error: string }).error, /give all 3 cards/);
+  // While typing: a valid prefix is incomplete, not an error; a key no further key can fix is one.
+  assert.deepEqual(readTypedOrder('3=', shown), { groups: [[1]], complete: false });
+  assert.deepEqual(readTypedOrder('3=1', shown), { groups: [[1, 2]], complete: false });
+  assert.equal(readTypedOrder('4', shown).error, '4 is not a card number (1–3)');
+  assert.equal(readTypedOrder('33', shown).error, '3 is typed twice');
+  assert.deepEqual([...typedRanks(readTypedOrder('3=12', shown))], [[1, 1], [2, 1], [0, 2]]);
 });
 
 test('key map: pair and rank keys, modifiers', () => {
@@ -80,12 +90,12 @@ test('key map: pair and rank keys, modifiers', () => {
 test('key map: the help overlay lists every key the map answers to, and only those', () => {
   const k = (key: string, mods: Partial<{ altKey: boolean; ctrlKey: boolean; metaKey: boolean }> = {}) => ({ key, altKey: false, ctrlKey: false, metaKey: false, ...mods });
   const rows = helpRows();
-  // The help as users knew it (same rows, same order).
+  // The help as users knew it (same rows, same order), plus Backspace for the typed order.
   assert.deepEqual(rows.map((r) => [r.keys, r.mode]), [
     ['1 / a', 'pair'], ['2 / b', 'pair'], ['3', 'pair'], ['4', 'pair'], ['Enter', 'pair'],
-    ['↑ / ↓', 'rank'], ['Alt+↑ / Alt+↓', 'rank'], ['digits, e.g. 312', 'rank'], ['=', 'rank'], ['-', 'rank'], ['Enter', 'rank'],
+    ['↑ / ↓', 'rank'], ['Alt+↑ / Alt+↓', 'rank'], ['digits, e.g. 312', 'rank'], ['Backspace', 'rank'], ['=', 'rank'], ['-', 'rank'], ['Enter', 'rank'],
     ['Esc', 'both'], ['m', 'both'], ['j / →', 'both'], ['k / ←', 'both'], ['u', 'both'], ['s', 'both'], ['z / Ctrl+Z', 'both'],
-    ['g', 'both'], ['f', 'both'], ['n', 'both'], ['r', 'both'], ['d', 'both'], ['?', 'both'],
+    ['g', 'both'], ['/', 'both'], ['f', 'both'], ['n', 'both'], ['r', 'both'], ['d', 'both'], ['?', 'both'],
   ]);
   // Every key named in the help does something in its mode(s).
   const names: Record<string, string> = { '↑': 'ArrowUp', '↓': 'ArrowDown', '←': 'ArrowLeft', '→': 'ArrowRight', Esc: 'Escape' };
@@ -101,7 +111,7 @@ test('key map: the help overlay lists every key the map answers to, and only tho
     }
   }
   // And no key outside the help does anything (printable keys and the usual specials, plain and Alt).
-  const candidates = [...'abcdefghijklmnopqrstuvwxyz0=-?/.,;[]', 'Enter', 'Escape', 'Tab', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End'];
+  const candidates = [...'abcdefghijklmnopqrstuvwxyz0=-?/.,;[]', 'Enter', 'Escape', 'Tab', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'Backspace'];
   for (const mode of ['pair', 'rank'] as const) {
     for (const key of candidates) {
       for (const mod of ['', 'Alt'] as const) {

@@ -158,7 +158,7 @@ test('export --out refuses every spelling of an input file (relative, ./, absolu
   const taskFile = join(sub, 'd.jsonl');
   const logFile = join(sub, 'd.annotations.jsonl');
   const taskText = '{"id":"x","prompt":"p","responses":["a","b"]}\n';
-  const logText = '{"v":1,"item":"x","annotator":"al","ts":"t","kind":"pair","shown":[0,1],"choice":"a"}\n';
+  const logText = '{"v":1,"item":"x","annotator":"al","ts":"2026-01-01T00:00:00Z","kind":"pair","shown":[0,1],"choice":"a"}\n';
   writeFileSync(taskFile, taskText);
   writeFileSync(logFile, logText);
   symlinkSync(logFile, join(sub, 'link.jsonl'));
@@ -185,7 +185,7 @@ test('validate: a directory exits 1 naming it; a *.annotations.jsonl whose first
     assert.equal(r.stderr, `dap ${args[0]}: ${folder}: is a directory, not a JSONL file\n`);
   }
   const log = join(dir, 'torn.annotations.jsonl');
-  writeFileSync(log, '{"v":1,"item":"x","annot\n{"v":1,"item":"x","annotator":"al","ts":"t","kind":"undo"}\n');
+  writeFileSync(log, '{"v":1,"item":"x","annot\n{"v":1,"item":"x","annotator":"al","ts":"2026-01-01T00:00:00Z","kind":"undo"}\n');
   const r = dap('validate', log);
   assert.equal(r.code, 0, r.stdout);
   assert.equal(r.stdout, `${log}:1: line: warning: torn line (an event cut off by an interrupted write); skipped\n${log}: annotation log, 1 event; 0 errors, 1 warning\n`);
@@ -196,7 +196,7 @@ test('an annotation log given where the task file belongs is a usage error namin
   mkdirSync(sub);
   writeFileSync(join(sub, 'q.tasks.jsonl'), '{"id":"x","prompt":"p","responses":["a","b"]}\n');
   const log = join(sub, 'q.annotations.jsonl');
-  writeFileSync(log, '{"v":1,"item":"x","annotator":"al","ts":"t","kind":"pair","shown":[0,1],"choice":"a"}\n');
+  writeFileSync(log, '{"v":1,"item":"x","annotator":"al","ts":"2026-01-01T00:00:00Z","kind":"pair","shown":[0,1],"choice":"a"}\n');
   for (const args of [['stats', log], ['export', log, '--format', 'trl'], ['review', log], ['validate', log, '--log', log]]) {
     const r = dap(...args);
     assert.equal(r.code, 2, args.join(' '));
@@ -226,7 +226,7 @@ test('a reader that closes the pipe early (| head) gets no stack trace', async (
   // A 1 MB response makes the export far larger than a pipe buffer, so the CLI is still writing when the pipe closes.
   const big = join(dir, 'big.jsonl');
   writeFileSync(big, JSON.stringify({ id: 'b', prompt: 'p', responses: ['x'.repeat(1 << 20), 'y'] }) + '\n');
-  writeFileSync(join(dir, 'big.annotations.jsonl'), '{"v":1,"item":"b","annotator":"al","ts":"t","kind":"pair","shown":[0,1],"choice":"a"}\n');
+  writeFileSync(join(dir, 'big.annotations.jsonl'), '{"v":1,"item":"b","annotator":"al","ts":"2026-01-01T00:00:00Z","kind":"pair","shown":[0,1],"choice":"a"}\n');
   const child = spawn(process.execPath, [bundle, 'export', big, '--format', 'kto'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

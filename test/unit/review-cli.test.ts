@@ -51,18 +51,22 @@ test('dap review prints the lists from a task file and its log; confirm hides an
   assert.equal(report.logFile, log);
   assert.equal(report.items, 3);
   assert.deepEqual(report.annotators, ['alice', 'bob']);
-  assert.deepEqual(report.neverWon.map((e) => [e.item, e.lostComparisons]), [['q2', 2], ['q1', 0], ['q3', 0]]);
+  // Never won (lost every comparison, judged by 2+ annotators): only q2's "seven"; q1's opposite choices and
+  // q3's reversed rankings leave no response that lost every time.
+  assert.deepEqual(report.neverWon.map((e) => [e.item, e.lostComparisons]), [['q2', 2]]);
   assert.equal(report.neverWon[0].neverWon[0].text, 'seven');
   assert.deepEqual(report.disagreements.map((e) => [e.item, e.kind, e.minTau]), [['q1', 'opposite', -1], ['q3', 'low_tau', -1]]);
   assert.equal(report.flagged, undefined);
 
   const text = dap(['review', tasks, '--top', '1']);
   assert.equal(text.code, 0, text.stderr);
-  // Totals count every entry; --top 1 shows the first of each list.
-  assert.match(text.stdout, /== Never won: 3 item\(s\), 2 where every response lost or was judged both bad \(first 1 shown\) ==/);
-  assert.match(text.stdout, /seven/);
+  // Totals count every entry; --top 1 shows the first of each list; the most useful list comes first.
+  assert.match(text.stdout, /== Never won \(lost every comparison, judged by 2\+ annotators\): 1 item\(s\), 0 where every response lost or was judged both bad ==/);
+  assert.match(text.stdout, /#2 "seven" \(2\)/);
   assert.match(text.stdout, /== Disagreements: 2 item\(s\) \(rankings: Kendall tau-b < 0\.5\) \(first 1 shown\) ==/);
-  assert.match(text.stdout, /alice: B>A; bob: A>B/);
+  assert.ok(text.stdout.indexOf('== Disagreements') < text.stdout.indexOf('== Model-flagged') && text.stdout.indexOf('== Model-flagged') < text.stdout.indexOf('== Never won'));
+  // Responses by number; each judgment with what that annotator saw: both pressed A, on opposite responses.
+  assert.match(text.stdout, /alice: #2 > #1 \(saw A = #2, B = #1; chose A\); bob: #1 > #2 \(saw A = #1, B = #2; chose A\)/);
 
   const before = readFileSync(log, 'utf8');
   await appendConfirm(log, { item: 'q1', annotator: 'carol', reason: 'disagreement' });

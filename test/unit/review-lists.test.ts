@@ -84,18 +84,22 @@ test('responseRecords counts wins, losses, ties and both-bad per response', () =
   assert.deepEqual(p3.map((r) => [r.wins, r.losses, r.bothBad]), [[1, 0, 1], [0, 1, 1]]);
 });
 
-test('never won: responses that lost every comparison, grouped by item, most losses first', () => {
+test('never won: responses that lost every comparison across 2+ annotators, grouped by item, most losses first', () => {
   const list = neverWonList(items, judgments);
-  // r2: r3 lost 3 comparisons per annotator = 6; r3: response 2 lost 4; p2: 2; p3: 1; r1: nobody never-won
-  // but every response lost something (allLost), like p1 (each lost once). p4: ties only.
+  // r2: r3 lost 3 comparisons per annotator = 6; r3: response 2 lost 4; p2: response 1 lost to both annotators.
+  // Not listed: p3's response 1 lost once, to bob only (alice said both bad: no comparison) — the loser of a
+  // single pair judgment; p1 and r1 (every response won somewhere); p4 (ties only).
   assert.deepEqual(list.map((e) => [e.item, e.lostComparisons, e.neverWon.map((r) => r.index), e.allLost]), [
     ['r2', 6, [3], false],
     ['r3', 4, [2], false],
     ['p2', 2, [1], false],
-    ['p3', 1, [1], true], // response 0 was judged both bad, response 1 lost: nothing was preferred outright
-    ['p1', 0, [], true], // each response lost once (opposite choices)
-    ['r1', 0, [], true],
   ]);
+  assert.deepEqual(list[0].responses.map((r) => r.annotators), [2, 2, 2, 2]);
+  // A ranking by one annotator: its last response lost 2 comparisons, but to one person: not listed.
+  assert.deepEqual(neverWonList(items, judgments.filter((j) => j.annotator === 'alice')), []);
+  // Everything lost something, one response every time across 2 annotators: listed with allLost.
+  const mixed = [judged('r1', 'alice', [[0], [1], [2]]), judged('r1', 'bob', [[1], [0], [2]])];
+  assert.deepEqual(neverWonList(items, mixed).map((e) => [e.item, e.neverWon.map((r) => r.index), e.allLost]), [['r1', [2], true]]);
 });
 
 test('disagreements: opposite pairs, partial pairs and rankings with low Kendall τ', () => {
@@ -148,14 +152,14 @@ test('a confirm after the latest judgment hides the item; a new judgment brings 
   const report = buildReviewReport({ taskFile: 't', logFile: 'l', items, judgments, events });
   assert.deepEqual(report.disagreements.map((e) => e.item), ['r1', 'p3']);
   // never_won hides p2 (confirm without reason); disagreement hides p1 (confirm for that list only).
-  assert.deepEqual(report.neverWon.map((e) => e.item), ['r2', 'r3', 'p3', 'p1', 'r1']);
+  assert.deepEqual(report.neverWon.map((e) => e.item), ['r2', 'r3']);
   assert.equal(report.confirmedHidden, 2);
   assert.equal(report.annotatedItems, 7);
-  assert.deepEqual(report.allLost.map((e) => e.item), ['p3', 'p1', 'r1']);
-  assert.deepEqual(report.totals, { neverWon: 5, allLost: 3, disagreements: 2 });
+  assert.deepEqual(report.allLost.map((e) => e.item), []);
+  assert.deepEqual(report.totals, { neverWon: 2, allLost: 0, disagreements: 2 });
   // top cuts every list but not the totals.
   const top = buildReviewReport({ taskFile: 't', logFile: 'l', items, judgments, events }, { top: 1 });
-  assert.deepEqual([top.neverWon.length, top.allLost.length, top.disagreements.length], [1, 1, 1]);
+  assert.deepEqual([top.neverWon.length, top.allLost.length, top.disagreements.length], [1, 0, 1]);
   assert.deepEqual(top.totals, report.totals);
 });
 

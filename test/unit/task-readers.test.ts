@@ -219,7 +219,7 @@ test('a directory or UTF-16 file is refused naming it; binary lines are "not UTF
   assert.deepEqual(fromIndex, issues);
   // An annotation log with the same kinds of lines.
   const log = write('binary.annotations.jsonl', Buffer.concat([lines[1], Buffer.from('\n'),
-    Buffer.from('{"v":1,"item":"caf\xe9","annotator":"a","ts":"t","kind":"flag","flagged":true}\n', 'latin1')]));
+    Buffer.from('{"v":1,"item":"caf\xe9","annotator":"a","ts":"2026-01-01T00:00:00Z","kind":"flag","flagged":true}\n', 'latin1')]));
   const read = await readAnnotationLog(log, { displayName: 'x.log' });
   assert.deepEqual(read.issues.map(formatIssue), [
     'x.log:1: line: not UTF-8 text (a binary file, or a file saved in another encoding?); skipped',

@@ -11,6 +11,7 @@ export type KeyAction =
   | { kind: 'enter' }
   | { kind: 'escape' }
   | { kind: 'digit'; digit: string }
+  | { kind: 'backspace' }
   | { kind: 'tieUp' }
   | { kind: 'splitOut' }
   | { kind: 'selectUp' }
@@ -23,6 +24,7 @@ export type KeyAction =
   | { kind: 'skip' }
   | { kind: 'undo' }
   | { kind: 'jump' }
+  | { kind: 'search' }
   | { kind: 'flag' }
   | { kind: 'note' }
   | { kind: 'raw' }
@@ -68,9 +70,10 @@ const KEY_MAP: readonly KeyRow[] = [
     mode: 'rank',
     bindings: [{ digits: true, action: (digit) => ({ kind: 'digit', digit }) }],
     label: 'digits, e.g. 312',
-    help: 'Type a full order (best first; 3=12 ties 1 and 2), then Enter saves it',
+    help: 'Type an order of the card numbers, best first (3=12: 3 and 1 tie first, then 2); Enter saves it',
   },
-  { mode: 'rank', bindings: [bind('=', { kind: 'tieUp' })], help: 'Tie the selected response with the group above' },
+  { mode: 'rank', bindings: [bind('Backspace', { kind: 'backspace' })], help: 'Take back the last typed number or =' },
+  { mode: 'rank', bindings: [bind('=', { kind: 'tieUp' })], help: 'Tie the selected response with the group above (while typing an order: tie the next card with the last)' },
   { mode: 'rank', bindings: [bind('-', { kind: 'splitOut' })], help: 'Take the selected response out of its tie' },
   { mode: 'rank', bindings: [bind('Enter', { kind: 'enter' })], help: 'Save the ranking as shown' },
   { mode: 'both', bindings: [bind('Escape', { kind: 'escape' })], help: 'Clear the typed order / close a box' },
@@ -81,6 +84,7 @@ const KEY_MAP: readonly KeyRow[] = [
   { mode: 'both', bindings: [bind('s', { kind: 'skip' })], help: 'Skip (next unannotated after this one)' },
   { mode: 'both', bindings: [bind('z', { kind: 'undo' }), bind('z', { kind: 'undo' }, 'ctrl')], help: 'Undo your last judgment (appends an undo event)' },
   { mode: 'both', bindings: [bind('g', { kind: 'jump' })], help: 'Go to item: id, or #N for the N-th item' },
+  { mode: 'both', bindings: [bind('/', { kind: 'search' })], help: 'Find items by text in the prompt or responses (Enter: next, Shift+Enter: previous)' },
   { mode: 'both', bindings: [bind('f', { kind: 'flag' })], help: 'Flag / unflag the item' },
   { mode: 'both', bindings: [bind('n', { kind: 'note' })], help: 'Write a note (saved with the next judgment)' },
   { mode: 'both', bindings: [bind('r', { kind: 'raw' })], help: 'Raw text ↔ rendered Markdown' },

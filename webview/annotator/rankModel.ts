@@ -1,7 +1,8 @@
 /**
  * Pure operations on a ranking being edited: groups of response indices, best group first; a group of
  * several responses is a tie. Used by the rank view's keys (Alt+↑/↓, `=`, `-`), drag and drop, and the
- * typed order (`312`, `3=12`) applied with Enter.
+ * typed order (`312`; `=` ties a card with the one typed before it: `3=12` puts 3 and 1 first, tied, then 2),
+ * previewed on the cards while it is typed and applied with Enter.
  */
 
 export type Groups = number[][];
@@ -88,32 +89,61 @@ export function dropOn(groups: Groups, r: number, target: number, where: 'before
   return out;
 }
 
+/** A typed order read so far: the groups it gives (response indices), and whether it names every card. */
+export interface TypedOrder {
+  groups: Groups;
+  /** Every card is placed: Enter saves `groups`. */
+  complete: boolean;
+  /** Why the order cannot become valid by typing more (a number that is no card, one typed twice, "=" first). */
+  error?: string;
+}
+
 /**
- * Parses a typed order of display labels (1-based positions on screen): `312` or `3=12`
- * (`=` ties a label with the one before). Returns groups of response indices via `shown`, or an error
- * message when the order is not a permutation of all labels.
+ * Reads a typed order of display labels (the 1-based numbers on the cards), best first: `312` puts card 3
+ * first, then 1, then 2; `=` ties a card with the one typed just before it, so `3=12` ranks 3 and 1 tied
+ * first, then 2, and `1=2=3` ties all three. Partial orders are fine while typing (`complete` false); an
+ * `error` says what no further key can fix. Groups are of response indices (through `shown`).
  */
-export function parseTypedOrder(typed: string, shown: number[]): { groups: Groups } | { error: string } {
+export function readTypedOrder(typed: string, shown: number[]): TypedOrder {
   const n = shown.length;
   const groups: Groups = [];
   const seen = new Set<number>();
   let tieNext = false;
+  const fail = (error: string): TypedOrder => ({ groups, complete: false, error });
   for (const ch of typed) {
     if (ch === '=') {
-      if (groups.length === 0) return { error: `"${typed}": "=" must follow a number` };
+      if (groups.length === 0) return fail(`"=" must follow a card number`);
+      if (tieNext) return fail(`"==": one "=" ties two cards`);
       tieNext = true;
       continue;
     }
     const label = Number(ch);
-    if (!Number.isInteger(label) || label < 1 || label > n) return { error: `"${typed}": ${ch} is not a response number (1–${n})` };
-    if (seen.has(label)) return { error: `"${typed}": ${label} appears twice` };
+    if (!Number.isInteger(label) || label < 1 || label > n) return fail(`${ch} is not a card number (1–${n})`);
+    if (seen.has(label)) return fail(`${label} is typed twice`);
     seen.add(label);
     const r = shown[label - 1];
     if (tieNext) groups[groups.length - 1].push(r);
     else groups.push([r]);
     tieNext = false;
   }
-  if (tieNext) return { error: `"${typed}": ends with "="` };
-  if (seen.size !== n) return { error: `"${typed}": give all ${n} responses (e.g. ${Array.from({ length: n }, (_, i) => n - i).join('')})` };
-  return { groups };
+  return { groups, complete: seen.size === n && !tieNext };
+}
+
+/**
+ * A typed order to save: its groups, or why it cannot be saved (an error, or not every card placed yet).
+ */
+export function parseTypedOrder(typed: string, shown: number[]): { groups: Groups } | { error: string } {
+  const read = readTypedOrder(typed, shown);
+  const n = shown.length;
+  if (read.error) return { error: `"${typed}": ${read.error}` };
+  if (typed.endsWith('=')) return { error: `"${typed}": ends with "="` };
+  if (!read.complete) return { error: `"${typed}": give all ${n} cards (e.g. ${Array.from({ length: n }, (_, i) => n - i).join('')})` };
+  return { groups: read.groups };
+}
+
+/** The rank (1-based group number) each response gets from a typed order so far (placed responses only). */
+export function typedRanks(order: TypedOrder): Map<number, number> {
+  const out = new Map<number, number>();
+  order.groups.forEach((g, i) => g.forEach((r) => out.set(r, i + 1)));
+  return out;
 }

@@ -4,7 +4,7 @@
  * view reads them, src/train/runs/lora.ts) and the worker's trainable-params line per stage. Pure TypeScript
  * (no DOM, no Svelte) so that the chart code and the tests read the same numbers.
  */
-import type { FinishedEvent, TrainEvent } from '../../src/train/runs/events';
+import type { FinishedEvent, StagePlan, TrainEvent } from '../../src/train/runs/events';
 import { loraOf, type LoraSettings } from '../../src/train/runs/lora';
 import { assertUnreachable } from '../../src/core/assertUnreachable';
 
@@ -40,6 +40,8 @@ export interface RunData {
   trainable: { stage: string; line: string }[];
   /** Stages in the order they started. */
   stages: StageData[];
+  /** Every stage of the run with its step count, from the `started` event (absent for older runs). */
+  plan?: StagePlan[];
   /** Last step event's metrics (for the header: ETA, tokens/s). */
   last?: { stage: string; step: number; totalSteps: number; metrics: Record<string, number> };
   summary?: FinishedEvent['summary'];
@@ -85,6 +87,23 @@ function appendRow(table: Map<string, number[]>, length: number, metrics: Record
   for (const column of table.values()) if (column.length === length) column.push(NaN);
 }
 
+/**
+ * Drops the points of `s` from step `step` on: a resumed run repeats the steps after its checkpoint (a crash
+ * came later), and the repeat replaces them, so every stage's steps stay increasing.
+ */
+function truncateFrom(s: StageData, step: number): void {
+  const keep = (steps: number[]) => {
+    let n = steps.length;
+    while (n > 0 && steps[n - 1] >= step) n--;
+    return n;
+  };
+  const train = keep(s.steps), evals = keep(s.evalSteps);
+  s.steps.length = train;
+  for (const column of s.train.values()) column.length = train;
+  s.evalSteps.length = evals;
+  for (const column of s.eval.values()) column.length = evals;
+}
+
 /** Folds one event into the run. */
 export function applyEvent(run: RunData, e: TrainEvent): void {
   run.eventCount++;
@@ -95,12 +114,15 @@ export function applyEvent(run: RunData, e: TrainEvent): void {
       run.executor = `${e.executor ?? 'tfjs'}${e.processes && e.processes > 1 ? ` × ${e.processes}` : ''}${e.precision ? ` ${e.precision}` : ''}`;
       run.method = e.config?.method;
       run.lora = loraOf(e.config);
+      run.error = undefined; // a resumed attempt after a failure
+      if (e.stages) run.plan = e.stages;
       stageOf(run, e.stage, e.totalSteps);
       break;
     }
     case 'step': {
       if (run.status === 'waiting') run.status = 'running';
       const s = stageOf(run, e.stage, e.totalSteps);
+      if (s.steps.length > 0 && e.step <= s.steps[s.steps.length - 1]) truncateFrom(s, e.step);
       appendRow(s.train, s.steps.length, e.metrics);
       s.steps.push(e.step);
       run.last = { stage: e.stage, step: e.step, totalSteps: e.totalSteps, metrics: e.metrics };

@@ -20,6 +20,8 @@ export interface Progress {
   total: number;
   /** True while the background pass that counts lines is still running. */
   indexing: boolean;
+  /** Judgments other annotators appended to the log since this editor opened (absent: none). */
+  fromOthers?: number;
 }
 
 /** One task item as the webview shows it. Responses keep the file's order; `shown` is the display order. */
@@ -39,12 +41,24 @@ export interface ItemView {
   shown: number[];
   /** This annotator's current judgment of the item (response indices), if any. */
   mine?: Judgment;
-  /** Other annotators with a current judgment of this item. */
+  /**
+   * Other annotators with a current judgment of this item, whether the annotators disagree, and their
+   * judgments (response indices): sent only once this annotator has judged the item, or with the setting
+   * dapStudio.showOtherJudgments (adjudication); before that 0 / false / absent, so they cannot anchor.
+   */
   others: number;
-  /** True when another annotator's judgment differs from this annotator's. */
   disagreed: boolean;
+  otherJudgments?: { annotator: string; ranking: number[][]; bothBad: boolean }[];
   /** This annotator's flag on the item. */
   flagged: boolean;
+  /** The item's `meta` (and other keys the file adds), every value as text; absent when it has none. */
+  meta?: Record<string, string>;
+}
+
+/** Only items whose meta `key` reads `value` (the annotator's meta filter). */
+export interface MetaFilter {
+  key: string;
+  value: string;
 }
 
 /** A task line that could not be read: shown in place of the item, the rest of the file stays usable. */
@@ -89,7 +103,16 @@ export interface AnnotatorWebviewState {
   filter: ItemFilter;
   raw: boolean;
   diff: boolean;
+  /** Judgments, undos and flags the host could not save (e.g. a full disk), oldest first: kept for Retry. */
+  unsaved?: SaveRequest[];
+  /** The meta filter in force, if any. */
+  metaFilter?: MetaFilter;
+  /** The guidelines pane is open (undefined: open when there are guidelines). */
+  guidelinesOpen?: boolean;
 }
+
+/** A request that appends to the annotation log (answered by `saved` or `notSaved`). */
+export type SaveRequest = Extract<AnnotatorWebviewToHost, { type: 'judge' | 'undo' | 'flag' }>;
 
 export type AnnotatorHostToWebview =
   | { type: 'init'; config: AnnotatorConfig }
@@ -103,10 +126,16 @@ export type AnnotatorHostToWebview =
       notice?: string;
       progress: Progress;
       filter: ItemFilter;
+      /** The meta filter in force (absent: none). */
+      metaFilter?: MetaFilter;
     }
   | { type: 'saved'; requestId: number; itemId: string; kind: 'pair' | 'rank' | 'undo' | 'flag'; progress: Progress }
+  /** The append of request `requestId` failed (nothing was written or acknowledged); `message` says why (e.g. the disk is full). */
+  | { type: 'notSaved'; requestId: number; itemId: string; message: string }
   | { type: 'progress'; progress: Progress }
   | { type: 'config'; config: AnnotatorConfig }
+  /** The task file's guidelines (NAME.guidelines.md beside it): Markdown, or null when there is none yet. */
+  | { type: 'guidelines'; fileName: string; markdown: string | null }
   | { type: 'error'; requestId?: number; message: string };
 
 export type AnnotatorWebviewToHost =
@@ -126,5 +155,11 @@ export type AnnotatorWebviewToHost =
   | { type: 'undo'; requestId: number; itemId: string }
   | { type: 'flag'; requestId: number; itemId: string; flagged: boolean }
   | { type: 'setFilter'; requestId: number; filter: ItemFilter }
+  /** Find the next (1) or previous (-1) item whose prompt or responses contain `query`, wrapping around. */
+  | { type: 'search'; requestId: number; query: string; direction: 1 | -1 }
+  /** Visit only items with this meta value (null: all items again). */
+  | { type: 'setMetaFilter'; requestId: number; metaFilter: MetaFilter | null }
   | { type: 'trainDpo' }
+  /** Create (if missing) and open the task file's guidelines file. */
+  | { type: 'createGuidelines' }
   | { type: 'openLog' };

@@ -50,9 +50,3 @@ export function visibleFlagged(list: FlaggedPair[], ui: ReviewUiState): FlaggedP
     ? shown.sort((a, b) => a.line - b.line || a.chosen - b.chosen)
     : shown.sort((a, b) => a.margin - b.margin || a.line - b.line);
 }
-
-/** A judgment as text over response letters: [[1],[0,2]] → "B > A = C"; both bad → "all bad". */
-export function rankingText(ranking: number[][], bothBad: boolean): string {
-  if (bothBad) return 'all bad';
-  return ranking.map((g) => g.map((i) => String.fromCharCode(65 + i)).join(' = ')).join(' > ');
-}

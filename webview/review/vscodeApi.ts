@@ -8,7 +8,7 @@ import { vscodeApi } from '../shared/vscodeApi';
 /** UI state kept by VS Code across hide/restore of the panel. */
 export interface ReviewUiState {
   /** Which list is shown. */
-  tab: 'never_won' | 'disagreement' | 'model_flagged';
+  tab: 'never_won' | 'disagreement' | 'model_flagged' | 'team';
   /** Free-text filter over item id, prompt and response texts. */
   query: string;
   /** Only show entries involving this annotator ('' = all). */
@@ -26,7 +26,7 @@ export function post(message: ReviewWebviewToHost): void {
 }
 
 export function loadState(): ReviewUiState {
-  const fallback: ReviewUiState = { tab: 'never_won', query: '', annotator: '', allLostOnly: false, sort: 'severity' };
+  const fallback: ReviewUiState = { tab: 'disagreement', query: '', annotator: '', allLostOnly: false, sort: 'severity' };
   const saved = api.getState();
   return saved && typeof saved === 'object' ? { ...fallback, ...(saved as Partial<ReviewUiState>) } : fallback;
 }

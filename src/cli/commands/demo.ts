@@ -4,7 +4,7 @@
  * evaluation (src/loop/demo.ts) — printing the held-out win rate of the DPO model over the SFT model with
  * its 95% interval and the held-out accuracy before and after. Results also go to DPO_RUN/demo.json.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TrainConfig } from '../../train/config';
@@ -45,7 +45,7 @@ async function run(argv: string[]): Promise<number> {
     },
   });
   process.stdout.write(`\n${demoSummary(result).join('\n')}\n`);
-  writeFileSync(join(result.dpoRun, 'demo.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileAtomicSync(join(result.dpoRun, 'demo.json'), JSON.stringify(result, null, 2) + '\n');
   return 0;
 }
 

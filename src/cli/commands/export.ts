@@ -3,7 +3,8 @@
  * compiles the current judgments into a training dataset (JSONL) on stdout or into FILE.
  * The rules (ties, both_bad, majority vote) are documented in src/core/compile.ts and the README.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { resolve } from 'node:path';
 import { compile, toJsonl, type ExportFormat, type PairMode } from '../../core/compile';
 import { formatIssue } from '../../core/issues';
@@ -66,7 +67,7 @@ async function run(argv: string[]): Promise<number> {
   const rows = compile(format, project.items, project.resolution.judgments, pairMode);
   const text = toJsonl(rows);
   if (values.out !== undefined) {
-    writeFileSync(values.out, text);
+    writeFileAtomicSync(values.out, text); // temp file + fsync + rename: a kill mid-write keeps the previous FILE
     process.stderr.write(`wrote ${rows.length} ${format} rows to ${values.out}\n`);
   } else process.stdout.write(text);
   return 0;

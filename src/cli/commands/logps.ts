@@ -12,7 +12,7 @@ import { openModel } from '../../engine/checkpoint';
 import { loadLoraAdapter } from '../../engine/lora';
 import { disposeBatch, logpsToHost, padRows, sequenceLogps, tokenizeRow } from '../../engine/logps';
 import { formatIssue, issueError, typeName } from '../../core/issues';
-import { jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines, type JsonlLine } from '../../core/jsonl';
+import { jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines, type JsonlLine } from '../../core/jsonl';
 import { parseTaskLine } from '../../core/tasks';
 import { ownPairRow } from '../../train/data/labelledFiles';
 import type { ChatMessage, Prompt } from '../../core/types';
@@ -46,6 +46,8 @@ const rowError = (file: string, line: number, field: string, message: string) =>
  * implicit-prompt TRL pairs), so their prompt and completions are split exactly as training splits them.
  */
 function parseRow(l: JsonlLine, file: string): Row {
+  const oversize = oversizeIssue(l, file);
+  if (oversize) throw new Error(formatIssue(oversize));
   let v: unknown;
   try {
     v = JSON.parse(l.text);

@@ -1,7 +1,7 @@
 /**
  * `dap review DATA [--log LOG] [--run RUN_DIR | --model DIR] [--k K] [--json] [--top N]`: prints the
- * review lists of likely annotation errors (never won, disagreements, per-annotator agreement with the
- * majority, and model-flagged pairs when a model is given) as tables, or one JSON object with --json.
+ * review lists of likely annotation errors (disagreements with per-annotator agreement with the majority,
+ * model-flagged pairs when a model is given, never-won responses) as tables, or one JSON object with --json.
  */
 import { parseArgs } from 'node:util';
 import { backendFlag, taskFileArgument, type Command } from '../command';
@@ -10,6 +10,7 @@ import { formatIssue } from '../../core/issues';
 import { defaultLogPath, loadReview } from '../../core/review/load';
 import { formatReport } from '../../core/review/format';
 import { DEFAULT_TAU_THRESHOLD } from '../../core/disagreement';
+import { NEVER_WON_MIN_ANNOTATORS } from '../../core/agreement';
 import { buildReviewReport } from '../../core/review/report';
 import { SCORING_DEFAULTS, type ScoreRequest } from '../../train/flagging/scores';
 
@@ -18,9 +19,9 @@ const usage = `Usage: dap review DATA [--log LOG] [--run RUN_DIR | --model DIR] 
 Lists likely annotation errors of a task file DATA and its annotation log (a self-labelled DATA, TRL pairs
 or RRHF rows with scores, whose log holds no judgments is reviewed against its rows' own labels: only the
 model-flagged list applies):
-  never won       responses that lost every comparison they appeared in (and items where everything lost)
   disagreements   pairs with opposite choices, rankings with Kendall tau-b below --tau (default ${DEFAULT_TAU_THRESHOLD}),
-                  and each annotator's agreement with the majority of the others
+                  and each annotator's agreement with the majority of the others; each judgment with what
+                  that annotator was shown (responses are #1, #2 … in file order; A/B are screen positions)
   model-flagged   pairs whose implicit reward margin contradicts the label (most negative first), when
                   scored with a model:
     --run RUN_DIR   a training run: its final policy and its reference (pairs of the run's held-out split
@@ -29,6 +30,8 @@ model-flagged list applies):
                     (from --model DIR, or the built-in model after SFT on the responses)
     --model DIR     alone: reference-free, mean log-prob(chosen) - mean log-prob(rejected) of that model
                     (DIR "builtin": the built-in model after SFT on the responses)
+  never won       responses that lost every comparison they were in, judged by ${NEVER_WON_MIN_ANNOTATORS} or more annotators (the
+                  loser of one pair judgment is not listed): DPO pushes these down without bound
 
 Options:
   --log LOG        annotation log (default: DATA's sibling NAME.annotations.jsonl)
@@ -160,7 +163,7 @@ async function run(argv: string[]): Promise<number> {
 
 export const reviewCommand: Command = {
   name: 'review',
-  summary: 'List likely annotation errors: never-won responses, disagreements, model-flagged pairs',
+  summary: 'List likely annotation errors: disagreements, model-flagged pairs, never-won responses',
   usage,
   run,
 };

@@ -1,12 +1,12 @@
 /**
  * `dap stats TASKS [--log LOG] [--json]`: counts items, annotated items and judgments per annotator, and
- * prints agreement (percent and Cohen's κ for pairs, Kendall τ-b for rankings, agreement with the majority),
- * the number of never-won responses, position bias, and — for a file comparing two models (responses with
- * `model`, as `dap generate --model A --model B` writes) — the win rate of B over A with its 95% interval,
- * per annotator and overall. Data issues go to stderr.
+ * prints agreement (percent and Cohen's κ for pairs, Kendall τ-b for rankings, agreement with the majority;
+ * shares printed as percentages), the never-won responses (the review's rule), position bias, and — for a
+ * file comparing two models (responses with `model`, as `dap generate --model A --model B` writes) — the win
+ * rate of B over A with its 95% interval, per annotator and overall. Data issues go to stderr.
  */
 import { existsSync } from 'node:fs';
-import { agreementReport, responseStats, type AgreementReport } from '../../core/agreement';
+import { agreementReport, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from '../../core/agreement';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue } from '../../core/issues';
 import { compareModels, comparisonIndices, comparisonModels, type ModelComparison, type WinRateRow } from '../../core/modelComparison';
@@ -37,8 +37,11 @@ export interface StatsSummary {
   judgments: number;
   perAnnotator: { annotator: string; judgments: number; pair: number; rank: number; bothBad: number; ties: number }[];
   agreement: AgreementReport;
+  /** Responses that never won (core/agreement.ts isNeverWon: lost every comparison, judged by 2+ annotators). */
   neverWon: number;
-  /** How often the first-shown response wins decisive pair judgments (automatic judges left out). */
+  /** Items holding such a response: the review's "Never won" count. */
+  neverWonItems: number;
+  /** How often the first-shown response wins decisive pair judgments, per annotator and overall (core/positionBias.ts). */
   positionBias: PositionBiasReport;
   /** Items holding one response of each of two models: the win rate of the second over the first. */
   models?: ModelComparison;
@@ -49,15 +52,18 @@ function fmt(value: number | null, digits = 3): string {
   return value === null || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
 }
 
-const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
-const interval = (r: { low: number; high: number }) => `[${pct(r.low)}, ${pct(r.high)}]`;
+/** A share as people read it: 0.815 → "81.5%". */
+function percent(value: number | null): string {
+  return value === null || Number.isNaN(value) ? 'n/a' : `${(100 * value).toFixed(1)}%`;
+}
 
+/** "  bob: first shown won 61/100 = 61.0% [51.2%, 70.0%], binomial p = 0.035" */
 function biasLine(r: PositionBiasRow): string {
-  return `  ${r.annotator}: first shown won ${r.firstWins}/${r.n} = ${pct(r.rate)} ${interval(r)}, binomial p = ${fmt(r.pValue)}`;
+  return `  ${r.annotator}: first shown won ${r.firstWins}/${r.n} = ${percent(r.rate)} [${percent(r.low)}, ${percent(r.high)}], binomial p = ${fmt(r.pValue)}`;
 }
 
 function winLine(r: WinRateRow): string {
-  return `  ${r.annotator}: ${pct(r.rate)} ${interval(r)} (wins ${r.wins}, losses ${r.losses}, ties ${r.ties}; both bad ${r.bothBad}, not counted)`;
+  return `  ${r.annotator}: ${percent(r.rate)} [${percent(r.low)}, ${percent(r.high)}] (wins ${r.wins}, losses ${r.losses}, ties ${r.ties}; both bad ${r.bothBad}, not counted)`;
 }
 
 /** The model-comparison lines of dap stats. */
@@ -78,13 +84,13 @@ function formatText(s: StatsSummary): string {
     `items: ${s.items}, annotated: ${s.annotatedItems}, events: ${s.events}, current judgments: ${s.judgments}`,
     'per annotator:',
     ...s.perAnnotator.map((a) => `  ${a.annotator}: ${a.judgments} judgments (${a.pair} pair, ${a.rank} rank; ${a.ties} tie, ${a.bothBad} both_bad)`),
-    `pair agreement: ${s.agreement.pairs.overall.n} common pairs, percent ${fmt(s.agreement.pairs.overall.percent)}, Cohen's kappa ${fmt(s.agreement.pairs.overall.kappa)}`,
-    ...s.agreement.pairs.perAnnotatorPair.map((p) => `  ${p.annotators.join(' vs ')}: n=${p.n}, percent ${fmt(p.percent)}, kappa ${fmt(p.kappa)}`),
+    `pair agreement: ${s.agreement.pairs.overall.n} common pairs, agree ${percent(s.agreement.pairs.overall.percent)}, Cohen's kappa ${fmt(s.agreement.pairs.overall.kappa)}`,
+    ...s.agreement.pairs.perAnnotatorPair.map((p) => `  ${p.annotators.join(' vs ')}: n=${p.n}, agree ${percent(p.percent)}, kappa ${fmt(p.kappa)}`),
     `ranking agreement: ${s.agreement.rankings.overall.n} common items, Kendall tau-b ${fmt(s.agreement.rankings.overall.tau)}`,
     ...s.agreement.rankings.perAnnotatorPair.map((p) => `  ${p.annotators.join(' vs ')}: n=${p.n}, tau-b ${fmt(p.tau)}`),
     'agreement with the majority of the others:',
-    ...s.agreement.withMajority.map((m) => `  ${m.annotator}: ${m.agree}/${m.n} (${fmt(m.rate)})`),
-    `never-won responses: ${s.neverWon}`,
+    ...s.agreement.withMajority.map((m) => `  ${m.annotator}: ${m.agree}/${m.n} (${percent(m.rate)})`),
+    `never won (lost every comparison, judged by ${NEVER_WON_MIN_ANNOTATORS}+ annotators): ${s.neverWonItems} items, ${s.neverWon} responses`,
     'position bias (first-shown response wins, decisive pair judgments; 50% = none):',
     ...(s.positionBias.overall.n > 0 ? [...s.positionBias.perAnnotator, s.positionBias.overall].map(biasLine) : ['  (no decisive pair judgments)']),
     ...(s.models ? formatComparison(s.models) : []),
@@ -144,6 +150,7 @@ async function run(argv: string[]): Promise<number> {
     perAnnotator.set(j.annotator, a);
   }
   const errors = project.issues.filter((i) => i.severity === 'error').length;
+  const neverWon = responseStats(project.items, judgments).filter((r) => r.neverWon);
   // Only the judged items were kept: the comparison's item count needs one more streaming pass.
   const pair = comparisonModels(project.items);
   let models = pair ? compareModels(project.items, judgments, pair, AUTOMATIC_JUDGES) : undefined;
@@ -161,7 +168,8 @@ async function run(argv: string[]): Promise<number> {
     judgments: judgments.length,
     perAnnotator: [...perAnnotator.values()].sort((x, y) => (x.annotator < y.annotator ? -1 : 1)),
     agreement: agreementReport(judgments),
-    neverWon: responseStats(project.items, judgments).filter((r) => r.neverWon).length,
+    neverWon: neverWon.length,
+    neverWonItems: new Set(neverWon.map((r) => r.item)).size,
     positionBias: positionBias(judgments, AUTOMATIC_JUDGES),
     ...(models ? { models } : {}),
     issues: { errors, warnings: project.issues.length - errors },

@@ -13,7 +13,7 @@ import { parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap train DATA [options]
        dap train --config run.json [options]
-       dap train --resume runs/RUN_ID/checkpoints/STAGE-step-N
+       dap train --resume runs/RUN_ID   (or runs/RUN_ID/checkpoints/STAGE-step-N)
 
 Trains a model with a Direct Alignment from Preferences method (DPO and relatives).
   DATA                      a file with its own labels: TRL pairs (standard, conversational or implicit-prompt

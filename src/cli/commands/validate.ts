@@ -2,13 +2,14 @@
  * `dap validate FILE [--log LOG]`: checks a task file (and optionally its annotation log against it) and
  * prints every issue as `file:line: field: problem`, then a summary line. A FILE whose first line is a
  * log event (`"v"` and `"kind"`), or that is named `*.annotations.jsonl`, is checked as an annotation log.
- * Exit 1 if any error, else 0. A task file alone is streamed: each issue is printed as its line is read and
+ * Exit 1 if any error (an empty task file is one), else 0. A task file alone is streamed: each issue is printed as its line is read and
  * no item is kept, so memory stays flat in the file size (with --log the items are kept to resolve the log).
  */
 import { existsSync } from 'node:fs';
 import { readAnnotationLog } from '../../core/annotationLog';
+import { overlapProblem } from '../../core/assignment';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
-import { countErrors, formatIssue } from '../../core/issues';
+import { countErrors, formatIssue, issueError, issueWarning } from '../../core/issues';
 import { readJsonlLines } from '../../core/jsonl';
 import { resolveJudgments } from '../../core/judgments';
 import { isAnnotationLogPath } from '../../core/project';
@@ -25,7 +26,8 @@ Checks a task file (or an annotation log) and prints every problem as file:line:
               of one kind); a file of log events (or named *.annotations.jsonl) is checked as an
               annotation log
   --log LOG   also check this annotation log against FILE's items (unknown items, index ranges)
-Exit code: 0 when there is no error (warnings allowed), 1 when there is any error, 2 on bad arguments.`;
+Exit code: 0 when there is no error (warnings allowed), 1 when there is any error (an empty task file is
+one), 2 on bad arguments.`;
 
 /**
  * True when `path` is an annotation log: named `*.annotations.jsonl` (so a log whose first line is damaged
@@ -34,6 +36,7 @@ Exit code: 0 when there is no error (warnings allowed), 1 when there is any erro
 async function looksLikeLog(path: string): Promise<boolean> {
   if (isAnnotationLogPath(path)) return true;
   for await (const l of readJsonlLines(path)) {
+    if (l.oversize) return false; // the task reader reports it
     if (l.text.trim() === '') continue;
     try {
       const v = JSON.parse(l.text) as Record<string, unknown>;
@@ -43,6 +46,11 @@ async function looksLikeLog(path: string): Promise<boolean> {
     }
   }
   return false;
+}
+
+/** A task file with no line to read (empty, or blank lines only) is an error: there is nothing to annotate or train on. */
+function emptyFile(file: string): DataIssue {
+  return issueError(file, 1, 'file', 'no items: the file is empty (a task file holds one JSON object per line)');
 }
 
 function summarize(issues: DataIssue[]): string {
@@ -58,11 +66,16 @@ async function validateTasksStreaming(file: string): Promise<number> {
   let items = 0, errors = 0, warnings = 0;
   for await (const r of streamTasks(file)) {
     if (r.item) items++;
-    for (const issue of r.issues) {
+    const overlap = r.item && overlapProblem(r.item);
+    for (const issue of overlap ? [...r.issues, issueWarning(file, r.item!.line, 'overlap', `${overlap}; the item is for every annotator`)] : r.issues) {
       if (issue.severity === 'error') errors++;
       else warnings++;
       process.stdout.write(`${formatIssue(issue)}\n`);
     }
+  }
+  if (items === 0 && errors === 0) {
+    process.stdout.write(`${formatIssue(emptyFile(file))}\n`);
+    errors++;
   }
   process.stdout.write(`${file}: ${items} valid item${items === 1 ? '' : 's'}; ${countsLine(errors, warnings)}\n`);
   return errors > 0 ? 1 : 0;
@@ -92,6 +105,7 @@ async function run(argv: string[]): Promise<number> {
   } else {
     const tasks = await readTasks(file);
     issues.push(...tasks.issues);
+    if (tasks.items.length === 0 && countErrors(tasks.issues) === 0) issues.push(emptyFile(file));
     summary = `${file}: ${tasks.items.length} valid item${tasks.items.length === 1 ? '' : 's'}`;
     if (values.log !== undefined) {
       const log = await readAnnotationLog(values.log);

@@ -1,8 +1,10 @@
 /**
  * Human-readable text of a review report for the terminal (`dap review` without --json): one table per
- * list with counts, long texts cut to fit. Pure string building.
+ * list with counts, most useful list first, long texts cut to fit; responses named by their number in the
+ * item (#1, #2), each annotator's judgment with what they were shown. Pure string building.
  */
 import type { Prompt } from '../types';
+import { NEVER_WON_MIN_ANNOTATORS } from '../agreement';
 import type { ReviewReport } from './types';
 
 /** A prompt as one line (chat prompts: the last user turn). */
@@ -28,7 +30,46 @@ export function table(header: string[], rows: (string | number)[][]): string {
     .join('\n');
 }
 
-const letter = (i: number): string => String.fromCharCode(65 + i);
+/**
+ * How the review names a response: its 1-based number in the task file ("#2"). Never a letter: A and B are
+ * what each annotator saw on screen, in their own shuffled order (core/displayOrder.ts).
+ */
+export function responseLabel(index: number): string {
+  return `#${index + 1}`;
+}
+
+/** The screen label of display position p of n: A / B for a pair, 1, 2, 3 … for a ranking. */
+function screenLabel(p: number, n: number): string {
+  return n === 2 ? String.fromCharCode(65 + p) : String(p + 1);
+}
+
+/**
+ * One annotator's judgment in words a reviewer can check against what that annotator saw: `order` over
+ * response numbers, best first ("#2 > #1", a tie "#1 = #3", "all bad"); `saw` (when the display order was
+ * recorded) the screen labels the responses had for that annotator and what they chose there, e.g.
+ * "saw A = #2, B = #1; chose A" or "saw 1 = #3, 2 = #1, 3 = #2; ranked 2 > 1 = 3".
+ */
+export function describeJudgment(j: { ranking: number[][]; bothBad: boolean; shown?: number[] }): { order: string; saw?: string } {
+  const order = j.bothBad ? 'all bad' : j.ranking.map((g) => g.map(responseLabel).join(' = ')).join(' > ');
+  if (!j.shown) return { order };
+  const n = j.shown.length;
+  const saw = `saw ${j.shown.map((r, p) => `${screenLabel(p, n)} = ${responseLabel(r)}`).join(', ')}`;
+  return { order, saw: `${saw}; ${n === 2 ? 'chose' : 'ranked'} ${inScreenLabels(j, j.shown)}` };
+}
+
+/**
+ * A judgment written in the screen labels of display order `shown` (whoever's it is): a pair as the label
+ * that won ("B"), "tie" or "both bad"; a ranking as "2 > 1 = 3" or "all bad". The review uses it with the
+ * judging annotator's own order; the annotator with the viewer's, to show others' judgments as they see them.
+ */
+export function inScreenLabels(j: { ranking: number[][]; bothBad: boolean }, shown: readonly number[]): string {
+  const n = shown.length;
+  const onScreen = (r: number) => screenLabel(shown.indexOf(r), n);
+  if (j.bothBad) return n === 2 ? 'both bad' : 'all bad';
+  if (n === 2) return j.ranking.length === 1 ? 'tie' : onScreen(j.ranking[0][0]);
+  return j.ranking.map((g) => g.map(onScreen).join(' = ')).join(' > ');
+}
+
 const fixed = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
 
 export function formatReport(r: ReviewReport): string {
@@ -40,36 +81,25 @@ export function formatReport(r: ReviewReport): string {
   );
   if (r.labelSource === 'rows') out.push('Labels: the rows themselves (no judgments in the log): one label per row, only the model-flagged list applies');
 
+  // Most useful first: disagreements, model-flagged pairs, then never-won responses.
   const shown = (n: number, total: number): string => (n < total ? ` (first ${n} shown)` : '');
-  out.push('', `== Never won: ${r.totals.neverWon} item(s), ${r.totals.allLost} where every response lost or was judged both bad${shown(r.neverWon.length, r.totals.neverWon)} ==`);
-  if (r.neverWon.length) {
-    out.push(
-      table(
-        ['line', 'item', 'lost', 'all lost', 'never won (losses)', 'prompt'],
-        r.neverWon.map((e) => [
-          e.line,
-          cut(e.item, 20),
-          e.lostComparisons,
-          e.allLost ? 'yes' : 'no',
-          cut(e.neverWon.map((n) => `${letter(n.index)} ${JSON.stringify(cut(n.text, 24))} (${n.losses})`).join('; ') || '-', 60),
-          cut(promptLine(e.prompt), 40),
-        ]),
-      ),
-    );
-  }
-
   out.push('', `== Disagreements: ${r.totals.disagreements} item(s) (rankings: Kendall tau-b < ${r.tauThreshold})${shown(r.disagreements.length, r.totals.disagreements)} ==`);
   if (r.disagreements.length) {
     out.push(
       table(
-        ['line', 'item', 'kind', 'min tau', 'judgments', 'prompt'],
+        ['line', 'item', 'kind', 'min tau', 'prompt', 'judgments (#N = response N of the item; saw = what that annotator was shown)'],
         r.disagreements.map((e) => [
           e.line,
           cut(e.item, 20),
           e.kind,
           fixed(e.minTau),
-          cut(e.judgments.map((j) => `${j.annotator}: ${j.bothBad ? 'all bad' : j.ranking.map((g) => g.map(letter).join('=')).join('>')}`).join('; '), 60),
           cut(promptLine(e.prompt), 40),
+          e.judgments
+            .map((j) => {
+              const d = describeJudgment(j);
+              return `${j.annotator}: ${d.order}${d.saw ? ` (${d.saw})` : ''}`;
+            })
+            .join('; '),
         ]),
       ),
     );
@@ -94,8 +124,8 @@ export function formatReport(r: ReviewReport): string {
             p.line,
             cut(p.item, 20),
             fixed(p.margin),
-            `${letter(p.chosen)} ${JSON.stringify(cut(p.chosenText, 24))}`,
-            `${letter(p.rejected)} ${JSON.stringify(cut(p.rejectedText, 24))}`,
+            `${responseLabel(p.chosen)} ${JSON.stringify(cut(p.chosenText, 24))}`,
+            `${responseLabel(p.rejected)} ${JSON.stringify(cut(p.rejectedText, 24))}`,
             p.annotators.join(','),
             cut(promptLine(p.prompt), 32),
           ]),
@@ -105,5 +135,23 @@ export function formatReport(r: ReviewReport): string {
   } else {
     out.push('', '== Model-flagged pairs: not scored (use --run RUN_DIR, --model DIR, or --k K to train k-fold models) ==');
   }
+
+  out.push('', `== Never won (lost every comparison, judged by ${NEVER_WON_MIN_ANNOTATORS}+ annotators): ${r.totals.neverWon} item(s), ${r.totals.allLost} where every response lost or was judged both bad${shown(r.neverWon.length, r.totals.neverWon)} ==`);
+  if (r.neverWon.length) {
+    out.push(
+      table(
+        ['line', 'item', 'lost', 'all lost', 'never won (losses)', 'prompt'],
+        r.neverWon.map((e) => [
+          e.line,
+          cut(e.item, 20),
+          e.lostComparisons,
+          e.allLost ? 'yes' : 'no',
+          cut(e.neverWon.map((n) => `${responseLabel(n.index)} ${JSON.stringify(cut(n.text, 24))} (${n.losses})`).join('; ') || '-', 60),
+          cut(promptLine(e.prompt), 40),
+        ]),
+      ),
+    );
+  }
+
   return out.join('\n') + '\n';
 }

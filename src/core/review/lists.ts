@@ -52,8 +52,9 @@ export function confirmedItems(events: AnnotationEvent[]): Record<ReviewListName
 }
 
 /**
- * Never won: per item, the responses that lost every comparison they took part in (no win, no tie),
- * and whether every response of the item lost some comparison or was judged both bad. Sorted by the
+ * Never won: the items with a response that lost every comparison it took part in (no win, no tie) in the
+ * judgments of 2+ annotators (core/agreement.ts isNeverWon; the loser of one pair judgment is not listed),
+ * with whether every response of the item lost some comparison or was judged both bad. Sorted by the
  * number of comparisons lost (most first), then by line.
  */
 export function neverWonList(items: TaskItem[], judgments: Judgment[]): NeverWonEntry[] {
@@ -63,9 +64,9 @@ export function neverWonList(items: TaskItem[], judgments: Judgment[]): NeverWon
     const js = byItem.get(item.id);
     if (!js) continue;
     const responses = responseRecords(item, js);
-    const neverWon = responses.filter((r) => r.losses > 0 && r.wins === 0 && r.ties === 0);
+    const neverWon = responses.filter((r) => r.neverWon);
+    if (neverWon.length === 0) continue;
     const allLost = responses.every((r) => r.losses > 0 || r.bothBad > 0);
-    if (neverWon.length === 0 && !allLost) continue;
     out.push({
       item: item.id,
       line: item.line,
@@ -97,7 +98,7 @@ export function disagreementList(
       prompt: item.prompt,
       kind: found.kind,
       minTau: found.minTau,
-      judgments: js.map((j): AnnotatorJudgment => ({ annotator: j.annotator, ranking: j.ranking, bothBad: j.bothBad })),
+      judgments: js.map((j): AnnotatorJudgment => ({ annotator: j.annotator, ranking: j.ranking, bothBad: j.bothBad, ...(j.shown ? { shown: j.shown } : {}) })),
       responses: item.responses.map((r, index) => ({ index, text: r.text })),
     });
   }

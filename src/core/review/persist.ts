@@ -7,9 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { readAnnotationLog } from '../annotationLog';
+import { writeFileAtomicSync } from '../atomicWrite';
 import { taskStem } from '../project';
 import type { ResponseScores } from './types';
 
@@ -95,12 +96,9 @@ export async function snapshotFile(path: string, isLog: boolean): Promise<FileSn
   return snap;
 }
 
-/** Writes the scores (atomically: temp file, then rename), creating `.dap/review/`. */
+/** Writes the scores atomically (temp file, fsync, rename: core/atomicWrite.ts), creating `.dap/review/`. */
 export async function writeSavedScores(path: string, saved: SavedScores): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(saved) + '\n');
-  await rename(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(saved) + '\n');
 }
 
 /**

@@ -8,6 +8,7 @@ import { DEFAULT_TAU_THRESHOLD } from '../disagreement';
 import { AUTOMATIC_JUDGES } from '../verifierJudge';
 import { confirmedItems, disagreementList, flaggedList, neverWonList } from './lists';
 import { annotatorMajority } from './stats';
+import { teamReport } from './team';
 import type { ResponseScores, ReviewReport } from './types';
 
 /** What the report is computed from. */
@@ -80,6 +81,7 @@ export function buildReviewReport(input: ReviewInput, options: ReviewOptions = {
     report.flaggedMethod = options.scoresMethod ?? '';
     report.scores = options.scores;
   }
+  if (!fromRows) report.team = teamReport(items, judgments, input.events);
   report.confirmedHidden = hidden;
   return report;
 }

@@ -6,7 +6,7 @@
  * dropped: a compiled export repeats an item's id on each of its pair rows, so a repeated id gets the
  * suffix `@<line>`.
  */
-import { readJsonlLines } from '../jsonl';
+import { oversizeIssue, readJsonlLines } from '../jsonl';
 import { sourceJudgment } from '../judgments';
 import { parseTaskLine } from '../tasks';
 import type { DataIssue, Judgment, TaskItem } from '../types';
@@ -28,6 +28,11 @@ export async function readRowLabels(path: string): Promise<RowLabels | undefined
   const issues: DataIssue[] = [];
   const seen = new Set<string>();
   for await (const l of readJsonlLines(path)) {
+    const oversize = oversizeIssue(l, path);
+    if (oversize) {
+      issues.push(oversize);
+      continue;
+    }
     if (l.text.trim() === '') continue;
     const result = parseTaskLine(l.text, path, l.line, l.offset, l.utf8);
     issues.push(...result.issues);

@@ -23,6 +23,8 @@ export function responseRecords(item: TaskItem, judgments: Judgment[]): Response
     losses: s.losses,
     ties: s.ties,
     bothBad: s.bothBad,
+    annotators: s.annotators,
+    neverWon: s.neverWon,
   }));
 }
 

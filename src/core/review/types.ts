@@ -5,6 +5,7 @@
 import type { DisagreementKind } from '../disagreement';
 import type { ModelComparison } from '../modelComparison';
 import type { Prompt } from '../types';
+import type { TeamReport } from './team';
 
 /** The three review lists; also the `reason` written into `confirm` events. */
 export type ReviewListName = 'never_won' | 'disagreement' | 'model_flagged';
@@ -21,6 +22,10 @@ export interface ResponseRecord {
   ties: number;
   /** Pairs in which this response was judged "both bad" (a both-bad pair judgment counts 1). */
   bothBad: number;
+  /** Annotators whose judgments compared it with another response. */
+  annotators: number;
+  /** Lost every comparison, judged by 2+ annotators (core/agreement.ts isNeverWon). */
+  neverWon: boolean;
 }
 
 /** One item of the "never won" list. */
@@ -29,7 +34,7 @@ export interface NeverWonEntry {
   /** 1-based line of the item in the task file. */
   line: number;
   prompt: Prompt;
-  /** Responses that lost every comparison they appeared in (wins = 0, ties = 0, losses ≥ 1). */
+  /** Responses that lost every comparison they appeared in, in the judgments of 2+ annotators (isNeverWon). */
   neverWon: ResponseRecord[];
   /** Every response lost some comparison or was judged "both bad": nothing in this item was preferred. */
   allLost: boolean;
@@ -45,6 +50,8 @@ export interface AnnotatorJudgment {
   /** Groups of response indices, best first (a tie is one group). */
   ranking: number[][];
   bothBad: boolean;
+  /** The display order this annotator saw (`shown[p]` = response index at position p), when recorded. */
+  shown?: number[];
 }
 
 
@@ -140,6 +147,8 @@ export interface ReviewReport {
   scores?: ResponseScores[];
   /** Entries hidden because a `confirm` event after the latest judgment covers them. */
   confirmedHidden: number;
+  /** The team view: per-annotator progress, agreement and time, coverage (absent when the rows carry the labels). */
+  team?: TeamReport;
   /** Sizes of the lists before `top` cut them (confirmed entries already hidden). */
   totals: { neverWon: number; allLost: number; disagreements: number; flagged?: number };
 }

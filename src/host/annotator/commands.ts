@@ -1,9 +1,12 @@
 /**
- * The annotator's commands: `dapStudio.annotate` (open the active/selected .jsonl with the annotator)
- * and `dapStudio.annotateItem` (open a task file at one item, e.g. from the review panel).
+ * The annotator's commands: `dapStudio.annotate` (open the active/selected .jsonl with the annotator),
+ * `dapStudio.annotateItem` (open a task file at one item, e.g. from the review panel) and
+ * `dapStudio.createGuidelines` (create the task file's NAME.guidelines.md from a template if it is missing,
+ * never overwriting one, and open it beside).
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { createGuidelines } from './guidelines';
 import { isAnnotationLog } from './logPath';
 import { ANNOTATOR_VIEW_TYPE, type AnnotatorEditorProvider } from './provider';
 
@@ -57,6 +60,18 @@ export function registerAnnotatorCommands(context: vscode.ExtensionContext, prov
       const chosen = await pickTaskFile(arg);
       if (chosen) await vscode.commands.executeCommand('vscode.openWith', chosen, ANNOTATOR_VIEW_TYPE);
     }),
+    vscode.commands.registerCommand('dapStudio.createGuidelines', async (arg?: unknown) => {
+      const uri = await pickTaskFile(arg);
+      if (!uri) return;
+      let file: string;
+      try {
+        file = (await createGuidelines(uri.fsPath)).file;
+      } catch (e) {
+        void vscode.window.showErrorMessage(`DAP Studio: could not create the guidelines of ${path.basename(uri.fsPath)}: ${(e as Error).message}`);
+        return;
+      }
+      await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside, preview: false });
+    }),
     vscode.commands.registerCommand('dapStudio.annotateItem', async (arg?: unknown, itemId?: unknown) => {
       const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.file(arg) : undefined;
       if (!uri || typeof itemId !== 'string') {
@@ -68,8 +83,8 @@ export function registerAnnotatorCommands(context: vscode.ExtensionContext, prov
         void vscode.window.showErrorMessage(problem);
         return;
       }
-      await provider.jumpTo(uri, itemId);
-      await vscode.commands.executeCommand('vscode.openWith', uri, ANNOTATOR_VIEW_TYPE);
+      // An open editor (also a background tab) is revealed at the item; else one opens there.
+      if (!(await provider.jumpTo(uri, itemId))) await vscode.commands.executeCommand('vscode.openWith', uri, ANNOTATOR_VIEW_TYPE);
     }),
   );
 }

@@ -6,9 +6,11 @@
  * responses are withheld until this annotator has judged the item (blind comparisons).
  */
 import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
-import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
+import type { AnnotatorHostToWebview, ItemFilter, ItemView, JudgmentInput, MetaFilter, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { assertUnreachable } from '../../core/assertUnreachable';
 import { displayOrder } from '../../core/displayOrder';
+import { requiredAnnotators, stillOpen } from '../../core/assignment';
+import { findText, findWithMeta, metaMatches, metaView } from './finding';
 import { ItemStates } from '../../core/judgments';
 
 /** Random access to a task file's entries (each non-blank line is one entry; bad lines are issues). */
@@ -22,6 +24,12 @@ export interface TaskSource {
   get(index: number): Promise<TaskItem | DataIssue>;
   /** Id of entry `index` (null for a bad line) without reading the whole item; optional fast path. */
   idAt?(index: number): Promise<string | null>;
+  /** Annotators entry `index` asks for (core/assignment.ts), without reading the whole item; optional fast path. */
+  needsAt?(index: number): Promise<number | undefined>;
+  /** Positions from `from` on whose prompt or responses contain `query` (core/search.ts), in file order. */
+  matches(query: string, from: number): AsyncIterable<number>;
+  /** Positions from `from` on of the items `test` accepts, in file order. */
+  scan(test: (item: TaskItem) => boolean, from: number): AsyncIterable<number>;
 }
 
 /** The annotation log's append side: resolves only once the line is written and fsync'd. */
@@ -41,9 +49,16 @@ export interface ControllerOptions {
   post: (message: AnnotatorHostToWebview) => void;
   /** Clock for event timestamps (tests pass a fixed one). */
   now?: () => Date;
+  /** Called with the reason when an append fails (the vscode layer shows it as a notification too). */
+  onNotSaved?: (message: string) => void;
   /** Kendall τ-b below which rankings disagree (setting dapStudio.review.tauThreshold; the review list's). */
   tauThreshold?: number;
+  /** Show other annotators' judgments before this one has judged the item (dapStudio.showOtherJudgments). */
+  showOthers?: boolean;
 }
+
+/** Thrown by the controller's append after it reported `notSaved` (ends the request quietly). */
+class NotSaved extends Error {}
 
 function isIssue(x: TaskItem | DataIssue): x is DataIssue {
   return (x as DataIssue).severity !== undefined && (x as TaskItem).responses === undefined;
@@ -53,16 +68,45 @@ export class AnnotatorController {
   readonly states = new ItemStates();
   private position = 0;
   private filter: ItemFilter = 'all';
+  /** Only items with this meta value (a clicked meta chip), or none. */
+  private meta: MetaFilter | null = null;
   /** Item ids judged in this session, most recent last (what z undoes first). */
   private readonly undoStack: string[] = [];
   /** Ids of entries read so far (undefined: not read yet; null: a bad line). */
   private readonly ids: (string | null | undefined)[] = [];
   private readonly now: () => Date;
   private queue: Promise<void> = Promise.resolve();
+  private showOthers: boolean;
+  /** Judgments other annotators appended while this editor is open. */
+  private fromOthers = 0;
 
   constructor(private readonly opts: ControllerOptions) {
     for (const e of opts.existing) this.states.apply(e);
     this.now = opts.now ?? (() => new Date());
+    this.showOthers = opts.showOthers ?? false;
+  }
+
+  /**
+   * Events other annotators appended to the log while this editor is open (coreAdapter's followLog): applied
+   * to the state, so "next" no longer serves an item that has got its judgments meanwhile. The item on
+   * screen is left as it is (a ranking being edited is not reset); progress is sent.
+   */
+  applyExternal(events: readonly AnnotationEvent[]): void {
+    for (const e of events) {
+      this.states.apply(e);
+      if (e.kind === 'pair' || e.kind === 'rank') this.fromOthers++;
+    }
+    this.opts.post({ type: 'progress', progress: this.progress() });
+  }
+
+  /** The setting changed: applies to the next item shown (the caller re-shows the current one). */
+  setShowOthers(show: boolean): void {
+    this.showOthers = show;
+  }
+
+  /** True when this annotator may see the other annotators' judgments of `id` (judged it, or adjudicating). */
+  private othersVisible(id: string): boolean {
+    return this.showOthers || this.states.current(id, this.opts.annotator) !== undefined;
   }
 
   /** Current 0-based position (persisted by the webview; used by tests). */
@@ -71,7 +115,12 @@ export class AnnotatorController {
   }
 
   progress(): Progress {
-    return { done: this.states.doneBy(this.opts.annotator), total: this.opts.tasks.count(), indexing: this.opts.tasks.indexing() };
+    return {
+      done: this.states.doneBy(this.opts.annotator),
+      total: this.opts.tasks.count(),
+      indexing: this.opts.tasks.indexing(),
+      ...(this.fromOthers > 0 ? { fromOthers: this.fromOthers } : {}),
+    };
   }
 
   /**
@@ -83,6 +132,7 @@ export class AnnotatorController {
       try {
         await this.dispatch(msg);
       } catch (err) {
+        if (err instanceof NotSaved) return; // already reported as notSaved
         const requestId = 'requestId' in msg ? msg.requestId : undefined;
         this.opts.post({ type: 'error', requestId, message: err instanceof Error ? err.message : String(err) });
       }
@@ -96,6 +146,7 @@ export class AnnotatorController {
       case 'ready': {
         const r = msg.restore;
         if (r) this.filter = r.filter;
+        if (r?.metaFilter) this.meta = r.metaFilter;
         if (r && (await this.opts.tasks.has(r.index)) && (r.itemId === undefined || (await this.idAt(r.index)) === r.itemId)) {
           await this.show(r.index);
         } else await this.navigate({ kind: 'resume' });
@@ -108,24 +159,43 @@ export class AnnotatorController {
       case 'undo':
         return this.undo(msg.requestId, msg.itemId);
       case 'flag': {
-        await this.append({ v: 1, item: msg.itemId, annotator: this.opts.annotator, ts: this.now().toISOString(), kind: 'flag', flagged: msg.flagged });
+        await this.append(msg.requestId, { v: 1, item: msg.itemId, annotator: this.opts.annotator, ts: this.now().toISOString(), kind: 'flag', flagged: msg.flagged });
         this.opts.post({ type: 'saved', requestId: msg.requestId, itemId: msg.itemId, kind: 'flag', progress: this.progress() });
         return;
       }
+      case 'search':
+        return this.search(msg.query, msg.direction, msg.requestId);
+      case 'setMetaFilter':
+        this.meta = msg.metaFilter;
+        if (!this.meta || (await this.matchesMeta(this.position))) return this.show(this.position, msg.requestId);
+        return this.navigate({ kind: 'next' }, msg.requestId);
       case 'setFilter':
         this.filter = msg.filter;
         if (await this.matches(this.position)) return this.show(this.position, msg.requestId);
         return this.navigate({ kind: 'next' }, msg.requestId);
       case 'trainDpo':
       case 'openLog':
+      case 'createGuidelines':
         return; // handled by the vscode layer
       default:
         assertUnreachable(msg);
     }
   }
 
-  private async append(event: AnnotationEvent): Promise<void> {
-    await this.opts.sink.append(event); // written + fsync'd before anything is confirmed
+  /**
+   * Appends `event` (written + fsync'd before anything is confirmed) and applies it. When the append fails
+   * (a full disk, a log that cannot be written) nothing is applied, the webview gets `notSaved` for the
+   * request (it keeps the judgment for Retry) and NotSaved is thrown to stop the request's handling.
+   */
+  private async append(requestId: number, event: AnnotationEvent): Promise<void> {
+    try {
+      await this.opts.sink.append(event);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.opts.post({ type: 'notSaved', requestId, itemId: event.item, message });
+      this.opts.onNotSaved?.(message);
+      throw new NotSaved();
+    }
     this.states.apply(event);
   }
 
@@ -147,12 +217,21 @@ export class AnnotatorController {
       if (!ok) throw new Error(`ranking ${JSON.stringify(j.ranking)} must place each of the ${n} responses once; nothing saved`);
       event = { ...base, kind: 'rank', shown, ranking: j.ranking.map((g) => [...g]), ...extra };
     }
-    await this.append(event);
+    await this.append(requestId, event);
     this.undoStack.push(itemId);
     this.opts.post({ type: 'saved', requestId, itemId, kind: event.kind, progress: this.progress() });
+    if (advance) {
+      // On to the next item that still needs this annotator — or a line that cannot be read, which is shown
+      // — skipping items done by them or complete (core/assignment.ts); a narrower filter: its next item.
+      if (this.filter !== 'all') return this.navigate({ kind: 'next' }, requestId, true);
+      if (this.meta) return this.navigate({ kind: 'nextUnannotated' }, requestId, true); // within the meta filter
+      for (let i = this.position + 1; await this.opts.tasks.has(i); i++) {
+        if ((await this.idAt(i)) === null || (await this.matches(i, 'unannotated'))) return this.show(i, requestId);
+      }
+      return this.show(this.position, requestId, `Saved. No item after #${this.position + 1} needs a judgment from ${this.opts.annotator}.`);
+    }
     // Staying on the item: send it again, now judged (with its model names, when it has them).
-    if (advance) await this.navigate({ kind: 'next' }, requestId, true);
-    else if (entry.responses.some((r) => r.model)) await this.show(this.position, requestId);
+    if (entry.responses.some((r) => r.model)) await this.show(this.position, requestId);
   }
 
   private async undo(requestId: number, itemId: string): Promise<void> {
@@ -160,9 +239,44 @@ export class AnnotatorController {
     while (this.undoStack.length && !this.states.current(this.undoStack[this.undoStack.length - 1], me)) this.undoStack.pop();
     const target = this.undoStack.pop() ?? (itemId && this.states.current(itemId, me) ? itemId : undefined);
     if (!target) throw new Error('nothing to undo: you have not judged this item');
-    await this.append({ v: 1, item: target, annotator: me, ts: this.now().toISOString(), kind: 'undo' });
+    try {
+      await this.append(requestId, { v: 1, item: target, annotator: me, ts: this.now().toISOString(), kind: 'undo' });
+    } catch (err) {
+      this.undoStack.push(target); // not undone: it stays the next one to undo
+      throw err;
+    }
     this.opts.post({ type: 'saved', requestId, itemId: target, kind: 'undo', progress: this.progress() });
     await this.navigate({ kind: 'id', id: target }, requestId);
+  }
+
+  /** True when entry `index` passes the meta filter (reads the item). */
+  private async matchesMeta(index: number): Promise<boolean> {
+    if (!this.meta) return true;
+    if (!(await this.opts.tasks.has(index))) return false;
+    const entry = await this.opts.tasks.get(index);
+    return !isIssue(entry) && metaMatches(entry, this.meta);
+  }
+
+  /** Annotators entry `index` asks for (undefined: every annotator). */
+  private async needsAt(index: number): Promise<number | undefined> {
+    if (this.opts.tasks.needsAt) return this.opts.tasks.needsAt(index);
+    const entry = await this.opts.tasks.get(index);
+    return isIssue(entry) ? undefined : requiredAnnotators(entry);
+  }
+
+  /**
+   * Goes to the next (direction 1) or previous (-1) item after the current one whose prompt or responses
+   * contain `query`, wrapping around the file; stays with a notice when none does. One or two sequential
+   * reads of the file (the previous match: one pass from the top).
+   */
+  private async search(query: string, direction: 1 | -1, requestId: number): Promise<void> {
+    const here = this.position;
+    const q = query.trim();
+    if (q === '') return this.show(here, requestId, 'Type some text to find.');
+    const { to, wrapped } = await findText(this.opts.tasks, q, here, direction);
+    if (to < 0) return this.show(here, requestId, `No item contains "${q}".`);
+    const where = wrapped ? (direction === 1 ? ' (from the top)' : ' (from the end)') : '';
+    return this.show(to, requestId, to === here ? `"${q}" is only in this item.` : `"${q}": #${to + 1}${where}.`);
   }
 
   /** Id of entry `index` (null for a bad line), cached. */
@@ -186,12 +300,12 @@ export class AnnotatorController {
     if (id === null) return false;
     const me = this.opts.annotator;
     switch (filter) {
-      case 'unannotated':
-        return !this.states.current(id, me);
+      case 'unannotated': // not judged by you, and still short of the annotators the item asks for
+        return !this.states.current(id, me) && stillOpen(await this.needsAt(index), this.states.judgmentsOf(id).length);
       case 'annotated':
         return !!this.states.current(id, me);
-      case 'disagreed':
-        return this.states.disagreed(id, this.opts.tauThreshold);
+      case 'disagreed': // without the adjudication setting: only items this annotator judged too
+        return this.othersVisible(id) && this.states.disagreed(id, this.opts.tauThreshold);
       case 'flagged':
         return this.states.flagged(id, me);
       default:
@@ -199,8 +313,9 @@ export class AnnotatorController {
     }
   }
 
-  /** First matching index from `start` stepping by `step`, or -1. */
+  /** First matching index from `start` stepping by `step`, or -1 (within the meta filter, when one is set). */
   private async find(start: number, step: 1 | -1, filter: ItemFilter = this.filter): Promise<number> {
+    if (this.meta) return findWithMeta(this.opts.tasks, this.meta, start, step, (i) => this.matches(i, filter));
     for (let i = start; i >= 0 && (await this.opts.tasks.has(i)); i += step) if (await this.matches(i, filter)) return i;
     return -1;
   }
@@ -223,13 +338,13 @@ export class AnnotatorController {
         to = await this.find(here + 1, 1, 'unannotated');
         if (to < 0) to = await this.find(0, 1, 'unannotated');
         if (to === here && target.kind === 'skip') to = -1;
-        if (to < 0) notice = `Every item is annotated by ${this.opts.annotator} (${this.progress().done} done).`;
+        if (to < 0) notice = `No item needs a judgment from ${this.opts.annotator} (${this.progress().done} done by you; items that ask for N annotators and have them are not served).`;
         break;
       case 'resume':
         to = await this.find(0, 1, 'unannotated');
         if (to < 0) {
           to = (await this.opts.tasks.has(0)) ? 0 : -1;
-          notice = to < 0 ? 'The task file has no items.' : `All items are annotated by ${this.opts.annotator}: showing the first.`;
+          notice = to < 0 ? 'The task file has no items.' : `No item needs a judgment from ${this.opts.annotator}: showing the first.`;
         }
         break;
       case 'index':
@@ -263,7 +378,7 @@ export class AnnotatorController {
   async show(index: number, requestId?: number, notice?: string): Promise<void> {
     const progress = this.progress();
     if (!(await this.opts.tasks.has(index))) {
-      this.opts.post({ type: 'item', requestId, item: null, notice: notice ?? 'The task file has no items.', progress, filter: this.filter });
+      this.opts.post({ type: 'item', requestId, item: null, notice: notice ?? 'The task file has no items.', progress, filter: this.filter, ...(this.meta ? { metaFilter: this.meta } : {}) });
       return;
     }
     this.position = index;
@@ -271,12 +386,13 @@ export class AnnotatorController {
     if (isIssue(entry)) {
       this.ids[index] = null;
       const problem = { index, file: entry.file, line: entry.line, field: entry.field, message: entry.message };
-      this.opts.post({ type: 'item', requestId, item: null, problem, notice, progress, filter: this.filter });
+      this.opts.post({ type: 'item', requestId, item: null, problem, notice, progress, filter: this.filter, ...(this.meta ? { metaFilter: this.meta } : {}) });
       return;
     }
     this.ids[index] = entry.id;
     const me = this.opts.annotator;
     const mine = this.states.current(entry.id, me);
+    const visible = this.othersVisible(entry.id);
     const item: ItemView = {
       index,
       id: entry.id,
@@ -286,10 +402,19 @@ export class AnnotatorController {
       responses: entry.responses.map((r) => ({ text: r.text, ...(r.model && mine ? { model: r.model } : {}) })),
       shown: displayOrder(me, entry.id, entry.responses.length),
       mine,
-      others: this.states.others(entry.id, me),
-      disagreed: this.states.disagreed(entry.id, this.opts.tauThreshold),
+      others: visible ? this.states.others(entry.id, me) : 0,
+      disagreed: visible && this.states.disagreed(entry.id, this.opts.tauThreshold),
+      ...(visible
+        ? {
+            otherJudgments: this.states
+              .judgmentsOf(entry.id)
+              .filter((j) => j.annotator !== me)
+              .map((j) => ({ annotator: j.annotator, ranking: j.ranking.map((g) => [...g]), bothBad: j.bothBad })),
+          }
+        : {}),
       flagged: this.states.flagged(entry.id, me),
+      ...(metaView(entry.meta) ? { meta: metaView(entry.meta) } : {}),
     };
-    this.opts.post({ type: 'item', requestId, item, notice, progress, filter: this.filter });
+    this.opts.post({ type: 'item', requestId, item, notice, progress, filter: this.filter, ...(this.meta ? { metaFilter: this.meta } : {}) });
   }
 }

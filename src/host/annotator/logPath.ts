@@ -2,8 +2,9 @@
  * Where a task file's annotation log lives: `NAME.annotations.jsonl` next to the task file (NAME = the
  * file name without `.jsonl` and a trailing `.tasks`: the data core's rule, src/core/project.ts), or the `dapStudio.annotationLogPath` pattern with `${dir}`, `${name}`
  * and `${workspaceFolder}` placeholders (relative results resolve against the task file's folder).
- * Pure (no vscode).
+ * Also: which task files of a list have a log (the Review view). No vscode.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { isAnnotationLogPath, taskStem } from '../../core/project';
 
@@ -34,4 +35,20 @@ export function annotationLogPath(taskFile: string, pattern: string | undefined,
     throw new Error(`dapStudio.annotationLogPath: the log path equals the task file ${taskFile}`);
   }
   return resolved;
+}
+
+/**
+ * The task files among `candidates` (paths, kept in order) that exist, are not logs themselves, and whose
+ * log by `logOf` (annotationLogPath with the user's pattern) exists: the Review view's entries. A task
+ * file's name is never guessed from a log's name.
+ */
+export function taskFilesWithLogs(candidates: readonly string[], logOf: (taskFile: string) => string): string[] {
+  return candidates.filter((file) => {
+    if (isAnnotationLogPath(file) || !existsSync(file)) return false;
+    try {
+      return existsSync(logOf(file));
+    } catch {
+      return false; // a bad dapStudio.annotationLogPath pattern: the annotator names it when the file is opened
+    }
+  });
 }

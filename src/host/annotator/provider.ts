@@ -6,16 +6,18 @@
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { taskFileOfLog } from '../../core/project';
+import { existsSync, unwatchFile, watchFile } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { guidelinesPath, taskFileOfLog } from '../../core/project';
 import type { AnnotatorHostToWebview, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
 import { messageHtml, webviewHtml, webviewOptions } from '../webviewHtml';
 import { AnnotatorController } from './controller';
-import { openLog, openTasks, type OpenedLog, type OpenedTasks } from './coreAdapter';
+import { followLog, openLog, openTasks, type OpenedLog, type OpenedTasks } from './coreAdapter';
 import { annotationLogPath, isAnnotationLog } from './logPath';
 import { parquetTaskFile } from '../../core/importRows';
 import { formatIssue } from '../../core/issues';
 import { isParquetPath } from '../../core/parquet';
-import { annotatorId, confirmWithEnter, logPathPattern, SECTION } from './settings';
+import { annotatorId, confirmWithEnter, logPathPattern, SECTION, showOtherJudgments } from './settings';
 
 export const ANNOTATOR_VIEW_TYPE = 'dapStudio.annotator';
 
@@ -34,8 +36,9 @@ class TaskDocument implements vscode.CustomDocument {
 }
 
 export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvider<TaskDocument> {
-  /** Controllers of open editors by document uri (for `dapStudio.annotateItem`). */
-  private readonly controllers = new Map<string, AnnotatorController>();
+  /** Open editors by document uri (for `dapStudio.annotateItem`): the panel, its controller, and whether
+   *  its webview is up (a hidden one is torn down: retainContextWhenHidden is false). */
+  private readonly editors = new Map<string, { panel: vscode.WebviewPanel; controller: AnnotatorController; live: boolean }>();
   /** Items to show first when an editor for the uri becomes ready. */
   private readonly pendingJumps = new Map<string, string>();
 
@@ -52,11 +55,28 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     return provider;
   }
 
-  /** Shows item `itemId` in the editor of `uri` (now if open, else once it is ready). */
-  async jumpTo(uri: vscode.Uri, itemId: string): Promise<void> {
-    const controller = this.controllers.get(uri.toString());
-    if (controller) await controller.navigate({ kind: 'id', id: itemId });
-    else this.pendingJumps.set(uri.toString(), itemId);
+  /**
+   * Shows item `itemId` in the editor of `uri`. An open editor is revealed and jumps there: at once when its
+   * webview is up and visible, else when the webview it recreates on reveal says `ready` (a message sent to a
+   * hidden editor would be lost and the recreated view would restore its old item). Returns false when no
+   * editor of `uri` is open: the jump then waits for the editor the caller opens.
+   */
+  async jumpTo(uri: vscode.Uri, itemId: string): Promise<boolean> {
+    const key = uri.toString();
+    const open = this.editors.get(key);
+    if (!open) {
+      this.pendingJumps.set(key, itemId);
+      return false;
+    }
+    if (open.panel.visible && open.live) {
+      open.panel.reveal(open.panel.viewColumn);
+      await open.controller.navigate({ kind: 'id', id: itemId });
+    } else {
+      this.pendingJumps.set(key, itemId);
+      open.live = false;
+      open.panel.reveal(open.panel.viewColumn);
+    }
+    return true;
   }
 
   async openCustomDocument(uri: vscode.Uri): Promise<TaskDocument> {
@@ -102,7 +122,12 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const ext = this.context.extensionUri;
     webview.options = webviewOptions(ext);
     webview.html = webviewHtml(webview, ext, 'annotator', `Annotate ${path.basename(document.uri.fsPath)}`);
+    // Tell the annotator's tab from the text editor's of the same file: its own icon, and its own title where
+    // VS Code lets a custom editor set one (1.106+; older versions keep the file name).
+    panel.iconPath = { light: vscode.Uri.joinPath(ext, 'media', 'icons', 'annotate-light.svg'), dark: vscode.Uri.joinPath(ext, 'media', 'icons', 'annotate-dark.svg') };
+    panel.title = `Annotate: ${path.basename(document.uri.fsPath)}`;
     const post = (message: AnnotatorHostToWebview) => void webview.postMessage(message);
+    let notifying = false; // one notification at a time, however many saves fail meanwhile
     const controller = new AnnotatorController({
       tasks: tasks.source,
       sink: log.sink,
@@ -110,11 +135,32 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
       annotator,
       taskFile: document.uri.fsPath,
       post,
+      onNotSaved: (message) => {
+        if (notifying) return;
+        notifying = true;
+        void vscode.window
+          .showErrorMessage(`DAP Studio: judgment NOT saved — ${message}. It is kept in the annotator: press Retry there once this is fixed.`)
+          .then(() => { notifying = false; });
+      },
       tauThreshold: vscode.workspace.getConfiguration(SECTION).get<number>('review.tauThreshold'),
+      showOthers: showOtherJudgments(),
     });
     const key = document.uri.toString();
-    this.controllers.set(key, controller);
+    const editor = { panel, controller, live: false };
+    this.editors.set(key, editor);
     const config = () => ({ annotator, confirmWithEnter: confirmWithEnter(), fileName: path.basename(document.uri.fsPath), logFileName: path.basename(logFile) });
+
+    // The guidelines beside the task file, sent again whenever the file changes (or appears).
+    const guidelinesFile = guidelinesPath(document.uri.fsPath);
+    const sendGuidelines = async (): Promise<void> => {
+      const markdown = existsSync(guidelinesFile) ? await readFile(guidelinesFile, 'utf8').catch(() => null) : null;
+      if (editor.live) post({ type: 'guidelines', fileName: path.basename(guidelinesFile), markdown });
+    };
+    const onGuidelines = (): void => void sendGuidelines();
+    watchFile(guidelinesFile, { interval: 1000, persistent: false }, onGuidelines);
+
+    // Judgments other annotators append meanwhile (this editor's own are applied as it writes them).
+    const follower = followLog(logFile, log.size, (e) => e.annotator !== annotator, (events) => controller.applyExternal(events));
 
     // Progress while the task index is still being built (large files).
     const timer = setInterval(() => {
@@ -125,7 +171,9 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const disposables: vscode.Disposable[] = [
       webview.onDidReceiveMessage(async (msg: AnnotatorWebviewToHost) => {
         if (msg.type === 'ready') {
+          editor.live = true;
           post({ type: 'init', config: config() });
+          void sendGuidelines();
           const jump = this.pendingJumps.get(key);
           if (jump !== undefined) {
             this.pendingJumps.delete(key);
@@ -135,19 +183,31 @@ export class AnnotatorEditorProvider implements vscode.CustomReadonlyEditorProvi
         } else if (msg.type === 'trainDpo') {
           await this.train(document.uri);
           return;
+        } else if (msg.type === 'createGuidelines') {
+          await vscode.commands.executeCommand('dapStudio.createGuidelines', document.uri);
+          return;
         } else if (msg.type === 'openLog') {
           await vscode.window.showTextDocument(vscode.Uri.file(logFile), { preview: true, viewColumn: vscode.ViewColumn.Beside });
           return;
         }
         await controller.handle(msg);
       }),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) editor.live = false; // torn down; the next `ready` brings it back
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(`${SECTION}.confirmWithEnter`)) post({ type: 'config', config: config() });
+        if (e.affectsConfiguration(`${SECTION}.showOtherJudgments`)) {
+          controller.setShowOthers(showOtherJudgments());
+          if (editor.live) void controller.show(controller.index);
+        }
       }),
     ];
     panel.onDidDispose(() => {
       clearInterval(timer);
-      this.controllers.delete(key);
+      follower.close();
+      unwatchFile(guidelinesFile, onGuidelines);
+      if (this.editors.get(key) === editor) this.editors.delete(key);
       for (const d of disposables) d.dispose();
     });
   }

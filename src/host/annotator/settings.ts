@@ -1,7 +1,7 @@
 /**
  * The annotator's settings: `dapStudio.annotator` (id written in every event; default git user.name,
- * then the OS user name), `dapStudio.annotationLogPath` (log path pattern) and
- * `dapStudio.confirmWithEnter`.
+ * then the OS user name), `dapStudio.annotationLogPath` (log path pattern), `dapStudio.confirmWithEnter` and
+ * `dapStudio.showOtherJudgments`.
  */
 import * as vscode from 'vscode';
 import { execFile } from 'node:child_process';
@@ -38,6 +38,11 @@ export async function annotatorId(folder: string | undefined): Promise<string> {
 
 export function logPathPattern(): string {
   return vscode.workspace.getConfiguration(SECTION).get<string>('annotationLogPath', '');
+}
+
+/** `dapStudio.showOtherJudgments`: other annotators' judgments before judging an item (adjudication). */
+export function showOtherJudgments(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('showOtherJudgments', false);
 }
 
 export function confirmWithEnter(): boolean {

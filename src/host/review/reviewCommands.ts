@@ -48,6 +48,8 @@ function activeCustomEditorUri(): vscode.Uri | undefined {
 /** Wires the review command, panel restore and tree view. Call once from activate(). */
 export function registerReview(context: vscode.ExtensionContext): void {
   const tree = new ReviewTreeProvider();
+  // A new or deleted log adds or removes its task file (default log names; a custom pattern: on refresh).
+  const logWatcher = vscode.workspace.createFileSystemWatcher('**/*.annotations.jsonl', false, true, false);
   /** Reviews the task file a run trained on, with that run's policy and reference scoring the pairs. */
   const openForRun = async (runDir: string): Promise<void> => {
     const config = readRun(runDir, basename(runDir)).config ?? {};
@@ -84,5 +86,8 @@ export function registerReview(context: vscode.ExtensionContext): void {
     }),
     ReviewPanel.registerSerializer(context),
     vscode.window.registerTreeDataProvider('dapStudio.reviewView', tree),
+    logWatcher,
+    logWatcher.onDidCreate(() => tree.refresh()),
+    logWatcher.onDidDelete(() => tree.refresh()),
   );
 }

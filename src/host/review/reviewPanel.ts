@@ -7,12 +7,12 @@
  */
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ReviewHostToWebview, ReviewListName, ReviewReport, ReviewWebviewToHost, ScoresStatus } from '../../../webview/protocol/review';
 import { assertUnreachable } from '../../core/assertUnreachable';
 import { appendConfirm, flaggedToJsonl, loadReview } from '../../core/review/load';
 import { PanelHost, type PanelKind } from '../panelHost';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { annotatorId, logPathPattern } from '../annotator/settings';
 import { annotationLogPath } from '../annotator/logPath';
 import { readSavedScores, savedScoresPath, scoresFreshness, snapshotFile, writeSavedScores, type SavedScores } from '../../core/review/persist';
@@ -181,7 +181,7 @@ export class ReviewPanel extends PanelHost<ReviewHostToWebview, ReviewWebviewToH
       title: 'Export model-flagged pairs',
     });
     if (!uri) return;
-    await writeFile(uri.fsPath, flaggedToJsonl(this.report.flagged));
+    writeFileAtomicSync(uri.fsPath, flaggedToJsonl(this.report.flagged));
     void vscode.window.showInformationMessage(`Exported ${this.report.flagged.length} flagged pairs to ${uri.fsPath}`);
   }
 

@@ -15,6 +15,7 @@ import { exportedMessage, exportSourcesOf, modelFolderOf } from '../../train/run
 import { readRunEvents, runPaths } from '../../train/runs/folder';
 import { readRun } from '../../train/runs/listing';
 import { MetricsTail } from '../../train/runs/tail';
+import { writeFolderAtomic } from '../../core/atomicWrite';
 import { PanelHost, type PanelKind } from '../panelHost';
 import type { RunManager } from './runManager';
 
@@ -163,7 +164,7 @@ export async function exportModel(runDir: string | undefined): Promise<void> {
     void vscode.window.showErrorMessage(`${target} already exists: choose another folder.`);
     return;
   }
-  cpSync(source.folder, target, { recursive: true });
+  await writeFolderAtomic(target, (tmp) => cpSync(source.folder, tmp, { recursive: true })); // whole or not at all
   const pick = await vscode.window.showInformationMessage(exportedMessage(run.runId, source, target), 'Reveal');
   if (pick === 'Reveal') await revealPath(target);
 }

@@ -13,6 +13,8 @@ import { RunItem, RunsTreeProvider } from './runsTree';
 import { askChoices, buildConfig } from './trainSettings';
 import { dataFileOf, runDirsOf } from './commandArgs';
 import { registerLoop } from '../loop/register';
+import { nothingToTrainOn } from './trainInputs';
+import { offerGitignore } from './gitignore';
 import { checkTrainingEnvironment, pinExecutor } from './pythonEnv';
 
 const UNTRUSTED =
@@ -41,8 +43,19 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       void vscode.window.showErrorMessage(`DAP Studio: cannot train on ${basename(file)}: ${(e as Error).message}`);
       return;
     }
+    // Nothing to learn from (an empty file, a task file nobody has judged): say so, start no run.
+    const nothing = await nothingToTrainOn(config.data, config.log).catch(() => undefined);
+    if (nothing) {
+      const annotate = 'Annotate';
+      const answer = await vscode.window.showInformationMessage(`DAP Studio: ${nothing}`, annotate);
+      if (answer === annotate) await vscode.commands.executeCommand('dapStudio.annotate', vscode.Uri.file(config.data));
+      return;
+    }
     const job = await manager.start(config);
-    if (job) LossPanel.show(context, manager, [job.runDir]);
+    if (job) {
+      LossPanel.show(context, manager, [job.runDir]);
+      void offerGitignore(context, config.out);
+    }
   }
 
   context.subscriptions.push(

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import type { TrainConfig } from '../../train/config';
 import type { TrainEvent } from '../../train/runs/events';
 import { formatDuration } from '../../core/duration';
+import { laterStagesText, stagesStatus } from '../../train/runs/stagePlan';
 import { TrainingJob } from '../../train/worker/trainingJob';
 
 /** An event of a job, for panels and views. */
@@ -16,15 +17,23 @@ export interface JobEvent {
   event: TrainEvent;
 }
 
-/** "dpo 12/40 · loss 0.612 · acc 75% · ETA 1m20s" from a job's last step. */
+/**
+ * "sft 12/300 · loss 2.104 · ETA 1m20s · stage 1 of 2, then dpo (80 steps)" from a job's last step and its
+ * stage plan: the running stage's own progress and ETA (from its first step), then the stages still to come.
+ */
 export function describeProgress(job: TrainingJob): string {
   const step = job.lastOf('step');
   if (!step) return job.state === 'cancelling' ? 'cancelling…' : 'starting…';
   const m = step.metrics;
+  const plan = job.lastOf('started')?.stages ?? [];
+  const stages = stagesStatus(plan, new Map([[step.stage, { step: step.step, totalSteps: step.totalSteps }]]), step.stage, false);
+  const index = stages.findIndex((s) => s.stage === step.stage);
   const parts = [`${step.stage} ${step.step}/${step.totalSteps}`];
   if (Number.isFinite(m.loss)) parts.push(`loss ${m.loss.toFixed(3)}`);
   if (Number.isFinite(m['rewards/accuracies'])) parts.push(`acc ${Math.round(100 * m['rewards/accuracies'])}%`);
   if (Number.isFinite(m.eta_seconds)) parts.push(`ETA ${formatDuration(m.eta_seconds)}`);
+  const later = laterStagesText(stages);
+  if (stages.length > 1) parts.push(`stage ${index + 1} of ${stages.length}${later ? `, ${later}` : ''}`);
   return parts.join(' · ');
 }
 

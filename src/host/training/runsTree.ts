@@ -2,14 +2,16 @@
  * The "Runs" tree view (`dapStudio.runs` in the DAP Studio activity-bar container): one item per run
  * folder under the runs directory, newest first, with its status from metrics.jsonl's last event
  * (running, finished, cancelled, failed, interrupted) and, as children, its config — plus the worker's
- * error and log lines for a failed run. A LoRA run says so ("LoRA r=8") in its description and tooltip.
- * Rounds of the loop are linked (src/loop/roundSummary.ts): a later round names the run it started from,
- * a run lists the rounds trained from it, and each run's win rate over its starting model (once its
+ * error and log lines for a failed run (config fields that do not apply to the run's method are left out:
+ * configRows.ts). A LoRA run says so ("LoRA r=8") in its description and tooltip.
+ * Rounds of the loop are linked (src/train/loop/roundSummary.ts): a later round names the run it started
+ * from, a run lists the rounds trained from it, and each run's win rate over its starting model (once its
  * evaluation is judged) is in its description, so the rounds' win rates read side by side.
  * Refreshes on file changes and on every job start/end.
  */
 import * as vscode from 'vscode';
 import { roundLabel, roundSummary, type RoundSummary } from '../../train/loop/roundSummary';
+import { configRows } from './configRows';
 import { listRuns, type RunListing } from '../../train/runs/listing';
 import { loraNotesOf } from '../../train/runs/lora';
 import type { RunManager } from './runManager';
@@ -127,12 +129,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<vscode.TreeItem
     if (run.status === 'failed' || run.status === 'interrupted') {
       for (const line of run.logs.slice(-10)) rows.push(new DetailItem('log', line, 'output'));
     }
-    const config = run.config ?? {};
-    for (const [key, value] of Object.entries(config)) {
-      if (value === undefined) continue;
-      const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-      rows.push(new DetailItem(key, text));
-    }
+    for (const [key, text] of configRows((run.config ?? {}) as Record<string, unknown>)) rows.push(new DetailItem(key, text));
     return rows;
   }
 

@@ -99,7 +99,7 @@ export const TRAIN_FIELDS = {
   threads: int({ flag: 'threads', flagArg: 'N', default: 0, limits: { min: 0, max: 256 },
     help: 'Threads of the native CPU kernels on wasm (0: every core, or DAP_THREADS)' }),
   seed: int({ flag: 'seed', flagArg: 'S', default: 0, help: 'Seed of initialisation, data order and the eval split' }),
-  resume: str({ flag: 'resume', flagArg: 'CKPT', nonEmpty: true, hostOnly: true, help: 'Continue a run from its checkpoint folder (runs/ID/checkpoints/STAGE-step-N)' }),
+  resume: str({ flag: 'resume', flagArg: 'RUN|CKPT', nonEmpty: true, hostOnly: true, help: 'Continue a killed, cancelled or failed run folder (runs/ID) from its newest checkpoint — or from the checkpoint folder given (runs/ID/checkpoints/STAGE-step-N); a run killed before its first checkpoint starts again in its folder; a finished run is refused' }),
   spin: obj(SPIN_FIELDS, true, { example: '{"iterations": 3}', help: 'SPIN settings (method spin)' }),
   lora: obj(LORA_FIELDS, false, { example: '{"r": 8}', help: 'Train LoRA adapters instead of all weights (absent: full fine-tuning); writes RUN/adapter (PEFT) and RUN/model (merged)' }),
 };

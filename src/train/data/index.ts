@@ -87,7 +87,7 @@ export async function readSourceData(data: string, log?: string, pairMode: 'all_
     const m = read.mixed;
     const why = m.firstKind === null ? 'a task file'
       : `read as a task file (its first row is ${describeRowKind(m.firstKind)} but line ${m.line} is ${describeRowKind(m.kind)}), it`;
-    throw new Error(`${data}: ${why} needs its annotation log, but ${logPath} does not exist (pass --log)`);
+    throw new Error(`${data}: ${why} needs its annotation log, but ${logPath} does not exist: annotate some items first (or name the log that holds its judgments)`);
   }
   return readProject(data, logPath, pairMode);
 }

@@ -16,7 +16,7 @@ import { checkCompiledRow, labelledRowKind, type LabelledRowKind } from '../../c
 import { compileKto, compilePairs, compileRankings, compileSft, type PairMode } from '../../core/compile';
 import { formatIssue, issueError, issueWarning, throwOnErrors, typeName } from '../../core/issues';
 import { sourceJudgment } from '../../core/judgments';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from '../../core/jsonl';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines } from '../../core/jsonl';
 import { parseTaskLine } from '../../core/tasks';
 import type { DataIssue, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from '../../core/types';
 
@@ -78,6 +78,11 @@ export async function readLabelledFile(path: string, pairMode: PairMode): Promis
   const items: { item: TaskItem; idFromContent: boolean }[] = [];
   const compiled: Record<string, unknown>[] = [];
   for await (const l of readJsonlLines(path)) {
+    const oversize = oversizeIssue(l, path);
+    if (oversize) {
+      issues.push(oversize);
+      continue;
+    }
     if (l.text.trim() === '') continue;
     let o: unknown;
     try {

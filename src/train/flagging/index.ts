@@ -97,7 +97,7 @@ export async function scoreForReview(
       const held = scores.filter((s) => s.scorer === 'run_heldout').length;
       return {
         scores,
-        method: `run ${request.dir}: β·Δ of the final policy vs its reference (β = ${beta}); ${held} of ${scores.length} items were in the run's held-out split, the others were trained on (circular: prefer --k)`,
+        method: `run ${request.dir}: β·Δ of the final policy vs its reference (β = ${beta}); ${held} of ${scores.length} items were in the run's held-out split, the others were trained on (circular: k-fold scoring avoids that)`,
       };
     } finally {
       policy.dispose();

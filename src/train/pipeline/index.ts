@@ -11,7 +11,8 @@
  * event and keeps the folder: the VS Code Runs view lists the failed run with its error (the worker has no
  * other channel for it), and `dap train` also prints the error on stderr and exits 1.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { dirname, resolve } from 'node:path';
 import { initBackend } from '../../engine/backend';
 import { builtinModelDir, builtinTokenizer, openBuiltinModel } from '../../engine/builtin';
@@ -26,8 +27,8 @@ import { allPrompts, allResponseRows, chooseEvalPrompts, examplesFor, readSource
 import type { FinishedEvent, TrainEvent } from '../runs/events';
 import { getLoss } from '../losses/index';
 import type { DataKind } from '../losses/types';
-import { appendEvent, createRunDir, runPaths, writeRunConfig } from '../runs/folder';
-import type { EventSink, StageOptions, StageResult } from '../stage/index';
+import { appendEvent, createRunDir, isRunFolder, resumePoint, runPaths, writeRunConfig } from '../runs/folder';
+import { stageSteps, type EventSink, type StageOptions, type StageResult } from '../stage/index';
 import { readTrainerState } from '../stage/checkpoints';
 import { runSpin } from './spin';
 import { sampleGenerations, type SampleGeneration } from './samples';
@@ -54,11 +55,24 @@ export interface RunOutcome {
 
 let backendName: string | null = null;
 
-/** The config of a resumed run: the run folder's saved config, with `resume` set. */
+/**
+ * The config of a resumed run: the run folder's saved config, with `resume` set to the checkpoint.
+ * `c.resume` is a checkpoint folder, or a run folder: then its newest whole checkpoint, or — when the run
+ * was killed before its first checkpoint — none, and the run starts again from the beginning in its folder
+ * (same config, same seed: the same run). A run that already finished is refused (nothing is written).
+ */
 function configForResume(c: TrainConfig): { config: ResolvedTrainConfig; runDir: string } {
-  const ckpt = resolve(c.resume as string);
-  readTrainerState(ckpt); // validates the folder
-  const runDir = dirname(dirname(ckpt));
+  const target = resolve(c.resume as string);
+  const isRunDir = isRunFolder(target);
+  if (isRunDir && !existsSync(runPaths(target).config)) {
+    throw new Error(`${target}: the run stopped before it saved config.json (nothing was trained yet); nothing to resume — start it again`);
+  }
+  if (!isRunDir) readTrainerState(target); // validates the folder
+  const runDir = isRunDir ? target : dirname(dirname(target));
+  const point = resumePoint(runDir);
+  const ckpt = isRunDir ? point.checkpoint : target;
+  const finished = point.finished;
+  if (finished) throw new Error(`${runDir}: the run already finished at ${finished.ts}${finished.model ? ` (its model is ${finished.model})` : ''}; nothing to resume — start a new run`);
   const saved = JSON.parse(readFileSync(runPaths(runDir).config, 'utf8')) as ResolvedTrainConfig;
   return { config: { ...saved, resume: ckpt, ...(c.maxSteps ? { maxSteps: c.maxSteps } : {}) }, runDir };
 }
@@ -74,6 +88,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
       if (input.maxSteps !== undefined && input.maxSteps !== saved.maxSteps) {
         throw new ExecutorError(`resume: a torch run continues with its own maxSteps (${saved.maxSteps ?? 'none'}, RUN/config.json); --max-steps ${input.maxSteps} is not applied to it`);
       }
+      if (!config.resume) throw new ExecutorError(`${runDir}: the torch run was stopped before its first checkpoint; the torch executor resumes from a checkpoint only — start the run again`);
       const torch = await chooseExecutor({ ...config, ...(input.python ? { python: input.python } : {}) });
       return runTorchTraining(config, torch, hooks, { ckpt: config.resume as string, runDir });
     }
@@ -86,7 +101,13 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
   }
   const emit: EventSink = (e) => {
     const full = { ts: new Date().toISOString(), ...e } as TrainEvent;
-    appendEvent(runDir, full);
+    try {
+      appendEvent(runDir, full);
+    } catch (err) {
+      // A failing run on a full disk: its failed event still reaches the caller (stdout / the host), saying both.
+      if (full.type !== 'failed') throw err;
+      full.error += ` (this event is not in metrics.jsonl either: ${(err as Error).message})`;
+    }
     hooks.onEvent?.(full);
   };
   const t0 = Date.now();
@@ -117,16 +138,26 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
     if (config.lora) loraBase ??= loraBaseOf(config, runDir);
     if (!config.resume) writeRunConfig(runDir, config);
     const evalPrompts = chooseEvalPrompts(allPrompts(src), config.evalFraction, config.seed);
-    writeFileSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
+    writeFileAtomicSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
     const resumeStage = config.resume ? readTrainerState(config.resume).stage : undefined;
     const ctx: RunContext = { config, runDir, tokenizer, emit, shouldStop: hooks.shouldStop ?? (() => false), evalPrompts,
       resume: config.resume ? { dir: config.resume, stage: resumeStage as string } : undefined, loraBase };
     const backend = backendName;
     let result: StageResult | undefined;
-    // 1. SFT warm-up of the built-in model on all responses of the training prompts.
     const mainStage = config.method;
-    if (!config.model && config.method !== 'sft' && (!resumeStage || resumeStage === 'sft')) {
-      const rows = splitByPrompt(allResponseRows(src), evalPrompts);
+    // The stages ahead and their step counts, known now: every started event carries them (the loss panel and
+    // the status bar show "sft, then dpo" with each stage's own progress from the first step).
+    const sftRows = !config.model && config.method !== 'sft' && (!resumeStage || resumeStage === 'sft') ? splitByPrompt(allResponseRows(src), evalPrompts) : undefined;
+    const mainSplit = config.method === 'spin' ? undefined : splitByPrompt(examplesFor(src, getLoss(config.method).dataKind), evalPrompts);
+    ctx.plan = [
+      ...(sftRows ? [{ stage: 'sft', totalSteps: stageSteps(sftRows.train.length, config.sftEpochs, config.batchSize, config.gradAccum) }] : []),
+      ...(mainSplit
+        ? [{ stage: mainStage, totalSteps: stageSteps(mainSplit.train.length, config.epochs, config.batchSize, config.gradAccum, config.maxSteps) }]
+        : Array.from({ length: config.spin.iterations }, (_, i) => ({ stage: `spin-${i + 1}` }))), // sized once generated
+    ];
+    // 1. SFT warm-up of the built-in model on all responses of the training prompts.
+    if (sftRows) {
+      const rows = sftRows;
       const o: StageOptions<'sft'> = { ...baseStage(ctx, policy), stage: 'sft', kind: 'sft', loss: 'sft', hyper: config.loss, train: rows.train, eval: rows.eval,
         epochs: config.sftEpochs, lr: config.sftLr, maxSteps: undefined, resumeFrom: resumeStage === 'sft' ? config.resume : undefined };
       result = await startStage(ctx, o, backend);
@@ -141,7 +172,7 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
       result = await runSpin(ctx, policy, src, backend);
     } else {
       const spec = getLoss(config.method);
-      const { train, eval: evalRows } = splitByPrompt(examplesFor(src, spec.dataKind), evalPrompts);
+      const { train, eval: evalRows } = mainSplit as NonNullable<typeof mainSplit>;
       const liveDir = config.model ?? runPaths(runDir).sftModel;
       const reference = await referenceFor(ctx, mainStage, config.method, spec.dataKind, policy, train, evalRows, liveDir);
       if (reference?.kind === 'live') models.push(reference.model);

@@ -10,7 +10,8 @@
  * adapters as they were at its start (precomputed from the policy; live: base + iter-N/reference-adapter/),
  * and the iteration folder holds adapter/ instead of model/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { join } from 'node:path';
 import { saveModel } from '../../engine/checkpoint';
 import { saveLoraAdapter } from '../../engine/lora';
@@ -58,7 +59,7 @@ async function makePairs(ctx: RunContext, policy: TransformerLM, rows: SftRow[],
 }
 
 const readJsonl = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TrlPairRow);
-const writeJsonl = (p: string, rows: unknown[]) => writeFileSync(p, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+const writeJsonl = (p: string, rows: unknown[]) => writeFileAtomicSync(p, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
 
 /** Runs the SPIN iterations on `policy` (in place); returns the last iteration's result. */
 export async function runSpin(ctx: RunContext, policy: TransformerLM, src: SourceData, backend: string): Promise<StageResult> {
@@ -83,7 +84,7 @@ export async function runSpin(ctx: RunContext, policy: TransformerLM, src: Sourc
       const e = await makePairs(ctx, policy, sftEval, settings);
       train = t.pairs;
       evalRows = e.pairs;
-      writeFileSync(join(dir, 'generation.json'), JSON.stringify({ iteration: it, ...settings, generatedEqualsTarget: { train: t.same, eval: e.same } }, null, 2) + '\n');
+      writeFileAtomicSync(join(dir, 'generation.json'), JSON.stringify({ iteration: it, ...settings, generatedEqualsTarget: { train: t.same, eval: e.same } }, null, 2) + '\n');
       writeJsonl(join(dir, 'pairs.jsonl'), train);
       writeJsonl(join(dir, 'eval-pairs.jsonl'), evalRows);
       ctx.emit({ type: 'log', level: 'info', message: `SPIN iteration ${it}: ${train.length} pairs (${t.same} generations equal their target, left out)` });

@@ -14,6 +14,7 @@ import type { EngineTokenizer } from '../../engine/types';
 import type { ResolvedTrainConfig } from '../config';
 import { getLoss } from '../losses/index';
 import type { DataKind } from '../losses/types';
+import type { StagePlan } from '../runs/events';
 import { runPaths } from '../runs/folder';
 import { readTrainerState } from '../stage/checkpoints';
 import { runStage, stageSteps, type EventSink, type ReferenceSource, type StageOptions, type StageResult } from '../stage/index';
@@ -32,6 +33,8 @@ export interface RunContext {
   resume?: { dir: string; stage: string };
   /** LoRA runs: the adapters' base model folder (named in adapter_config.json of checkpoints and outputs). */
   loraBase?: string;
+  /** The run's stages and their step counts, sent with every `started` event. */
+  plan?: StagePlan[];
 }
 
 /** Stage options common to every stage of the run. */
@@ -90,7 +93,8 @@ function logStageMemory<K extends DataKind>(ctx: RunContext, o: StageOptions<K>)
 export async function startStage<K extends DataKind>(ctx: RunContext, o: StageOptions<K>, backend: string): Promise<StageResult> {
   logStageMemory(ctx, o);
   const totalSteps = stageSteps(o.train.length, o.epochs, o.batchSize, o.gradAccum, o.maxSteps);
-  ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, executor: 'tfjs', config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0 });
+  ctx.emit({ type: 'started', runId: ctx.config.runId, runDir: ctx.runDir, backend, executor: 'tfjs', config: ctx.config, totalSteps, stage: o.stage, startStep: o.resumeFrom ? readTrainerState(o.resumeFrom).step : 0,
+    ...(ctx.plan ? { stages: ctx.plan } : {}) });
   ctx.emit({ type: 'log', level: 'info', message: `${o.stage}: ${trainableParamsLine(o.model)}${o.model.lora.size > 0 ? ` (LoRA r=${o.model.loraSettings?.r} on ${o.model.lora.size} module${o.model.lora.size === 1 ? '' : 's'})` : ''}` });
   return runStage(o);
 }

@@ -34,6 +34,19 @@ export interface StartedEvent extends EventBase {
   devices?: string[];
   processes?: number;
   precision?: string;
+  /**
+   * Every stage of the run in order with its step count, known before the first step (e.g. the built-in
+   * model's SFT warm-up, then DPO), so a viewer can show the stages still to come. Absent from runs written
+   * before it was added; SPIN's iterations have no count up front.
+   */
+  stages?: StagePlan[];
+}
+
+/** One stage of a run's plan. */
+export interface StagePlan {
+  stage: string;
+  /** Optimizer steps of the stage; absent when only known once it starts (SPIN). */
+  totalSteps?: number;
 }
 
 /** One optimizer step: that step's own metrics (never smoothed). */
@@ -103,6 +116,13 @@ export interface FailedEvent extends EventBase {
 export type TrainEvent = StartedEvent | StepEvent | EvalEvent | CheckpointEvent | LogEvent | FinishedEvent | FailedEvent;
 export type TrainEventType = TrainEvent['type'];
 
+const EVENT_TYPES: readonly TrainEventType[] = ['started', 'step', 'eval', 'checkpoint', 'log', 'finished', 'failed'];
+
+/** True when a decoded JSON value is an event (an object with a known `type`). */
+export function isTrainEvent(v: unknown): v is TrainEvent {
+  return !!v && typeof v === 'object' && EVENT_TYPES.includes((v as { type: TrainEventType }).type);
+}
+
 /** Parses one metrics.jsonl / stdout line into an event, or throws naming the line. */
 export function parseEventLine(line: string, where = 'event'): TrainEvent {
   let v: unknown;
@@ -111,9 +131,6 @@ export function parseEventLine(line: string, where = 'event'): TrainEvent {
   } catch (e) {
     throw new Error(`${where}: not JSON: ${(e as Error).message}`);
   }
-  const types: TrainEventType[] = ['started', 'step', 'eval', 'checkpoint', 'log', 'finished', 'failed'];
-  if (!v || typeof v !== 'object' || !types.includes((v as { type: TrainEventType }).type)) {
-    throw new Error(`${where}: type: expected one of ${types.join(', ')}`);
-  }
-  return v as TrainEvent;
+  if (!isTrainEvent(v)) throw new Error(`${where}: type: expected one of ${EVENT_TYPES.join(', ')}`);
+  return v;
 }

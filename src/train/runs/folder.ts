@@ -2,13 +2,17 @@
  * A run's folder: runs/RUN_ID/ under the chosen output folder, holding config.json (the resolved config),
  * metrics.jsonl (every event, one JSON object per line, appended as it happens), the data split, reference
  * log-probs, checkpoints/, the final model/ and (LoRA runs) adapter/. This module names those paths, makes
- * the folder, writes its config and events, tells a run folder from a model folder, and reads the events
- * back; it is the one writer of run folders for `dap train`, the worker, the host's job and any executor.
+ * the folder, writes its config and events, tells a run folder from a model folder, reads the events back,
+ * and says where a resume of the run starts (`resumePoint`: its newest whole checkpoint, or the beginning);
+ * it is the one writer of run folders for `dap train`, the worker, the host's job and any executor.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { appendLineSync } from '../../core/appendLine';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
+import { looksTruncatedObject, recoverTrailingObject } from '../../core/jsonl';
 import type { ResolvedTrainConfig } from '../config';
-import { parseEventLine, type TrainEvent } from './events';
+import { isTrainEvent, parseEventLine, type TrainEvent } from './events';
 
 /** Paths inside a run folder. */
 export function runPaths(runDir: string) {
@@ -51,19 +55,23 @@ export function isRunFolder(dir: string): boolean {
   }
 }
 
-/** Writes config.json. */
+/** Writes config.json (atomically). */
 export function writeRunConfig(runDir: string, config: ResolvedTrainConfig): void {
-  writeFileSync(runPaths(runDir).config, JSON.stringify(config, null, 2) + '\n');
-}
-
-/** Appends one event as one line (a single write of a whole line). */
-export function appendEvent(runDir: string, event: TrainEvent): void {
-  appendFileSync(runPaths(runDir).metrics, JSON.stringify(event) + '\n');
+  writeFileAtomicSync(runPaths(runDir).config, JSON.stringify(config, null, 2) + '\n');
 }
 
 /**
- * Reads a run's events back in order. A torn last line (a crash mid-write) is skipped; a bad line elsewhere
- * is an error naming file:line.
+ * Appends one event to metrics.jsonl as one whole line (one O_APPEND write, fsync'd; a torn tail left by a
+ * killed writer is isolated: see core/appendLine.ts). Throws naming the file when it cannot (a full disk).
+ */
+export function appendEvent(runDir: string, event: TrainEvent): void {
+  appendLineSync(runPaths(runDir).metrics, JSON.stringify(event) + '\n');
+}
+
+/**
+ * Reads a run's events back in order. A torn line (a writer killed mid-write: the last line, or any line
+ * that is an event cut short) is skipped; a line holding such a fragment followed by a whole event (the
+ * next writer's) yields that event; any other bad line is an error naming file:line.
  */
 export function replayRun(runDir: string): TrainEvent[] {
   const path = runPaths(runDir).metrics;
@@ -75,11 +83,52 @@ export function replayRun(runDir: string): TrainEvent[] {
     try {
       events.push(parseEventLine(line, `${path}:${i + 1}`));
     } catch (e) {
-      const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-      if (!isLast) throw e;
+      const recovered = recoverTrailingObject(line, (v) => (isTrainEvent(v) ? v : undefined));
+      if (recovered) events.push(recovered.value);
+      else if (!looksTruncatedObject(line) && lines.slice(i + 1).some((l) => l.trim() !== '')) throw e;
     }
   });
   return events;
+}
+
+/** Where `dap train --resume RUN_DIR` continues a run. */
+export interface ResumePoint {
+  /** The newest checkpoint folder whose `checkpoint` event was logged (folders are written whole), if any. */
+  checkpoint?: string;
+  /** Set when the run already finished (not cancelled): its `finished` event's model folder. */
+  finished?: { model?: string; ts: string };
+}
+
+/**
+ * Reads metrics.jsonl: the newest checkpoint (looked up under this run's checkpoints/, so a moved run
+ * folder still resumes) that still holds trainer_state.json, and whether the run's last lifecycle event
+ * (started / finished / failed) is a `finished` of a run that was not cancelled.
+ */
+export function resumePoint(runDir: string): ResumePoint {
+  const point: ResumePoint = {};
+  for (const e of readRunEvents(runDir)) {
+    if (e.type === 'checkpoint') {
+      const dir = join(runPaths(runDir).checkpoints, basename(e.path));
+      if (existsSync(join(dir, 'trainer_state.json'))) point.checkpoint = dir;
+    }
+    if (e.type === 'started' || e.type === 'failed') delete point.finished;
+    if (e.type === 'finished') {
+      if (e.summary.cancelled) delete point.finished;
+      else point.finished = { model: e.summary.model, ts: e.ts };
+    }
+  }
+  return point;
+}
+
+/** The last step's metrics of `stage` merged with its last eval's, as logged (for a stage resumed at its end). */
+export function loggedFinalMetrics(runDir: string, stage: string): Record<string, number> {
+  let step: Record<string, number> = {};
+  let evaluation: Record<string, number> = {};
+  for (const e of readRunEvents(runDir)) {
+    if (e.type === 'step' && e.stage === stage) step = e.metrics;
+    else if (e.type === 'eval' && e.stage === stage) evaluation = e.metrics;
+  }
+  return { ...step, ...evaluation };
 }
 
 /** Replays a run's events for the loss panel (empty when metrics.jsonl does not exist yet). */

@@ -5,8 +5,9 @@
  * of the trainable variables: the adapters only under LoRA) and trainer_state.json (stage, step, epoch, position in the epoch's seeded order, tokens seen). Together they
  * let a resumed run continue with identical results.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFolderAtomic } from '../../core/atomicWrite';
 import { saveModel } from '../../engine/checkpoint';
 import { saveLoraAdapter } from '../../engine/lora';
 import type { TransformerLM } from '../../engine/transformer';
@@ -39,15 +40,18 @@ export function checkpointAdapterDir(dir: string): string | undefined {
 
 /**
  * Writes model (or, with LoRA on, only its adapters, naming `loraBase` as their base model), optimizer and
- * trainer state; returns the folder.
+ * trainer state; returns the folder. The folder appears whole or not at all (filled under a temporary
+ * name, fsync'd, renamed: core/atomicWrite.ts), so a crash or a full disk mid-write leaves the previous
+ * checkpoints as they were and no half checkpoint.
  */
 export async function writeCheckpoint(runDir: string, model: TransformerLM, optimizer: AdamW, state: TrainerState, loraBase?: string): Promise<string> {
   const dir = checkpointDir(runDir, state.stage, state.step);
-  mkdirSync(dir, { recursive: true });
-  if (model.lora.size > 0) await saveLoraAdapter(model, join(dir, 'adapter'), loraBase ?? model.sourceDir ?? '');
-  else await saveModel(model, join(dir, 'model'), { dtype: 'F32' });
-  await optimizer.save(join(dir, 'optimizer.safetensors'));
-  writeFileSync(join(dir, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+  await writeFolderAtomic(dir, async (tmp) => {
+    if (model.lora.size > 0) await saveLoraAdapter(model, join(tmp, 'adapter'), loraBase ?? model.sourceDir ?? '');
+    else await saveModel(model, join(tmp, 'model'), { dtype: 'F32' });
+    await optimizer.save(join(tmp, 'optimizer.safetensors'));
+    writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+  });
   return dir;
 }
 

@@ -19,6 +19,7 @@ import { AdamW, clipScale, globalGradNorm } from './optimizer';
 import { refTensors, type RefTable } from './reference';
 import { Rng, deriveSeed, shuffledIndices } from '../../core/random';
 import { learningRateAt } from './schedule';
+import { loggedFinalMetrics } from '../runs/folder';
 import { checkBatchMemory } from './memoryCheck';
 import { tokenMetrics } from './tokenMetrics';
 import { readTrainerState, writeCheckpoint, type TrainerState } from './checkpoints';
@@ -190,6 +191,11 @@ export async function runStage<K extends DataKind>(o: StageOptions<K>): Promise<
   if (o.resumeFrom) {
     state = readTrainerState(o.resumeFrom);
     if (state.stage !== o.stage) throw new Error(`${o.resumeFrom}: checkpoint of stage "${state.stage}", expected "${o.stage}"`);
+    if (state.step >= totalSteps) {
+      // The stage's final checkpoint (a crash came after it was written): nothing to train or to write again.
+      optimizer.dispose();
+      return { steps: state.step, cancelled: false, final: loggedFinalMetrics(o.runDir, o.stage), checkpoint: o.resumeFrom };
+    }
     optimizer.load(join(o.resumeFrom, 'optimizer.safetensors'));
   }
   const table = o.reference?.kind === 'precomputed' ? o.reference.train : undefined;

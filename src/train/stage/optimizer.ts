@@ -10,7 +10,8 @@
  * every gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { readHeader, readTensorBytes, writeSafetensors } from '../../engine/safetensors';
 import { fusedKernelsActive } from '../../engine/kernels/index';
 import { nativeKernels, type NativeKernels } from '../../engine/kernels/native';
@@ -89,7 +90,7 @@ export class AdamW {
       tensors.push({ name, dtype: 'F32', shape: t.shape.slice(), bytes: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) });
     }
     writeSafetensors(path, tensors, { format: 'dap-adamw' });
-    writeFileSync(path + '.json', JSON.stringify({ step: this.step, config: this.config }, null, 2) + '\n');
+    writeFileAtomicSync(path + '.json', JSON.stringify({ step: this.step, config: this.config }, null, 2) + '\n');
   }
 
   /** Restores moments and step from files written by save(); shapes must match the variables. */

@@ -5,7 +5,8 @@
  * frozen copy of the initial model (no gradient).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { buildBatch, disposeBatch, sequenceLogps, type BatchOptions } from '../../engine/logps';
 import type { CausalLM, EngineTokenizer } from '../../engine/types';
 import type { ExamplesByKind } from '../data/index';
@@ -51,7 +52,7 @@ export function refTensors(table: RefTable, idx: number[], layout: Layout): RefL
 
 /** Saves reference tables (train and eval) as JSON. */
 export function saveRefTables(path: string, tables: { train: RefTable; eval: RefTable }): void {
-  writeFileSync(path, JSON.stringify(tables) + '\n');
+  writeFileAtomicSync(path, JSON.stringify(tables) + '\n');
 }
 
 /** Loads tables written by saveRefTables, checking they cover `nTrain` / `nEval` examples. */

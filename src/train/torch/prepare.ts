@@ -6,7 +6,8 @@
  * Writes config.json (resolved: executor torch, absolute model, maxLength, LoRA targets), split.json,
  * data/meta.json and data/STAGE.{train,eval}.jsonl. Only the tokenizer is loaded, never the weights.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { join, resolve } from 'node:path';
 import { tokenizeRow } from '../../engine/logps';
 import { loadTokenizer, readJson } from '../../engine/tokenizer';
@@ -78,7 +79,7 @@ export async function prepareTorchRun(input: ResolvedTrainConfig, runDir: string
   const src = await readSourceData(config.data, config.log, config.pairMode);
   const evalPrompts = chooseEvalPrompts(allPrompts(src), config.evalFraction, config.seed);
   writeRunConfig(runDir, config);
-  writeFileSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
+  writeFileAtomicSync(runPaths(runDir).split, JSON.stringify({ evalPrompts: [...evalPrompts].map((k) => JSON.parse(k)) }, null, 2) + '\n');
   const dataDir = join(runDir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const loss = lossOfMethod(config.method);
@@ -87,11 +88,11 @@ export async function prepareTorchRun(input: ResolvedTrainConfig, runDir: string
   const stage = config.method;
   const files = { train: `data/${stage}.train.jsonl`, eval: `data/${stage}.eval.jsonl` };
   const write = (rel: string, rows: ExamplesByKind[DataKind][]) =>
-    writeFileSync(join(runDir, rel), rows.map((_, i) => exampleLine(kind, rows, i, config, tokenizer, config.method === 'spin') + '\n').join(''));
+    writeFileAtomicSync(join(runDir, rel), rows.map((_, i) => exampleLine(kind, rows, i, config, tokenizer, config.method === 'spin') + '\n').join(''));
   write(files.train, train);
   write(files.eval, evalRows);
   const stages: PreparedStage[] = [{ stage, loss, kind, epochs: config.epochs, lr: config.lr, ...files, count: { train: train.length, eval: evalRows.length } }];
   const meta = { version: 1, model, tokenizer: { eosId: tokenizer.eosId, padId: tokenizer.padId, bosId: (tokenizer as { bosId?: number | null }).bosId ?? null }, stages };
-  writeFileSync(join(dataDir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+  writeFileAtomicSync(join(dataDir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
   return { config, stages, notes: src.notes };
 }
