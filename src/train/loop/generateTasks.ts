@@ -7,12 +7,13 @@
  *   ran in, and two models compared see the same random numbers.
  * - Each response records its `model` (core/ModelSource name) and `generation` settings; the item keeps
  *   the source line's `meta` (a verifiable task's answer), and `id` = prompt id (`#j` for the j-th pair).
- * - Resumable: items already in the output are skipped, never rewritten; new lines are appended with one
- *   fsync'd write per batch. Batches are cut from the whole prompt list, so a resumed run recomputes a
+ * - Resumable: items already in the output are skipped, never rewritten; each new item is appended as one
+ *   fsync'd line (core/appendLine.ts; a crashed run's torn last line stays on its own line). Batches are cut from the whole prompt list, so a resumed run recomputes a
  *   partly written batch exactly as before and appends only its missing items. An output written with
  *   other settings is refused.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { appendLineSync } from '../../core/appendLine';
 import { initBackend } from '../../engine/backend';
 import { loadPretrained } from '../../engine/checkpoint';
 import { generate } from '../../engine/generate';
@@ -137,27 +138,6 @@ async function checkRecordedSettings(out: string, s: SamplingSettings): Promise<
   }
 }
 
-/** Appends whole lines in one write, fsync'd (a torn last line of a crashed run stays on its own line). */
-function appendLinesSync(path: string, lines: string[]): void {
-  if (lines.length === 0) return;
-  const fd = openSync(path, 'a+');
-  try {
-    const size = fstatSync(fd).size;
-    let prefix = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      readSync(fd, last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) prefix = '\n';
-    }
-    const buf = Buffer.from(prefix + lines.join(''), 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** n responses per prompt of one model (rows = prompts × n, each with its own seed). */
 async function sampleBatch(model: TransformerLM, tokenizer: EngineTokenizer, batch: PromptRecord[], n: number, s: SamplingSettings): Promise<{ texts: string[][]; tokens: number }> {
   const maxPrompt = Math.max(1, model.config.maxPositions - s.maxNewTokens);
@@ -224,7 +204,7 @@ export async function generateTasks(r: GenerateRequest): Promise<GenerateResult>
           result.written++;
         });
       });
-      appendLinesSync(r.out, lines);
+      for (const line of lines) appendLineSync(r.out, line); // one fsync'd write per item (core/appendLine.ts)
       complete += todo.length;
       doneThisRun += todo.length;
       const seconds = (Date.now() - t0) / 1000;
