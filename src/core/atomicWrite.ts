@@ -75,11 +75,17 @@ function temporariesOf(target: string, kind: 'tmp' | 'old'): string[] {
   }
 }
 
-/** Removes `.NAME.tmp-PID-…` leftovers of `target` whose process is gone (a write killed midway). */
+/**
+ * Removes `.NAME.tmp-PID-…` leftovers of `target` whose process is gone (a write killed midway), and, once
+ * `target` exists, `.NAME.old-PID-…` ones too (a replacement killed while it removed the folder it replaced).
+ */
 function removeStaleTemps(target: string): void {
-  for (const name of temporariesOf(target, 'tmp')) {
-    const pid = Number(name.slice(`.${basename(target)}.tmp-`.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(target), name), { recursive: true, force: true });
+  const kinds: ('tmp' | 'old')[] = existsSync(target) ? ['tmp', 'old'] : ['tmp'];
+  for (const kind of kinds) {
+    for (const name of temporariesOf(target, kind)) {
+      const pid = Number(name.slice(`.${basename(target)}.${kind}-`.length).split('-')[0]);
+      if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(target), name), { recursive: true, force: true });
+    }
   }
 }
 
