@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { appendLine, appendLineSync } from './appendLine';
 import { issueError, issueWarning } from './issues';
 import {
-  INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines, recoverTrailingObject,
+  INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines, recoverTrailingObject, type JsonlLine,
 } from './jsonl';
 import { validateEvent } from './events';
 import type { AnnotationEvent, DataIssue } from './types';
@@ -58,42 +58,51 @@ export interface ReadLogOptions {
   displayName?: string;
 }
 
+/** What one physical line of a log holds: its event (if any), its issues, and whether it was torn. */
+export interface LogLine {
+  event?: AnnotationEvent;
+  issues: DataIssue[];
+  torn: boolean;
+}
+
+/**
+ * Reads one line of a log (`file` names it in issues), by the rules in the file comment: the event of a
+ * whole line, or of a line whose fragment of an interrupted write comes before a whole event; torn lines
+ * and oversize or bad lines as issues. Blank lines give nothing. Also used by the annotator's log follower.
+ */
+export function parseLogLine(l: JsonlLine, file: string): LogLine {
+  const oversize = oversizeIssue(l, file);
+  if (oversize) return { issues: [oversize], torn: false };
+  if (l.text.trim() === '') return { issues: [], torn: false };
+  let value: unknown;
+  try {
+    value = JSON.parse(l.text);
+  } catch (err) {
+    const recovered = recoverTrailingObject(l.text, (v) => validateEvent(v).event);
+    if (recovered) {
+      return { event: recovered.value, torn: true,
+        issues: [issueWarning(file, l.line, 'line', `torn fragment (${recovered.fragmentLength} characters cut off by an interrupted write) before an event; the fragment is skipped, the event is read`)] };
+    }
+    if (!l.terminated) return { torn: true, issues: [issueWarning(file, l.line, 'line', `torn last line (no trailing newline, ${jsonErrorMessage(err)}); skipped`)] };
+    if (looksTruncatedObject(l.text)) return { torn: true, issues: [issueWarning(file, l.line, 'line', 'torn line (an event cut off by an interrupted write); skipped')] };
+    return { torn: false, issues: [issueError(file, l.line, 'line', `${l.utf8 ? jsonErrorMessage(err) : NOT_UTF8_MESSAGE}; skipped`)] };
+  }
+  const issues = l.utf8 ? [] : [issueWarning(file, l.line, 'line', INVALID_UTF8_WARNING)];
+  const { event, problems } = validateEvent(value);
+  for (const p of problems) issues.push(issueError(file, l.line, p.field, `${p.message}; line skipped`));
+  return { ...(event ? { event } : {}), issues, torn: false };
+}
+
 /** Reads every event of a log (streaming). A missing file is an empty log. */
 export async function readAnnotationLog(path: string, options: ReadLogOptions = {}): Promise<AnnotationLogFile> {
   const file = options.displayName ?? path;
   const out: AnnotationLogFile = { events: [], issues: [], tornLines: 0 };
   if (!existsSync(path)) return out;
   for await (const l of readJsonlLines(path)) {
-    const oversize = oversizeIssue(l, file);
-    if (oversize) {
-      out.issues.push(oversize);
-      continue;
-    }
-    if (l.text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(l.text);
-    } catch (err) {
-      const recovered = recoverTrailingObject(l.text, (v) => validateEvent(v).event);
-      if (recovered) {
-        out.tornLines++;
-        out.events.push({ line: l.line, event: recovered.value });
-        out.issues.push(issueWarning(file, l.line, 'line', `torn fragment (${recovered.fragmentLength} characters cut off by an interrupted write) before an event; the fragment is skipped, the event is read`));
-      } else if (!l.terminated) {
-        out.tornLines++;
-        out.issues.push(issueWarning(file, l.line, 'line', `torn last line (no trailing newline, ${jsonErrorMessage(err)}); skipped`));
-      } else if (looksTruncatedObject(l.text)) {
-        out.tornLines++;
-        out.issues.push(issueWarning(file, l.line, 'line', 'torn line (an event cut off by an interrupted write); skipped'));
-      } else {
-        out.issues.push(issueError(file, l.line, 'line', `${l.utf8 ? jsonErrorMessage(err) : NOT_UTF8_MESSAGE}; skipped`));
-      }
-      continue;
-    }
-    if (!l.utf8) out.issues.push(issueWarning(file, l.line, 'line', INVALID_UTF8_WARNING));
-    const { event, problems } = validateEvent(value);
-    if (event) out.events.push({ line: l.line, event });
-    else for (const p of problems) out.issues.push(issueError(file, l.line, p.field, `${p.message}; line skipped`));
+    const r = parseLogLine(l, file);
+    if (r.event) out.events.push({ line: l.line, event: r.event });
+    out.issues.push(...r.issues);
+    if (r.torn) out.tornLines++;
   }
   return out;
 }

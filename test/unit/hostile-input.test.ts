@@ -1,6 +1,6 @@
 /**
  * What the readers do with files a hostile environment leaves: a line holding a crashed writer's fragment
- * followed by a whole event (annotation log and metrics.jsonl), a 600 MB line among good ones (reported
+ * followed by a whole event (annotation log — also as the annotator's log follower reads it — and metrics.jsonl), a 600 MB line among good ones (reported
  * as file:line with its size, the rest read), /dev/zero, a FIFO and a directory (refused by name, without
  * hanging or growing), and events whose `ts` is not a time or whose `ms` is not finite. Through the real
  * `dap` CLI in a child process and the library readers.
@@ -12,7 +12,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { readAnnotationLog } from '../../src/core/annotationLog';
+import { appendEventSync, readAnnotationLog } from '../../src/core/annotationLog';
+import { followLog } from '../../src/host/annotator/coreAdapter';
 import { readTasks } from '../../src/core/tasks';
 import { TaskIndex } from '../../src/core/taskIndex';
 import { replayRun } from '../../src/train/runs/folder';
@@ -46,6 +47,15 @@ test('annotation log: a torn fragment followed by a whole event on one line yiel
   const run = dap('validate', log);
   assert.equal(run.code, 0, run.stdout);
   assert.match(run.stdout, /annotation log, 3 events; 0 errors, 1 warning/);
+  // The annotator's follower of a shared log reads the glued event too (it reads lines as the log reader does).
+  // The follower's file watcher does not keep the process alive (as in the editor): the guard timer does, and
+  // fails the test if the follower never reports.
+  const followed = await new Promise<string[]>((resolve, reject) => {
+    const guard = setTimeout(() => { f.close(); reject(new Error('the follower reported nothing within 10 s of the append')); }, 10_000);
+    const f = followLog(log, 0, () => true, (events) => { clearTimeout(guard); f.close(); resolve(events.map((e) => e.item)); }, 20);
+    setTimeout(() => appendEventSync(log, event('four')), 100);
+  });
+  assert.deepEqual(followed, ['one', 'two', 'three', 'four']);
 });
 
 test('metrics.jsonl: a torn fragment in the middle is skipped and an event glued to it is read', () => {

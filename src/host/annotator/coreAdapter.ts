@@ -7,8 +7,7 @@
  * single-write + fsync; and a follower of the log for the judgments other annotators append meanwhile.
  */
 import { statSync, unwatchFile, watchFile } from 'node:fs';
-import { appendEvent, readAnnotationLog } from '../../core/annotationLog';
-import { validateEvent } from '../../core/events';
+import { appendEvent, parseLogLine, readAnnotationLog } from '../../core/annotationLog';
 import { readJsonlLines } from '../../core/jsonl';
 import { issueError } from '../../core/issues';
 import { TaskIndex } from '../../core/taskIndex';
@@ -98,13 +97,8 @@ export function followLog(file: string, from: number, keep: (e: AnnotationEvent)
       for await (const l of readJsonlLines(file, { startOffset: offset })) {
         if (!l.terminated) break;
         offset = l.offset + l.byteLength + 1;
-        if (l.text.trim() === '') continue;
-        try {
-          const { event } = validateEvent(JSON.parse(l.text));
-          if (event && keep(event)) events.push(event);
-        } catch {
-          // a bad line: skipped here, reported by the next full read
-        }
+        const { event } = parseLogLine(l, file); // a bad line: skipped here, reported by the next full read
+        if (event && keep(event)) events.push(event);
       }
       if (events.length) onEvents(events);
     } finally {
