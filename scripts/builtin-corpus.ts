@@ -2,10 +2,10 @@
  * The generated pretraining corpus of the built-in model (scripts/pretrain-builtin.ts): SFT rows
  * `{"prompt","completion"}` of the sample task families (media/samples: addition and subtraction of 2-digit
  * numbers, small products, unit conversions, reversing and upper-casing words) with correct answers, in the
- * sample's terse and verbose styles, over random numbers and random letter strings. So that the built-in
- * model knows the tasks before it sees the sample, yet no held-out sample prompt was trained on verbatim:
- * a row whose prompt is one of the sample's prompts (`exclude`) is never written; the same facts may appear
- * in other phrasings ("Compute 7 * 8."), as world knowledge appears in any pretraining corpus.
+ * sample's terse and verbose styles, over random numbers and random letter strings, so that the built-in
+ * model knows the tasks before it sees the sample. Nothing is excluded: a prompt of the sample (held-out
+ * ones included) can occur in the corpus with its right answer, as world knowledge occurs in any
+ * pretraining corpus; the demo measures what SFT and DPO change from there.
  * Seeded (mulberry32): the same arguments give the same rows, byte for byte.
  */
 import { mulberry32 } from '../src/core/random';

@@ -2,7 +2,8 @@
  * Rounds on real (tiny) runs through the demo's quick path: the SFT run's candidates cover exactly its
  * training prompts, the verifier judged every one, the DPO round is linked to its parent (round.json,
  * started from the parent's model, the root's held-out prompts), and *Evaluate against the starting model*
- * writes a blind comparison of exactly the held-out prompts with both models named.
+ * writes a blind comparison of exactly the held-out prompts with both models named; the Runs view's round
+ * summary links the two runs and shows the judged win rate over the starting model.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { VERIFIER_ANNOTATOR } from '../../src/core/verifierJudge';
 import { runDemo, type DemoResult } from '../../src/train/loop/demo';
 import { candidatesPath, compareRunOutputs, evaluationPath, heldOutPrompts, readRound, rootRun, roundOf, startingModel, trainingPrompts } from '../../src/train/loop/rounds';
 import { runIdOf } from '../../src/train/loop/modelSpec';
+import { roundLabel, roundSummary } from '../../src/train/loop/roundSummary';
 import { runPaths } from '../../src/train/runs/folder';
 import { tinyModelFixture } from './train-fixtures';
 
@@ -70,4 +72,28 @@ test('the outputs of any two runs: B = the second run, on its held-out prompts',
   assert.ok(existsSync(g.out) && g.out.startsWith(join(r.dpoRun, 'eval')));
   assert.deepEqual(g.models.map((m) => m.name), [runIdOf(r.sftRun), runIdOf(r.dpoRun)]);
   assert.equal(g.written, heldOutPrompts(r.dpoRun).prompts.size);
+});
+
+test('Runs view round summary: parent and children linked, the judged win rate over the start with its interval', async () => {
+  const runsDir = join(r.sftRun, '..');
+  const root = await roundSummary(r.sftRun, runsDir);
+  assert.deepEqual(root, { round: 0, children: [runIdOf(r.dpoRun)] });
+  assert.equal(roundLabel(root), '');
+  const next = await roundSummary(r.dpoRun, runsDir);
+  assert.equal(next.round, 1);
+  assert.equal(next.parent, runIdOf(r.sftRun));
+  assert.deepEqual(next.children, []);
+  const w = r.comparison.overall; // the demo's verifier judgments of RUN/eval/vs-start.tasks.jsonl
+  assert.ok(next.vsStart, 'the judged evaluation is summarised');
+  assert.deepEqual([next.vsStart.wins, next.vsStart.losses, next.vsStart.ties, next.vsStart.bothBad, next.vsStart.items], [w.wins, w.losses, w.ties, w.bothBad, r.comparison.items]);
+  assert.equal(next.vsStart.rate, w.rate);
+  const pct = (x: number) => (100 * x).toFixed(0);
+  const vs = w.n > 0 ? `vs start ${pct(w.rate)}% [${pct(w.low)}–${pct(w.high)}%]` : `vs start: ${w.bothBad} both bad`;
+  assert.equal(roundLabel(next), `round 1 ← ${runIdOf(r.sftRun)} · ${vs}`);
+});
+
+test('round label: a comparison judged all both-bad shows no rate (no NaN%)', () => {
+  const vsStart = { annotator: 'all', wins: 0, losses: 0, ties: 0, bothBad: 5, successes: 0, n: 0, rate: NaN, low: NaN, high: NaN, items: 5, judgedItems: 5 };
+  assert.equal(roundLabel({ round: 2, parent: 'sft-a', children: [], vsStart }), 'round 2 ← sft-a · vs start: 5 both bad');
+  assert.equal(roundLabel({ round: 0, children: [], vsStart: { ...vsStart, wins: 3, ties: 1, bothBad: 1, successes: 3.5, n: 4, rate: 0.875, low: 0.5, high: 0.98 } }), 'vs start 88% [50–98%]');
 });

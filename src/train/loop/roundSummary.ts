@@ -39,10 +39,12 @@ export async function roundSummary(runDir: string, runsDir: string): Promise<Rou
   return summary;
 }
 
-/** "round 1 of X · vs start 68% [54–80%] (47)" — the Runs view's description part. */
+/** "round 1 ← X · vs start 68% [54–80%]" (or "vs start: 5 both bad" when every judged item was both bad) — the Runs view's description part. */
 export function roundLabel(s: RoundSummary): string {
   const parts: string[] = [];
   if (s.round > 0) parts.push(`round ${s.round}${s.parent ? ` ← ${s.parent}` : ''}`);
-  if (s.vsStart) parts.push(`vs start ${(100 * s.vsStart.rate).toFixed(0)}% [${(100 * s.vsStart.low).toFixed(0)}–${(100 * s.vsStart.high).toFixed(0)}%]`);
+  const w = s.vsStart;
+  if (w && w.n === 0) parts.push(`vs start: ${w.bothBad} both bad`); // no decisive or tied judgment: no rate
+  else if (w) parts.push(`vs start ${(100 * w.rate).toFixed(0)}% [${(100 * w.low).toFixed(0)}–${(100 * w.high).toFixed(0)}%]`);
   return parts.join(' · ');
 }
