@@ -10,6 +10,9 @@ APT_BUILD=(ca-certificates git python3 make g++ pkg-config unzip)
 APT_BROWSER=(chromium)
 # code-server's native modules (kerberos, node-pty, spdlog, keytar, …) and VS Code's search (ripgrep).
 APT_CODE_SERVER=(libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep python3 make g++ pkg-config)
+# debootstrap builds the Debian sid chroot with torch + transformers + accelerate (scripts/setup-python.sh);
+# util-linux's unshare (Essential) gives scripts/chroot-python its private mount namespace.
+APT_PYTHON=(debootstrap)
 # A software Vulkan driver (Mesa lavapipe) for the WebGPU backend's tests; on bookworm from backports.
 APT_VULKAN=(mesa-vulkan-drivers libvulkan1)
 

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # `npm test`: builds, type-checks, then runs every test tier — unit (test/unit), browser component tests
 # in headless Debian Chromium (test/browser), end-to-end tests in a real VS Code served by code-server
-# (test/e2e) — with Node's built-in runner. Every tier runs even when an earlier one fails, so all
+# (test/e2e), the torch executor driven for real in a Python with torch + transformers + accelerate
+# (test/python; scripts/setup-python.sh builds the Debian chroot when missing) — with Node's built-in runner. Every tier runs even when an earlier one fails, so all
 # results are visible; the script exits non-zero if any tier failed. Each tier prints the readable
 # `spec` report; the output ends with one combined TAP-style summary (`# tests N`, `# pass N`,
 # `# fail N`, ...) summed over all tiers, where a failed build/type-check/setup step counts as a failure.
-# Environment: DAP_TEST_TIERS="unit browser e2e" picks tiers (build and type checks always run).
+# Environment: DAP_TEST_TIERS="unit browser e2e python" picks tiers (build and type checks always run);
+# DAP_PYTHON=/path/to/python runs the python tier on that interpreter instead of the chroot.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 shopt -s nullglob
 
-TIERS="${DAP_TEST_TIERS:-unit browser e2e}"
+TIERS="${DAP_TEST_TIERS:-unit browser e2e python}"
 RESULTS="$(mktemp -d "${TMPDIR:-/tmp}/dap-test-results.XXXXXX")"
 trap 'rm -rf "$RESULTS"' EXIT
 SUITE_START=$(date +%s)
@@ -102,8 +104,16 @@ for t in $TIERS; do
       fi
       ;;
     e2e)
+      # test/e2e/training-torch.e2e.test.ts trains with scripts/chroot-python: the chroot first (seconds when
+      # it exists; a failure is counted here and that test then fails naming the interpreter).
+      [[ -n "${DAP_PYTHON:-}" ]] || step "setup-python" bash scripts/setup-python.sh
       if step "setup-code-server" bash scripts/setup-code-server.sh; then
         tier e2e 900 test/e2e/*.test.ts
+      fi
+      ;;
+    python)
+      if step "setup-python" bash scripts/setup-python.sh; then
+        tier python 1800 test/python/*.test.ts
       fi
       ;;
     *)

@@ -2,8 +2,9 @@
  * Packaging check: builds the bundles, runs the manifest's `package` script (`vsce package
  * --no-dependencies ...`) into a temp folder and reads the .vsix's zip central directory to check what
  * ships — the bundles, every webview asset and tfjs wasm binary found in dist/, the icons and sample
- * data under media/, package.json, README, LICENSE — and what must not (sources, tests, node_modules, CI
- * and scripts, source maps, the README screenshots); prints the size and checks it stays under a sane
+ * data under media/, the torch executor's Python package python/dap_train/ (+ CONTRACT.md), package.json,
+ * README, LICENSE — and what must not (sources, tests, node_modules, CI and scripts, source maps, the
+ * README screenshots, Python byte-code); prints the size and checks it stays under a sane
  * bound. Also: the build makes dist/cli.js an executable script (node shebang, mode 0755).
  */
 import { test } from 'node:test';
@@ -95,9 +96,9 @@ test('vsce packages the extension with the bundles and without sources, tests or
     const media = ['icons', 'samples', 'builtin'].flatMap((d) => filesUnder(join(root, 'media', d)).map((f) => `media/${d}/${f}`));
     assert.ok(media.some((f) => f.endsWith('.svg')) && media.some((f) => f.endsWith('.jsonl')), `media files found: ${media.join(', ')}`);
     assert.ok(media.includes('media/builtin/model.safetensors') && media.includes('media/builtin/config.json'), `the built-in model ships: ${media.join(', ')}`);
-    // The torch executor's Python package (src/train/torch/env.ts finds it beside dist/), sources only.
-    const python = existsSync(join(root, 'python/dap_train')) ? filesUnder(join(root, 'python/dap_train')).filter((f) => f.endsWith('.py')).map((f) => `python/dap_train/${f}`) : [];
-    assert.ok(!existsSync(join(root, 'python/dap_train/__init__.py')) || python.includes('python/dap_train/__main__.py') || python.includes('python/dap_train/__init__.py'));
+    // The torch executor's Python package (src/train/torch/env.ts finds it beside dist/; run as `python -m dap_train`) and its contract.
+    const python = filesUnder(join(root, 'python')).filter((f) => f.endsWith('.py') || f === 'CONTRACT.md').map((f) => `python/${f}`);
+    for (const f of ['python/CONTRACT.md', 'python/dap_train/__main__.py', 'python/dap_train/losses/__init__.py']) assert.ok(python.includes(f), `${f} exists`);
     for (const f of [...required, ...webviewAssets, ...wasm, ...media, ...python]) {
       assert.ok(lowerNames.has(`extension/${f}`.toLowerCase()), `${f} is missing from the vsix: ${[...names].join(', ')}`);
     }
@@ -107,7 +108,8 @@ test('vsce packages the extension with the bundles and without sources, tests or
 
     // README screenshots are served from the repository (--baseImagesUrl), not shipped.
     const forbidden = [/^extension\/src\//, /^extension\/test\//, /^extension\/node_modules\//, /^extension\/\.ci\//,
-      /^extension\/scripts\//, /^extension\/webview\//, /^extension\/bench\//, /^extension\/runs\//, /^extension\/media\/screenshots\//, /\.map$/, /\.vsix$/, /\.pyc$/, /__pycache__/];
+      /^extension\/scripts\//, /^extension\/webview\//, /^extension\/bench\//, /^extension\/runs\//, /^extension\/media\/screenshots\//, /\.map$/, /\.vsix$/,
+      /__pycache__/, /\.pyc$/];
     const leaked = [...names].filter((n) => forbidden.some((re) => re.test(n)));
     assert.deepEqual(leaked, [], `files that must not ship: ${leaked.slice(0, 20).join(', ')}`);
     assert.ok(bytes < MAX_VSIX_BYTES, `vsix is ${bytes} bytes, over the ${MAX_VSIX_BYTES}-byte bound`);

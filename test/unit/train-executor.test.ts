@@ -9,7 +9,8 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
 import { resolveConfig } from '../../src/train/config/index';
@@ -73,15 +74,30 @@ test('launch commands: one process, torchrun and accelerate for N, the file rend
   const tr = launchCommand({ launcher: 'auto', numProcesses: 2 }, 'py', '/r', env(true));
   assert.deepEqual(tr.argv, ['py', '-m', 'torch.distributed.run', '--nproc-per-node', '2', '-m', 'dap_train', 'train', '/r']);
   const trFile = launchCommand({ launcher: 'torchrun', numProcesses: 2 }, 'py', '/r', env(false));
-  assert.deepEqual(trFile.argv, ['py', '-m', 'torch.distributed.run', '--nproc-per-node', '2', '--rdzv-backend', 'c10d', '--rdzv-endpoint', '/r/.rendezvous',
+  assert.deepEqual(trFile.argv, ['py', '-m', 'torch.distributed.run', '--nproc-per-node', '2', '--rdzv-backend', 'c10d', '--rdzv-endpoint', '/r/.rendezvous-1',
     '--rdzv-conf', 'store_type=file', '-m', 'dap_train', 'train', '/r']);
   assert.deepEqual(trFile.env, { USE_LIBUV: '0', TORCH_DISABLE_SHARE_RDZV_TCP_STORE: '1' });
   const acc = launchCommand({ launcher: 'accelerate', numProcesses: 4 }, 'py', '/r', env(true));
   assert.deepEqual(acc.argv, ['py', '-m', 'accelerate.commands.launch', '--num_processes', '4', '-m', 'dap_train', 'train', '/r']);
   assert.throws(() => launchCommand({ launcher: 'python', numProcesses: 2 }, 'py', '/r', env(true)), /launcher python runs one process/);
   assert.equal(commandText(trFile, '/ext/python'),
-    "PYTHONPATH=/ext/python USE_LIBUV=0 TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 py -m torch.distributed.run --nproc-per-node 2 --rdzv-backend c10d --rdzv-endpoint /r/.rendezvous --rdzv-conf store_type=file -m dap_train train /r");
+    "PYTHONPATH=/ext/python USE_LIBUV=0 TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 py -m torch.distributed.run --nproc-per-node 2 --rdzv-backend c10d --rdzv-endpoint /r/.rendezvous-1 --rdzv-conf store_type=file -m dap_train train /r");
   assert.equal(commandText({ argv: ['/my py', '-m', 'x'], env: {}, launcher: 'python' }, "/a'b"), "PYTHONPATH='/a'\\''b' '/my py' -m x");
+});
+
+test('every torchrun launch of a run gets a rendezvous file no earlier launch used (a resume after a finished launch)', () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'dap-rdzv-'));
+  const env = { torchBuild: { cuda: null, hip: null, libuv: false } } as TorchEnv;
+  const endpoint = () => {
+    const argv = launchCommand({ launcher: 'torchrun', numProcesses: 2 }, 'py', runDir, env).argv;
+    return argv[argv.indexOf('--rdzv-endpoint') + 1];
+  };
+  const first = endpoint();
+  assert.ok(!existsSync(first));
+  writeFileSync(first, 'closed rendezvous of a finished launch');
+  const second = endpoint();
+  assert.notEqual(second, first);
+  assert.ok(!existsSync(second), 'the resume does not reuse the closed file');
 });
 
 test('the prepared run folder: config.json resolved for torch, meta.json, examples tokenized as the tfjs batches are', async () => {

@@ -4,6 +4,7 @@
  * or accelerate (`PY -m accelerate.commands.launch --num_processes N`) — with the file rendezvous that
  * PyTorch builds without libuv need. Also the exact text `dap train` prints for it.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedTrainConfig } from '../config/index';
 import type { TorchEnv } from './env';
@@ -13,6 +14,16 @@ export interface LaunchCommand {
   argv: string[];
   env: Record<string, string>;
   launcher: 'python' | 'torchrun' | 'accelerate';
+}
+
+/**
+ * A rendezvous file no launch of this run has used: torchrun's file store keeps a finished launch's
+ * rendezvous closed, so reusing its file makes the next launch (a resume) fail with RendezvousClosedError.
+ */
+export function freshRendezvousFile(runDir: string): string {
+  let k = 1;
+  while (existsSync(join(runDir, `.rendezvous-${k}`))) k++;
+  return join(runDir, `.rendezvous-${k}`);
 }
 
 /** The launch command of a prepared run (and `--resume CKPT`). */
@@ -29,7 +40,7 @@ export function launchCommand(c: Pick<ResolvedTrainConfig, 'launcher' | 'numProc
     case 'torchrun':
       return {
         argv: [python, '-m', 'torch.distributed.run', '--nproc-per-node', String(n),
-          ...(noLibuv ? ['--rdzv-backend', 'c10d', '--rdzv-endpoint', join(runDir, '.rendezvous'), '--rdzv-conf', 'store_type=file'] : []), ...tail],
+          ...(noLibuv ? ['--rdzv-backend', 'c10d', '--rdzv-endpoint', freshRendezvousFile(runDir), '--rdzv-conf', 'store_type=file'] : []), ...tail],
         env: extraEnv, launcher,
       };
     case 'accelerate':

@@ -1,0 +1,45 @@
+"""Command line of the torch executor: ``python -m dap_train train RUN_DIR [--resume CKPT]``,
+``python -m dap_train env``, ``estimate ...`` and ``logps ...`` (CONTRACT.md §1). Library logging and
+progress bars go to stderr; stdout carries only JSON (events, or the env / estimate object)."""
+
+import argparse
+import os
+import sys
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dap_train", description="DAP Studio's torch executor")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a run folder prepared by the DAP Studio host")
+    t.add_argument("run_dir")
+    t.add_argument("--resume", metavar="CKPT", help="checkpoint folder (RUN_DIR/checkpoints/STAGE-step-N) to continue from")
+    sub.add_parser("env", help="print the Python environment and devices as JSON")
+    e = sub.add_parser("estimate", help="print a memory estimate as JSON")
+    from .estimate import add_arguments
+    from .score import add_arguments as add_score_arguments
+
+    add_arguments(e)
+    add_score_arguments(sub.add_parser("logps", help="print the completion log-probs of tokenized examples as JSON lines"))
+    args = p.parse_args(argv)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.command == "env":
+        from .env import env_main
+
+        return env_main()
+    if args.command == "logps":
+        from .score import score_main
+
+        return score_main(args)
+    if args.command == "estimate":
+        from .estimate import estimate_main
+
+        return estimate_main(args)
+    from .run import train_main
+
+    return train_main(args.run_dir, args.resume)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
