@@ -134,6 +134,12 @@ test('dap generate: progress lines with ETA, summary, usage errors', async () =>
   const again = await runCli(['generate', '--model', fx.modelDir, '--prompts', promptsFile, '--out', out, '--n', '2', '--max-new-tokens', '4']);
   assert.match(again.out, /done: 0 items written, 7 already there/);
   assert.equal((await runCli(['generate', '--prompts', promptsFile, '--out', out])).code, 2);
+  const jax = await runCli(['generate', '--model', fx.modelDir, '--prompts', promptsFile, '--out', out, '--executor', 'jax']);
+  assert.equal(jax.code, 2);
+  assert.match(jax.err, /--executor: expected tfjs or torch, got "jax"/);
+  const py = await runCli(['generate', '--model', fx.modelDir, '--prompts', promptsFile, '--out', out, '--python', '/usr/bin/python3']);
+  assert.equal(py.code, 2);
+  assert.match(py.err, /--python and --device are options of --executor torch/);
 });
 
 test('in the worker process: progress per batch, a cancel stops after the current batch and a rerun completes the file', async () => {

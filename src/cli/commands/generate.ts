@@ -6,6 +6,7 @@
 import { formatIssue } from '../../core/issues';
 import { formatDuration } from '../../core/duration';
 import { generateTasks, type GenerateProgress } from '../../train/loop/generateTasks';
+import { pythonOf } from '../../train/torch/env';
 import { backendFlag, integerFlag, numberFlag, parseCommandArgs, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap generate --model M [--model M2] --prompts FILE --out TASKS [options]
@@ -25,7 +26,11 @@ of the second model over the first).
   --max-new-tokens N   longest response in tokens (default 64)
   --seed S             seed (default 0); sample j of a prompt uses the same seed for every model
   --batch-size N       prompts per batch (default 16)
-  --backend B          auto|tensorflow|webgpu|wasm|cpu (default auto)
+  --backend B          tfjs backend: auto|tensorflow|webgpu|wasm|cpu (default auto)
+  --executor E         tfjs (default: the in-process engine) | torch (transformers' model.generate in
+                       Python, on CUDA/MPS when there is one; sampled output differs from tfjs, greedy matches)
+  --python PY          the torch executor's interpreter (default $DAP_PYTHON, else python3)
+  --device D           the torch executor's device: auto (cuda, mps, cpu) or a torch device (default auto)
 Ctrl-C stops after the current batch; what is written stays. Exit code 0, 1 on errors, 2 bad arguments.`;
 
 function progressLine(p: GenerateProgress, width = 20): string {
@@ -38,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs(argv, {
     model: { type: 'string', multiple: true }, prompts: { type: 'string' }, out: { type: 'string' }, n: { type: 'string' },
     temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'max-new-tokens': { type: 'string' }, seed: { type: 'string' },
-    'batch-size': { type: 'string' }, backend: { type: 'string' },
+    'batch-size': { type: 'string' }, backend: { type: 'string' }, executor: { type: 'string' }, python: { type: 'string' }, device: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (give the prompts with --prompts)`);
   const models = v.model ?? [];
@@ -46,6 +51,9 @@ async function run(argv: string[]): Promise<number> {
   if (!v.prompts) throw new UsageError('expected --prompts FILE');
   if (!v.out) throw new UsageError('expected --out TASKS');
   backendFlag(v.backend);
+  const executor = v.executor ?? 'tfjs';
+  if (executor !== 'tfjs' && executor !== 'torch') throw new UsageError(`--executor: expected tfjs or torch, got "${executor}"`);
+  if (executor === 'tfjs' && (v.python !== undefined || v.device !== undefined)) throw new UsageError('--python and --device are options of --executor torch');
   const tty = process.stdout.isTTY === true;
   let stop = false;
   const onSigint = () => {
@@ -64,6 +72,7 @@ async function run(argv: string[]): Promise<number> {
       seed: integerFlag('seed', v.seed, 0),
       batchSize: integerFlag('batch-size', v['batch-size'], 16),
       backend: v.backend ?? 'auto',
+      torch: executor === 'torch' ? { python: pythonOf(v.python), device: v.device ?? 'auto' } : undefined,
       shouldStop: () => stop,
       onProgress: (p) => process.stdout.write(tty ? `\r${progressLine(p)}` : `${progressLine(p)}\n`),
     });

@@ -7,7 +7,8 @@
  * - *Next Round* on a finished run: K candidates of its model on the training prompts, opened for ranking
  *   or picking, with *Judge with the Verifier* and *Train Next Round* (from the run's model);
  * - *DAP: Judge with the Verifier* on a task file.
- * Everything that loads a model is refused in untrusted workspaces.
+ * Generation runs on the tfjs engine, or on the torch executor when `dapStudio.train.executor` is `torch`
+ * (with `dapStudio.python`'s interpreter). Everything that loads a model is refused in untrusted workspaces.
  */
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { generateInWorker } from '../../train/worker/generationJob';
 import { runPaths } from '../../train/runs/folder';
 import { dataFileOf, runDirsOf } from '../training/commandArgs';
 import { LossPanel } from '../training/lossPanel';
+import { pythonInterpreter } from '../training/pythonEnv';
 import type { RunManager } from '../training/runManager';
 import { RunItem, type RunsTreeProvider } from '../training/runsTree';
 
@@ -28,14 +30,17 @@ const UNTRUSTED = 'DAP Studio: generating responses is disabled in untrusted wor
 
 /** Runs a generation job in the worker with a cancellable progress notification. */
 async function runJob(context: vscode.ExtensionContext, title: string, job: GenerateJob): Promise<GenerateJobResult | undefined> {
-  const backend = vscode.workspace.getConfiguration('dapStudio').get<string>('train.backend') ?? 'auto';
+  const settings = vscode.workspace.getConfiguration('dapStudio');
+  const backend = settings.get<string>('train.backend') ?? 'auto';
+  // The torch executor generates only when it is asked for by name (auto stays on the embedded tfjs engine).
+  const torch = settings.get<string>('train.executor') === 'torch' ? { python: (await pythonInterpreter()).python, device: 'auto' } : undefined;
   try {
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       let last = 0;
       return generateInWorker({
-        workerPath: join(context.extensionPath, 'dist', 'worker.js'), job, backend, signal: abort.signal,
+        workerPath: join(context.extensionPath, 'dist', 'worker.js'), job, backend, torch, signal: abort.signal,
         onProgress: (p) => {
           const pct = (100 * p.done) / Math.max(1, p.total);
           progress.report({ increment: pct - last, message: `${p.done}/${p.total} prompts, ETA ${Math.round(p.etaSeconds)} s` });

@@ -7,6 +7,7 @@ import { assertUnreachable } from '../../core/assertUnreachable';
 import { formatIssue } from '../../core/issues';
 import { generateTasks, type GenerateProgress, type GenerateRequest, type GenerateResult } from './generateTasks';
 import { compareRunOutputs, evaluateAgainstStart, generateCandidates } from './rounds';
+import type { TorchGeneration } from './samplers';
 
 /** One generation job. */
 export type GenerateJob =
@@ -27,9 +28,9 @@ export interface GenerateJobResult {
   issues: string[];
 }
 
-/** Runs a job; `backend` is the tfjs preference. */
-export async function runGenerateJob(job: GenerateJob, backend: string, onProgress: (p: GenerateProgress) => void, shouldStop: () => boolean): Promise<GenerateJobResult> {
-  const o = { backend, onProgress, shouldStop };
+/** Runs a job; `backend` is the tfjs preference; `torch` generates on the torch executor instead. */
+export async function runGenerateJob(job: GenerateJob, backend: string, onProgress: (p: GenerateProgress) => void, shouldStop: () => boolean, torch?: TorchGeneration): Promise<GenerateJobResult> {
+  const o = { backend, torch, onProgress, shouldStop };
   let r: GenerateResult;
   switch (job.kind) {
     case 'tasks':

@@ -2,9 +2,11 @@
  * `dap generate` as a library: K sampled responses per prompt from one model (items to rank or pick from),
  * or one response per model from two models (pair items for a blind comparison, n pairs per prompt), from
  * any prompt-bearing file (core/prompts.ts), written as a task file the annotator and trainer read.
- * - Batched on the engine's KV-cache generate(); every row samples from its own seed, derived from (seed,
- *   prompt id, sample index) and the same for every model, so a response does not depend on the batch it
- *   ran in, and two models compared see the same random numbers.
+ * - Batched on the engine's KV-cache generate(), or on the torch executor's model.generate (`torch`:
+ *   samplers.ts); every row samples from its own seed, derived from (seed, prompt id, sample index) and the
+ *   same for every model, so a response does not depend on the batch it ran in, and two models compared
+ *   see the same random numbers (each executor has its own random stream: only greedy output is the same
+ *   on both, which a resumed output's recorded `executor` keeps from being mixed).
  * - Each response records its `model` (core/ModelSource name) and `generation` settings; the item keeps
  *   the source line's `meta` (a verifiable task's answer), and `id` = prompt id (`#j` for the j-th pair).
  * - Resumable: items already in the output are skipped, never rewritten; each new item is appended as one
@@ -15,17 +17,13 @@
 import { existsSync } from 'node:fs';
 import { appendLineSync } from '../../core/appendLine';
 import { initBackend } from '../../engine/backend';
-import { loadPretrained } from '../../engine/checkpoint';
-import { generate } from '../../engine/generate';
-import type { TransformerLM } from '../../engine/transformer';
-import type { EngineTokenizer } from '../../engine/types';
 import { readJsonlLines } from '../../core/jsonl';
 import { readPrompts, type PromptRecord } from '../../core/prompts';
 import { readTasks } from '../../core/tasks';
 import type { DataIssue } from '../../core/types';
 import { deriveSeed } from '../../core/random';
-import { promptIds } from '../pipeline/generation';
 import { resolveModelSource, type ModelSource } from './modelSpec';
+import { openSampler, type Sampler, type TorchGeneration } from './samplers';
 
 /** Sampling settings, recorded with every response. */
 export interface SamplingSettings {
@@ -47,7 +45,10 @@ export interface GenerateRequest extends SamplingSettings {
   n: number;
   /** Prompts per batch (default 16). */
   batchSize?: number;
+  /** tfjs backend preference (the tfjs engine generates unless `torch` is given). */
   backend?: string;
+  /** Generate on the torch executor (model.generate in `python`) instead of the tfjs engine. */
+  torch?: TorchGeneration;
   /** Only these prompts (by prompt key = JSON of the prompt), e.g. a run's held-out prompts. */
   onlyPrompts?: ReadonlySet<string>;
   onProgress?: (p: GenerateProgress) => void;
@@ -83,6 +84,8 @@ export interface GenerateResult {
 export interface GenerationRecord extends SamplingSettings {
   /** Index of this sample among the prompt's n (per model). */
   sample: number;
+  /** Which executor sampled it (absent in files written before it was recorded: tfjs). */
+  executor: 'tfjs' | 'torch';
 }
 
 /** Item ids of a prompt: its id (one model, or one pair), else id#j per pair. */
@@ -121,12 +124,12 @@ async function existingItems(out: string, models: ModelSource[]): Promise<Set<st
 }
 
 /** Checks a recorded generation block against the request (a resumed output must match). */
-async function checkRecordedSettings(out: string, s: SamplingSettings): Promise<void> {
+async function checkRecordedSettings(out: string, s: SamplingSettings, executor: GenerationRecord['executor']): Promise<void> {
   if (!existsSync(out)) return;
   for await (const l of readJsonlLines(out)) {
-    let rec: Partial<SamplingSettings> | undefined;
+    let rec: Partial<GenerationRecord> | undefined;
     try {
-      rec = (JSON.parse(l.text) as { responses?: { generation?: Partial<SamplingSettings> }[] }).responses?.[0]?.generation;
+      rec = (JSON.parse(l.text) as { responses?: { generation?: Partial<GenerationRecord> }[] }).responses?.[0]?.generation;
     } catch {
       continue;
     }
@@ -134,25 +137,10 @@ async function checkRecordedSettings(out: string, s: SamplingSettings): Promise<
     for (const k of ['temperature', 'topP', 'maxNewTokens', 'seed'] as const) {
       if (rec[k] !== s[k]) throw new Error(`${out}:${l.line}: generated with ${k} ${rec[k]}, not ${s[k]}; rerun with the same settings to continue it, or generate into another --out`);
     }
+    const was = rec.executor ?? 'tfjs';
+    if (was !== executor) throw new Error(`${out}:${l.line}: generated on the ${was} executor, not ${executor}; continue it on ${was}, or generate into another --out`);
     return;
   }
-}
-
-/** n responses per prompt of one model (rows = prompts × n, each with its own seed). */
-async function sampleBatch(model: TransformerLM, tokenizer: EngineTokenizer, batch: PromptRecord[], n: number, s: SamplingSettings): Promise<{ texts: string[][]; tokens: number }> {
-  const maxPrompt = Math.max(1, model.config.maxPositions - s.maxNewTokens);
-  const ids: number[][] = [];
-  const seeds: number[] = [];
-  for (const p of batch) {
-    const pid = promptIds(tokenizer, p.prompt, maxPrompt);
-    for (let j = 0; j < n; j++) {
-      ids.push(pid);
-      seeds.push(sampleSeed(s.seed, p.id, j));
-    }
-  }
-  const out = await generate(model, tokenizer, ids, { maxNewTokens: s.maxNewTokens, temperature: s.temperature, topP: s.topP, rowSeeds: seeds, stopOnEos: true });
-  const texts = batch.map((_, b) => out.slice(b * n, (b + 1) * n).map((t) => tokenizer.decode(t)));
-  return { texts, tokens: out.reduce((sum, t) => sum + t.length, 0) };
 }
 
 /** Runs a generation request (see the file comment). */
@@ -163,7 +151,8 @@ export async function generateTasks(r: GenerateRequest): Promise<GenerateResult>
   if (sources.length === 2 && sources[0].name === sources[1].name) throw new Error(`--model: both models are named "${sources[0].name}"; compare two different models`);
   const { prompts: all, issues } = await readPrompts(r.prompts);
   const prompts = r.onlyPrompts ? all.filter((p) => r.onlyPrompts?.has(JSON.stringify(p.prompt))) : all;
-  await checkRecordedSettings(r.out, settings);
+  const executor: GenerationRecord['executor'] = r.torch ? 'torch' : 'tfjs';
+  await checkRecordedSettings(r.out, settings, executor);
   const done = await existingItems(r.out, sources);
   const idsOf = (p: PromptRecord) => itemIdsOf(p.id, sources.length, r.n);
   const isDone = (p: PromptRecord) => idsOf(p).every((id) => done.has(id));
@@ -171,13 +160,15 @@ export async function generateTasks(r: GenerateRequest): Promise<GenerateResult>
   let complete = prompts.filter(isDone).length;
   result.skipped = prompts.reduce((s, p) => s + idsOf(p).filter((id) => done.has(id)).length, 0);
   if (complete === prompts.length) return result;
-  if (r.backend) await initBackend(r.backend as Parameters<typeof initBackend>[0]);
-  const loaded = sources.map((m) => loadPretrained(m.dir));
+  if (r.backend && !r.torch) await initBackend(r.backend as Parameters<typeof initBackend>[0]);
+  const samplers: Sampler[] = [];
+  const seeds = (p: PromptRecord, j: number) => sampleSeed(settings.seed, p.id, j);
   const t0 = Date.now();
   let doneThisRun = 0;
   let tokens = 0;
   const B = Math.max(1, r.batchSize ?? 16);
   try {
+    for (const m of sources) samplers.push(openSampler(m.dir, settings, r.torch));
     for (let start = 0; start < prompts.length; start += B) {
       const batch = prompts.slice(start, start + B);
       const todo = batch.filter((p) => !isDone(p));
@@ -187,15 +178,15 @@ export async function generateTasks(r: GenerateRequest): Promise<GenerateResult>
         break;
       }
       const perModel: string[][][] = [];
-      for (const { model, tokenizer } of loaded) {
-        const g = await sampleBatch(model, tokenizer, batch, r.n, settings);
+      for (const sampler of samplers) {
+        const g = await sampler.sample(batch, r.n, seeds);
         perModel.push(g.texts);
         tokens += g.tokens;
       }
       const lines: string[] = [];
       batch.forEach((p, b) => {
         if (isDone(p)) return;
-        const resp = (m: number, j: number) => ({ text: perModel[m][b][j], model: sources[m].name, generation: { ...settings, sample: j } satisfies GenerationRecord });
+        const resp = (m: number, j: number) => ({ text: perModel[m][b][j], model: sources[m].name, generation: { ...settings, sample: j, executor } satisfies GenerationRecord });
         const items = sources.length === 1 ? [Array.from({ length: r.n }, (_, j) => resp(0, j))] : Array.from({ length: r.n }, (_, j) => [resp(0, j), resp(1, j)]);
         idsOf(p).forEach((id, k) => {
           if (done.has(id)) return;
@@ -212,7 +203,7 @@ export async function generateTasks(r: GenerateRequest): Promise<GenerateResult>
       await new Promise((res) => setImmediate(res));
     }
   } finally {
-    for (const m of loaded) m.model.dispose();
+    for (const m of samplers) await m.dispose();
   }
   return result;
 }

@@ -18,6 +18,7 @@ import type { ResolvedTrainConfig, TrainConfig } from '../config';
 import { createRunDir, runPaths } from '../runs/folder';
 import { generateTasks, type GenerateProgress, type GenerateResult, type SamplingSettings } from './generateTasks';
 import { isRunFolder, runIdOf, type ModelSource } from './modelSpec';
+import type { TorchGeneration } from './samplers';
 
 /** round.json of a run trained in a later round. */
 export interface RoundLink {
@@ -33,6 +34,8 @@ export interface RoundLink {
 export interface LoopGenerateOptions extends Partial<SamplingSettings> {
   batchSize?: number;
   backend?: string;
+  /** Generate on the torch executor (samplers.ts). */
+  torch?: TorchGeneration;
   onProgress?: (p: GenerateProgress) => void;
   shouldStop?: () => boolean;
 }

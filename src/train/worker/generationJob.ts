@@ -8,6 +8,7 @@
 import { assertUnreachable } from '../../core/assertUnreachable';
 import type { GenerateJob, GenerateJobResult } from '../loop/generateJob';
 import type { GenerateProgress } from '../loop/generateTasks';
+import type { TorchGeneration } from '../loop/samplers';
 import { forkWorker, type ForkOptions } from './fork';
 import type { GenerationEvent, HostToWorkerMessage } from './protocol';
 
@@ -16,6 +17,8 @@ export interface GenerationWorkerJob extends ForkOptions {
   workerPath: string;
   job: GenerateJob;
   backend?: string;
+  /** Generate on the torch executor (its interpreter and device). */
+  torch?: TorchGeneration;
   onProgress(p: GenerateProgress): void;
   /** Stops after the current batch. */
   signal?: AbortSignal;
@@ -65,7 +68,7 @@ export function generateInWorker(w: GenerationWorkerJob): Promise<GenerateJobRes
       else if (code === 0 && result) resolve(result);
       else reject(new Error(`the generation worker exited with ${signal ? `signal ${signal}` : `code ${code}`} before it finished${stderr.length ? `: ${stderr.join('\n')}` : ''}`));
     });
-    const start: HostToWorkerMessage = { type: 'generate', job: w.job, ...(w.backend ? { backend: w.backend } : {}) };
+    const start: HostToWorkerMessage = { type: 'generate', job: w.job, ...(w.backend ? { backend: w.backend } : {}), ...(w.torch ? { torch: w.torch } : {}) };
     child.send(start);
     if (w.signal?.aborted) abort();
   });

@@ -95,7 +95,7 @@ async function score(m: ScoreMessage): Promise<never> {
 async function generate(m: GenerateMessage): Promise<never> {
   job = 'generating';
   try {
-    const result = await runGenerateJob(m.job, m.backend ?? 'auto', (progress) => output({ type: 'generateProgress', progress }), () => cancelRequested);
+    const result = await runGenerateJob(m.job, m.backend ?? 'auto', (progress) => output({ type: 'generateProgress', progress }), () => cancelRequested, m.torch);
     output({ type: 'generated', result });
     return await finish(0);
   } catch (e) {

@@ -12,6 +12,7 @@ import type { ResponseScores } from '../../core/review/types';
 import type { TrainConfig } from '../config';
 import type { GenerateJob, GenerateJobResult } from '../loop/generateJob';
 import type { GenerateProgress } from '../loop/generateTasks';
+import type { TorchGeneration } from '../loop/samplers';
 
 /** Train a run with this config (when the config is not given as a file argument). */
 export interface StartMessage {
@@ -37,6 +38,8 @@ export interface GenerateMessage {
   job: GenerateJob;
   /** tfjs backend preference (default auto). */
   backend?: string;
+  /** Generate on the torch executor instead of the tfjs engine (src/train/loop/samplers.ts). */
+  torch?: TorchGeneration;
 }
 
 /**
