@@ -9,10 +9,13 @@
  *   in a narrow one, with long code and unbroken strings in one response;
  * - items that ask for one annotator: the editor serves only items still short of it, counts a judgment
  *   another annotator appends while it is open and skips that item; the review panel's Team tab.
+ * - one-click training on a task file nobody judged says so in words and starts no run.
+ * - guidelines: the annotator's "Add guidelines…" creates NAME.guidelines.md beside the task file and opens it;
+ *   the annotator's pane shows the file and follows edits made to it.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
@@ -37,6 +40,8 @@ writeFileSync(
 writeFileSync(join(folder, 'data.annotations.jsonl'), '');
 writeFileSync(join(folder, 'orphan.annotations.jsonl'), ''); // a log whose task file does not exist
 writeFileSync(join(folder, 'lonely.jsonl'), JSON.stringify({ prompt: 'p', responses: ['a', 'b'] }) + '\n'); // no log
+const guided = join(folder, 'guided.jsonl'); // no log, no guidelines yet
+writeFileSync(guided, JSON.stringify({ id: 'g-1', prompt: 'Guided question?', responses: ['one', 'two'] }) + '\n');
 // Four items that ask for one annotator each; alice already judged pool-1.
 const pool = join(folder, 'pool.tasks.jsonl');
 const poolLog = join(folder, 'pool.annotations.jsonl');
@@ -167,5 +172,46 @@ test('overlap: next serves items still short of their annotators, judgments othe
     assert.match((await review.textContent('[data-testid="team-summary"]')) ?? '', /4 items: 4 ask for a number of annotators — 3 have them, 1 still short/);
     const rows = await review.locator('[data-testid="team-members"] tbody tr.member').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent?.trim())));
     assert.deepEqual(rows, [['alice', '2', '1'], [LEAD, '1', '1']], 'each has pool-4 left');
+  }),
+);
+
+test('one-click training on a file nobody judged says "annotate some items first" and starts no run', { timeout: 300_000 }, () =>
+  withArtifacts('team-nothing-to-train', async (vs) => {
+    await vs.runCommand('View: Close All Editors');
+    await vs.runCommand('DAP: Train DPO on This Data');
+    await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Train on this data' }).waitFor({ state: 'visible', timeout: 30_000 });
+    await vs.enterPathInFileDialog(join(folder, 'lonely.jsonl'));
+    const text = await vs.waitForNotification(/no judgments yet/, 60_000);
+    assert.match(text, /lonely\.jsonl has no judgments yet: annotate some items first, then train\./);
+    assert.doesNotMatch(text, /--/);
+    assert.equal(existsSync(join(folder, '.dap', 'runs')), false, 'no run folder');
+  }),
+);
+
+test('guidelines: "Add guidelines…" creates NAME.guidelines.md and opens it; the pane shows it and follows its edits', { timeout: 300_000 }, () =>
+  withArtifacts('team-guidelines', async (vs) => {
+    const file = join(folder, 'guided.guidelines.md');
+    await vs.page.setViewportSize({ width: 1400, height: 900 });
+    await vs.runCommand('View: Close All Editors');
+    await vs.runCommand('DAP: Annotate Preferences');
+    await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Annotate' }).waitFor({ state: 'visible', timeout: 30_000 });
+    await vs.enterPathInFileDialog(guided);
+    const frame = await vs.webviewFrame('[data-testid="annotator-root"][data-item-id="g-1"]', 60_000);
+    await frame.waitForSelector('[data-testid="guidelines-toggle"]:has-text("Add guidelines…")', { timeout: 30_000 });
+    assert.equal(await frame.locator('[data-testid="guidelines"]').count(), 0, 'no pane without a guidelines file');
+    await frame.click('[data-testid="guidelines-toggle"]');
+    // The file is created from the template and opened in a text editor beside the annotator.
+    await vs.page.locator('.tabs-container .tab', { hasText: 'guided.guidelines.md' }).waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(readFileSync(file, 'utf8'), /^# Annotation guidelines: guided\n/);
+    await frame.waitForSelector('[data-testid="guidelines-body"]:has-text("Annotation guidelines: guided")', { timeout: 30_000 });
+    // Edited outside the annotator: the pane follows, rendered as Markdown.
+    writeFileSync(file, '# Our rules\n\nPrefer **short** answers.\n');
+    await frame.waitForSelector('[data-testid="guidelines-body"] strong:has-text("short")', { timeout: 30_000 });
+    assert.doesNotMatch((await frame.textContent('[data-testid="guidelines-body"]')) ?? '', /Annotation guidelines: guided/);
+    // Collapsed from the pane: the toolbar button shows it again.
+    await frame.click('[data-testid="guidelines-close"]');
+    await frame.waitForSelector('[data-testid="guidelines"]', { state: 'detached', timeout: 10_000 });
+    await frame.click('[data-testid="guidelines-toggle"]:has-text("Guidelines")');
+    await frame.waitForSelector('[data-testid="guidelines-body"] strong:has-text("short")', { timeout: 10_000 });
   }),
 );

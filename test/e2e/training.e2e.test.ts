@@ -1,13 +1,16 @@
 /**
  * End-to-end test of one-click training in a real VS Code (code-server): on a copy of the sample task file
  * and its annotation log, "DAP: Train DPO on This Data" starts the real worker process (tiny built-in model
- * via the `dapStudio.train.*` settings), the loss panel opens and its loss chart fills with live points,
+ * via the `dapStudio.train.*` settings), the loss panel opens and its loss chart fills with live points, its
+ * stage strip and the status bar show the two stages (SFT warm-up, then DPO) with the running one's progress,
  * the panel's Cancel button stops the run, and the run folder holds config.json, metrics.jsonl with step
  * events ending in a cancelled `finished` event, and the cancel checkpoint on disk. Reopened from the Runs
- * view, the panel replays the run from metrics.jsonl with every point.
+ * view, the panel replays the run from metrics.jsonl with every point. The folder is a git repository that
+ * does not ignore `.dap/`: the run's start offers to add it to .gitignore, and accepting makes git ignore it.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +22,17 @@ const taskFile = join(folder, 'arith.tasks.jsonl');
 copyFileSync(join(ROOT, 'media/samples/arith.tasks.jsonl'), taskFile);
 copyFileSync(join(ROOT, 'media/samples/arith.annotations.jsonl'), join(folder, 'arith.annotations.jsonl'));
 const runsDir = join(folder, '.dap', 'runs');
+execFileSync('git', ['init', '-q', folder]);
+/** Whether git ignores `path` in the test folder (`git check-ignore` exits 0 for an ignored path, 1 otherwise). */
+function gitIgnores(path: string): boolean {
+  try {
+    execFileSync('git', ['check-ignore', '-q', '--', path], { cwd: folder });
+    return true;
+  } catch (e) {
+    if ((e as { status?: number }).status === 1) return false;
+    throw e;
+  }
+}
 
 let vscode: VsCodeSession | undefined;
 before(async () => {
@@ -56,12 +70,31 @@ test('one-click DPO: live loss chart, cancel from the panel, run files and check
 
     // The loss panel opens beside and fills with live points.
     const frame = await vs.webviewFrame('[data-testid="panel"]', 60_000);
+    // The runs land in the workspace, which git does not ignore yet: the offer, accepted.
+    assert.equal(gitIgnores('.dap/runs'), false);
+    const offer = await vs.waitForNotification(/git does not ignore here/, 60_000);
+    assert.match(offer, /DAP Studio keeps training runs in \.dap\/ .*Add \.dap\/ to \.gitignore\?/);
+    await vs.page.locator('.notifications-toasts .notification-list-item', { hasText: /git does not ignore here/ })
+      .locator('.monaco-button', { hasText: 'Add .dap/ to .gitignore' }).click();
+    const ignoreFile = join(folder, '.gitignore');
+    const readIgnore = () => (existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8') : '');
+    for (const deadline = Date.now() + 30_000; !readIgnore().endsWith('\n') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(readIgnore(), '.dap/\n');
+    assert.equal(gitIgnores('.dap/runs'), true, 'git ignores the runs now');
     await frame.waitForSelector('[data-testid="chart-loss"]', { timeout: 120_000 });
     await frame.waitForFunction(() => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points')) >= 5, undefined, { timeout: 120_000 });
     assert.equal(await frame.getAttribute('[data-testid="run-header"]', 'data-status'), 'running');
-    // The status bar shows the step and loss.
+    // The stages of the built-in model's run, each with its own progress: the panel's strip (SFT warm-up, then
+    // DPO) with the running stage's steps and ETA, the stage to come with its planned steps; the status bar too.
+    const strip = await frame.locator('[data-testid="stage-item"]').evaluateAll((els) =>
+      els.map((e) => [e.getAttribute('data-stage'), e.getAttribute('data-state'), e.querySelector('[data-testid="stage-progress"]')?.textContent?.trim() ?? '']));
+    assert.deepEqual(strip.map(([stage]) => stage), ['sft', 'dpo'], JSON.stringify(strip));
+    const running = strip.find(([, state]) => state === 'running');
+    assert.match(running?.[2] ?? '', /^\d+\/\d+ · ETA \S+$/, JSON.stringify(strip));
+    if (running?.[0] === 'sft') assert.match(strip[1][2] ?? '', /^waits · \d+ steps$/, JSON.stringify(strip));
+    else assert.equal(strip[0][1], 'done', JSON.stringify(strip));
     const statusText = await vs.page.locator('.statusbar-item', { hasText: /loss \d/ }).first().textContent({ timeout: 10_000 });
-    assert.match(statusText ?? '', /\d+\/\d+ · loss \d/);
+    assert.match((statusText ?? '').trim(), /(sft|dpo) \d+\/\d+ · loss \d.* · stage (1 of 2, then dpo \(\d+ steps\)|2 of 2)$/);
 
     await frame.click('[data-testid="cancel"]');
     await frame.waitForSelector('[data-testid="summary"][data-status="cancelled"]', { timeout: 90_000 });

@@ -150,3 +150,19 @@ test('position bias: first-shown wins per annotator and overall with an exact bi
   assert.match(text, /^  x: first shown won 7\/8 = 87\.5% \[\d+\.\d%, \d+\.\d%\], binomial p = 0\.070$/m);
   assert.match(text, /^  all: first shown won 7\/10 = 70\.0%/m);
 });
+
+test("Runs view rows: only the config that applies to the run's method", async () => {
+  const { configRows } = await import('../../src/host/training/configRows');
+  const loss = { beta: 0.1, labelSmoothing: 0, delta: 1, lambda: 0.1, gamma: 0.5, desirableWeight: 1, undesirableWeight: 1, sftWeight: 1 };
+  const base = { data: 'd.jsonl', loss, epochs: 3, ktoKl: 'mismatched', spin: { iterations: 2 } };
+  const keys = (method: string) => configRows({ method, ...base }).map(([k]) => k);
+  assert.deepEqual(keys('dpo'), ['method', 'data', 'loss.beta', 'epochs']);
+  assert.deepEqual(keys('cdpo').filter((k) => k.startsWith('loss.')), ['loss.beta', 'loss.labelSmoothing']);
+  assert.deepEqual(keys('slic').filter((k) => k.startsWith('loss.')), ['loss.delta', 'loss.lambda']);
+  assert.deepEqual(keys('sft').filter((k) => k.startsWith('loss.')), []);
+  assert.deepEqual(keys('kto'), ['method', 'data', 'loss.beta', 'loss.desirableWeight', 'loss.undesirableWeight', 'epochs', 'ktoKl']);
+  assert.deepEqual(keys('spin'), ['method', 'data', 'loss.beta', 'epochs', 'spin'], "SPIN trains DPO's loss");
+  assert.deepEqual(configRows({ method: 'dpo', loss }).find(([k]) => k === 'loss.beta'), ['loss.beta', '0.1']);
+  // An unknown method (a run from elsewhere): everything, as it was written.
+  assert.deepEqual(configRows({ method: 'x', loss: { beta: 1 } }), [['method', 'x'], ['loss', '{"beta":1}']]);
+});

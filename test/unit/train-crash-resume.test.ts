@@ -41,11 +41,20 @@ function config(runId: string, extra: Partial<TrainConfig>): TrainConfig {
     maxLength: 32, evalFraction: 0.25, warmupRatio: 0, seed: 3, ...extra };
 }
 
-/** When to kill: at the first event `at` matches (`poll`: then also wait until it returns true, polling the disk). */
+/**
+ * When to kill: at the first event `at` matches (`poll`: then also wait until it returns true, polling the disk).
+ * `landed`, checked once the process is gone, says whether the kill hit the moment meant (a late kill is retried).
+ */
 interface KillPoint {
   name: string;
   at: (e: TrainEvent) => boolean;
   poll?: (runDir: string) => boolean;
+  landed?: (runDir: string) => boolean;
+}
+
+/** Sleeps the calling thread (a poll of the disk that must not wait for the event loop). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Runs `dap train ARGS --json`, SIGKILLing it at `kill` (if given); returns its stdout events and how it ended. */
@@ -64,16 +73,28 @@ function dapTrain(args: string[], runDir: string, kill?: KillPoint): Promise<{ e
         events.push(e);
         if (!kill || killing || !kill.at(e)) continue;
         killing = true;
-        if (!kill.poll) child.kill('SIGKILL');
-        else {
-          const poll = kill.poll;
-          const timer = setInterval(() => { if (poll(runDir)) { clearInterval(timer); child.kill('SIGKILL'); } }, 0.5);
-          child.on('exit', () => clearInterval(timer));
-        }
+        // A poll blocks this thread, so it reacts within microseconds (the child's output waits in the pipe).
+        if (kill.poll) for (const t0 = Date.now(); !kill.poll(runDir) && Date.now() - t0 < 30_000;) sleepSync(0.05);
+        child.kill('SIGKILL');
       }
     });
     child.on('close', (code, signal) => resolve({ events, code, signal, stderr }));
   });
+}
+
+/**
+ * Runs `dap train ARGS` (ARGS of the attempt's run id) until a kill lands at `point`: an attempt whose run
+ * finished before the kill (a loaded machine may run the rest of a small run before the kill arrives) or whose
+ * kill came after the moment meant (`landed`) is started again under a new run id, 5 attempts at most.
+ */
+async function killAt(runDirOf: (runId: string) => string, argsOf: (runId: string) => string[], runId: string, point: KillPoint): Promise<{ runId: string; runDir: string; events: TrainEvent[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const id = attempt === 0 ? runId : `${runId}-retry${attempt}`;
+    const runDir = runDirOf(id);
+    const killed = await dapTrain(argsOf(id), runDir, point);
+    if (killed.signal === 'SIGKILL' && (!point.landed || point.landed(runDir))) return { runId: id, runDir, events: killed.events };
+    assert.ok(attempt < 4, `${id}: the kill missed its point 5 times (last: ${killed.signal === 'SIGKILL' ? 'killed too late' : `exit ${killed.code}: ${killed.stderr}`})`);
+  }
 }
 
 /** Checkpoint folders of a run being written (temporaries) or done. */
@@ -101,12 +122,13 @@ async function crashAndResume(name: string, extra: Partial<TrainConfig>, points:
   const expected = new Map(stepLosses(fullEvents).map(([stage, n, loss]) => [`${stage}:${n}`, loss]));
   const lora = extra.lora !== undefined;
   for (const point of points) {
-    const runId = `${name}-${point.name}`;
-    const runDir = join(dir, 'runs', runId);
-    const cfgFile = join(dir, `${runId}.json`);
-    writeFileSync(cfgFile, JSON.stringify(config(runId, extra)));
-    const killed = await dapTrain(['--config', cfgFile], runDir, point);
-    assert.equal(killed.signal, 'SIGKILL', `${runId}: the run ended before the kill point (${killed.stderr})`);
+    const configFile = (id: string) => {
+      const cfgFile = join(dir, `${id}.json`);
+      writeFileSync(cfgFile, JSON.stringify(config(id, extra)));
+      return ['--config', cfgFile];
+    };
+    const { runId, runDir, events: killedEvents } = await killAt((id) => join(dir, 'runs', id), configFile, `${name}-${point.name}`, point);
+    const killed = { events: killedEvents };
     const resumed = await dapTrain(['--resume', runDir], runDir);
     assert.equal(resumed.code, 0, `${runId}: resume failed: ${resumed.stderr}`);
     assert.equal(resumed.events.at(-1)?.type, 'finished', runId);
@@ -139,7 +161,13 @@ test('built-in model, SFT then DPO: killed anywhere, resumed to the same losses 
 
 test('DPO with periodic checkpoints: killed while a checkpoint folder is being written, the previous one is used', async () => {
   await crashAndResume('periodic', { method: 'dpo', checkpointEvery: 2 }, [
-    { name: 'mid-checkpoint', at: step('dpo', 4), poll: (runDir) => checkpointNames(runDir).some((n) => n.startsWith('.dpo-step-000004.tmp-')) },
+    {
+      name: 'mid-checkpoint', at: step('dpo', 4),
+      // Kill once the folder exists under its temporary name (or, if that was missed, once it was renamed) …
+      poll: (runDir) => checkpointNames(runDir).some((n) => n.startsWith('.dpo-step-000004.tmp-') || n === 'dpo-step-000004'),
+      // … and count the attempt only when the kill left the temporary (it landed mid-write).
+      landed: (runDir) => checkpointNames(runDir).some((n) => n.startsWith('.dpo-step-000004.tmp-')),
+    },
   ]);
 });
 
@@ -175,11 +203,13 @@ test('resuming a finished run is refused before anything is written; --resume of
   assert.equal(r.status, 1);
   assert.match(r.stderr, /early: the run stopped before it saved config\.json \(nothing was trained yet\); nothing to resume — start it again/);
   // A run killed after its final checkpoint, resumed from that checkpoint folder by name.
-  const killedDir = join(dir, 'runs', 'by-name');
-  const cfgFile = join(dir, 'by-name.json');
-  writeFileSync(cfgFile, JSON.stringify(config('by-name', { method: 'dpo', checkpointEvery: 0 })));
-  const killed = await dapTrain(['--config', cfgFile], killedDir, { name: 'final', at: checkpointOf('dpo') });
-  assert.equal(killed.signal, 'SIGKILL');
+  const configFile = (id: string) => {
+    const cfgFile = join(dir, `${id}.json`);
+    writeFileSync(cfgFile, JSON.stringify(config(id, { method: 'dpo', checkpointEvery: 0 })));
+    return ['--config', cfgFile];
+  };
+  const { runDir: killedDir, events } = await killAt((id) => join(dir, 'runs', id), configFile, 'by-name', { name: 'final', at: checkpointOf('dpo') });
+  const killed = { events };
   const final = killed.events.find(checkpointOf('dpo'));
   assert.ok(final?.type === 'checkpoint');
   const resumed = await dapTrain(['--resume', final.path], killedDir);

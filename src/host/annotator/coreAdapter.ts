@@ -12,7 +12,7 @@ import { readJsonlLines } from '../../core/jsonl';
 import { issueError } from '../../core/issues';
 import { TaskIndex } from '../../core/taskIndex';
 import type { AnnotationEvent, DataIssue, TaskItem } from '../../core/types';
-import type { EventSink, TaskSource } from './controller';
+import type { EventSink, TaskSource } from './ports';
 
 export interface OpenedTasks {
   source: TaskSource;
