@@ -62,7 +62,7 @@ test('K responses per prompt, each with its model and settings; same seed → sa
   assert.ok(items.every((i) => i.responses.every((x) => x.model === fx.modelDir)));
   const line = JSON.parse(readFileSync(r.out, 'utf8').split('\n')[0]);
   assert.deepEqual(line.meta, { task: 'add', answer: '5' });
-  assert.deepEqual(line.responses.map((x: { generation: unknown }) => x.generation), [0, 1, 2].map((sample) => ({ temperature: 1, topP: 0.9, maxNewTokens: 6, seed: 5, sample })));
+  assert.deepEqual(line.responses.map((x: { generation: unknown }) => x.generation), [0, 1, 2].map((sample) => ({ temperature: 1, topP: 0.9, maxNewTokens: 6, seed: 5, sample, executor: 'tfjs' })));
   const again = await generateTasks(base('b.tasks.jsonl'));
   assert.equal(readFileSync(again.out, 'utf8'), readFileSync(r.out, 'utf8'), 'deterministic for a seed');
   const other = await generateTasks(base('c.tasks.jsonl', { seed: 6 }));
