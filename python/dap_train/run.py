@@ -32,8 +32,8 @@ STOP = {"requested": False}  # set by SIGTERM / SIGINT; polled after every optim
 
 
 class Run:
-    def __init__(self, run_dir: str, resume: str = None):
-        self.spec = read_run_spec(run_dir)
+    def __init__(self, run_dir: str, resume: str = None, max_steps: int = None):
+        self.spec = read_run_spec(run_dir, max_steps)
         threads = self.spec.config.get("threads") or 0
         if isinstance(threads, int) and threads > 0:  # config `threads` (0 = torch's default: every core)
             torch.set_num_threads(threads)
@@ -41,6 +41,7 @@ class Run:
         self.sink = EventSink(self.spec.run_dir, self.setup.is_main)
         self.resume = os.path.abspath(resume) if resume else None
         self._tokenizer = None
+        self.plan = []
         self.base = None
         self.trainer = None
         self.started = time.time()
@@ -153,7 +154,7 @@ class Run:
         start_step = read_trainer_state(resume_from).step if resume_from else 0
         self.sink.emit("started", runId=self.spec.config.get("runId"), runDir=self.spec.run_dir, backend=s.device.type,
                        config=self.spec.config, totalSteps=self.trainer.total_steps(st), stage=name, startStep=start_step,
-                       executor="torch", devices=describe_devices(s), processes=s.world, precision=s.precision)
+                       executor="torch", devices=describe_devices(s), processes=s.world, precision=s.precision, stages=self.plan)
         lora = self.base.dap_lora if self.has_lora() else None
         suffix = f" (LoRA r={lora['r']} on {len(lora['modules'])} module{'' if len(lora['modules']) == 1 else 's'})" if lora else ""
         self.sink.log(f"{name}: {self._trainable_line()}{suffix}")
@@ -172,6 +173,13 @@ class Run:
                                spec.batch_size, spec.grad_accum, spec.schedule, spec.warmup_ratio, spec.max_grad_norm, spec.weight_decay,
                                spec.eval_every, spec.checkpoint_every, spec.seed, should_stop=self._cancel_requested)
         names = [st.stage if st.stage != "spin" else None for st in spec.stages]
+        # The run's stages in order with their step counts (SPIN iterations: sized once generated), in every started event as on tfjs.
+        self.plan = []
+        for st in spec.stages:
+            if st.stage == "spin":
+                self.plan += [{"stage": f"spin-{t}"} for t in range(1, int(spec.spin.get("iterations", 2)) + 1)]
+            else:
+                self.plan.append({"stage": st.stage, **({"totalSteps": self.trainer.steps_of(st.train_count, st.epochs, st.max_steps)} if st.train_count is not None else {})})
         skip_to = 0
         if resume_stage:
             skip_to = next((i for i, st in enumerate(spec.stages) if st.stage == resume_stage or (st.stage == "spin" and resume_stage.startswith("spin-"))), None)
@@ -224,8 +232,8 @@ def failed_fields(e: BaseException, max_lines: int = 20) -> dict:
     return out
 
 
-def train_main(run_dir: str, resume: str = None) -> int:
-    """`python -m dap_train train RUN_DIR [--resume CKPT]`; returns the exit status."""
+def train_main(run_dir: str, resume: str = None, max_steps: int = None) -> int:
+    """`python -m dap_train train RUN_DIR [--resume CKPT] [--max-steps N]`; returns the exit status."""
     run = None
 
     def on_signal(signum, frame):
@@ -234,7 +242,7 @@ def train_main(run_dir: str, resume: str = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        run = Run(run_dir, resume)
+        run = Run(run_dir, resume, max_steps)
         return run.execute()
     except BaseException as e:  # noqa: BLE001 — every failure becomes a failed event
         sink = run.sink if run is not None else EventSink(os.path.abspath(run_dir), int(os.environ.get("RANK", "0")) == 0)

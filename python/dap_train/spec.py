@@ -50,6 +50,7 @@ class StageSpec:
     train: str  # absolute path
     eval: str
     max_steps: Optional[int]
+    train_count: Optional[int] = None  # meta.json's count.train (the stage plan's step count), when given
 
 
 @dataclass
@@ -81,11 +82,15 @@ class RunSpec:
     max_prompt_length: int
 
 
-def read_run_spec(run_dir: str) -> RunSpec:
+def read_run_spec(run_dir: str, max_steps: Optional[int] = None) -> RunSpec:
+    """The run folder's settings; `max_steps` (`train --max-steps N`) replaces config.json's maxSteps, also in
+    the config reported by `started` (the file itself is not rewritten: the host keeps owning it)."""
     run_dir = os.path.abspath(run_dir)
     cpath = os.path.join(run_dir, "config.json")
     mpath = os.path.join(run_dir, "data", "meta.json")
     c = _load(cpath)
+    if max_steps is not None:
+        c = {**c, "maxSteps": max_steps}
     m = _load(mpath)
     if m.get("version") != 1:
         raise SpecError(f"{mpath}: version: expected 1, got {json.dumps(m.get('version'))}")
@@ -100,6 +105,7 @@ def read_run_spec(run_dir: str) -> RunSpec:
             epochs=_get(s, "epochs", int, w), lr=float(_get(s, "lr", NUM, w)),
             train=os.path.join(run_dir, _get(s, "train", str, w)), eval=os.path.join(run_dir, _get(s, "eval", str, w)),
             max_steps=_get(s, "maxSteps", int, w, None) if "maxSteps" in s else _get(c, "maxSteps", int, cpath, None),
+            train_count=_get(s["count"], "train", int, f"{w}: count", None) if isinstance(s.get("count"), dict) else None,
         ))
     if not stages:
         raise SpecError(f"{mpath}: stages: expected at least one stage")

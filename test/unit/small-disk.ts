@@ -26,7 +26,7 @@ export function mountSmallDisk(kb: number): SmallDisk | { skip: string } {
   const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k`, 'tmpfs', dir], { encoding: 'utf8' });
   if (mount.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    return { skip: `cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN): ${(mount.stderr || mount.error?.message || '').trim()}` };
+    return { skip: `cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN): ${(mount.stderr || mount.error?.message || '').trim().split('\n')[0]}` };
   }
   const filler = join(dir, '.filler');
   return {
