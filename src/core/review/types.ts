@@ -5,6 +5,7 @@
  */
 import type { PairAgreement, ResponseCounts } from '../agreement';
 import type { DisagreementKind } from '../disagreement';
+import type { ModelComparison } from '../modelComparison';
 import type { PositionBiasRow } from '../positionBias';
 import type { Prompt } from '../types';
 
@@ -114,6 +115,8 @@ export interface ResponseScores {
 
 /** Every list at once: what `dap review --json` prints and the panel renders. */
 export interface ReviewReport {
+  /** The items compare two models: B's win rate over A (the panel's Models section). */
+  models?: ModelComparison;
   taskFile: string;
   logFile: string;
   /** 'rows': the log had no judgments and the rows carry their own labels (TRL pairs, RRHF scores): one
