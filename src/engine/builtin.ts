@@ -7,7 +7,7 @@
  * config.json carries `dap_tokenizer: "bytes"` and a byte-level tokenizer.json is written beside it.
  */
 import { shippedPath } from '../core/shipped';
-import { loadModelWeights } from './checkpoint';
+import { loadModelWeights } from './weights';
 import { gpt2ConfigJson, parseConfig, type ModelConfig } from './config';
 import { createRandomModel } from './models';
 import { ByteTokenizer } from './tokenizer';

@@ -4,104 +4,24 @@
  * transformers.AutoModelForCausalLM.from_pretrained loads the result. Pickle checkpoints
  * (pytorch_model.bin, *.pt, *.pth, *.ckpt) are refused and never opened: unpickling runs arbitrary code.
  */
-import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { writeFolderAtomic } from '../core/atomicWrite';
 import { join, resolve } from 'node:path';
-import { parseConfig, type ModelConfig } from './config';
-import { buildModel, paramFromHf, paramToHf, weightSpecsFor } from './models';
-import {
-  decodeFloats, encodeFloats, readHeader, readTensorBytes, writeSafetensors,
-  type FloatDtype, type SafetensorsHeader, type TensorToWrite,
-} from './safetensors';
+import { paramToHf } from './models';
+import { encodeFloats, writeSafetensors, type FloatDtype, type TensorToWrite } from './safetensors';
 import { builtinTokenizer, openBuiltinModel } from './builtin';
-import { byteTokenizerConfigJson, byteTokenizerJson, loadTokenizer, readJson } from './tokenizer';
-import type { Param, TransformerLM } from './transformer';
+import { loadModelWeights } from './weights';
+import { byteTokenizerConfigJson, byteTokenizerJson, loadTokenizer } from './tokenizer';
+import type { TransformerLM } from './transformer';
 import type { EngineTokenizer } from './types';
+
+export { loadModelWeights, weightDtypes } from './weights';
 
 /** Tokenizer and generation files copied from the source folder on save. */
 export const TOKENIZER_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt',
   'tokenizer.model', 'added_tokens.json', 'chat_template.jinja', 'generation_config.json',
 ];
-
-const PICKLE_RE = /\.(bin|pt|pth|ckpt|pkl)$/i;
-
-/** The weight files of a folder: a single file, or shards from the index (tensor key → shard file). */
-function findWeights(dir: string): { files: string[]; shardOf: Map<string, string> | null } {
-  const single = join(dir, 'model.safetensors');
-  const index = join(dir, 'model.safetensors.index.json');
-  if (existsSync(index)) {
-    const json = readJson(index) as { weight_map?: Record<string, string> };
-    if (!json.weight_map || typeof json.weight_map !== 'object') throw new Error(`${index}: missing "weight_map"`);
-    const shardOf = new Map(Object.entries(json.weight_map));
-    const files = [...new Set(shardOf.values())].sort();
-    for (const f of files) if (!existsSync(join(dir, f))) throw new Error(`${join(dir, f)}: missing file (listed as a shard in ${index})`);
-    return { files: files.map((f) => join(dir, f)), shardOf };
-  }
-  if (existsSync(single)) return { files: [single], shardOf: null };
-  const pickles = readdirSync(dir).filter((f) => PICKLE_RE.test(f) || f === 'pytorch_model.bin.index.json');
-  if (pickles.length > 0) {
-    throw new Error(`${join(dir, pickles[0])}: refusing to load a pickle checkpoint (it can run arbitrary code when opened). ` +
-      'Convert it to safetensors first, e.g. in Python: AutoModelForCausalLM.from_pretrained(dir).save_pretrained(out, safe_serialization=True)');
-  }
-  throw new Error(`${single}: missing file: the model folder has neither model.safetensors nor model.safetensors.index.json`);
-}
-
-/** Loads a model folder's config and weights (no tokenizer). */
-export function loadModelWeights(dir: string): TransformerLM {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: model folder not found`);
-  const cfgPath = join(dir, 'config.json');
-  if (!existsSync(cfgPath)) throw new Error(`${cfgPath}: missing file: a Hugging Face model folder needs config.json`);
-  const config: ModelConfig = parseConfig(readJson(cfgPath), cfgPath);
-  const { files, shardOf } = findWeights(dir);
-  const headers: SafetensorsHeader[] = files.map(readHeader);
-  const where = new Map<string, SafetensorsHeader>();
-  for (const h of headers) for (const k of h.tensors.keys()) where.set(k, h);
-  const specs = weightSpecsFor(config);
-  const prefix = config.family === 'gpt2' && where.has('transformer.wte.weight') ? 'transformer.' : '';
-  const keyOf = (name: string) => (name.startsWith('lm_head') ? name : prefix + name);
-  const used = new Set<string>();
-  const params: Param[] = [];
-  try {
-    for (const spec of specs) {
-      const key = keyOf(spec.name);
-      const h = where.get(key);
-      if (!h) throw new Error(`${files.length === 1 ? files[0] : join(dir, 'model.safetensors.index.json')}: missing tensor "${key}" required by config.json (model_type ${config.modelType})`);
-      const info = h.tensors.get(key)!;
-      if (info.shape.length !== spec.hfShape.length || info.shape.some((d, i) => d !== spec.hfShape[i])) {
-        throw new Error(`${h.path}: tensor "${key}" has shape [${info.shape}] but config.json implies [${spec.hfShape}]`);
-      }
-      if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') throw new Error(`${h.path}: tensor "${key}" has dtype ${info.dtype}; expected F32, F16 or BF16`);
-      params.push(paramFromHf(spec, decodeFloats(readTensorBytes(h, key), info.dtype, `${h.path}: ${key}`), info.dtype as FloatDtype));
-      used.add(key);
-    }
-  } catch (e) {
-    for (const p of params) p.variable.dispose();
-    throw e;
-  }
-  const model = buildModel(config, params);
-  model.keyPrefix = prefix;
-  model.shardOf = shardOf;
-  model.sourceDir = resolve(dir);
-  for (const h of headers) {
-    for (const [k, info] of h.tensors) {
-      if (!used.has(k)) model.extras.push({ name: k, dtype: info.dtype, shape: info.shape, bytes: readTensorBytes(h, k) });
-    }
-  }
-  return model;
-}
-
-/**
- * The checkpoint dtype of each weight of a model folder, keyed by canonical name (as in model.params: GPT-2
- * without "transformer."), read from the safetensors headers only.
- */
-export function weightDtypes(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const f of findWeights(dir).files) {
-    for (const [k, info] of readHeader(f).tensors) out.set(k.startsWith('transformer.') ? k.slice('transformer.'.length) : k, info.dtype);
-  }
-  return out;
-}
 
 /** Loads a model folder and its tokenizer. */
 export function loadPretrained(dir: string): { model: TransformerLM; tokenizer: EngineTokenizer } {

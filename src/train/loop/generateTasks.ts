@@ -23,16 +23,10 @@ import { readTasks } from '../../core/tasks';
 import type { DataIssue } from '../../core/types';
 import { deriveSeed } from '../../core/random';
 import { resolveModelSource, type ModelSource } from './modelSpec';
-import { openSampler, type Sampler, type TorchGeneration } from './samplers';
+import { openSampler, type Sampler, type SamplingSettings, type TorchGeneration } from './samplers';
 
 /** Sampling settings, recorded with every response. */
-export interface SamplingSettings {
-  /** 0 = greedy. */
-  temperature: number;
-  topP: number;
-  maxNewTokens: number;
-  seed: number;
-}
+export type { SamplingSettings } from './samplers';
 
 /** What to generate. */
 export interface GenerateRequest extends SamplingSettings {

@@ -13,9 +13,17 @@ import type { EngineTokenizer } from '../../engine/types';
 import type { PromptRecord } from '../../core/prompts';
 import { promptIds } from '../pipeline/generation';
 import { startTorchGenerator } from '../torch/generate';
-import type { SamplingSettings } from './generateTasks';
 
 /** The torch executor to generate with: its interpreter and device (auto = cuda, mps, then cpu). */
+/** How responses are sampled (generateTasks' request carries them). */
+export interface SamplingSettings {
+  /** 0 = greedy. */
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  seed: number;
+}
+
 export interface TorchGeneration {
   python: string;
   device?: string;
