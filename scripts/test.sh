@@ -17,6 +17,8 @@ shopt -s nullglob
 TIERS="${DAP_TEST_TIERS:-unit browser e2e python}"
 RESULTS="$(mktemp -d "${TMPDIR:-/tmp}/dap-test-results.XXXXXX")"
 trap 'rm -rf "$RESULTS"' EXIT
+# The torch environment probe's kept answers (src/train/torch/envCache.ts) live and die with this test run.
+export DAP_CACHE_DIR="${DAP_CACHE_DIR:-$RESULTS/cache}"
 SUITE_START=$(date +%s)
 
 declare -a SUMMARY_LINES=()
@@ -108,7 +110,7 @@ for t in $TIERS; do
       # it exists; a failure is counted here and that test then fails naming the interpreter).
       [[ -n "${DAP_PYTHON:-}" ]] || step "setup-python" bash scripts/setup-python.sh
       if step "setup-code-server" bash scripts/setup-code-server.sh; then
-        tier e2e 900 test/e2e/*.test.ts
+        tier e2e 1200 test/e2e/*.test.ts
       fi
       ;;
     python)

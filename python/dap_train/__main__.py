@@ -1,4 +1,4 @@
-"""Command line of the torch executor: ``python -m dap_train train RUN_DIR [--resume CKPT]``,
+"""Command line of the torch executor: ``python -m dap_train train RUN_DIR [--resume CKPT] [--max-steps N]``,
 ``python -m dap_train env``, ``estimate ...`` and ``logps ...`` (CONTRACT.md §1). Library logging and
 progress bars go to stderr; stdout carries only JSON (events, or the env / estimate object)."""
 
@@ -13,6 +13,7 @@ def main(argv=None) -> int:
     t = sub.add_parser("train", help="train a run folder prepared by the DAP Studio host")
     t.add_argument("run_dir")
     t.add_argument("--resume", metavar="CKPT", help="checkpoint folder (RUN_DIR/checkpoints/STAGE-step-N) to continue from")
+    t.add_argument("--max-steps", type=int, metavar="N", help="train to N optimizer steps instead of config.json's maxSteps (e.g. a resumed run trained further)")
     sub.add_parser("env", help="print the Python environment and devices as JSON")
     e = sub.add_parser("estimate", help="print a memory estimate as JSON")
     from .estimate import add_arguments
@@ -38,7 +39,9 @@ def main(argv=None) -> int:
         return estimate_main(args)
     from .run import train_main
 
-    return train_main(args.run_dir, args.resume)
+    if args.max_steps is not None and args.max_steps < 1:
+        p.error(f"--max-steps: expected a positive integer, got {args.max_steps}")
+    return train_main(args.run_dir, args.resume, args.max_steps)
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ STOP = {"requested": False}  # set by SIGTERM / SIGINT; polled after every optim
 
 
 class Run:
-    def __init__(self, run_dir: str, resume: str = None):
-        self.spec = read_run_spec(run_dir)
+    def __init__(self, run_dir: str, resume: str = None, max_steps: int = None):
+        self.spec = read_run_spec(run_dir, max_steps)
         threads = self.spec.config.get("threads") or 0
         if isinstance(threads, int) and threads > 0:  # config `threads` (0 = torch's default: every core)
             torch.set_num_threads(threads)
@@ -224,8 +224,8 @@ def failed_fields(e: BaseException, max_lines: int = 20) -> dict:
     return out
 
 
-def train_main(run_dir: str, resume: str = None) -> int:
-    """`python -m dap_train train RUN_DIR [--resume CKPT]`; returns the exit status."""
+def train_main(run_dir: str, resume: str = None, max_steps: int = None) -> int:
+    """`python -m dap_train train RUN_DIR [--resume CKPT] [--max-steps N]`; returns the exit status."""
     run = None
 
     def on_signal(signum, frame):
@@ -234,7 +234,7 @@ def train_main(run_dir: str, resume: str = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        run = Run(run_dir, resume)
+        run = Run(run_dir, resume, max_steps)
         return run.execute()
     except BaseException as e:  # noqa: BLE001 — every failure becomes a failed event
         sink = run.sink if run is not None else EventSink(os.path.abspath(run_dir), int(os.environ.get("RANK", "0")) == 0)

@@ -81,11 +81,15 @@ class RunSpec:
     max_prompt_length: int
 
 
-def read_run_spec(run_dir: str) -> RunSpec:
+def read_run_spec(run_dir: str, max_steps: Optional[int] = None) -> RunSpec:
+    """The run folder's settings; `max_steps` (`train --max-steps N`) replaces config.json's maxSteps, also in
+    the config reported by `started` (the file itself is not rewritten: the host keeps owning it)."""
     run_dir = os.path.abspath(run_dir)
     cpath = os.path.join(run_dir, "config.json")
     mpath = os.path.join(run_dir, "data", "meta.json")
     c = _load(cpath)
+    if max_steps is not None:
+        c = {**c, "maxSteps": max_steps}
     m = _load(mpath)
     if m.get("version") != 1:
         raise SpecError(f"{mpath}: version: expected 1, got {json.dumps(m.get('version'))}")

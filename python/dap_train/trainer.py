@@ -127,6 +127,9 @@ class Trainer:
         state = read_trainer_state(st.resume_from) if st.resume_from else TrainerState(st.name, 0, 0, 0, total, 0, self.seed)
         if state.stage != st.name:
             raise ValueError(f'{st.resume_from}: checkpoint of stage "{state.stage}", expected "{st.name}"')
+        if state.step > total:
+            raise ValueError(f"{st.resume_from}: the checkpoint is at step {state.step}, beyond this stage's {total} steps "
+                             f"(maxSteps {st.max_steps}); resume with a larger --max-steps")
         inner = getattr(opt, "optimizer", opt)
         table = st.reference["train"] if st.reference and st.reference["kind"] == "precomputed" else None
         order = epoch_order(N, self.seed, state.epoch)

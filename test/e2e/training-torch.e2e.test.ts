@@ -5,6 +5,8 @@
  * through the worker, the loss panel's header says torch and its loss chart fills with live points, the
  * panel's Cancel stops the run with a checkpoint, and the run folder holds the torch config, the prepared
  * data and a cancelled `finished` event. *DAP: Check Training Environment* reports the interpreter usable.
+ * One-click *Train DPO on This Data* with `dapStudio.modelPath` set follows the same rule (executor auto →
+ * torch for a model folder when the interpreter has the stack).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,6 +38,8 @@ before(async () => {
     folder,
     settings: {
       'dapStudio.python': python,
+      // One-click training's model (the Train… flow picks its own folder).
+      'dapStudio.modelPath': modelDir,
       'dapStudio.train.maxSteps': 400,
       'dapStudio.train.overrides': { batchSize: 2, maxLength: 48, device: 'cpu', mixedPrecision: 'no', lr: 1e-3 },
     },
@@ -138,6 +142,35 @@ test('Train… with the torch executor: live points in the loss panel, cancel wi
     assert.equal(Number(await frame.getAttribute('[data-testid="chart-loss"]', 'data-points')), events.filter((e) => e.type === 'step').length);
   } catch (e) {
     const dir = await vs.saveArtifacts('training-torch');
+    throw new Error(`${(e as Error).message}\n(screenshot and logs in ${dir})`, { cause: e });
+  }
+});
+
+test('one-click Train DPO on This Data with dapStudio.modelPath: executor auto picks torch, live points, cancel', { timeout: 600_000, skip: missing }, async () => {
+  const vs = vscode!;
+  try {
+    const before = new Set(existsSync(runsDir) ? readdirSync(runsDir) : []);
+    await vs.runCommand('View: Close All Editors');
+    await vs.runCommand('DAP: Train DPO on This Data');
+    await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Train on this data' }).waitFor({ state: 'visible', timeout: 30_000 });
+    await vs.enterPathInFileDialog(taskFile);
+    const frame = await vs.webviewFrame('[data-testid="panel"]', 240_000);
+    await frame.waitForFunction(() => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points')) >= 2, undefined, { timeout: 240_000 });
+    assert.match((await frame.textContent('[data-testid="run-executor"]')) ?? '', /on torch fp32 cpu/);
+    await frame.click('[data-testid="cancel"]');
+    await frame.waitForSelector('[data-testid="summary"][data-status="cancelled"]', { timeout: 60_000 });
+    const fresh = readdirSync(runsDir).filter((r) => !before.has(r));
+    assert.equal(fresh.length, 1, `one new run folder in ${runsDir}`);
+    const runDir = join(runsDir, fresh[0]);
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { executor: string; model: string; method: string };
+    assert.deepEqual([config.executor, config.model, config.method], ['torch', modelDir, 'dpo']);
+    const events = runEvents(runDir);
+    const started = events.find((e) => e.type === 'started');
+    assert.ok(started?.type === 'started' && started.executor === 'torch');
+    const last = events.at(-1);
+    assert.ok(last?.type === 'finished' && last.summary.cancelled);
+  } catch (e) {
+    const dir = await vs.saveArtifacts('training-torch-one-click');
     throw new Error(`${(e as Error).message}\n(screenshot and logs in ${dir})`, { cause: e });
   }
 });

@@ -4,13 +4,19 @@
  * (no libuv in Debian's); an interpreter without torch (the host's python3) still answers, with what is
  * missing and the pip command. The estimate counts the parameters transformers builds from config.json
  * (equal to the engine's count), sizes weights / gradients / AdamW state, shrinks trainable state under
- * LoRA, and refuses a budget it exceeds with suggestions that fit.
+ * LoRA, and refuses a budget it exceeds with suggestions that fit. The executor choice keeps a usable probe
+ * answer between runs (src/train/torch/envCache.ts) and probes again when the interpreter changes, after a
+ * failed run, after a day, and always for an interpreter that could not run torch.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadPretrained } from '../../src/engine/checkpoint';
-import { pythonEnv, repoRoot, runDapTrain, startPython, tempDir, tinyGpt2 } from './fixtures';
+import { chooseExecutor } from '../../src/train/torch/choose';
+import { CACHE_TTL_MS, forgetTorchEnv, rememberTorchEnv, torchEnvCachePath } from '../../src/train/torch/envCache';
+import { python, pythonEnv, repoRoot, runDapTrain, startPython, tempDir, tinyGpt2 } from './fixtures';
 
 test('dap_train env on the torch interpreter: versions, devices with memory, nothing missing', async () => {
   const r = await runDapTrain(['env']);
@@ -75,4 +81,49 @@ test('dap_train estimate: parameters as the engine counts them, state sizes, LoR
   assert.ok(ckpt.bytes.activations < full.bytes.activations);
   assert.equal(tight.fits, false);
   assert.ok(tight.suggestions.some((s) => s.fits && s.totalBytes < full.bytes.total), JSON.stringify(tight.suggestions));
+});
+
+test('the executor choice probes once and keeps a usable answer; probes again after a change of the interpreter, a failed run or a day; never keeps an unusable one', async () => {
+  const dir = tempDir('env-cache');
+  process.env.DAP_CACHE_DIR = join(dir, 'cache');
+  const model = await tinyGpt2(dir, 2);
+  const log = join(dir, 'calls');
+  // Interpreters that record each start, then run the real one.
+  const counted = (name: string, real: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
+    chmodSync(p, 0o755);
+    return p;
+  };
+  const probes = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('dap_train env')).length : 0);
+  const py = counted('torch-python', python);
+  const first = await chooseExecutor({ executor: 'auto', model, python: py });
+  assert.equal(first.executor, 'torch', first.reason);
+  assert.equal(probes(), 1);
+  assert.ok(existsSync(torchEnvCachePath()));
+  const second = await chooseExecutor({ executor: 'auto', model, python: py });
+  assert.equal(probes(), 1, 'the second run reuses the answer');
+  assert.deepEqual(second.env, first.env);
+  assert.equal(second.reason, first.reason);
+  const later = new Date(Date.now() + 10_000);
+  utimesSync(py, later, later); // the interpreter was replaced
+  await chooseExecutor({ executor: 'torch', model, python: py });
+  assert.equal(probes(), 2);
+  forgetTorchEnv(py); // what a failed torch run does
+  await chooseExecutor({ executor: 'torch', model, python: py });
+  assert.equal(probes(), 3);
+  rememberTorchEnv(py, first.env!, Date.now() - CACHE_TTL_MS - 1); // an answer older than a day
+  await chooseExecutor({ executor: 'torch', model, python: py });
+  assert.equal(probes(), 4);
+  await chooseExecutor({ executor: 'torch', model, python: py });
+  assert.equal(probes(), 4);
+  const host = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (host.error || host.status === 0) return; // no python3 without torch here
+  const bare = counted('bare-python', 'python3');
+  for (const k of [1, 2]) {
+    const c = await chooseExecutor({ executor: 'auto', model, python: bare });
+    assert.equal(c.executor, 'tfjs');
+    assert.match(c.reason, /lacks torch/);
+    assert.equal(probes(), 4 + k, 'an interpreter without torch is probed every time (installing torch counts at once)');
+  }
 });

@@ -2,7 +2,8 @@
  * `dap train --executor torch` as a user runs it, on the real stack (torch + transformers + accelerate in
  * the test chroot through scripts/chroot-python, or DAP_PYTHON): the TypeScript side prepares the run,
  * prints the exact launch command, relays Python's events (each once in metrics.jsonl), stops on SIGTERM
- * with a checkpoint and exit 0 within 30 s, resumes to the same losses as an uninterrupted run, reports a
+ * with a checkpoint and exit 0 within 30 s, resumes to the same losses as an uninterrupted run (also with
+ * --max-steps N: to N steps, refused below the checkpoint's step), reports a
  * Python crash with the traceback's last lines, and records a `failed` event when Python is killed.
  */
 import { test, before } from 'node:test';
@@ -82,9 +83,12 @@ test('a torch run: launch command printed, events relayed once, started says tor
 });
 
 test('SIGTERM: checkpoint and exit 0 within 30 s; --resume continues to the losses of an uninterrupted run', async () => {
-  const full = dap([...common(), '--max-steps', '40', '--run-id', 'full']);
+  // 40 real steps (12 training pairs, batch 4: 3 steps an epoch; the default 3 epochs would end at step 9, which a fast
+  // step rate reached before the SIGTERM sent at step 2 was relayed: no cancel checkpoint).
+  const long = ['--epochs', '14', '--max-steps', '40'];
+  const full = dap([...common(), ...long, '--run-id', 'full']);
   assert.equal(full.status, 0, full.stderr);
-  const run = start([...common(), '--max-steps', '40', '--run-id', 'part'], (e) => e.type === 'step' && e.step >= 2);
+  const run = start([...common(), ...long, '--run-id', 'part'], (e) => e.type === 'step' && e.step >= 2);
   await run.reached;
   const t0 = Date.now();
   run.child.kill('SIGTERM');
@@ -94,7 +98,7 @@ test('SIGTERM: checkpoint and exit 0 within 30 s; --resume continues to the loss
   assert.ok(seconds < 30, `stopped in ${seconds} s`);
   const ev = eventsOf(r.stdout);
   const ckpt = ev.find((e) => e.type === 'checkpoint' && e.reason === 'cancel');
-  assert.ok(ckpt?.type === 'checkpoint' && existsSync(ckpt.path), 'cancel checkpoint written');
+  assert.ok(ckpt?.type === 'checkpoint' && existsSync(ckpt.path), `cancel checkpoint written; events: ${r.stdout.slice(-3000)}\nstderr: ${r.stderr.slice(-2000)}`);
   const fin = ev.at(-1);
   assert.ok(fin?.type === 'finished' && fin.summary.cancelled);
   const resumed = dap(['--resume', ckpt.path, '--json']);
@@ -103,6 +107,44 @@ test('SIGTERM: checkpoint and exit 0 within 30 s; --resume continues to the loss
   const expected = losses(eventsOf(full.stdout));
   assert.deepEqual(all.map(([s]) => s), expected.map(([s]) => s));
   all.forEach(([s, l], i) => assert.ok(Math.abs(l - expected[i][1]) < 1e-6, `step ${s}: ${l} vs ${expected[i][1]}`));
+});
+
+test('--resume RUN --max-steps N trains a stopped run to N steps: the losses of an uninterrupted N-step run; below the checkpoint refused', async () => {
+  const flat = ['--schedule', 'constant', '--warmup-ratio', '0']; // an LR that does not depend on the total steps
+  // 40 real steps (see the SIGTERM test); the step it stops at depends on the machine's speed, so N is set from it.
+  const run = start([...common(), ...flat, '--epochs', '14', '--max-steps', '40', '--run-id', 'longer'], (e) => e.type === 'step' && e.step >= 2);
+  await run.reached;
+  run.child.kill('SIGTERM');
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  const part = eventsOf(r.stdout);
+  const ckpt = part.find((e) => e.type === 'checkpoint' && e.reason === 'cancel');
+  assert.ok(ckpt?.type === 'checkpoint', r.stdout);
+  assert.ok(ckpt.step >= 2 && ckpt.step < 37, `cancelled at step ${ckpt.step}`);
+  const n = ckpt.step + 3;
+  const straight = dap([...common(), ...flat, '--epochs', '14', '--max-steps', String(n), '--run-id', 'straight']);
+  assert.equal(straight.status, 0, straight.stderr);
+  const runDir = join(dir, 'runs', 'longer');
+  const before = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
+  const low = dap(['--resume', runDir, '--max-steps', String(ckpt.step - 1), '--json']);
+  assert.equal(low.status, 2, low.stderr);
+  assert.match(low.stderr, new RegExp(`^dap train: resume: --max-steps ${ckpt.step - 1} is below the step of \\S+ \\(${ckpt.step}\\); give at least ${ckpt.step}$`, 'm'));
+  assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), before, 'a refused resume writes nothing');
+  const resumed = dap(['--resume', runDir, '--max-steps', String(n), '--json']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const ev = eventsOf(resumed.stdout);
+  const launch = ev.find((e) => e.type === 'log' && e.message.startsWith('launch: '));
+  assert.ok(launch?.type === 'log' && launch.message.endsWith(` --resume ${ckpt.path} --max-steps ${n}`), launch?.type === 'log' ? launch.message : 'no launch line');
+  const started = ev.find((e) => e.type === 'started');
+  assert.ok(started?.type === 'started' && started.config.maxSteps === n && started.totalSteps === n);
+  assert.ok(ev.filter((e): e is StepEvent => e.type === 'step').every((e) => e.totalSteps === n));
+  const fin = ev.at(-1);
+  assert.ok(fin?.type === 'finished' && !fin.summary.cancelled);
+  const all = [...losses(part), ...losses(ev)];
+  const expected = losses(eventsOf(straight.stdout));
+  assert.deepEqual(all.map(([s]) => s), Array.from({ length: n }, (_, i) => i + 1));
+  all.forEach(([s, l], i) => assert.ok(Math.abs(l - expected[i][1]) < 1e-6, `step ${s}: ${l} vs ${expected[i][1]}`));
+  assert.ok(existsSync(join(runDir, 'model', 'model.safetensors')), 'the final model');
 });
 
 test('a Python crash is a failed event with the traceback; a killed Python gets a failed event from the TypeScript side', async () => {

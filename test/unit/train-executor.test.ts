@@ -70,7 +70,9 @@ test('launch commands: one process, torchrun and accelerate for N, the file rend
   const env = (libuv: boolean) => ({ torchBuild: { cuda: null, hip: null, libuv } }) as TorchEnv;
   const one = launchCommand({ launcher: 'auto', numProcesses: 1 }, 'py', '/r', env(true));
   assert.deepEqual(one, { argv: ['py', '-m', 'dap_train', 'train', '/r'], env: {}, launcher: 'python' });
-  assert.deepEqual(launchCommand({ launcher: 'auto', numProcesses: 1 }, 'py', '/r', env(true), '/r/checkpoints/dpo-step-000004').argv.slice(-2), ['--resume', '/r/checkpoints/dpo-step-000004']);
+  assert.deepEqual(launchCommand({ launcher: 'auto', numProcesses: 1 }, 'py', '/r', env(true), { ckpt: '/r/checkpoints/dpo-step-000004' }).argv.slice(-2), ['--resume', '/r/checkpoints/dpo-step-000004']);
+  assert.deepEqual(launchCommand({ launcher: 'torchrun', numProcesses: 2 }, 'py', '/r', env(true), { ckpt: '/r/checkpoints/dpo-step-000004', maxSteps: 9 }).argv.slice(-8),
+    ['-m', 'dap_train', 'train', '/r', '--resume', '/r/checkpoints/dpo-step-000004', '--max-steps', '9'], 'a resume with another maxSteps tells every process');
   const tr = launchCommand({ launcher: 'auto', numProcesses: 2 }, 'py', '/r', env(true));
   assert.deepEqual(tr.argv, ['py', '-m', 'torch.distributed.run', '--nproc-per-node', '2', '-m', 'dap_train', 'train', '/r']);
   const trFile = launchCommand({ launcher: 'torchrun', numProcesses: 2 }, 'py', '/r', env(false));

@@ -131,7 +131,15 @@ async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    const outcome = await runTraining({ ...config, ...(runId ? { runId } : {}) }, { onEvent: print, shouldStop: () => stop, prepareOnly }, choice);
+    let outcome;
+    try {
+      outcome = await runTraining({ ...config, ...(runId ? { runId } : {}) }, { onEvent: print, shouldStop: () => stop, prepareOnly }, choice);
+    } catch (e) {
+      // A resume the executor cannot do as asked (nothing was written): a bad argument, like the checks above.
+      if (!(e instanceof ExecutorError)) throw e;
+      process.stderr.write(`dap train: ${e.message}\n`);
+      return 2;
+    }
     if (outcome.status !== 'failed') return 0;
     // The run folder stays (its metrics.jsonl ends with the failed event, as the Runs view shows it); say so on stderr too.
     process.stderr.write(`dap train: ${outcome.error}\n(the failure is recorded in ${outcome.runDir}/metrics.jsonl)\n`);

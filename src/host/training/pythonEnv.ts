@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { resolveConfig, type TrainConfig } from '../../train/config/index';
 import { checkEstimate, chooseExecutor, estimateMemory, type ExecutorChoice } from '../../train/torch/choose';
 import { formatTorchEnv, probeTorchEnv } from '../../train/torch/env';
+import { rememberTorchEnv } from '../../train/torch/envCache';
 
 /** The part of ms-python.python's exported API read here (its `environments` API). */
 interface PythonExtensionApi {
@@ -67,6 +68,7 @@ export async function checkTrainingEnvironment(output: vscode.OutputChannel): Pr
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const { python, from } = await pythonInterpreter(folder);
   const env = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `DAP Studio: checking ${python}…` }, () => probeTorchEnv(python));
+  rememberTorchEnv(python, env); // a fresh answer for the next run's executor choice
   output.appendLine(`[${new Date().toISOString()}] training environment (interpreter from ${from})`);
   output.appendLine(formatTorchEnv(python, env));
   output.show(true);

@@ -84,13 +84,16 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
   if (input.resume) {
     ({ config, runDir } = configForResume(input));
     if (config.executor === 'torch') {
-      const saved = JSON.parse(readFileSync(runPaths(runDir).config, 'utf8')) as ResolvedTrainConfig;
-      if (input.maxSteps !== undefined && input.maxSteps !== saved.maxSteps) {
-        throw new ExecutorError(`resume: a torch run continues with its own maxSteps (${saved.maxSteps ?? 'none'}, RUN/config.json); --max-steps ${input.maxSteps} is not applied to it`);
-      }
       if (!config.resume) throw new ExecutorError(`${runDir}: the torch run was stopped before its first checkpoint; the torch executor resumes from a checkpoint only — start the run again`);
+      const ckpt = config.resume;
+      // --max-steps: the resumed stage trains to that many steps, as on tfjs (Python is told; config.json stays as the host wrote it).
+      const maxSteps = input.maxSteps;
+      if (maxSteps !== undefined) {
+        const at = readTrainerState(ckpt).step;
+        if (maxSteps < at) throw new ExecutorError(`resume: --max-steps ${maxSteps} is below the step of ${ckpt} (${at}); give at least ${at}`);
+      }
       const torch = await chooseExecutor({ ...config, ...(input.python ? { python: input.python } : {}) });
-      return runTorchTraining(config, torch, hooks, { ckpt: config.resume as string, runDir });
+      return runTorchTraining(config, torch, hooks, { ckpt, runDir, ...(maxSteps !== undefined ? { maxSteps } : {}) });
     }
   } else {
     config = resolveConfig(input);

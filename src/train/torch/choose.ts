@@ -2,13 +2,15 @@
  * Which executor a run uses (config `executor`): `tfjs` as asked; `torch` only when the configured Python
  * has torch + transformers + accelerate (else an ExecutorError naming what is missing and the pip command —
  * never a silent fallback); `auto` = torch when a model folder is trained and that Python is usable, tfjs
- * otherwise (the built-in model, no Python), with the reason said. Also the pre-run memory estimate
+ * otherwise (the built-in model, no Python), with the reason said. The probe's usable answer is kept between
+ * runs (envCache.ts). Also the pre-run memory estimate
  * (`PY -m dap_train estimate`, CONTRACT.md §7): a run that will not fit is refused with the numbers and
  * what would fit. Both run before a run folder exists.
  */
 import { spawn } from 'node:child_process';
 import type { ResolvedTrainConfig } from '../config/index';
-import { probeTorchEnv, pythonOf, pythonProcessEnv, type TorchEnv } from './env';
+import { pythonOf, pythonProcessEnv, type TorchEnv } from './env';
+import { cachedTorchEnv } from './envCache';
 
 /** The run cannot start as configured (torch asked but unusable, or it will not fit in memory); nothing was created. */
 export class ExecutorError extends Error {
@@ -26,8 +28,8 @@ export interface ExecutorChoice {
   reason: string;
 }
 
-/** Picks the executor (see the file comment); `probe` is the environment probe (injected by tests of the rule only). */
-export async function chooseExecutor(c: Pick<ResolvedTrainConfig, 'executor' | 'model' | 'python'>, probe: (python: string) => Promise<TorchEnv> = probeTorchEnv): Promise<ExecutorChoice> {
+/** Picks the executor (see the file comment); `probe` is the environment probe (kept answers; injected by tests of the rule only). */
+export async function chooseExecutor(c: Pick<ResolvedTrainConfig, 'executor' | 'model' | 'python'>, probe: (python: string) => Promise<TorchEnv> = cachedTorchEnv): Promise<ExecutorChoice> {
   const python = pythonOf(c.python);
   if (c.executor === 'tfjs') return { executor: 'tfjs', python, reason: 'executor tfjs (asked)' };
   if (c.executor === 'auto' && !c.model) return { executor: 'tfjs', python, reason: 'executor auto: tfjs (the built-in model trains with TensorFlow.js)' };

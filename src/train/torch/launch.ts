@@ -26,11 +26,18 @@ export function freshRendezvousFile(runDir: string): string {
   return join(runDir, `.rendezvous-${k}`);
 }
 
-/** The launch command of a prepared run (and `--resume CKPT`). */
-export function launchCommand(c: Pick<ResolvedTrainConfig, 'launcher' | 'numProcesses'>, python: string, runDir: string, env: TorchEnv | undefined, resume?: string): LaunchCommand {
+/** Where a launch continues a run from: its checkpoint, and a maxSteps replacing config.json's (`dap train --resume R --max-steps N`). */
+export interface ResumeFrom {
+  ckpt: string;
+  maxSteps?: number;
+}
+
+/** The launch command of a prepared run (and `--resume CKPT [--max-steps N]`). */
+export function launchCommand(c: Pick<ResolvedTrainConfig, 'launcher' | 'numProcesses'>, python: string, runDir: string, env: TorchEnv | undefined, resume?: ResumeFrom): LaunchCommand {
   const n = c.numProcesses;
   const launcher = c.launcher === 'auto' ? (n > 1 ? 'torchrun' : 'python') : c.launcher;
-  const tail = ['-m', 'dap_train', 'train', runDir, ...(resume ? ['--resume', resume] : [])];
+  const tail = ['-m', 'dap_train', 'train', runDir, ...(resume ? ['--resume', resume.ckpt] : []),
+    ...(resume?.maxSteps !== undefined ? ['--max-steps', String(resume.maxSteps)] : [])];
   const noLibuv = env?.torchBuild?.libuv === false;
   const extraEnv: Record<string, string> = noLibuv && launcher !== 'python' ? { USE_LIBUV: '0', TORCH_DISABLE_SHARE_RDZV_TCP_STORE: '1' } : {};
   switch (launcher) {

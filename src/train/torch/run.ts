@@ -6,7 +6,7 @@
  * process group → Python checkpoints at the next step boundary and exits 0; SIGKILL after 30 s more. If
  * the process ends without a final event, a `failed` event with the last lines of its stderr (the
  * traceback) is appended, as the host does for a tfjs worker that dies. Resume: `--resume CKPT` on the
- * same prepared folder.
+ * same prepared folder (with `--max-steps N` when the resume asks for another maxSteps).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,7 +16,8 @@ import { parseEventLine, type FinishedEvent, type TrainEvent } from '../runs/eve
 import { appendEvent, createRunDir } from '../runs/folder';
 import type { ExecutorChoice } from './choose';
 import { pythonProcessEnv } from './env';
-import { commandText, launchCommand } from './launch';
+import { forgetTorchEnv } from './envCache';
+import { commandText, launchCommand, type ResumeFrom } from './launch';
 import { prepareTorchRun } from './prepare';
 
 /** An event before its time stamp. */
@@ -46,7 +47,7 @@ export interface TorchRunOutcome {
  * Prepares (unless resuming) and runs a torch run. `resume`: the checkpoint folder of a run prepared
  * before (its run folder holds config.json and data/). Never throws for training errors.
  */
-export async function runTorchTraining(config: ResolvedTrainConfig, choice: ExecutorChoice, hooks: TorchRunHooks = {}, resume?: { ckpt: string; runDir: string }): Promise<TorchRunOutcome> {
+export async function runTorchTraining(config: ResolvedTrainConfig, choice: ExecutorChoice, hooks: TorchRunHooks = {}, resume?: ResumeFrom & { runDir: string }): Promise<TorchRunOutcome> {
   const runDir = resume ? resume.runDir : createRunDir(resolve(config.out), config.runId);
   /** Events of the TypeScript side itself (before launch, and a failure it synthesizes): appended and relayed. */
   const emitOwn = (e: EventBody) => {
@@ -75,7 +76,7 @@ export async function runTorchTraining(config: ResolvedTrainConfig, choice: Exec
   let cmd;
   let env: NodeJS.ProcessEnv;
   try {
-    cmd = launchCommand(resolved, choice.python, runDir, choice.env, resume?.ckpt);
+    cmd = launchCommand(resolved, choice.python, runDir, choice.env, resume);
     env = { ...pythonProcessEnv(), ...cmd.env };
   } catch (e) {
     return fail((e as Error).message);
@@ -146,6 +147,7 @@ export async function runTorchTraining(config: ResolvedTrainConfig, choice: Exec
         resolveRun({ status: last.summary.cancelled ? 'cancelled' : 'finished', runDir, summary: last.summary, command: text });
         return;
       }
+      forgetTorchEnv(choice.python); // the run did not finish: its interpreter is probed afresh next time
       if (last?.type === 'failed') {
         resolveRun({ status: 'failed', runDir, error: last.error, command: text });
         return;
