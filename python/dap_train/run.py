@@ -41,6 +41,7 @@ class Run:
         self.sink = EventSink(self.spec.run_dir, self.setup.is_main)
         self.resume = os.path.abspath(resume) if resume else None
         self._tokenizer = None
+        self.plan = []
         self.base = None
         self.trainer = None
         self.started = time.time()
@@ -153,7 +154,7 @@ class Run:
         start_step = read_trainer_state(resume_from).step if resume_from else 0
         self.sink.emit("started", runId=self.spec.config.get("runId"), runDir=self.spec.run_dir, backend=s.device.type,
                        config=self.spec.config, totalSteps=self.trainer.total_steps(st), stage=name, startStep=start_step,
-                       executor="torch", devices=describe_devices(s), processes=s.world, precision=s.precision)
+                       executor="torch", devices=describe_devices(s), processes=s.world, precision=s.precision, stages=self.plan)
         lora = self.base.dap_lora if self.has_lora() else None
         suffix = f" (LoRA r={lora['r']} on {len(lora['modules'])} module{'' if len(lora['modules']) == 1 else 's'})" if lora else ""
         self.sink.log(f"{name}: {self._trainable_line()}{suffix}")
@@ -172,6 +173,13 @@ class Run:
                                spec.batch_size, spec.grad_accum, spec.schedule, spec.warmup_ratio, spec.max_grad_norm, spec.weight_decay,
                                spec.eval_every, spec.checkpoint_every, spec.seed, should_stop=self._cancel_requested)
         names = [st.stage if st.stage != "spin" else None for st in spec.stages]
+        # The run's stages in order with their step counts (SPIN iterations: sized once generated), in every started event as on tfjs.
+        self.plan = []
+        for st in spec.stages:
+            if st.stage == "spin":
+                self.plan += [{"stage": f"spin-{t}"} for t in range(1, int(spec.spin.get("iterations", 2)) + 1)]
+            else:
+                self.plan.append({"stage": st.stage, **({"totalSteps": self.trainer.steps_of(st.train_count, st.epochs, st.max_steps)} if st.train_count is not None else {})})
         skip_to = 0
         if resume_stage:
             skip_to = next((i for i, st in enumerate(spec.stages) if st.stage == resume_stage or (st.stage == "spin" and resume_stage.startswith("spin-"))), None)

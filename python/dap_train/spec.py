@@ -50,6 +50,7 @@ class StageSpec:
     train: str  # absolute path
     eval: str
     max_steps: Optional[int]
+    train_count: Optional[int] = None  # meta.json's count.train (the stage plan's step count), when given
 
 
 @dataclass
@@ -104,6 +105,7 @@ def read_run_spec(run_dir: str, max_steps: Optional[int] = None) -> RunSpec:
             epochs=_get(s, "epochs", int, w), lr=float(_get(s, "lr", NUM, w)),
             train=os.path.join(run_dir, _get(s, "train", str, w)), eval=os.path.join(run_dir, _get(s, "eval", str, w)),
             max_steps=_get(s, "maxSteps", int, w, None) if "maxSteps" in s else _get(c, "maxSteps", int, cpath, None),
+            train_count=_get(s["count"], "train", int, f"{w}: count", None) if isinstance(s.get("count"), dict) else None,
         ))
     if not stages:
         raise SpecError(f"{mpath}: stages: expected at least one stage")

@@ -110,9 +110,12 @@ class Trainer:
 
     # -- the loop -------------------------------------------------------------------------------------
     def total_steps(self, st: Stage) -> int:
-        per_epoch = math.ceil(len(st.train) / (self.batch_size * self.grad_accum))
-        total = per_epoch * st.epochs
-        return min(total, st.max_steps) if st.max_steps else total
+        return self.steps_of(len(st.train), st.epochs, st.max_steps)
+
+    def steps_of(self, n: int, epochs: int, max_steps) -> int:
+        """Optimizer steps of a stage of `n` training examples (stageSteps of src/train/stage)."""
+        total = math.ceil(n / (self.batch_size * self.grad_accum)) * epochs
+        return min(total, max_steps) if max_steps else total
 
     def run_stage(self, st: Stage, opt, named: list) -> dict:
         """Runs one stage to its end or cancel with the prepared optimizer `opt` (made by make_optimizer,

@@ -75,6 +75,7 @@ test('a torch run: launch command printed, events relayed once, started says tor
   assert.match(launch.message, new RegExp(`^launch: PYTHONPATH=\\S+python \\S+ -m dap_train train ${join(dir, 'runs', 'relay')}$`));
   const started = ev.find((e) => e.type === 'started');
   assert.ok(started?.type === 'started' && started.executor === 'torch' && started.config.executor === 'torch');
+  assert.deepEqual(started.stages, [{ stage: 'dpo', totalSteps: 3 }], 'the stage plan, as the tfjs executor sends it');
   assert.deepEqual(losses(ev).map(([s]) => s), [1, 2, 3]);
   assert.ok(Math.abs(losses(ev)[0][1] - Math.LN2) < 1e-6, 'DPO starts at ln 2');
   assert.equal(ev.at(-1)?.type, 'finished');

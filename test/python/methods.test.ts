@@ -87,6 +87,7 @@ test('every method trains 3 steps on torch with the tfjs executor\'s metrics; SP
     const spinEvents = metricsOf(run.runDir);
     assert.equal(spinEvents.at(-1)?.type, 'finished');
     assert.deepEqual([...new Set(steps(spinEvents).map((e) => e.stage))], ['spin-1', 'spin-2']);
+    for (const e of spinEvents) if (e.type === 'started') assert.deepEqual(e.stages, [{ stage: 'spin-1' }, { stage: 'spin-2' }], 'the plan: iterations sized once generated');
     for (const it of [1, 2]) {
       const d = join(run.runDir, 'spin', `iter-${it}`);
       const gen = JSON.parse(readFileSync(join(d, 'generation.json'), 'utf8'));
