@@ -1,5 +1,6 @@
 """Command line of the torch executor: ``python -m dap_train train RUN_DIR [--resume CKPT] [--max-steps N]``,
-``python -m dap_train env``, ``estimate ...`` and ``logps ...`` (CONTRACT.md §1). Library logging and
+``python -m dap_train env``, ``estimate ...``, ``logps ...`` (CONTRACT.md §1) and ``generate ...``
+(generate.py: continuations with model.generate for `dap generate --executor torch`). Library logging and
 progress bars go to stderr; stdout carries only JSON (events, or the env / estimate object)."""
 
 import argparse
@@ -18,9 +19,11 @@ def main(argv=None) -> int:
     e = sub.add_parser("estimate", help="print a memory estimate as JSON")
     from .estimate import add_arguments
     from .score import add_arguments as add_score_arguments
+    from .generate import add_arguments as add_generate_arguments
 
     add_arguments(e)
     add_score_arguments(sub.add_parser("logps", help="print the completion log-probs of tokenized examples as JSON lines"))
+    add_generate_arguments(sub.add_parser("generate", help="print continuations of tokenized prompts (model.generate) as JSON lines"))
     args = p.parse_args(argv)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,6 +36,10 @@ def main(argv=None) -> int:
         from .score import score_main
 
         return score_main(args)
+    if args.command == "generate":
+        from .generate import generate_main
+
+        return generate_main(args)
     if args.command == "estimate":
         from .estimate import estimate_main
 

@@ -13,7 +13,7 @@ import {
   decodeFloats, encodeFloats, readHeader, readTensorBytes, writeSafetensors,
   type FloatDtype, type SafetensorsHeader, type TensorToWrite,
 } from './safetensors';
-import { builtinTokenizer, createBuiltinModel } from './builtin';
+import { builtinTokenizer, openBuiltinModel } from './builtin';
 import { byteTokenizerConfigJson, byteTokenizerJson, loadTokenizer, readJson } from './tokenizer';
 import type { Param, TransformerLM } from './transformer';
 import type { EngineTokenizer } from './types';
@@ -187,10 +187,10 @@ async function writeModelFiles(model: TransformerLM, out: string, options: SaveO
 }
 
 /**
- * A model by name: "builtin" (a fresh built-in model with the given seed and the byte tokenizer) or a
- * Hugging Face folder path.
+ * A model by name: "builtin" (the shipped pretrained built-in model and the byte tokenizer) or a Hugging
+ * Face folder path.
  */
 export function openModel(spec: string, seed = 0): { model: TransformerLM; tokenizer: EngineTokenizer } {
-  if (spec === 'builtin') return { model: createBuiltinModel(seed), tokenizer: builtinTokenizer() };
+  if (spec === 'builtin') return { model: openBuiltinModel(seed).model, tokenizer: builtinTokenizer() };
   return loadPretrained(spec);
 }

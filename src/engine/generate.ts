@@ -2,7 +2,7 @@
  * Text generation with a KV cache: prompts are left-padded into one batch (position ids from the mask,
  * as HF generate does), prefilled once, then decoded one token per step. Greedy when temperature is 0,
  * else temperature + nucleus (top-p) sampling from a seeded PRNG on the host, so a seed reproduces the
- * same tokens. Stops per row at EOS (when stopOnEos) and overall at maxNewTokens or the model's context.
+ * same tokens (one stream for the batch, or one per row with `rowSeeds`). Stops per row at EOS (when stopOnEos) and overall at maxNewTokens or the model's context.
  * Logits are read with `await data()` so the WebGPU backend works.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,8 +18,13 @@ export interface GenerateOptions {
   temperature?: number;
   /** Nucleus sampling: keep the smallest set of tokens whose probability reaches topP (default 1 = all). */
   topP?: number;
-  /** PRNG seed for sampling (default 0). */
+  /** PRNG seed for sampling (default 0): one stream shared by the rows, in row order. */
   seed?: number;
+  /**
+   * One PRNG seed per row (overrides `seed`): each row samples from its own stream, so a row's tokens do not
+   * depend on which other rows share its batch (what resumable generation needs).
+   */
+  rowSeeds?: number[];
   /** Stop a row at its first EOS (default true; the EOS is not returned). */
   stopOnEos?: boolean;
 }
@@ -74,7 +79,9 @@ export async function generate(model: TransformerLM, tokenizer: EngineTokenizer,
   const temperature = options.temperature ?? 0;
   const topP = options.topP ?? 1;
   const stopOnEos = options.stopOnEos ?? true;
-  const rand = mulberry32(options.seed ?? 0);
+  if (options.rowSeeds && options.rowSeeds.length !== B) throw new Error(`generate: ${options.rowSeeds.length} row seeds for ${B} prompts`);
+  const shared = mulberry32(options.seed ?? 0);
+  const rands = options.rowSeeds ? options.rowSeeds.map((s) => mulberry32(s)) : prompts.map(() => shared);
   const P = Math.max(...prompts.map((p) => p.length));
   if (prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token');
   const steps = Math.min(maxNew, model.config.maxPositions - P);
@@ -119,7 +126,7 @@ export async function generate(model: TransformerLM, tokenizer: EngineTokenizer,
           next[b] = tokenizer.padId;
           continue;
         }
-        const tok = sampleToken(data.subarray(b * V, (b + 1) * V), temperature, topP, rand);
+        const tok = sampleToken(data.subarray(b * V, (b + 1) * V), temperature, topP, rands[b]);
         next[b] = tok;
         if (stopOnEos && tok === tokenizer.eosId) done[b] = true;
         else outputs[b].push(tok);

@@ -225,3 +225,31 @@ test('saved scores reloaded after a window reload: the stale note renders with i
   await p.click('[data-testid="rescore"]');
   assert.deepEqual(await page.messages(), [{ type: 'scoreModel' }]);
 });
+
+test('Models section: win rate of B over A with its interval, overall and per annotator (verifier included), position bias', async () => {
+  const cmp = (id: string, line: number): TaskItem => ({ ...item(id, line, ['a', 'b']), responses: [{ text: 'a', model: 'sft' }, { text: 'b', model: 'dpo-round1' }] });
+  const cItems = [cmp('c1', 1), cmp('c2', 2), cmp('c3', 3)];
+  const withShown = (x: Judgment, shown: number[]): Judgment => ({ ...x, shown });
+  const cJudgments = [
+    withShown(j('c1', 'alice', [[1], [0]]), [1, 0]), withShown(j('c2', 'alice', [[1], [0]]), [0, 1]), withShown(j('c3', 'alice', [[0, 1]]), [0, 1]),
+    withShown(j('c1', 'verifier', [[1], [0]]), [0, 1]), withShown(j('c2', 'verifier', [[0, 1]], true), [0, 1]),
+  ];
+  const r = buildReviewReport({ taskFile: '/tmp/c.jsonl', logFile: '/tmp/c.annotations.jsonl', items: cItems, judgments: cJudgments, events: [] });
+  assert.ok(r.models);
+  await page.fromHost({ type: 'report', report: r });
+  const p = page.page;
+  await p.waitForSelector('[data-testid="models-section"]');
+  assert.equal(await p.textContent('[data-testid="model-a"]'), 'sft');
+  assert.equal(await p.textContent('[data-testid="model-b"]'), 'dpo-round1');
+  const rows = await p.locator('[data-testid="models-row"]').evaluateAll((els) => els.map((e) => [...e.querySelectorAll('td')].map((td) => td.textContent?.trim())));
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const expected = [{ ...r.models.overall, annotator: 'overall (per item)' }, ...r.models.perAnnotator]
+    .map((x) => [x.annotator, pct(x.rate), `${pct(x.low)} – ${pct(x.high)}`, String(x.wins), String(x.losses), String(x.ties), String(x.bothBad)]);
+  assert.deepEqual(rows, expected);
+  // alice: 2 wins + 1 tie of 3 = 83.3%; the verifier: 1 win, 1 both-bad apart.
+  assert.deepEqual(rows.slice(1).map((x) => [x[0], x[1], x[6]]), [['alice', '83.3%', '0'], ['verifier', '100.0%', '1']]);
+  assert.match((await p.textContent('[data-testid="models-position-bias"]')) ?? '', /alice 1\/2 = 50\.0%/);
+  assert.doesNotMatch((await p.textContent('[data-testid="models-position-bias"]')) ?? '', /verifier/);
+  await page.fromHost({ type: 'report', report: report(false) });
+  assert.equal(await p.locator('[data-testid="models-section"]').count(), 0, 'no Models section without two models');
+});

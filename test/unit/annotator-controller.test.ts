@@ -176,3 +176,23 @@ test('log path: default beside the task file, patterns, and annotation logs are 
   assert.equal(annotationLogPath('/d/arith.tasks.jsonl', ''), defaultLogPath('/d/arith.tasks.jsonl'));
   assert.equal(annotationLogPath('/d/my.tasks.v2.jsonl', ''), '/d/my.tasks.v2.annotations.jsonl');
 });
+
+test('blind comparison: model names only once this annotator has judged the item (also when staying on it)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-annot-blind-'));
+  writeFileSync(join(dir, 'tasks.jsonl'), [
+    JSON.stringify({ id: 'c1', prompt: 'p1', responses: [{ text: 'x', model: 'mA' }, { text: 'y', model: 'mB' }] }),
+    JSON.stringify({ id: 'c2', prompt: 'p2', responses: [{ text: 'u', model: 'mA' }, { text: 'v', model: 'mB' }] }),
+  ].join('\n') + '\n');
+  const s = await setup(dir);
+  await s.c.handle({ type: 'ready' });
+  const first = s.lastItem().item as ItemView;
+  assert.deepEqual(first.responses, [{ text: 'x' }, { text: 'y' }], 'no model before judging');
+  await s.c.handle({ type: 'judge', requestId: 1, itemId: 'c1', judgment: { kind: 'pair', shown: first.shown, choice: 'tie' }, ms: 10, advance: false });
+  assert.deepEqual(s.posted.slice(-2).map((m) => m.type), ['saved', 'item'], 'staying on the item: it is sent again, judged');
+  assert.deepEqual((s.lastItem().item as ItemView).responses, [{ text: 'x', model: 'mA' }, { text: 'y', model: 'mB' }]);
+  await s.c.handle({ type: 'navigate', requestId: 2, target: { kind: 'next' } });
+  assert.deepEqual((s.lastItem().item as ItemView).responses.map((r) => r.model), [undefined, undefined]);
+  const other = await setup(dir, 'zoe');
+  await other.c.handle({ type: 'ready' });
+  assert.deepEqual((other.lastItem().item as ItemView).responses.map((r) => r.model), [undefined, undefined], 'another annotator has not judged c1');
+});

@@ -163,7 +163,7 @@ test('a run whose batch cannot fit fails before the step runs, with the numbers 
   writeFileSync(data, Array.from({ length: 16 }, (_, i) => JSON.stringify({ prompt: `Q${i}:`, chosen: long('y'), rejected: long('n') })).join('\n') + '\n');
   const events: TrainEvent[] = [];
   const out = await runTraining({ data, method: 'dpo', out: dir, runId: 'too-big', backend: 'wasm', batchSize: 16, maxLength: 4096,
-    builtin: { maxPositions: 4096 }, epochs: 1, evalFraction: 0, seed: 1 }, { onEvent: (e) => events.push(e) });
+    builtin: { numLayers: 4, hiddenSize: 128, numHeads: 4, maxPositions: 4096 }, epochs: 1, evalFraction: 0, seed: 1 }, { onEvent: (e) => events.push(e) });
   assert.equal(out.status, 'failed');
   assert.match(out.error ?? '', /stage sft: a batch of 16 sequences × \d+ tokens \(batchSize 16\) needs about \d+\.\d\d GiB = weights 0\.01 \+ gradients 0\.01 \+ optimizer state 0\.01 \+ activations \d+\.\d\d per step, more than the 4 GiB wasm heap/);
   assert.equal(events.filter((e) => e.type === 'step').length, 0, 'no step ran');

@@ -92,9 +92,10 @@ test('vsce packages the extension with the bundles and without sources, tests or
     const native = filesUnder(join(root, 'dist/native')).filter((f) => f.endsWith('.node')).map((f) => `dist/native/${f}`);
     assert.ok(native.includes('dist/native/linux-x64/dap-kernels.node'), `the build copies the prebuilt native kernels to dist/native: ${native}`);
     wasm.push(...native);
-    // The manifest's icons and the sample data `dap demo` trains on.
-    const media = ['icons', 'samples'].flatMap((d) => filesUnder(join(root, 'media', d)).map((f) => `media/${d}/${f}`));
+    // The manifest's icons, the sample data `dap demo` trains on and the pretrained built-in model.
+    const media = ['icons', 'samples', 'builtin'].flatMap((d) => filesUnder(join(root, 'media', d)).map((f) => `media/${d}/${f}`));
     assert.ok(media.some((f) => f.endsWith('.svg')) && media.some((f) => f.endsWith('.jsonl')), `media files found: ${media.join(', ')}`);
+    assert.ok(media.includes('media/builtin/model.safetensors') && media.includes('media/builtin/config.json'), `the built-in model ships: ${media.join(', ')}`);
     // The torch executor's Python package (src/train/torch/env.ts finds it beside dist/; run as `python -m dap_train`) and its contract.
     const python = filesUnder(join(root, 'python')).filter((f) => f.endsWith('.py') || f === 'CONTRACT.md').map((f) => `python/${f}`);
     for (const f of ['python/CONTRACT.md', 'python/dap_train/__main__.py', 'python/dap_train/losses/__init__.py']) assert.ok(python.includes(f), `${f} exists`);

@@ -1,7 +1,7 @@
 /**
  * `dap train` and `dap demo` as real processes (node --import tsx src/cli/main.ts): JSON events with
  * --json, plain progress lines otherwise, the run folder, exit codes for bad arguments (2) and a failed
- * run (1: the failure is on stderr and in the kept run folder); the demo's --quick path prints the loss chart and before/after accuracies; LoRA flags (over
+ * run (1: the failure is on stderr and in the kept run folder); the demo's --quick path runs its five steps and prints the held-out win rate and accuracies; LoRA flags (over
  * --config), the run's adapter scored with `dap logps --adapter` equals its merged model.
  */
 import { test, before } from 'node:test';
@@ -53,13 +53,14 @@ test('dap train: plain progress lines without a TTY; exit 2 on bad flags, 1 on a
   assert.deepEqual(events.map((e) => e.type), ['failed']);
 });
 
-test('dap demo --quick: loss chart, held-out reward accuracy, before/after verifiable accuracy', () => {
+test('dap demo --quick: SFT → generate → judge → DPO → held-out comparison, with the win rate and accuracies', () => {
   const r = dap('demo', '--quick', '--out', dir);
   assert.equal(r.status, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /DPO loss per optimizer step/);
-  assert.match(r.stdout, /held-out reward accuracy/);
-  assert.match(r.stdout, /training prompts : SFT reference \d+\.\d% \(\d+\/\d+\) {2}→ {2}DPO \d+\.\d%/);
-  assert.match(r.stdout, /held-out prompts : SFT reference/);
+  for (const step of ['1/5 SFT', '2/5 generating 4 candidates', '3/5 judging', '4/5 DPO', '5/5 held-out evaluation']) assert.ok(r.stdout.includes(step), step);
+  assert.match(r.stdout, /held-out win rate of DPO over SFT: .*95% interval .*47 held-out prompts\)/);
+  assert.match(r.stdout, /held-out accuracy \(greedy, verifier\): SFT \d+\.\d% \(\d+\/47\) → DPO \d+\.\d% \(\d+\/47\)/);
+  const runs = /runs: (\S+) → (\S+) /.exec(r.stdout);
+  assert.ok(runs && existsSync(join(runs[2], 'demo.json')));
 });
 
 test('dap train --lora-r/--lora-alpha/--lora-targets: adapter + merged model; dap logps --adapter scores like the merged model', () => {

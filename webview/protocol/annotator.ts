@@ -32,6 +32,10 @@ export interface ItemView {
   /** 1-based line number in the task file. */
   line: number;
   prompt: Prompt;
+  /**
+   * Responses in file order. `model` (who wrote it) is sent only when this annotator has a current judgment
+   * of the item, so a blind comparison never shows model names before the item is judged.
+   */
   responses: { text: string; model?: string }[];
   /** Display order: `shown[p]` is the response index displayed at position p (A = position 0). */
   shown: number[];

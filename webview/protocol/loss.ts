@@ -36,7 +36,11 @@ export type LossWebviewToHost =
   /** Copy the run's model (LoRA: the merged model or the adapter, picked on the host) to a folder the user picks. */
   | { type: 'exportModel'; runId: string }
   /** Show the run's checkpoint folder in the OS file manager. */
-  | { type: 'revealCheckpoint'; runId: string };
+  | { type: 'revealCheckpoint'; runId: string }
+  /** Greedy answers of the run's model and its starting model on the held-out prompts, opened blind in the annotator. */
+  | { type: 'evaluate'; runId: string }
+  /** Candidates of the run's model on the training prompts, to judge and train the next round from. */
+  | { type: 'nextRound'; runId: string };
 
 /** What the webview persists with setState (and the panel serializer reads back after a reload). */
 export interface LossPanelState {

@@ -9,5 +9,7 @@ export { reviewCommand as review } from './review';
 export { command as logps } from './logps';
 export { command as train } from './train';
 export { command as demo } from './demo';
+export { command as generate } from './generate';
+export { command as judge } from './judge';
 export { command as env } from './env';
 export { command as importData } from './import';

@@ -1,19 +1,27 @@
 /**
  * `dap stats TASKS [--log LOG] [--json]`: counts items, annotated items and judgments per annotator, and
  * prints agreement (percent and Cohen's κ for pairs, Kendall τ-b for rankings, agreement with the majority;
- * shares printed as percentages) and the never-won responses (the review's rule). Data issues go to stderr.
+ * shares printed as percentages), the never-won responses (the review's rule), position bias, and — for a
+ * file comparing two models (responses with `model`, as `dap generate --model A --model B` writes) — the win
+ * rate of B over A with its 95% interval, per annotator and overall. Data issues go to stderr.
  */
 import { existsSync } from 'node:fs';
 import { agreementReport, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from '../../core/agreement';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue } from '../../core/issues';
+import { compareModels, comparisonIndices, comparisonModels, type ModelComparison, type WinRateRow } from '../../core/modelComparison';
 import { positionBias, type PositionBiasReport, type PositionBiasRow } from '../../core/positionBias';
 import { defaultLogPath, loadProjectSummary } from '../../core/project';
+import { streamTasks } from '../../core/tasks';
+import { AUTOMATIC_JUDGES } from '../../core/verifierJudge';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap stats TASKS [--log LOG] [--json]
 
-Summarizes a task file and its annotation log, or a file of SFT / KTO rows (their own labels).
+Summarizes a task file and its annotation log, or a file of SFT / KTO rows (their own labels): judgments,
+agreement, never-won responses, position bias (how often the first-shown response wins) and, when the items
+compare two models (responses carrying "model", e.g. from dap generate --model A --model B), the win rate of
+B over A with a 95% interval.
   --log LOG   annotation log (default: TASKS' sibling NAME.annotations.jsonl, NAME = file name without
               .jsonl and without a trailing .tasks)
   --json      print one JSON object instead of text
@@ -35,6 +43,8 @@ export interface StatsSummary {
   neverWonItems: number;
   /** How often the first-shown response wins decisive pair judgments, per annotator and overall (core/positionBias.ts). */
   positionBias: PositionBiasReport;
+  /** Items holding one response of each of two models: the win rate of the second over the first. */
+  models?: ModelComparison;
   issues: { errors: number; warnings: number };
 }
 
@@ -50,6 +60,21 @@ function percent(value: number | null): string {
 /** "  bob: first shown won 61/100 = 61.0% [51.2%, 70.0%], binomial p = 0.035" */
 function biasLine(r: PositionBiasRow): string {
   return `  ${r.annotator}: first shown won ${r.firstWins}/${r.n} = ${percent(r.rate)} [${percent(r.low)}, ${percent(r.high)}], binomial p = ${fmt(r.pValue)}`;
+}
+
+function winLine(r: WinRateRow): string {
+  return `  ${r.annotator}: ${percent(r.rate)} [${percent(r.low)}, ${percent(r.high)}] (wins ${r.wins}, losses ${r.losses}, ties ${r.ties}; both bad ${r.bothBad}, not counted)`;
+}
+
+/** The model-comparison lines of dap stats. */
+export function formatComparison(m: ModelComparison): string[] {
+  return [
+    `models: win rate of B "${m.b}" over A "${m.a}" (ties count half; 95% Wilson interval), ${m.items} items, ${m.judgedItems} judged:`,
+    winLine({ ...m.overall, annotator: 'overall (per item)' }),
+    ...m.perAnnotator.map(winLine),
+    'position bias in this comparison:',
+    ...(m.positionBias.overall.n > 0 ? [...m.positionBias.perAnnotator, m.positionBias.overall].map(biasLine) : ['  (no decisive human pair judgments)']),
+  ];
 }
 
 function formatText(s: StatsSummary): string {
@@ -68,6 +93,7 @@ function formatText(s: StatsSummary): string {
     `never won (lost every comparison, judged by ${NEVER_WON_MIN_ANNOTATORS}+ annotators): ${s.neverWonItems} items, ${s.neverWon} responses`,
     'position bias (first-shown response wins, decisive pair judgments; 50% = none):',
     ...(s.positionBias.overall.n > 0 ? [...s.positionBias.perAnnotator, s.positionBias.overall].map(biasLine) : ['  (no decisive pair judgments)']),
+    ...(s.models ? formatComparison(s.models) : []),
     `issues: ${s.issues.errors} errors, ${s.issues.warnings} warnings`,
   ];
   return `${lines.join('\n')}\n`;
@@ -125,6 +151,14 @@ async function run(argv: string[]): Promise<number> {
   }
   const errors = project.issues.filter((i) => i.severity === 'error').length;
   const neverWon = responseStats(project.items, judgments).filter((r) => r.neverWon);
+  // Only the judged items were kept: the comparison's item count needs one more streaming pass.
+  const pair = comparisonModels(project.items);
+  let models = pair ? compareModels(project.items, judgments, pair, AUTOMATIC_JUDGES) : undefined;
+  if (models && pair) {
+    let items = 0;
+    for await (const r of streamTasks(tasksPath)) if (r.item && comparisonIndices(r.item, pair)) items++;
+    models = { ...models, items };
+  }
   const summary: StatsSummary = {
     tasks: tasksPath,
     log: logPath,
@@ -136,7 +170,8 @@ async function run(argv: string[]): Promise<number> {
     agreement: agreementReport(judgments),
     neverWon: neverWon.length,
     neverWonItems: new Set(neverWon.map((r) => r.item)).size,
-    positionBias: positionBias(judgments),
+    positionBias: positionBias(judgments, AUTOMATIC_JUDGES),
+    ...(models ? { models } : {}),
     issues: { errors, warnings: project.issues.length - errors },
   };
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatText(summary));

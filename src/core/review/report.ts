@@ -2,8 +2,10 @@
  * Assembles the full review report (every list, counts, confirmed entries hidden) from the task items,
  * the current judgments and the raw log events. Pure: reading files is the caller's job (see load.ts).
  */
+import { compareModels } from '../modelComparison';
 import type { AnnotationEvent, Judgment, TaskItem } from '../types';
 import { DEFAULT_TAU_THRESHOLD } from '../disagreement';
+import { AUTOMATIC_JUDGES } from '../verifierJudge';
 import { confirmedItems, disagreementList, flaggedList, neverWonList } from './lists';
 import { annotatorMajority } from './stats';
 import { teamReport } from './team';
@@ -70,6 +72,8 @@ export function buildReviewReport(input: ReviewInput, options: ReviewOptions = {
     confirmedHidden: 0,
     totals: { neverWon: neverWon.length, allLost: allLost.length, disagreements: disagreements.length },
   };
+  const models = compareModels(items, judgments, undefined, AUTOMATIC_JUDGES);
+  if (models) report.models = models;
   if (options.scores) {
     const flagged = visible(flaggedList(items, judgments, options.scores), 'model_flagged');
     report.totals.flagged = flagged.length;

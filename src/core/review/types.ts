@@ -3,6 +3,7 @@
  * model-flagged pairs) that the CLI prints and the review panel shows. Plain JSON-able data, no `vscode`.
  */
 import type { DisagreementKind } from '../disagreement';
+import type { ModelComparison } from '../modelComparison';
 import type { Prompt } from '../types';
 import type { TeamReport } from './team';
 
@@ -121,6 +122,8 @@ export interface ResponseScores {
 
 /** Every list at once: what `dap review --json` prints and the panel renders. */
 export interface ReviewReport {
+  /** The items compare two models: B's win rate over A (the panel's Models section). */
+  models?: ModelComparison;
   taskFile: string;
   logFile: string;
   /** 'rows': the log had no judgments and the rows carry their own labels (TRL pairs, RRHF scores): one

@@ -2,7 +2,8 @@
  * The annotator's host-side logic for one open editor, without `vscode`: answers the webview's
  * messages (webview/protocol/annotator.ts) from a lazily indexed task file and the annotation log. It keeps the
  * current position and filter, appends every judgment/undo/flag to the log (fsync'd by the sink)
- * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts.
+ * BEFORE replying `saved`, and sends the webview ONE item at a time with progress counts. Model names of
+ * responses are withheld until this annotator has judged the item (blind comparisons).
  */
 import type { AnnotationEvent, DataIssue, PairEvent, RankEvent, TaskItem } from '../../core/types';
 import type { ItemFilter, ItemView, JudgmentInput, MetaFilter, NavTarget, Progress, AnnotatorWebviewToHost } from '../../../webview/protocol/annotator';
@@ -186,6 +187,8 @@ export class AnnotatorController {
       }
       return this.show(this.position, requestId, `Saved. No item after #${this.position + 1} needs a judgment from ${this.opts.annotator}.`);
     }
+    // Staying on the item: send it again, now judged (with its model names, when it has them).
+    if (entry.responses.some((r) => r.model)) await this.show(this.position, requestId);
   }
 
   private async undo(requestId: number, itemId: string): Promise<void> {
@@ -345,15 +348,17 @@ export class AnnotatorController {
     }
     this.ids[index] = entry.id;
     const me = this.opts.annotator;
+    const mine = this.states.current(entry.id, me);
     const visible = this.othersVisible(entry.id);
     const item: ItemView = {
       index,
       id: entry.id,
       line: entry.line,
       prompt: entry.prompt,
-      responses: entry.responses.map((r) => ({ text: r.text, ...(r.model ? { model: r.model } : {}) })),
+      // Blind: who wrote a response is revealed only once this annotator has judged the item.
+      responses: entry.responses.map((r) => ({ text: r.text, ...(r.model && mine ? { model: r.model } : {}) })),
       shown: displayOrder(me, entry.id, entry.responses.length),
-      mine: this.states.current(entry.id, me),
+      mine,
       others: visible ? this.states.others(entry.id, me) : 0,
       disagreed: visible && this.states.disagreed(entry.id, this.opts.tauThreshold),
       ...(visible

@@ -117,6 +117,12 @@ export class LossPanel extends PanelHost<LossHostToWebview, LossWebviewToHost> {
       case 'revealCheckpoint':
         await revealCheckpoint(this.dirOf(m.runId));
         break;
+      case 'evaluate':
+        await vscode.commands.executeCommand('dapStudio.evaluateRun', this.dirOf(m.runId));
+        break;
+      case 'nextRound':
+        await vscode.commands.executeCommand('dapStudio.nextRound', this.dirOf(m.runId));
+        break;
       default:
         assertUnreachable(m);
     }

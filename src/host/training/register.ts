@@ -11,33 +11,14 @@ import { exportModel, LossPanel, revealCheckpoint } from './lossPanel';
 import { RunManager } from './runManager';
 import { RunItem, RunsTreeProvider } from './runsTree';
 import { askChoices, buildConfig } from './trainSettings';
+import { dataFileOf, runDirsOf } from './commandArgs';
+import { registerLoop } from '../loop/register';
 import { nothingToTrainOn } from './trainInputs';
 import { offerGitignore } from './gitignore';
 import { checkTrainingEnvironment, pinExecutor } from './pythonEnv';
 
 const UNTRUSTED =
   'DAP Studio: training is disabled in untrusted workspaces (it loads model files and runs a training process). Trust this workspace to train.';
-
-/** The .jsonl file a command acts on: its argument, else the active editor or annotator tab. */
-async function dataFileOf(arg: unknown): Promise<string | undefined> {
-  if (arg instanceof vscode.Uri) return arg.fsPath;
-  if (typeof arg === 'string' && arg) return arg;
-  const active = vscode.window.activeTextEditor?.document.uri;
-  if (active?.fsPath.endsWith('.jsonl')) return active.fsPath;
-  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (input instanceof vscode.TabInputCustom && input.uri.fsPath.endsWith('.jsonl')) return input.uri.fsPath;
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Preference data': ['jsonl'] }, openLabel: 'Train on this data' });
-  return picked?.[0]?.fsPath;
-}
-
-/** Run folders from a command argument: a RunItem (+ the multi-selection), a path, or the active panel. */
-function runDirsOf(arg: unknown, selection?: unknown): string[] {
-  const one = (a: unknown): string | undefined => (a instanceof RunItem ? a.run.runDir : typeof a === 'string' ? a : a instanceof vscode.Uri ? a.fsPath : undefined);
-  const many = Array.isArray(selection) ? selection.map(one).filter((d): d is string => !!d) : [];
-  if (many.length) return many;
-  const single = one(arg);
-  return single ? [single] : [];
-}
 
 export function registerTraining(context: vscode.ExtensionContext): void {
   const manager = new RunManager(context);
@@ -135,6 +116,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       tree.refresh();
     }),
     LossPanel.registerSerializer(context, manager),
+    ...registerLoop(context, manager, tree, view),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
   );
 }

@@ -4,9 +4,13 @@
  * (running, finished, cancelled, failed, interrupted) and, as children, its config — plus the worker's
  * error and log lines for a failed run (config fields that do not apply to the run's method are left out:
  * configRows.ts). A LoRA run says so ("LoRA r=8") in its description and tooltip.
+ * Rounds of the loop are linked (src/train/loop/roundSummary.ts): a later round names the run it started
+ * from, a run lists the rounds trained from it, and each run's win rate over its starting model (once its
+ * evaluation is judged) is in its description, so the rounds' win rates read side by side.
  * Refreshes on file changes and on every job start/end.
  */
 import * as vscode from 'vscode';
+import { roundLabel, roundSummary, type RoundSummary } from '../../train/loop/roundSummary';
 import { configRows } from './configRows';
 import { listRuns, type RunListing } from '../../train/runs/listing';
 import { loraNotesOf } from '../../train/runs/lora';
@@ -15,7 +19,7 @@ import { runsLocation } from './trainSettings';
 
 /** A run row; context menus act on it (`viewItem == dapRun`). */
 export class RunItem extends vscode.TreeItem {
-  constructor(readonly run: RunListing) {
+  constructor(readonly run: RunListing, readonly loop?: RoundSummary) {
     super(run.runId, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = run.runDir;
     this.contextValue = `dapRun.${run.status}`;
@@ -27,6 +31,8 @@ export class RunItem extends vscode.TreeItem {
     if (run.lastStep && run.status === 'running') parts.push(`${run.lastStep.stage} ${run.lastStep.step}/${run.lastStep.totalSteps}`);
     if (loss !== undefined && Number.isFinite(loss)) parts.push(`loss ${loss.toFixed(3)}`);
     if (acc !== undefined && Number.isFinite(acc)) parts.push(`held-out acc ${(100 * acc).toFixed(0)}%`);
+    const rounds = loop ? roundLabel(loop) : '';
+    if (rounds) parts.push(rounds);
     this.description = parts.join(' · ');
     this.tooltip = new vscode.MarkdownString(
       [`**${run.runId}** — ${run.status}`, ...(lora ? ['', lora.long] : []), '', `\`${run.runDir}\``, run.failed ? `\n\nError: ${run.failed.error}` : '', run.problem ? `\n\n${run.problem}` : ''].join('\n'),
@@ -99,14 +105,22 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<vscode.TreeItem
     return element;
   }
 
-  getChildren(element?: vscode.TreeItem): vscode.TreeItem[] {
+  async getChildren(element?: vscode.TreeItem): Promise<vscode.TreeItem[]> {
     if (!element) {
       const live = new Set(this.manager.liveJobs().map((j) => j.runId));
-      return this.runsDirs().flatMap((d) => listRuns(d, live)).map((r) => new RunItem(r));
+      const runs = this.runsDirs().flatMap((d) => listRuns(d, live).map((r) => ({ r, d })));
+      return Promise.all(runs.map(async ({ r, d }) => new RunItem(r, await roundSummary(r.runDir, d).catch(() => undefined))));
     }
     if (!(element instanceof RunItem)) return [];
     const run = element.run;
     const rows: vscode.TreeItem[] = [];
+    const loop = element.loop;
+    if (loop?.parent) rows.push(new DetailItem(`round ${loop.round}`, `trained from ${loop.parent}`, 'arrow-up'));
+    for (const child of loop?.children ?? []) rows.push(new DetailItem('next round', child, 'arrow-down'));
+    if (loop?.vsStart) {
+      const v = loop.vsStart;
+      rows.push(new DetailItem('win rate vs start', `${(100 * v.rate).toFixed(1)}% [${(100 * v.low).toFixed(1)}–${(100 * v.high).toFixed(1)}%], ${v.wins} wins, ${v.losses} losses, ${v.ties} ties, ${v.bothBad} both bad (${v.judgedItems}/${v.items} judged)`, 'law'));
+    }
     if (run.failed) {
       rows.push(new DetailItem('error', run.failed.error, 'error'));
       for (const line of (run.failed.stack ?? '').split('\n').slice(0, 8)) if (line.trim()) rows.push(new DetailItem('', line.trim()));

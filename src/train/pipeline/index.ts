@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../core/atomicWrite';
 import { dirname, resolve } from 'node:path';
 import { initBackend } from '../../engine/backend';
-import { builtinTokenizer, createBuiltinModel } from '../../engine/builtin';
+import { builtinModelDir, builtinTokenizer, openBuiltinModel } from '../../engine/builtin';
 import { loadPretrained, saveModel } from '../../engine/checkpoint';
 import { setEngineThreads } from '../../engine/kernels/native';
 import type { TransformerLM } from '../../engine/transformer';
@@ -128,7 +128,12 @@ export async function runTraining(input: TrainConfig, hooks: RunHooks = {}, choi
     let loraBase: string | undefined;
     if (config.resume) ({ model: policy, tokenizer, loraBase } = loadResumedPolicy(config, runDir, config.resume));
     else if (config.model) ({ model: policy, tokenizer } = loadPretrained(config.model));
-    else { policy = createBuiltinModel(config.seed, config.builtin); tokenizer = builtinTokenizer(); }
+    else {
+      const builtin = openBuiltinModel(config.seed, config.builtin);
+      policy = builtin.model;
+      tokenizer = builtinTokenizer();
+      emit({ type: 'log', level: 'info', message: builtin.pretrained ? `built-in model: pretrained weights from ${builtinModelDir()}` : 'built-in model: random initialisation (custom shape)' });
+    }
     models.push(policy);
     if (!config.maxLength) config.maxLength = Math.min(256, policy.config.maxPositions);
     if (!config.maxPromptLength) config.maxPromptLength = Math.floor(config.maxLength / 2);

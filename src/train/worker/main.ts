@@ -11,6 +11,9 @@
  * - the review panel's model scores: a {type: "score"} message; it answers with `progress` events, then
  *   `scored` (exit 0) or `failed` (exit 1). Cancel, a signal or a disconnect ends it at once (130):
  *   scores are not checkpointed.
+ * - generated responses: a {type: "generate"} message (src/train/loop/generateJob.ts); `generateProgress` after
+ *   each batch, then `generated` (exit 0) or `failed` (exit 1). Cancel (or a disconnect) stops after the
+ *   current batch; what is written stays.
  */
 import { readFileSync } from 'node:fs';
 import { assertUnreachable } from '../../core/assertUnreachable';
@@ -19,17 +22,18 @@ import type { TrainConfig } from '../config';
 import type { TrainEvent } from '../runs/events';
 import { scoreForReview } from '../flagging/index';
 import { runTraining } from '../pipeline/index';
-import type { HostToWorkerMessage, ScoreMessage, ScoringEvent } from './protocol';
+import { runGenerateJob } from '../loop/generateJob';
+import type { GenerateMessage, GenerationEvent, HostToWorkerMessage, ScoreMessage, ScoringEvent } from './protocol';
 
 /** The job this process runs (one per process). */
-let job: 'none' | 'training' | 'scoring' = 'none';
+let job: 'none' | 'training' | 'scoring' | 'generating' = 'none';
 let cancelRequested = false;
 /** Set once the job is done and the process is on its way out (its own disconnect is no cancel). */
 let exiting = false;
 const pendingSends: Promise<void>[] = [];
 
 /** Sends a message to the parent (IPC) or prints it as a JSON line. */
-function output(e: TrainEvent | ScoringEvent): void {
+function output(e: TrainEvent | ScoringEvent | GenerationEvent): void {
   if (process.send && process.connected) {
     pendingSends.push(new Promise((res) => process.send!(e, undefined, undefined, () => res())));
   } else {
@@ -88,6 +92,19 @@ async function score(m: ScoreMessage): Promise<never> {
   }
 }
 
+async function generate(m: GenerateMessage): Promise<never> {
+  job = 'generating';
+  try {
+    const result = await runGenerateJob(m.job, m.backend ?? 'auto', (progress) => output({ type: 'generateProgress', progress }), () => cancelRequested, m.torch);
+    output({ type: 'generated', result });
+    return await finish(0);
+  } catch (e) {
+    const err = e as Error;
+    output({ type: 'failed', error: err.message, stack: err.stack });
+    return finish(1);
+  }
+}
+
 function main(): void {
   process.on('SIGTERM', requestCancel);
   process.on('SIGINT', requestCancel);
@@ -124,6 +141,9 @@ function main(): void {
         break;
       case 'score':
         if (job === 'none') void score(m);
+        break;
+      case 'generate':
+        if (job === 'none') void generate(m);
         break;
       default:
         assertUnreachable(m);
