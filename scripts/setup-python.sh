@@ -58,7 +58,8 @@ if versions=$(ready "$ROOT"); then
   exit 0
 fi
 
-apt_install() { # apt_install DIR: the package list into the chroot at DIR (proc mounted meanwhile)
+chroot_apt_install() { # chroot_apt_install DIR: the package list into the chroot at DIR (proc mounted meanwhile)
+  # (its own name: scripts/apt-packages.sh, sourced below for the host packages, defines apt_install)
   local rc=0
   mount -t proc proc "$1/proc"
   # The mirror's Release file can read as expired (old snapshot), hence Check-Valid-Until=false.
@@ -74,7 +75,7 @@ t0=$(date +%s)
 if [[ -x "$ROOT/usr/bin/apt-get" && -x "$ROOT/usr/bin/python3" ]]; then
   # An existing chroot (older package list, or made by hand as recipes/torch-chroot.md says): complete it in place.
   echo "setup-python: updating the packages of $ROOT"
-  if apt_install "$ROOT" && echo "$WANT" > "$MARKER" && versions=$(ready "$ROOT"); then
+  if chroot_apt_install "$ROOT" && echo "$WANT" > "$MARKER" && versions=$(ready "$ROOT"); then
     echo "setup-python: $ROOT ready in $(( $(date +%s) - t0 ))s (torch, transformers, accelerate: $versions)"
     (( OPENBLAS )) && openblas
     exit 0
@@ -93,8 +94,10 @@ echo "setup-python: debootstrap $SUITE from $MIRROR into $BUILD"
 debootstrap --variant=minbase "$SUITE" "$BUILD" "$MIRROR" > "$BUILD.log" 2>&1 || { tail -20 "$BUILD.log" >&2; exit 1; }
 rm -f "$BUILD.log"
 echo "setup-python: apt install $PACKAGES"
-apt_install "$BUILD"
+chroot_apt_install "$BUILD"
 echo "$WANT" > "$BUILD/.dap-packages"
+# Checked before it replaces anything: a build whose python3 cannot import the stack is removed (trap).
+versions=$(ready "$BUILD") || { echo "setup-python: the new chroot cannot import the stack ($CHECK); $ROOT left as it was" >&2; exit 1; }
 if [[ -e "$ROOT" ]]; then
   # Replace an outdated or broken root (it may still hold mounts of an older setup: refuse rather than delete through them).
   if grep -q " $ROOT/" /proc/mounts; then echo "setup-python: $ROOT has mounts; unmount them first" >&2; exit 1; fi
@@ -102,7 +105,6 @@ if [[ -e "$ROOT" ]]; then
 fi
 mv "$BUILD" "$ROOT"
 trap - EXIT
-versions=$(ready "$ROOT") || { echo "setup-python: $ROOT was built but python3 cannot import the stack" >&2; exit 1; }
 echo "setup-python: $ROOT built in $(( $(date +%s) - t0 ))s (torch, transformers, accelerate: $versions)"
 (( OPENBLAS )) && openblas
 exit 0

@@ -55,6 +55,11 @@ test('dap export --out FILE killed mid-write keeps the previous FILE whole', asy
   writeFileSync(tasks, Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `t${i}`, prompt: long('q', i), responses: [long('a', i), long('b', i)] })).join('\n') + '\n');
   writeFileSync(log, Array.from({ length: 3000 }, (_, i) => JSON.stringify({ v: 1, item: `t${i}`, annotator: 'al', kind: 'pair', shown: [0, 1], choice: 'a', ts: '2026-01-01T00:00:00Z' })).join('\n') + '\n');
   const out = join(dir, 'export.jsonl');
+  // The whole new export, from an export that was not killed (the export is deterministic).
+  const reference = join(dir, 'reference.jsonl');
+  const ref = spawnSync(process.execPath, [cli, 'export', tasks, '--format', 'trl', '--out', reference], { encoding: 'utf8' });
+  assert.equal(ref.status, 0, ref.stderr);
+  const whole = readFileSync(reference);
   const good = 'the previous good export\n';
   writeFileSync(out, good);
   chmodSync(out, 0o640);
@@ -69,11 +74,17 @@ test('dap export --out FILE killed mid-write keeps the previous FILE whole', asy
     child.on('exit', () => { exited = true; });
     for (const t0 = Date.now(); !exited && size() <= base + 1024 * 1024 && Date.now() - t0 < 30_000;) sleepSync(0.2);
     child.kill('SIGKILL');
-    const code = await closed;
-    if (code === 0) continue; // it finished first: the new export is whole; try again from the good file
-    interrupted++;
-    assert.equal(readFileSync(out, 'utf8'), good, 'a killed export must leave the previous file byte for byte');
+    await closed;
     assert.equal(statSync(out).mode & 0o777, 0o640);
+    const now = readFileSync(out);
+    if (now.equals(Buffer.from(good))) {
+      interrupted++; // killed before its rename: the previous file, byte for byte
+      continue;
+    }
+    // It finished first, or the kill came after its rename (a loaded machine may let it run on): then FILE is the
+    // new export, whole — never anything in between. Put the previous file back for the next attempt.
+    assert.ok(now.equals(whole), `a killed export must leave the previous file byte for byte, or the whole new one (got ${now.length} bytes of ${whole.length})`);
+    writeFileSync(out, good);
   }
   assert.ok(interrupted >= 3, `only ${interrupted} exports were killed mid-write`);
   // The next export removes the killed exports' temporaries and replaces FILE whole, keeping its mode.
@@ -83,6 +94,7 @@ test('dap export --out FILE killed mid-write keeps the previous FILE whole', asy
   const rows = readFileSync(out, 'utf8').split('\n');
   assert.equal(rows.pop(), '');
   assert.equal(rows.length, 3000);
+  assert.ok(readFileSync(out).equals(whole));
   assert.equal(statSync(out).mode & 0o777, 0o640);
 });
 
