@@ -5,6 +5,7 @@
  * stdout/stderr piped and JSON messages over IPC.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import type { HostToWorkerMessage } from './protocol';
 
 export interface ForkOptions {
   /** Node binary (default: process.execPath). */
@@ -25,4 +26,28 @@ export function forkWorker(workerPath: string, options: ForkOptions = {}): Child
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
   });
+}
+
+/**
+ * The last `lines` non-blank lines the worker wrote to stderr, kept up to date as it writes (the tail a
+ * parent quotes when the worker exits before it finished); stdout is drained so the worker never blocks.
+ */
+export function stderrTail(child: ChildProcess, lines = 5): string[] {
+  const tail: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    tail.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
+    tail.splice(0, Math.max(0, tail.length - lines));
+  });
+  child.stdout?.resume();
+  return tail;
+}
+
+/** Asks the worker to stop at its next boundary (a channel already closed means it is exiting anyway). */
+export function sendCancel(child: ChildProcess): void {
+  const cancel: HostToWorkerMessage = { type: 'cancel' };
+  try {
+    if (child.connected) child.send(cancel);
+  } catch {
+    // The channel closed: the process is exiting anyway.
+  }
 }

@@ -9,7 +9,7 @@ import { assertUnreachable } from '../../core/assertUnreachable';
 import type { GenerateJob, GenerateJobResult } from '../loop/generateJob';
 import type { GenerateProgress } from '../loop/generateTasks';
 import type { TorchGeneration } from '../loop/samplers';
-import { forkWorker, type ForkOptions } from './fork';
+import { forkWorker, sendCancel, stderrTail, type ForkOptions } from './fork';
 import type { GenerationEvent, HostToWorkerMessage } from './protocol';
 
 export interface GenerationWorkerJob extends ForkOptions {
@@ -30,12 +30,7 @@ export function generateInWorker(w: GenerationWorkerJob): Promise<GenerateJobRes
     const child = forkWorker(w.workerPath, w);
     let result: GenerateJobResult | undefined;
     let failure: Error | undefined;
-    const stderr: string[] = [];
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
-      stderr.splice(0, Math.max(0, stderr.length - 5));
-    });
-    child.stdout?.resume();
+    const stderr = stderrTail(child);
     child.on('message', (m: GenerationEvent) => {
       switch (m.type) {
         case 'generateProgress':
@@ -52,12 +47,7 @@ export function generateInWorker(w: GenerationWorkerJob): Promise<GenerateJobRes
       }
     });
     const abort = (): void => {
-      const cancel: HostToWorkerMessage = { type: 'cancel' };
-      try {
-        if (child.connected) child.send(cancel);
-      } catch {
-        // The channel closed: the process is exiting anyway.
-      }
+      sendCancel(child);
       setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 20_000).unref();
     };
     w.signal?.addEventListener('abort', abort, { once: true });

@@ -4,7 +4,7 @@
  * sends `cancel`, then SIGTERM, then SIGKILL after 3 s. A worker that fails says why in its `failed`
  * event; one that dies without a word is reported with its exit status and the tail of its stderr.
  */
-import { forkWorker, type ForkOptions } from './fork';
+import { forkWorker, sendCancel, stderrTail, type ForkOptions } from './fork';
 import type { HostToWorkerMessage, ScoreMessage, ScoringEvent } from './protocol';
 import { assertUnreachable } from '../../core/assertUnreachable';
 import type { ResponseScores } from '../../core/review/types';
@@ -26,12 +26,7 @@ export function scoreInWorker(job: ScoringJob): Promise<{ scores: ResponseScores
     const child = forkWorker(job.workerPath, job);
     let result: { scores: ResponseScores[]; method: string } | undefined;
     let failure: Error | undefined;
-    const stderr: string[] = [];
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
-      stderr.splice(0, Math.max(0, stderr.length - 5));
-    });
-    child.stdout?.resume();
+    const stderr = stderrTail(child);
     child.on('message', (m: ScoringEvent) => {
       switch (m.type) {
         case 'progress':
@@ -48,12 +43,7 @@ export function scoreInWorker(job: ScoringJob): Promise<{ scores: ResponseScores
       }
     });
     const abort = (): void => {
-      const cancel: HostToWorkerMessage = { type: 'cancel' };
-      try {
-        if (child.connected) child.send(cancel);
-      } catch {
-        // The channel closed: the process is exiting anyway.
-      }
+      sendCancel(child);
       child.kill('SIGTERM');
       setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 3000).unref();
     };

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { TrainConfig } from '../config';
 import type { FailedEvent, TrainEvent } from '../runs/trainEvents';
 import { appendEvent, createRunDir } from '../runs/folder';
-import { forkWorker } from './fork';
+import { forkWorker, sendCancel } from './fork';
 import type { HostToWorkerMessage } from './protocol';
 
 /** How a job is started. */
@@ -111,12 +111,7 @@ export class TrainingJob {
   cancel(): Promise<void> {
     if (this.state !== 'running') return this.done;
     this.state = 'cancelling';
-    const message: HostToWorkerMessage = { type: 'cancel' };
-    try {
-      if (this.child.connected) this.child.send(message);
-    } catch {
-      // The channel closed: the process is exiting anyway; the timers below still apply.
-    }
+    sendCancel(this.child); // a closed channel: the process is exiting anyway; the timers below still apply
     this.timers.push(
       setTimeout(() => {
         this.child.kill('SIGTERM');
