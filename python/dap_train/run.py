@@ -169,9 +169,7 @@ class Run:
         resume_stage = read_trainer_state(self.resume).stage if self.resume else None
         self.base = self._load_policy().to(s.device)
         self.max_positions = getattr(self.base.config, "max_position_embeddings", None) or getattr(self.base.config, "n_positions", None)
-        self.trainer = Trainer(s, None, self.base, spec.model, "", spec.run_dir, self.sink, spec.pad_id, self.max_positions,
-                               spec.batch_size, spec.grad_accum, spec.schedule, spec.warmup_ratio, spec.max_grad_norm, spec.weight_decay,
-                               spec.eval_every, spec.checkpoint_every, spec.seed, should_stop=self._cancel_requested)
+        self.trainer = Trainer(s, None, self.base, spec.model, "", spec, self.sink, self.max_positions, should_stop=self._cancel_requested)
         names = [st.stage if st.stage != "spin" else None for st in spec.stages]
         # The run's stages in order with their step counts (SPIN iterations: sized once generated), in every started event as on tfjs.
         self.plan = []

@@ -21,6 +21,7 @@ from .order import epoch_order
 from .parallel import Setup, all_sum, any_true, full_model_state, full_optimizer_state, shard
 from .reference import batches_for_rank, ref_tensors
 from .schedule import js_round, learning_rate_at
+from .spec import RunSpec
 from .state import TrainerState, read_trainer_state, write_checkpoint
 
 
@@ -52,28 +53,18 @@ class Trainer:
     base: object  # the unwrapped model (saving, LoRA)
     source: str  # folder whose layout checkpoints and outputs follow
     lora_base: str
-    run_dir: str
+    spec: RunSpec  # the run's settings (run_dir, pad_id, batch_size, grad_accum, schedule, …), read where used
     sink: object
-    pad_id: int
     max_positions: Optional[int]
-    batch_size: int
-    grad_accum: int
-    schedule: str
-    warmup_ratio: float
-    max_grad_norm: float
-    weight_decay: float
-    eval_every: int
-    checkpoint_every: int
-    seed: int
     should_stop: Callable[[], bool] = field(default=lambda: False)
 
     # -- forward passes -------------------------------------------------------------------------------
     def _forward(self, st: Stage, examples: list, idx: list, table):
-        spec = get_loss(st.loss)
+        loss_spec = get_loss(st.loss)
         lay = layout_of(examples, idx)
-        batch = collate(lay.sequences, self.pad_id, self.max_positions)
+        batch = collate(lay.sequences, self.spec.pad_id, self.max_positions)
         ref = None
-        if spec.needs_reference:
+        if loss_spec.needs_reference:
             if st.reference is None:
                 raise ValueError(f'loss "{st.loss}" needs a reference model')
             if st.reference["kind"] == "live":
@@ -84,7 +75,7 @@ class Trainer:
                 ref = ref_tensors(table, idx, len(lay.sequences), self.setup.device)
         l = sequence_logps(self.model, batch, self.setup.device, token_stats=True)
         sub = [examples[i] for i in idx]
-        loss, metrics = spec.fn(loss_inputs(st.kind, l, ref, lay, sub), st.hyper)
+        loss, metrics = loss_spec.fn(loss_inputs(st.kind, l, ref, lay, sub), st.hyper)
         return loss, {**metrics, **token_metrics(l, *roles(st.kind, lay, sub))}, batch.tokens
 
     @torch.no_grad()
@@ -92,7 +83,7 @@ class Trainer:
         """Held-out metrics (eval_ prefix), averaged over examples, batches split over the processes."""
         table = st.reference["eval"] if st.reference and st.reference["kind"] == "precomputed" else None
         means = MetricMeans()
-        for b in batches_for_rank(len(st.eval), self.batch_size, self.setup):
+        for b in batches_for_rank(len(st.eval), self.spec.batch_size, self.setup):
             lo, hi = b or (0, 1)
             loss, metrics, _ = self._forward(st, st.eval, list(range(lo, hi)), table)
             means.add({"loss": loss, **metrics}, 0 if b is None else hi - lo)  # a padding batch counts 0
@@ -104,7 +95,7 @@ class Trainer:
         named = [(n, p) for n, p in self.base.named_parameters() if p.requires_grad]
         decay = [p for _, p in named if p.dim() >= 2]
         other = [p for _, p in named if p.dim() < 2]
-        groups = [g for g in ({"params": decay, "weight_decay": self.weight_decay}, {"params": other, "weight_decay": 0.0}) if g["params"]]
+        groups = [g for g in ({"params": decay, "weight_decay": self.spec.weight_decay}, {"params": other, "weight_decay": 0.0}) if g["params"]]
         opt = torch.optim.AdamW(groups, lr=0.0, betas=(0.9, 0.999), eps=1e-8, foreach=False)
         return opt, named
 
@@ -114,7 +105,7 @@ class Trainer:
 
     def steps_of(self, n: int, epochs: int, max_steps) -> int:
         """Optimizer steps of a stage of `n` training examples (stageSteps of src/train/stage)."""
-        total = math.ceil(n / (self.batch_size * self.grad_accum)) * epochs
+        total = math.ceil(n / (self.spec.batch_size * self.spec.grad_accum)) * epochs
         return min(total, max_steps) if max_steps else total
 
     def run_stage(self, st: Stage, opt, named: list) -> dict:
@@ -125,9 +116,9 @@ class Trainer:
             raise ValueError(f"stage {st.name}: no training examples")
         s = self.setup
         total = self.total_steps(st)
-        warmup = js_round(self.warmup_ratio * total)
-        eval_every = self.eval_every if self.eval_every > 0 else max(1, total // 4)
-        state = read_trainer_state(st.resume_from) if st.resume_from else TrainerState(st.name, 0, 0, 0, total, 0, self.seed)
+        warmup = js_round(self.spec.warmup_ratio * total)
+        eval_every = self.spec.eval_every if self.spec.eval_every > 0 else max(1, total // 4)
+        state = read_trainer_state(st.resume_from) if st.resume_from else TrainerState(st.name, 0, 0, 0, total, 0, self.spec.seed)
         if state.stage != st.name:
             raise ValueError(f'{st.resume_from}: checkpoint of stage "{state.stage}", expected "{st.name}"')
         if state.step > total:
@@ -135,7 +126,7 @@ class Trainer:
                              f"(maxSteps {st.max_steps}); resume with a larger --max-steps")
         inner = getattr(opt, "optimizer", opt)
         table = st.reference["train"] if st.reference and st.reference["kind"] == "precomputed" else None
-        order = epoch_order(N, self.seed, state.epoch)
+        order = epoch_order(N, self.spec.seed, state.epoch)
         last, last_eval, last_ckpt = {}, {}, st.resume_from
         started, start_step = time.time(), state.step
         params = list(self.model.parameters())  # all of the prepared model's (FSDP clips through its own)
@@ -146,7 +137,7 @@ class Trainer:
             model_state = full_model_state(s, self.model, self.base)  # collective: every rank
             moments = full_optimizer_state(s, self.model, inner, named)
             if s.is_main:
-                path = write_checkpoint(self.run_dir, self.base, self.source, self.lora_base, model_state, moments, state, self.weight_decay)
+                path = write_checkpoint(self.spec.run_dir, self.base, self.source, self.lora_base, model_state, moments, state, self.spec.weight_decay)
                 self.sink.emit("checkpoint", stage=st.name, step=state.step, path=path, reason=reason)
             s.accelerator.wait_for_everyone()
             last_ckpt = path or last_ckpt
@@ -157,10 +148,10 @@ class Trainer:
                 if state.cursor >= N:
                     state.epoch += 1
                     state.cursor = 0
-                    order = epoch_order(N, self.seed, state.epoch)
+                    order = epoch_order(N, self.spec.seed, state.epoch)
                 t0 = time.time()
-                chunk = order[state.cursor : state.cursor + self.batch_size * self.grad_accum]
-                micro = [chunk[m : m + self.batch_size] for m in range(0, len(chunk), self.batch_size)]
+                chunk = order[state.cursor : state.cursor + self.spec.batch_size * self.spec.grad_accum]
+                micro = [chunk[m : m + self.spec.batch_size] for m in range(0, len(chunk), self.spec.batch_size)]
                 means, tokens = MetricMeans(), 0
                 for mi, idx in enumerate(micro):
                     mine = shard(idx, s.rank, s.world)
@@ -174,14 +165,14 @@ class Trainer:
                     means.add({"loss": loss.detach(), **metrics}, weight)
                 sums = means.means(s)
                 tokens = int(all_sum(s, [float(tokens)])[0])
-                clip = self.max_grad_norm if self.max_grad_norm > 0 else float("inf")
+                clip = self.spec.max_grad_norm if self.spec.max_grad_norm > 0 else float("inf")
                 grad_norm = float(s.accelerator.clip_grad_norm_(params, clip))
                 # (fp16: an overflowing gradient is the grad scaler's to skip, not an error)
                 if not math.isfinite(sums["loss"]) or (not math.isfinite(grad_norm) and s.precision != "fp16"):
                     opt.zero_grad(set_to_none=True)
                     raise NonFiniteError(f"stage {st.name}, step {state.step + 1}: loss is {sums['loss']}, gradient norm is {grad_norm}: "
                                          "training stopped before applying the update (lower the learning rate or check the data)")
-                lr = learning_rate_at(state.step, st.lr, warmup, total, self.schedule)
+                lr = learning_rate_at(state.step, st.lr, warmup, total, self.spec.schedule)
                 for g in inner.param_groups:
                     g["lr"] = lr
                 opt.step()
@@ -203,7 +194,7 @@ class Trainer:
                 if any_true(s, self.should_stop()):
                     checkpoint("cancel")
                     return {"steps": state.step, "cancelled": True, "final": {**last, **last_eval}, "checkpoint": last_ckpt}
-                if self.checkpoint_every > 0 and state.step % self.checkpoint_every == 0 and state.step < total:
+                if self.spec.checkpoint_every > 0 and state.step % self.spec.checkpoint_every == 0 and state.step < total:
                     checkpoint("periodic")
             checkpoint("final")
             return {"steps": state.step, "cancelled": False, "final": {**last, **last_eval}, "checkpoint": last_ckpt}
