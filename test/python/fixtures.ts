@@ -5,13 +5,17 @@
  * does: CONTRACT.md §2), running the
  * executor as a child process, and the tiny GPT-2 and Llama model folders the parity tests train.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
 import { createBuiltinModel } from '../../src/engine/builtin';
-import { saveModel } from '../../src/engine/checkpoint';
+import { loadPretrained, saveModel } from '../../src/engine/checkpoint';
+import { loadLoraAdapter } from '../../src/engine/lora';
+import { padRows, sequenceLogps } from '../../src/engine/logps';
 import { llamaConfigJson, parseConfig } from '../../src/engine/config';
 import { createRandomModel } from '../../src/engine/models';
 import { byteTokenizerConfigJson, byteTokenizerJson } from '../../src/engine/tokenizer';
@@ -121,4 +125,26 @@ export function runDapTrain(args: string[], env: Record<string, string> = {}): P
 /** The events of a run folder's metrics.jsonl. */
 export function metricsOf(runDir: string): TrainEvent[] {
   return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => parseEventLine(l));
+}
+
+/** Per-sequence summed log-probs of tokenized examples under a model folder (with a LoRA adapter), on the tfjs engine. */
+export function tfjsLogps(modelDir: string, examples: { sequences: { prompt: number[]; completion: number[] }[] }[], adapter?: string): number[] {
+  const { model, tokenizer } = loadPretrained(modelDir);
+  try {
+    if (adapter) loadLoraAdapter(model, adapter);
+    const batch = padRows(examples.flatMap((e) => e.sequences.map((s) => ({ promptIds: s.prompt, completionIds: s.completion, truncated: false }))), tokenizer.padId);
+    const l = sequenceLogps(model, batch);
+    const out = Array.from(l.sum.dataSync());
+    tf.dispose([batch.ids, batch.attentionMask, batch.completionMask, l.sum, l.mean, l.count]);
+    return out;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The same sums by the torch executor's scorer: `python -m dap_train logps ARGS` (--model, --adapter, --data, --pad-id). */
+export async function torchLogps(args: string[]): Promise<number[]> {
+  const r = await runDapTrain(['logps', ...args]);
+  assert.equal(r.code, 0, r.stderr.slice(-2000));
+  return r.stdout.trim().split('\n').flatMap((l) => (JSON.parse(l) as { sequences: { sum: number }[] }).sequences.map((s) => s.sum));
 }

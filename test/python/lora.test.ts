@@ -10,36 +10,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { loadPretrained, saveModel } from '../../src/engine/checkpoint';
-import { loadLoraAdapter } from '../../src/engine/lora';
-import { padRows, sequenceLogps } from '../../src/engine/logps';
 import { readHeader } from '../../src/engine/safetensors';
 import type { StepEvent, TrainEvent } from '../../src/train/runs/trainEvents';
 import { runTraining } from '../../src/train/pipeline';
-import { prepareRun, runDapTrain, startPython, tempDir, tinyGpt2, tinyLlama, writeJsonl } from './fixtures';
+import { prepareRun, runDapTrain, startPython, tempDir, tfjsLogps, tinyGpt2, tinyLlama, torchLogps, writeJsonl } from './fixtures';
 
 const steps = (events: TrainEvent[]) => events.filter((e): e is StepEvent => e.type === 'step');
-
-function tfjsLogps(modelDir: string, adapter: string | undefined, examples: { sequences: { prompt: number[]; completion: number[] }[] }[]): number[] {
-  const { model, tokenizer } = loadPretrained(modelDir);
-  try {
-    if (adapter) loadLoraAdapter(model, adapter);
-    const batch = padRows(examples.flatMap((e) => e.sequences.map((s) => ({ promptIds: s.prompt, completionIds: s.completion, truncated: false }))), tokenizer.padId);
-    const l = sequenceLogps(model, batch);
-    const out = Array.from(l.sum.dataSync());
-    tf.dispose([batch.ids, batch.attentionMask, batch.completionMask, l.sum, l.mean, l.count]);
-    return out;
-  } finally {
-    model.dispose();
-  }
-}
-
-async function torchLogps(args: string[]): Promise<number[]> {
-  const r = await runDapTrain(['logps', ...args]);
-  assert.equal(r.code, 0, r.stderr.slice(-2000));
-  return r.stdout.trim().split('\n').flatMap((l) => (JSON.parse(l) as { sequences: { sum: number }[] }).sequences.map((s) => s.sum));
-}
 
 const MERGE_CHECK = `
 import json, sys, torch
@@ -116,10 +93,10 @@ for (const family of ['gpt2', 'llama'] as const) {
     const evalFile = join(runDir, 'data', 'dpo.eval.jsonl');
     const examples = readFileSync(evalFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const padId = String(JSON.parse(readFileSync(join(runDir, 'data', 'meta.json'), 'utf8')).tokenizer.padId);
-    const byTfjs = tfjsLogps(model, adapter, examples);
+    const byTfjs = tfjsLogps(model, examples, adapter);
     const byTorch = await torchLogps(['--model', model, '--adapter', adapter, '--data', evalFile, '--pad-id', padId]);
     const tfjsAdapterByTorch = await torchLogps(['--model', model, '--adapter', join(tj.runDir, 'adapter'), '--data', evalFile, '--pad-id', padId]);
-    const tfjsAdapterByTfjs = tfjsLogps(model, join(tj.runDir, 'adapter'), examples);
+    const tfjsAdapterByTfjs = tfjsLogps(model, examples, join(tj.runDir, 'adapter'));
     byTfjs.forEach((v, i) => {
       const tol = 1e-4 * Math.max(1, Math.abs(v));
       assert.ok(Math.abs(v - byTorch[i]) < tol, `torch adapter: tfjs ${v} vs torch ${byTorch[i]}`);

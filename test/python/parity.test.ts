@@ -11,13 +11,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { loadPretrained } from '../../src/engine/checkpoint';
-import { padRows, sequenceLogps, tokenizeRow } from '../../src/engine/logps';
+import { tokenizeRow } from '../../src/engine/logps';
 import type { StepEvent, TrainEvent } from '../../src/train/runs/trainEvents';
 import { eventSchemaErrors } from '../../src/train/runs/eventSchema';
 import { runTraining } from '../../src/train/pipeline';
-import { prepareRun, runDapTrain, startPython, tempDir, tinyGpt2, tinyLlama, writeJsonl } from './fixtures';
+import { prepareRun, runDapTrain, startPython, tempDir, tfjsLogps, tinyGpt2, tinyLlama, torchLogps, writeJsonl } from './fixtures';
 
 const TEMPLATE = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
 
@@ -33,27 +32,6 @@ function pairRows(conversational: boolean) {
 
 const KEYS = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'logps/chosen', 'logps/rejected'];
 const steps = (events: TrainEvent[]) => events.filter((e): e is StepEvent => e.type === 'step');
-
-/** Per-sequence summed log-probs of tokenized examples under a model folder, on the tfjs engine. */
-function tfjsLogps(modelDir: string, examples: { sequences: { prompt: number[]; completion: number[] }[] }[]): number[] {
-  const { model, tokenizer } = loadPretrained(modelDir);
-  try {
-    const rows = examples.flatMap((e) => e.sequences.map((s) => ({ promptIds: s.prompt, completionIds: s.completion, truncated: false })));
-    const batch = padRows(rows, tokenizer.padId);
-    const l = sequenceLogps(model, batch);
-    const out = Array.from(l.sum.dataSync());
-    tf.dispose([batch.ids, batch.attentionMask, batch.completionMask, l.sum, l.mean, l.count]);
-    return out;
-  } finally {
-    model.dispose();
-  }
-}
-
-async function torchLogps(modelDir: string, dataFile: string, padId: number): Promise<number[]> {
-  const r = await runDapTrain(['logps', '--model', modelDir, '--data', dataFile, '--pad-id', String(padId)]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim().split('\n').flatMap((l) => (JSON.parse(l) as { sequences: { sum: number }[] }).sequences.map((s) => s.sum));
-}
 
 for (const family of ['gpt2', 'llama'] as const) {
   test(`${family}: the torch executor trains the tfjs executor's run: ln 2 at step 0, the same 5 steps, equal saved models`, async () => {
@@ -96,8 +74,8 @@ for (const family of ['gpt2', 'llama'] as const) {
     const examples = readFileSync(evalFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const padId = JSON.parse(readFileSync(join(runDir, 'data', 'meta.json'), 'utf8')).tokenizer.padId;
     const scores = {
-      torchByTfjs: tfjsLogps(join(runDir, 'model'), examples), torchByTorch: await torchLogps(join(runDir, 'model'), evalFile, padId),
-      tfjsByTfjs: tfjsLogps(join(tj.runDir, 'model'), examples), tfjsByTorch: await torchLogps(join(tj.runDir, 'model'), evalFile, padId),
+      torchByTfjs: tfjsLogps(join(runDir, 'model'), examples), torchByTorch: await torchLogps(['--model', join(runDir, 'model'), '--data', evalFile, '--pad-id', String(padId)]),
+      tfjsByTfjs: tfjsLogps(join(tj.runDir, 'model'), examples), tfjsByTorch: await torchLogps(['--model', join(tj.runDir, 'model'), '--data', evalFile, '--pad-id', String(padId)]),
     };
     for (let i = 0; i < scores.torchByTfjs.length; i++) {
       const tol = 1e-4 * Math.max(1, Math.abs(scores.tfjsByTfjs[i]));
