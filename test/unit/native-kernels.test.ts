@@ -109,6 +109,44 @@ test('results are bit-identical for 1, 2, 3 and 4 threads (products, attention, 
   }
 });
 
+/** float64 (batch, M, N) = op(a)·op(b) for row-major (batch, rows, cols) operands; ta/tb read them transposed. */
+function matMul64(a: Float32Array, b: Float32Array, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean): Float64Array {
+  const c = new Float64Array(batch * M * N);
+  for (let e = 0; e < batch; e++) {
+    const ao = e * M * K, bo = e * K * N;
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < K; k++) {
+        const av = a[ao + (ta ? k * M + m : m * K + k)];
+        const row = e * M * N + m * N;
+        for (let n = 0; n < N; n++) c[row + n] += av * b[bo + (tb ? n * K + k : k * N + n)];
+      }
+    }
+  }
+  return c;
+}
+
+test('native GEMM at blocking sizes equals float64 for every transpose (row tiles, K slices, column chunks, partial panels)', async () => {
+  if (!shipped) return;
+  await initBackend('wasm');
+  assert.equal(kernelMode(), 'native');
+  // (110, 300)x(300, 4150): two row tiles (the second partial), two K slices, two packed column chunks;
+  // (3, 130, 70)x(3, 70, 100): batched, per-tile path with in-place and packed panels.
+  for (const [batch, M, N, K] of [[1, 110, 4150, 300], [3, 130, 100, 70]]) {
+    for (const ta of [false, true]) for (const tb of [false, true]) {
+      const a = rand(batch * M * K, 11 + M), b = rand(batch * K * N, 12 + N);
+      const sa = batch === 1 ? (ta ? [K, M] : [M, K]) : (ta ? [batch, K, M] : [batch, M, K]);
+      const sb = batch === 1 ? (tb ? [N, K] : [K, N]) : (tb ? [batch, N, K] : [batch, K, N]);
+      const out = tf.tidy(() => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb));
+      const got = (await out.data()) as Float32Array;
+      out.dispose();
+      const ref = matMul64(a, b, batch, M, N, K, ta, tb);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / (1 + Math.abs(ref[i])));
+      assert.ok(worst < 1e-5, `(${batch}, ${M}, ${K})x(${K}, ${N}) ta=${ta} tb=${tb}: worst relative error ${worst}`);
+    }
+  }
+});
+
 /** float64 reference: probs of softmax(scale·s) over keys j ≤ past + i with mask[b, j] = 1. */
 function softmax64(s: Float32Array, mask: number[], B: number, H: number, Tq: number, Tk: number, past: number, scale: number): Float64Array {
   const p = new Float64Array(s.length);
