@@ -13,6 +13,7 @@
 #include "fused.h"
 #include "flash.h"
 #include "moves.h"
+#include "llama_ops.h"
 #include "pool.h"
 
 #ifndef DAP_SOURCE_HASH
@@ -250,6 +251,28 @@ static napi_value js_segment_sum(napi_env env, napi_callback_info info) {
   return done(&c);
 }
 
+static napi_value js_swiglu_fwd(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 5, 1)) return 0;
+  if (c.ok) swiglu_fwd(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), lnum(&c, 4));
+  return done(&c);
+}
+
+static napi_value js_swiglu_bwd(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 7, 1)) return 0;
+  if (c.ok) swiglu_bwd(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), fptr(&c, 4), fptr(&c, 5), lnum(&c, 6));
+  return done(&c);
+}
+
+/* (heap, x, cos, sin, y, B, H, T, Dh, CB, inverse) */
+static napi_value js_rope(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 11, 1)) return 0;
+  if (c.ok) rope_apply(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), fptr(&c, 4), lnum(&c, 5), lnum(&c, 6), lnum(&c, 7), lnum(&c, 8), lnum(&c, 9), (int)num(&c, 10));
+  return done(&c);
+}
+
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value o, v;
@@ -271,6 +294,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"attnSoftmaxFwd", js_attn_softmax_fwd}, {"attnSoftmaxBwd", js_attn_softmax_bwd},
     {"adamw", js_adamw}, {"flashFwd", js_flash_fwd}, {"flashBwd", js_flash_bwd}, {"colSum", js_col_sum}, {"sumSquares", js_sum_squares},
     {"addBcast", js_add_bcast}, {"stridedCopy", js_strided_copy}, {"gatherRows", js_gather_rows}, {"segmentSum", js_segment_sum},
+    {"swigluFwd", js_swiglu_fwd}, {"swigluBwd", js_swiglu_bwd}, {"rope", js_rope},
   };
   for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
     napi_value f;

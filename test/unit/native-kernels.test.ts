@@ -1,7 +1,7 @@
 /**
  * Tests of the native kernels (native/src, src/engine/kernels/native*.ts): the shipped binary matches
  * its sources, the thread count is reported and settable, every kernel gives bit-identical results for
- * 1–4 threads (products, fused kernels, reductions, a whole training step), and the fused attention
+ * 1–4 threads (products, fused kernels incl. SwiGLU and RoPE, reductions, a whole training step), and the fused attention
  * softmax (with a cached past) and its gradient equal float64 references and finite differences.
  * On a platform without the prebuilt binary these tests check that the engine says so and skip the rest.
  */
@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
 import { kernelMode, nativeLoadError } from '../../src/engine/kernels/index';
 import { engineThreads, nativeKernels, parseThreads, setEngineThreads } from '../../src/engine/kernels/native';
-import { causalSoftmax, flashAttention } from '../../src/engine/fused-ops';
+import { causalSoftmax, flashAttention, rope } from '../../src/engine/fused-ops';
+import { ropeInvFreq, ropeTables } from '../../src/engine/llama';
 import * as ops from '../../src/engine/ops';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
 import { rng } from './engine-reference';
@@ -78,6 +79,14 @@ async function kernelOutputs(): Promise<Map<string, Uint8Array>> {
   await keep('layerNorm dgamma', dg);
   await keep('layerNorm dbeta', db);
   await keep('colsum', tf.sum(c, 0));
+  await keep('swiglu', ops.swiglu(x, c));
+  const [dSwGate, dSwUp] = tf.grads((gi: tf.Tensor, ui: tf.Tensor) => tf.sum(ops.swiglu(gi, ui)))([x, c]);
+  await keep('swiglu dgate', dSwGate);
+  await keep('swiglu dup', dSwUp);
+  const { cos, sin } = ropeTables(ropeInvFreq(16, 1000, null), 70, null, 3);
+  await keep('rope', rope(q, cos, sin));
+  await keep('rope dx', tf.grad((qi: tf.Tensor) => tf.sum(tf.mul(rope(qi as tf.Tensor4D, cos, sin), qi)))(q));
+  tf.dispose([cos, sin]);
   const model = new MiniGpt({ vocab: 97, dModel: 64, layers: 2, heads: 4, maxPositions: 40 }, 3);
   const batch = syntheticBatch(3, 40, 97, 4);
   const opt = tf.train.sgd(0.05);
