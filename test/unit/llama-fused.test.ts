@@ -14,39 +14,9 @@ import { createRandomModel } from '../../src/engine/models';
 import { ropeInvFreq, ropeTables } from '../../src/engine/llama';
 import * as fused from '../../src/engine/fused-ops';
 import * as ops from '../../src/engine/ops';
-import { rng } from './engine-reference';
+import { VARIANTS, assertClose, numericGrad, randArray } from './numeric-checks';
 
 const shipped = `${process.platform}-${process.arch}` === 'linux-x64';
-const VARIANTS: { name: string; start: () => Promise<unknown> }[] = [
-  { name: 'wasm, native kernels', start: () => initBackend('wasm') },
-  { name: 'wasm, XNNPACK kernels', start: () => initBackend('wasm', { native: false }) },
-  { name: 'cpu', start: () => initBackend('cpu') },
-];
-
-function randArray(n: number, seed: number, scale = 1): Float64Array {
-  const r = rng(seed);
-  return Float64Array.from({ length: n }, () => scale * r());
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    if (!(err <= tol * (1 + Math.abs(expected[i])))) assert.fail(`${what}: element ${i}: got ${actual[i]}, expected ${expected[i]} (tol ${tol})`);
-  }
-}
-
-/** Central finite differences of a float64 function. */
-function numericGrad(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const xp = Float64Array.from(x), xm = Float64Array.from(x);
-    xp[i] += h;
-    xm[i] -= h;
-    g[i] = (f(xp) - f(xm)) / (2 * h);
-  }
-  return g;
-}
 
 const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
 const f32 = (a: Float64Array, shape: number[]) => tf.tensor(Float32Array.from(a), shape);
