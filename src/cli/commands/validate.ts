@@ -2,18 +2,20 @@
  * `dap validate FILE [--log LOG]`: checks a task file (and optionally its annotation log against it) and
  * prints every issue as `file:line: field: problem`, then a summary line. A FILE whose first line is a
  * log event (`"v"` and `"kind"`), or that is named `*.annotations.jsonl`, is checked as an annotation log.
- * Exit 1 if any error (an empty task file is one), else 0. A task file alone is streamed: each issue is printed as its line is read and
- * no item is kept, so memory stays flat in the file size (with --log the items are kept to resolve the log).
+ * Exit 1 if any error (an empty task file is one), else 0. Both files are streamed: each issue is printed as
+ * its line is read and no item or event is kept; with --log only the task file's ids (a compact IdTable,
+ * with each item's response count) and per (item, annotator) a judgment count stay in memory.
  */
 import { existsSync } from 'node:fs';
 import { readAnnotationLog } from '../../core/annotationLog';
+import { IdTable } from '../../core/idTable';
+import { checkLogAgainstIds } from '../../core/logCheck';
 import { overlapProblem } from '../../core/assignment';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { countErrors, formatIssue, issueError, issueWarning } from '../../core/issues';
 import { readJsonlLines } from '../../core/jsonl';
-import { resolveJudgments } from '../../core/judgments';
 import { isAnnotationLogPath } from '../../core/project';
-import { readTasks, streamTasks } from '../../core/tasks';
+import { streamTasks } from '../../core/tasks';
 import type { DataIssue } from '../../core/types';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -61,23 +63,30 @@ function countsLine(errors: number, warnings: number): string {
   return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
 }
 
-/** Streams a task file: prints each issue as found; returns the exit code. */
-async function validateTasksStreaming(file: string): Promise<number> {
+/**
+ * Streams a task file, and then its annotation log `logPath` when given (checked against the file's ids):
+ * prints each issue as found, then the summary line; returns the exit code.
+ */
+async function validateTasksStreaming(file: string, logPath?: string): Promise<number> {
   let items = 0, errors = 0, warnings = 0;
-  for await (const r of streamTasks(file)) {
+  const print = (issue: DataIssue) => {
+    if (issue.severity === 'error') errors++;
+    else warnings++;
+    process.stdout.write(`${formatIssue(issue)}\n`);
+  };
+  const ids = logPath === undefined ? undefined : new IdTable();
+  for await (const r of streamTasks(file, { idTable: ids })) {
     if (r.item) items++;
     const overlap = r.item && overlapProblem(r.item);
-    for (const issue of overlap ? [...r.issues, issueWarning(file, r.item!.line, 'overlap', `${overlap}; the item is for every annotator`)] : r.issues) {
-      if (issue.severity === 'error') errors++;
-      else warnings++;
-      process.stdout.write(`${formatIssue(issue)}\n`);
-    }
+    for (const issue of overlap ? [...r.issues, issueWarning(file, r.item!.line, 'overlap', `${overlap}; the item is for every annotator`)] : r.issues) print(issue);
   }
-  if (items === 0 && errors === 0) {
-    process.stdout.write(`${formatIssue(emptyFile(file))}\n`);
-    errors++;
+  if (items === 0 && errors === 0) print(emptyFile(file));
+  let summary = `${file}: ${items} valid item${items === 1 ? '' : 's'}`;
+  if (logPath !== undefined && ids) {
+    const log = await checkLogAgainstIds(logPath, ids, print);
+    summary += `; ${logPath}: ${log.events} events, ${log.judgments} current judgments`;
   }
-  process.stdout.write(`${file}: ${items} valid item${items === 1 ? '' : 's'}; ${countsLine(errors, warnings)}\n`);
+  process.stdout.write(`${summary}; ${countsLine(errors, warnings)}\n`);
   return errors > 0 ? 1 : 0;
 }
 
@@ -90,29 +99,18 @@ async function run(argv: string[]): Promise<number> {
   let summary: string;
   const isLog = values.log === undefined && (await looksLikeLog(file));
   const compiled = !isLog && values.log === undefined ? await compiledFileKind(file) : null;
-  if (!isLog && !compiled && values.log === undefined) return validateTasksStreaming(file);
+  if (!isLog && !compiled) return validateTasksStreaming(file, values.log);
   if (isLog) {
     const log = await readAnnotationLog(file);
     issues.push(...log.issues);
     summary = `${file}: annotation log, ${log.events.length} event${log.events.length === 1 ? '' : 's'}`;
-  } else if (compiled) {
+  } else {
     // SFT / KTO rows carry their own labels (what `dap export` writes and `dap train` reads): checked as such,
     // streamed too (only counts and the distinct prompts are kept).
-    const scan = await scanCompiledFile(file, compiled);
+    const scan = await scanCompiledFile(file, compiled!);
     issues.push(...scan.issues);
     const what = scan.kind === 'unpaired' ? `KTO row${scan.rows === 1 ? '' : 's'} (${scan.desirable} desirable, ${scan.undesirable} undesirable)` : `SFT row${scan.rows === 1 ? '' : 's'}`;
     summary = `${file}: ${scan.rows} valid ${what} over ${scan.prompts} prompt${scan.prompts === 1 ? '' : 's'}`;
-  } else {
-    const tasks = await readTasks(file);
-    issues.push(...tasks.issues);
-    if (tasks.items.length === 0 && countErrors(tasks.issues) === 0) issues.push(emptyFile(file));
-    summary = `${file}: ${tasks.items.length} valid item${tasks.items.length === 1 ? '' : 's'}`;
-    if (values.log !== undefined) {
-      const log = await readAnnotationLog(values.log);
-      const resolved = resolveJudgments(log.events, tasks.items, values.log);
-      issues.push(...log.issues, ...resolved.issues);
-      summary += `; ${values.log}: ${log.events.length} events, ${resolved.judgments.length} current judgments`;
-    }
   }
   for (const issue of issues) process.stdout.write(`${formatIssue(issue)}\n`);
   process.stdout.write(`${summary}; ${summarize(issues)}\n`);
