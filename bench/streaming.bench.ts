@@ -62,7 +62,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     for (const n of sizes) {
       const file = join(dir, `t${n}.jsonl`);
-      const logFile = join(dir, `t${n}.annotations.jsonl`);
+      const logFile = join(dir, `log${n}.jsonl`); // not t${n}.annotations.jsonl: stats would find it beside the task file
       writeLines(file, n, line);
       writeLines(logFile, n, event);
       const plain = measure(preload, [parser, file]);
