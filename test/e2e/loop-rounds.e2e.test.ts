@@ -7,7 +7,8 @@
  *    model and settings, opened in the annotator; the same command again skips every prompt done and leaves
  *    the file byte for byte as it was; with a second model, blind pairs whose model names stay hidden.
  * 2. *Compare Outputs (Blind)* of two runs selected in the Runs view: greedy pairs of both models on the
- *    second run's held-out prompts, opened in the annotator with the names hidden.
+ *    second run's held-out prompts, opened in the annotator with the names hidden; *Judge with the
+ *    Verifier* (palette) fills the review panel's Models table without annotators.
  * 3. *Next Round* (Runs view) → K candidates of the run's model on its training prompts, opened for
  *    ranking; the notification's *Judge with the Verifier* judges every candidate item.
  * 4. *Next round* (loss panel) → candidates ranked by hand in the annotator → *Train Next Round*: a run from
@@ -15,7 +16,8 @@
  *    ways.
  * 5. *Evaluate against the Starting Model* on both rounds, every held-out pair judged: both rows show their
  *    win rate over their start side by side (and the counts in their details), without a manual refresh,
- *    the Wilson interval checked against a float64 reference computed here from the log on disk.
+ *    and the review panel's Models table shows the same per annotator and overall; the Wilson interval is
+ *    checked against a float64 reference computed here from the log on disk.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -246,7 +248,42 @@ test('Compare Outputs of two runs selected in the Runs view: a blind comparison 
       assert.equal(l.responses[0].generation.temperature, 0, 'greedy');
     }
     await assertBlind(frame, [ALPHA, BETA]);
+
+    // The verifier fills the review panel's Models table without annotators (from the palette, on the open comparison).
+    await vs.runCommand('DAP: Judge with the Verifier');
+    assert.match(await vs.waitForNotification(/the verifier judged \d+ items of vs-run-alpha/), new RegExp(`judged ${lines.length} items`));
+    const v = outcomesOfB(file, 'verifier');
+    assert.equal(v.n, lines.length);
+    const table = await modelsTable(vs);
+    assert.deepEqual([table.a, table.b], [ALPHA, BETA]);
+    assert.deepEqual(Object.keys(table.rows).sort(), ['overall (per item)', 'verifier'], 'no human row');
+    for (const key of ['overall (per item)', 'verifier']) assert.deepEqual(table.rows[key].slice(3), [v.wins, v.losses, v.ties, v.bothBad].map(String), key);
   }));
+
+/** B's outcome counts in `annotator`'s pair judgments of a comparison, from its log on disk (B = responses[1]; choice a = shown[0]). */
+function outcomesOfB(tasks: string, annotator: string): { wins: number; losses: number; ties: number; bothBad: number; n: number } {
+  const events = jsonLines<Event>(tasks.replace(/\.tasks\.jsonl$/, '.annotations.jsonl')).filter((e) => e.annotator === annotator);
+  const c = { wins: 0, losses: 0, ties: 0, bothBad: 0, n: events.length };
+  for (const e of events) {
+    if (e.kind !== 'pair') throw new Error(`a ${e.kind} event in a comparison's log`);
+    if (e.choice === 'both_bad') c.bothBad++;
+    else if (e.choice === 'tie') c.ties++;
+    else if ((e.choice === 'a' ? e.shown[0] : e.shown[1]) === 1) c.wins++;
+    else c.losses++;
+  }
+  return c;
+}
+
+/** Opens the review panel on the active annotator's file and returns its Models table rows (annotator → cells). */
+async function modelsTable(vs: VsCodeSession): Promise<{ a: string; b: string; rows: Record<string, string[]> }> {
+  await vs.runCommand('DAP: Review Likely Annotation Errors');
+  const frame = await vs.webviewFrame('[data-testid="models-section"]', 60_000);
+  const rows: Record<string, string[]> = {};
+  for (const r of await frame.locator('[data-testid="models-row"]').all()) {
+    rows[(await r.getAttribute('data-annotator')) ?? ''] = (await r.locator('td').allTextContents()).map((t) => t.trim());
+  }
+  return { a: (await frame.textContent('[data-testid="model-a"]')) ?? '', b: (await frame.textContent('[data-testid="model-b"]')) ?? '', rows };
+}
 
 /** Ids of a run's training prompts: the data's prompts, each once (a repeated prompt keeps its first item's id), less the held-out ones. */
 function trainingIds(runDir: string): string[] {
@@ -286,7 +323,7 @@ test('Next Round from the Runs view: K candidates on the training prompts, opene
     const toast = vs.page.locator('.notifications-toasts .notification-list-item', { hasText: /rank or pick the candidates/ });
     await toast.waitFor({ state: 'visible', timeout: 30_000 });
     await toast.locator('.monaco-button', { hasText: 'Judge with the Verifier' }).click();
-    assert.match(await vs.waitForNotification(/the verifier judged/), new RegExp(`judged ${lines.length} items`));
+    assert.match(await vs.waitForNotification(/the verifier judged \d+ items of candidates/), new RegExp(`judged ${lines.length} items`));
     const log = join(betaDir, 'next-round', 'candidates.annotations.jsonl');
     assert.deepEqual(jsonLines<Event>(log).map((e) => [e.annotator, e.item]), lines.map((l) => ['verifier', l.id]));
   }));
@@ -338,13 +375,6 @@ function wilson(k: number, n: number): [number, number] {
   return [(c - h) / (1 + (z * z) / n), (c + h) / (1 + (z * z) / n)];
 }
 
-/** B's wins among `annotator`'s pair judgments of a comparison (B = responses[1]; choice a = shown[0]). */
-function winsOfB(tasks: string, annotator: string): { wins: number; n: number } {
-  const events = jsonLines<Event>(tasks.replace(/\.tasks\.jsonl$/, '.annotations.jsonl')).filter((e) => e.annotator === annotator);
-  const wins = events.filter((e) => (e.choice === 'a' ? e.shown[0] : e.shown[1]) === 1).length;
-  return { wins, n: events.length };
-}
-
 test('both rounds evaluated against their start and judged: their win rates side by side in the Runs view', { timeout: 150_000 }, () =>
   withArtifacts('loop-rounds-winrates', async (vs) => {
     assert.ok(existsSync(join(round1Dir, 'model', 'config.json')), 'the previous test trained the next round');
@@ -360,11 +390,20 @@ test('both rounds evaluated against their start and judged: their win rates side
       assert.deepEqual(lines[0].responses.map((r) => r.model), [runId === ALPHA ? `${ALPHA}/sft-model` : ALPHA, runId], 'A = the starting model, B = the run');
       const frame = await annotatorOn(vs, lines[0].id);
       await judgeA(vs, frame, held);
-      await until('every held-out pair judged on disk', () => winsOfB(file, ANNOTATOR).n, (n) => n === held);
+      await until('every held-out pair judged on disk', () => outcomesOfB(file, ANNOTATOR).n, (n) => n === held);
+      // The review panel's Models table of this comparison: the same numbers, per annotator and overall.
+      const { wins, losses, n } = outcomesOfB(file, ANNOTATOR);
+      const [low, high] = wilson(wins, n);
+      const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+      const table = await modelsTable(vs);
+      assert.deepEqual([table.a, table.b], lines[0].responses.map((r) => r.model));
+      for (const key of ['overall (per item)', ANNOTATOR]) {
+        assert.deepEqual(table.rows[key].slice(1), [pct(wins / n), `${pct(low)} – ${pct(high)}`, String(wins), String(losses), '0', '0'], key);
+      }
     }
     await vs.runCommand('View: Close All Editors');
     for (const [runId, dir] of [[ALPHA, alphaDir], [ROUND1, round1Dir]] as const) {
-      const { wins, n } = winsOfB(join(dir, 'eval', 'vs-start.tasks.jsonl'), ANNOTATOR);
+      const { wins, n } = outcomesOfB(join(dir, 'eval', 'vs-start.tasks.jsonl'), ANNOTATOR);
       const [low, high] = wilson(wins, n);
       const expected = `vs start ${((100 * wins) / n).toFixed(0)}% [${(100 * low).toFixed(0)}–${(100 * high).toFixed(0)}%]`;
       await until(`${runId}'s row shows its win rate over its start`, () => description(vs, runId), (d) => d.includes(expected));
