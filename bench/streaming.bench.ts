@@ -1,6 +1,6 @@
 /**
- * Data commands stream: `dap validate`, `dap stats`, `dap validate LOG` and `dap validate FILE --log LOG` (an annotation log of
- * one pair event per item, ~130 bytes a line) on generated task files of 100,000 and 1,000,000 items
+ * Data commands stream: `dap validate`, `dap stats`, `dap validate LOG` and `dap validate FILE --log LOG`
+ * (an annotation log of one pair event per item, ~130 bytes a line) on generated task files of 100,000 and 1,000,000 items
  * (~54 MB and ~543 MB, ~543 bytes a line), each in its own process, with its peak RSS and time, next to a
  * plain per-line JSON.parse of the same file(s) (node readline) as the yardstick. Memory flat in the file
  * size means the 1M-item peak is close to the 100k one. Needs dist/cli.js (npm run build).
