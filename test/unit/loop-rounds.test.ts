@@ -17,6 +17,7 @@ import { candidatesPath, compareRunOutputs, evaluationPath, heldOutPrompts, next
 import { runIdOf } from '../../src/train/loop/modelSpec';
 import { roundLabel, roundSummary } from '../../src/train/loop/roundSummary';
 import { runPaths } from '../../src/train/runs/folder';
+import { builtinModelDir } from '../../src/engine/builtin';
 import { tinyModelFixture } from './train-fixtures';
 
 let r: DemoResult;
@@ -132,5 +133,19 @@ test('the next round runs where its parent ran (executor and interpreter setting
     assert.deepEqual([c.runId, c.executor, c.python, c.device, c.mixedPrecision, c.model], ['torch-parent-round1', 'torch', '/opt/torch/bin/python3', 'cpu', 'bf16', runPaths(torchParent).finalModel]);
   } finally {
     for (const d of ['executor-probe', 'torch-parent', 'torch-parent-round1']) rmSync(join(runsDir, d), { recursive: true, force: true });
+  }
+});
+
+test('the starting model of a built-in SFT run: the shipped model, or (custom shape, never saved) an error saying there is none', () => {
+  const parent = JSON.parse(readFileSync(runPaths(r.sftRun).config, 'utf8'));
+  assert.equal(parent.method, 'sft');
+  assert.deepEqual(startingModel(r.sftRun), { name: 'builtin', dir: builtinModelDir() });
+  const custom = join(r.sftRun, '..', 'custom-shape-sft');
+  mkdirSync(custom);
+  writeFileSync(runPaths(custom).config, JSON.stringify({ ...parent, runId: 'custom-shape-sft', builtin: { ...parent.builtin, numLayers: 1, hiddenSize: 32 } }));
+  try {
+    assert.throws(() => startingModel(custom), /custom-shape-sft: the run started from a random initialisation of a custom built-in shape .*no starting model to evaluate against/);
+  } finally {
+    rmSync(custom, { recursive: true, force: true });
   }
 });

@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readPrompts } from '../../core/prompts';
-import { builtinModelDir } from '../../engine/builtin';
+import { builtinModelDir, isDefaultBuiltinShape } from '../../engine/builtin';
 import type { ResolvedTrainConfig, TrainConfig } from '../config';
 import { createRunDir, isRunFolder, runDirOf, runPaths } from '../runs/folder';
 import { generateTasks, type GenerateProgress, type GenerateResult, type SamplingSettings } from './generateTasks';
@@ -91,7 +91,9 @@ export function runModel(runDir: string): ModelSource {
 /**
  * The model a run started from: its model folder (named by the run id when it is another run's model/,
  * else by the path), or the built-in model after the run's SFT warm-up (`RUN_ID/sft-model`); a built-in
- * SFT run (no warm-up) started from the shipped model ("builtin").
+ * SFT run (no warm-up) started from the shipped model ("builtin"). A built-in run of a custom shape without
+ * a warm-up started from a random initialisation that was never saved: there is none to compare with
+ * (an error saying so; the shipped model is another model).
  */
 export function startingModel(runDir: string): ModelSource {
   const c = runConfig(runDir);
@@ -101,6 +103,9 @@ export function startingModel(runDir: string): ModelSource {
   }
   const sft = runPaths(runDir).sftModel;
   if (existsSync(join(sft, 'config.json'))) return { name: `${runIdOf(runDir)}/sft-model`, dir: sft };
+  if (!isDefaultBuiltinShape(c.builtin ?? {})) {
+    throw new Error(`${runDir}: the run started from a random initialisation of a custom built-in shape (builtin: ${JSON.stringify(c.builtin)}), which is not saved, so there is no starting model to evaluate against; compare it with another run instead (Compare Outputs, or dap generate --model A --model B)`);
+  }
   return { name: 'builtin', dir: builtinModelDir() };
 }
 
