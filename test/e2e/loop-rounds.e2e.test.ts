@@ -9,8 +9,9 @@
  * 2. *Compare Outputs (Blind)* of two runs selected in the Runs view: greedy pairs of both models on the
  *    second run's held-out prompts, opened in the annotator with the names hidden; *Judge with the
  *    Verifier* (palette) fills the review panel's Models table without annotators.
- * 3. *Next Round* (Runs view) → K candidates of the run's model on its training prompts, opened for
- *    ranking; the notification's *Judge with the Verifier* judges every candidate item.
+ * 3. *Next Round* (Runs view) → a progress notification with the prompts done and the ETA, K candidates of
+ *    the run's model on its training prompts, opened for ranking; the notification's *Judge with the
+ *    Verifier* judges every candidate item.
  * 4. *Next round* (loss panel) → candidates ranked by hand in the annotator → *Train Next Round*: a run from
  *    the parent's model on those judgments, finished in its loss panel; the Runs view links the rounds both
  *    ways.
@@ -308,17 +309,28 @@ function assertCandidates(cands: string, runDir: string, runId: string, k: numbe
   return lines;
 }
 
-test('Next Round from the Runs view: K candidates on the training prompts, opened for ranking; the notification\'s verifier judges them all', { timeout: 120_000 }, () =>
+test('Next Round from the Runs view: progress with ETA, K candidates on the training prompts, opened for ranking; the notification\'s verifier judges them all', { timeout: 120_000 }, () =>
   withArtifacts('loop-rounds-verifier', async (vs) => {
     await vs.runCommand('View: Close All Editors');
     await vs.runCommand('View: Show DAP Studio');
     await selectOnly(vs, BETA);
     await contextMenu(vs, row(vs, BETA), 'Next Round: Generate Candidates');
-    await answer(vs, /Candidates per training prompt/, '3');
+    await answer(vs, /Candidates per training prompt/); // default 4
+    // While it generates: a progress notification with the prompts done and the ETA (after each batch of 16 prompts).
+    const total = trainingIds(betaDir).length;
+    const toasts = new Set<string>();
+    let opened = false;
+    const annotator = annotatorOn(vs, trainingIds(betaDir)[0]).finally(() => (opened = true));
+    while (!opened) {
+      for (const t of await vs.page.locator('.notifications-toasts .notification-list-item').allTextContents()) toasts.add(t);
+      await vs.page.waitForTimeout(50);
+    }
+    const frame = await annotator;
+    const progress = new RegExp(`Next round: 4 candidates per prompt from ${BETA}: 16/${total} prompts, ETA \\d+ s`);
+    assert.ok([...toasts].some((t) => progress.test(t)), `a progress notification with the ETA among ${JSON.stringify([...toasts])}`);
     const cands = join(betaDir, 'next-round', 'candidates.tasks.jsonl');
-    const frame = await annotatorOn(vs, trainingIds(betaDir)[0]);
-    const lines = assertCandidates(cands, betaDir, BETA, 3);
-    await frame.waitForSelector('[data-testid="rank-view"]', { timeout: 30_000 }); // three candidates: a ranking
+    const lines = assertCandidates(cands, betaDir, BETA, 4);
+    await frame.waitForSelector('[data-testid="rank-view"]', { timeout: 30_000 }); // four candidates: a ranking
     // The notification offers the verifier and the next round; the verifier judges every candidate item.
     const toast = vs.page.locator('.notifications-toasts .notification-list-item', { hasText: /rank or pick the candidates/ });
     await toast.waitFor({ state: 'visible', timeout: 30_000 });
