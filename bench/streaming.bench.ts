@@ -1,8 +1,9 @@
 /**
- * Data commands stream: `dap validate` and `dap stats` on generated task files of 100,000 and 1,000,000
- * items (~54 MB and ~543 MB, ~543 bytes a line), each in its own process, with its peak RSS and time, next
- * to a plain per-line JSON.parse of the same file (node readline) as the yardstick. Memory flat in the
- * file size means the 1M-item peak is close to the 100k one. Needs dist/cli.js (npm run build).
+ * Data commands stream: `dap validate`, `dap stats`, `dap validate LOG` and `dap validate FILE --log LOG`
+ * (an annotation log of one pair event per item, ~130 bytes a line) on generated task files of 100,000 and 1,000,000 items
+ * (~54 MB and ~543 MB, ~543 bytes a line), each in its own process, with its peak RSS and time, next to a
+ * plain per-line JSON.parse of the same file(s) (node readline) as the yardstick. Memory flat in the file
+ * size means the 1M-item peak is close to the 100k one. Needs dist/cli.js (npm run build).
  * Env: DAP_BENCH_STREAM_ITEMS=100000,1000000 picks the sizes.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,11 +20,16 @@ function line(i: number): string {
   return JSON.stringify({ id: `item-${i}`, prompt: `Question ${i}: explain why ${pad}?`, responses: [`Answer A to ${i}: ${pad}`, `Answer B to ${i}: ${pad}`] });
 }
 
-function writeTasks(path: string, n: number): void {
+/** One pair event about item i (an annotation log line, ~130 bytes). */
+function event(i: number): string {
+  return JSON.stringify({ v: 1, item: `item-${i}`, annotator: i % 3 === 0 ? 'bob' : 'alice', ts: '2026-01-05T09:00:09.543Z', ms: 1200, kind: 'pair', shown: [i % 2, 1 - (i % 2)], choice: 'a' });
+}
+
+function writeLines(path: string, n: number, make: (i: number) => string): void {
   const fd = openSync(path, 'w');
   let batch: string[] = [];
   for (let i = 0; i < n; i++) {
-    batch.push(line(i));
+    batch.push(make(i));
     if (batch.length === 10000 || i === n - 1) {
       writeSync(fd, batch.join('\n') + '\n');
       batch = [];
@@ -56,15 +62,24 @@ export async function run(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     for (const n of sizes) {
       const file = join(dir, `t${n}.jsonl`);
-      writeTasks(file, n);
+      const logFile = join(dir, `log${n}.jsonl`); // not t${n}.annotations.jsonl: stats would find it beside the task file
+      writeLines(file, n, line);
+      writeLines(logFile, n, event);
       const plain = measure(preload, [parser, file]);
+      const plainLog = measure(preload, [parser, logFile]);
       const validate = measure(preload, [cli, 'validate', file]);
       const stats = measure(preload, [cli, 'stats', file, '--json']);
+      const validateLog = measure(preload, [cli, 'validate', file, '--log', logFile]);
+      const validateLogAlone = measure(preload, [cli, 'validate', logFile]);
       out[`items${n}`] = {
-        fileMB: Math.round(statSync(file).size / 1e6), plainJsonParse: plain, validate, stats,
+        fileMB: Math.round(statSync(file).size / 1e6), logMB: Math.round(statSync(logFile).size / 1e6), plainJsonParse: plain, plainJsonParseLog: plainLog,
+        validate, stats, validateWithLog: validateLog, validateLogAlone,
         validateTimeRatio: +(validate.seconds / plain.seconds).toFixed(2), statsTimeRatio: +(stats.seconds / plain.seconds).toFixed(2),
+        validateWithLogTimeRatio: +(validateLog.seconds / (plain.seconds + plainLog.seconds)).toFixed(2),
+        validateLogAloneTimeRatio: +(validateLogAlone.seconds / plainLog.seconds).toFixed(2),
       };
       rmSync(file);
+      rmSync(logFile);
     }
     return out;
   } finally {

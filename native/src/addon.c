@@ -12,6 +12,8 @@
 #include "gemm.h"
 #include "fused.h"
 #include "flash.h"
+#include "moves.h"
+#include "llama_ops.h"
 #include "pool.h"
 
 #ifndef DAP_SOURCE_HASH
@@ -213,6 +215,64 @@ static napi_value js_flash_bwd(napi_env env, napi_callback_info info) {
   return done(&c);
 }
 
+static napi_value js_add_bcast(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 6, 1)) return 0;
+  add_bcast(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), lnum(&c, 4), lnum(&c, 5));
+  return done(&c);
+}
+
+/* (heap, src, dst, n0, n1, n2, n3, s0, s1, s2, s3) */
+static napi_value js_strided_copy(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 11, 1)) return 0;
+  long shape[4] = {lnum(&c, 3), lnum(&c, 4), lnum(&c, 5), lnum(&c, 6)};
+  long strides[4] = {lnum(&c, 7), lnum(&c, 8), lnum(&c, 9), lnum(&c, 10)};
+  if (c.ok) strided_copy4(fptr(&c, 1), fptr(&c, 2), shape, strides);
+  return done(&c);
+}
+
+/* (heap, table, ids, out, n, D, V) → index of the first id outside [0, V), or -1 */
+static napi_value js_gather_rows(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 7, 1)) return 0;
+  long bad = -1;
+  if (c.ok) bad = gather_rows(fptr(&c, 1), (const int32_t *)fptr(&c, 2), fptr(&c, 3), lnum(&c, 4), lnum(&c, 5), lnum(&c, 6));
+  if (!c.ok) return done(&c);
+  napi_value v;
+  napi_create_double(env, (double)bad, &v);
+  return v;
+}
+
+static napi_value js_segment_sum(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 7, 1)) return 0;
+  if (c.ok) segment_sum_rows(fptr(&c, 1), (const int32_t *)fptr(&c, 2), fptr(&c, 3), lnum(&c, 4), lnum(&c, 5), lnum(&c, 6));
+  return done(&c);
+}
+
+static napi_value js_swiglu_fwd(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 5, 1)) return 0;
+  if (c.ok) swiglu_fwd(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), lnum(&c, 4));
+  return done(&c);
+}
+
+static napi_value js_swiglu_bwd(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 7, 1)) return 0;
+  if (c.ok) swiglu_bwd(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), fptr(&c, 4), fptr(&c, 5), lnum(&c, 6));
+  return done(&c);
+}
+
+/* (heap, x, cos, sin, y, B, H, T, Dh, CB, inverse) */
+static napi_value js_rope(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 11, 1)) return 0;
+  if (c.ok) rope_apply(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), fptr(&c, 4), lnum(&c, 5), lnum(&c, 6), lnum(&c, 7), lnum(&c, 8), lnum(&c, 9), (int)num(&c, 10));
+  return done(&c);
+}
+
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value o, v;
@@ -233,6 +293,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"logProbFwd", js_logprob_fwd}, {"logProbBwd", js_logprob_bwd},
     {"attnSoftmaxFwd", js_attn_softmax_fwd}, {"attnSoftmaxBwd", js_attn_softmax_bwd},
     {"adamw", js_adamw}, {"flashFwd", js_flash_fwd}, {"flashBwd", js_flash_bwd}, {"colSum", js_col_sum}, {"sumSquares", js_sum_squares},
+    {"addBcast", js_add_bcast}, {"stridedCopy", js_strided_copy}, {"gatherRows", js_gather_rows}, {"segmentSum", js_segment_sum},
+    {"swigluFwd", js_swiglu_fwd}, {"swigluBwd", js_swiglu_bwd}, {"rope", js_rope},
   };
   for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
     napi_value f;

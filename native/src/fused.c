@@ -1,11 +1,12 @@
 /*
  * Fused kernels (see fused.h). Work is split into fixed chunks (never by thread count) so every result
  * is bit-identical across thread counts; reductions over rows sum fixed-size partials in chunk order.
- * exp is a branch-free polynomial (Cephes-style, ~1 ulp) that the compiler vectorises; NaN inputs stay NaN.
+ * exp is approx.h's branch-free polynomial, which the compiler vectorises.
  */
 #include "compat.h"
 #include "fused.h"
 #include "pool.h"
+#include "approx.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,25 +14,6 @@
 #define CHUNK 16384   /* elements per task of an elementwise kernel */
 #define ROW_CHUNK 32  /* rows per task of a row kernel */
 #define CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default")))
-
-static inline float exp_approx(float x) {
-  x = x > 88.37f ? 88.37f : x;
-  x = x < -87.33f ? -87.33f : x;
-  float t = x * 1.44269504088896341f;
-  float fn = (t + 12582912.f) - 12582912.f; /* round to nearest */
-  float r = x - fn * 0.693359375f;
-  r = r - fn * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.f;
-  union { int32_t i; float f; } s;
-  s.i = ((int32_t)fn + 127) << 23;
-  return p * s.f;
-}
 
 static inline float tanh_approx(float x) {
   float ax = x < 0 ? -x : x;

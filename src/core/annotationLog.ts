@@ -90,7 +90,7 @@ export function parseLogLine(l: JsonlLine, file: string): LogLine {
   const issues = l.utf8 ? [] : [issueWarning(file, l.line, 'line', INVALID_UTF8_WARNING)];
   const { event, problems } = validateAnnotationEvent(value);
   for (const p of problems) issues.push(issueError(file, l.line, p.field, `${p.message}; line skipped`));
-  return { ...(event ? { event } : {}), issues, torn: false };
+  return event ? { event, issues, torn: false } : { issues, torn: false };
 }
 
 /** Reads every event of a log (streaming). A missing file is an empty log. */

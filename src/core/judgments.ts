@@ -174,6 +174,23 @@ export class ItemStates {
   }
 }
 
+/** The warning for the first event naming an item the task file lacks. */
+export function unknownItemIssue(file: string, line: number, item: string): DataIssue {
+  return issueWarning(file, line, 'item', `unknown item id "${item}" (not in the task file); its events are ignored`);
+}
+
+/** The error for a pair/rank event showing a response the item lacks (n responses), or undefined. */
+export function shownRangeIssue(file: string, line: number, event: AnnotationEvent, n: number): DataIssue | undefined {
+  if (event.kind !== 'pair' && event.kind !== 'rank') return undefined;
+  const bad = event.shown.find((i) => i >= n);
+  return bad === undefined ? undefined : issueError(file, line, 'shown', `response index ${bad} out of range (item "${event.item}" has ${n} responses); event ignored`);
+}
+
+/** The warning for an undo with nothing of that annotator's to retract. */
+export function emptyUndoIssue(file: string, line: number, event: AnnotationEvent): DataIssue {
+  return issueWarning(file, line, 'kind', `undo by "${event.annotator}" with no judgment of "${event.item}" to retract; ignored`);
+}
+
 function isNumbered(e: AnnotationEvent | NumberedEvent): e is NumberedEvent {
   return 'event' in e && typeof (e as NumberedEvent).line === 'number';
 }
@@ -194,20 +211,17 @@ export function resolveJudgments(events: readonly (AnnotationEvent | NumberedEve
     if (!known) {
       if (!unknownReported.has(event.item)) {
         unknownReported.add(event.item);
-        issues.push(issueWarning(file, line, 'item', `unknown item id "${event.item}" (not in the task file); its events are ignored`));
+        issues.push(unknownItemIssue(file, line, event.item));
       }
       return;
     }
-    if (event.kind === 'pair' || event.kind === 'rank') {
-      const n = known.item.responses.length;
-      const bad = event.shown.find((i) => i >= n);
-      if (bad !== undefined) {
-        issues.push(issueError(file, line, 'shown', `response index ${bad} out of range (item "${event.item}" has ${n} responses); event ignored`));
-        return;
-      }
+    const range = shownRangeIssue(file, line, event, known.item.responses.length);
+    if (range) {
+      issues.push(range);
+      return;
     }
     if (event.kind === 'confirm') confirms.push(event);
-    if (!states.apply(event)) issues.push(issueWarning(file, line, 'kind', `undo by "${event.annotator}" with no judgment of "${event.item}" to retract; ignored`));
+    if (!states.apply(event)) issues.push(emptyUndoIssue(file, line, event));
   });
   const order = (item: string) => itemById.get(item)?.order ?? 0;
   const annotatorOrder = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);

@@ -25,6 +25,11 @@ export interface TaskLineResult {
 export interface ReadTasksOptions {
   /** Name used for the file in issues (default: the path as given). */
   displayName?: string;
+  /**
+   * streamTasks: the table to record the file's ids in (each with its item's response count), for a
+   * caller that looks ids up afterwards (validate --log); default a table of its own.
+   */
+  idTable?: IdTable;
 }
 
 /**
@@ -61,9 +66,9 @@ export class DuplicateIds {
   /** With `path`: the compact table (the first line's id is re-read from the file to confirm a match). */
   private readonly table: IdTable | null;
 
-  /** `path`: the file itself, when check() is given each line's byte offset (streaming readers). */
-  constructor(private readonly file: string, private readonly path?: string) {
-    this.table = path ? new IdTable() : null;
+  /** `path`: the file itself, when check() is given each line's byte offset (streaming readers), recorded in `table`. */
+  constructor(private readonly file: string, private readonly path?: string, table?: IdTable) {
+    this.table = path ? (table ?? new IdTable()) : null;
   }
 
   /** Records the item of `line`; returns the issue when its id is already taken (skip the item then). */
@@ -71,7 +76,7 @@ export class DuplicateIds {
     let seen: number | undefined;
     if (this.table && this.path && offset !== undefined) {
       const signed = idFromContent ? -line : line;
-      seen = this.table.findOrAdd(item.id, signed, offset, (at) => idOfLineAt(this.path!, at, this.file) === item.id)?.line;
+      seen = this.table.findOrAdd(item.id, signed, offset, (at) => idOfLineAt(this.path!, at, this.file) === item.id, item.responses.length)?.line;
       if (seen === undefined) return undefined;
     } else {
       seen = this.firstLine.get(item.id);
@@ -113,7 +118,7 @@ function idOfLineAt(path: string, offset: number, file: string): string | undefi
  */
 export async function* streamTasks(path: string, options: ReadTasksOptions = {}): AsyncGenerator<TaskLineResult> {
   const file = options.displayName ?? path;
-  const duplicates = new DuplicateIds(file, path);
+  const duplicates = new DuplicateIds(file, path, options.idTable);
   for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) { // 1 MiB reads: fewer awaits on big files
     const oversize = oversizeIssue(l, file);
     if (oversize) {

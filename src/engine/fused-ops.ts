@@ -1,5 +1,6 @@
 /**
- * The fused forms of ops.ts' GELU, LayerNorm, RMSNorm, target log-prob and causal attention softmax:
+ * The fused forms of ops.ts' GELU, LayerNorm, RMSNorm, target log-prob, causal attention softmax, SwiGLU
+ * and llama.ts' rotary embedding:
  * one native forward kernel and one native backward kernel each (kernels/native-fused.ts), wrapped in
  * tf.customGrad with hand-written gradients. ops.ts calls these when fusedKernelsActive(); the
  * composite tfjs forms in ops.ts stay the reference (tests compare both with float64).
@@ -25,6 +26,29 @@ export function gelu<T extends tf.Tensor>(x: T): T {
     return { value, gradFunc: (dy, [xs]) => run(FUSED.geluGrad, { x: xs, dy }) };
   });
   return f(x) as T;
+}
+
+/** silu(gate)·up, any shape (both the same). */
+export function swiglu<T extends tf.Tensor>(gate: T, up: T): T {
+  const f = customGrad((g: tf.Tensor, u: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([g, u]);
+    const [value] = run(FUSED.swiglu, { gate: g, up: u });
+    return { value, gradFunc: (dy, [gs, us]) => run(FUSED.swigluGrad, { gate: gs, up: us, dy }) };
+  });
+  return f(gate, up) as T;
+}
+
+/**
+ * RoPE in HF's rotate_half form: x·cos + rotate_half(x)·sin. x (B, H, T, Dh); cos, sin (B or 1, 1, T, Dh),
+ * constants (no gradient). The gradient is the transposed rotation of dy (one kernel, nothing saved but the tables).
+ */
+export function rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+  const f = customGrad((xin: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([cos, sin]);
+    const [value] = run(FUSED.rope, { x: xin, cos, sin });
+    return { value, gradFunc: (dy, [c, s]) => run(FUSED.ropeGrad, { dy, cos: c, sin: s }) };
+  });
+  return f(x) as tf.Tensor4D;
 }
 
 /** Rows × D view of x (no copy). */

@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as ops from './ops';
+import * as fused from './fused-ops';
+import { fusedKernelsActive } from './kernels/index';
 import { selfAttention } from './attention';
 import { TransformerLM, type KvCache, type StepResult, type WeightSpec } from './transformer';
 import type { ModelConfig, RopeScaling } from './config';
@@ -116,8 +118,9 @@ export class LlamaModel extends TransformerLM {
     super.dispose();
   }
 
-  /** q·cos + rotate_half(q)·sin. x (B, H, T, Dh). */
+  /** q·cos + rotate_half(q)·sin. x (B, H, T, Dh). One fused kernel with the native kernels, else a product with the rotate-half matrix. */
   private rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+    if (fusedKernelsActive()) return fused.rope(x, cos, sin);
     const [B, H, T, Dh] = x.shape;
     if (!this.rot) this.rot = tf.keep(rotateHalfMatrix(Dh));
     const rotated = tf.reshape(tf.matMul(tf.reshape(x, [B * H * T, Dh]), this.rot), [B, H, T, Dh]); // (B, H, T, Dh)
@@ -143,7 +146,7 @@ export class LlamaModel extends TransformerLM {
         x = tf.add(x, this.linear(p + 'self_attn.o_proj', this.fromHeads(att.out))) as tf.Tensor3D;
         const h2 = ops.rmsNorm(x, this.w<tf.Tensor1D>(p + 'post_attention_layernorm.weight'), eps);
         const gate = this.linear(p + 'mlp.gate_proj', h2); // (B, T, I)
-        const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), this.linear(p + 'mlp.up_proj', h2)); // silu(gate)·up
+        const act = ops.swiglu(gate, this.linear(p + 'mlp.up_proj', h2)); // silu(gate)·up (B, T, I)
         x = tf.add(x, this.linear(p + 'mlp.down_proj', act)) as tf.Tensor3D;
       }
       x = ops.rmsNorm(x, this.w<tf.Tensor1D>('model.norm.weight'), eps) as tf.Tensor3D;

@@ -5,8 +5,9 @@
  * hand-written gradients (far fewer kernels than autodiff), and a `linear` that folds (B,T,K) inputs
  * into one 2-D product so the forward and both gradients are single XNNPACK calls; `tokenStats` gives the
  * entropy, mean logit and argmax hit per position for the trainer's metrics.
- * With the native kernels on wasm (kernels/index.ts: fusedKernelsActive) GELU, the norms, pickLogProbs and
- * the attention softmax run as single fused kernels (fused-ops.ts); the composite forms here are the fallback.
+ * With the native kernels on wasm (kernels/index.ts: fusedKernelsActive) GELU, SwiGLU, the norms,
+ * pickLogProbs and the attention softmax run as single fused kernels (fused-ops.ts); the composite forms
+ * here are the fallback.
  * All ops are pure functions of tensors; call them inside tf.tidy / tf.variableGrads as usual.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -131,6 +132,12 @@ export function tokenStats(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor
     return { value, gradFunc: (_dy: tf.Tensor) => [tf.zerosLike(lg), tf.zerosLike(tg)] };
   });
   return f(logits, targets) as tf.Tensor3D;
+}
+
+/** SwiGLU activation silu(gate)·up = gate·σ(gate)·up (Llama's MLP). gate, up: the same shape. */
+export function swiglu<T extends tf.Tensor>(gate: T, up: T): T {
+  if (fusedKernelsActive()) return fused.swiglu(gate, up);
+  return tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as T;
 }
 
 /**

@@ -8,30 +8,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, resolvePreference } from '../../src/engine/backend';
 import { installFastWasmMatMul, restoreStockWasmMatMul, fastWasmMatMulInstalled, setKernelMode, kernelMode, type KernelMode } from '../../src/engine/kernels/index';
-import { rng } from './engine-reference';
+import { VARIANTS, assertClose, numericGrad, randArray } from './numeric-checks';
 import * as ops from '../../src/engine/ops';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
-
-/** The kernel sets the ops are checked on: wasm with the native kernels (where they load), wasm's own, cpu. */
-const VARIANTS: { name: string; start: () => Promise<unknown> }[] = [
-  { name: 'wasm, native kernels', start: () => initBackend('wasm') },
-  { name: 'wasm, XNNPACK kernels', start: () => initBackend('wasm', { native: false }) },
-  { name: 'cpu', start: () => initBackend('cpu') },
-];
-
-function randArray(n: number, seed: number): Float64Array {
-  const r = rng(seed);
-  return Float64Array.from({ length: n }, () => r());
-}
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    if (!(err <= tol * (1 + Math.abs(expected[i])))) {
-      assert.fail(`${what}: element ${i}: got ${actual[i]}, expected ${expected[i]} (tol ${tol})`);
-    }
-  }
-}
 
 /** float64 batched matmul with numpy-style broadcasting of batch axes and optional transposes. */
 function refMatMul(a: Float64Array, sa: number[], b: Float64Array, sb: number[], ta: boolean, tb: boolean): { data: Float64Array; shape: number[] } {
@@ -197,18 +176,6 @@ for (const { name: backend, start } of VARIANTS) {
     assertClose(await grad.data(), expectedGrad, 1e-5, 'pickLogProbs grad');
     tf.dispose([tLogits, tTargets, tC, value, grad]);
   });
-}
-
-/** Central-difference gradient of a float64 scalar function. */
-function numericGrad(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const xp = Float64Array.from(x), xm = Float64Array.from(x);
-    xp[i] += h;
-    xm[i] -= h;
-    g[i] = (f(xp) - f(xm)) / (2 * h);
-  }
-  return g;
 }
 
 for (const { name: variant, start } of VARIANTS) test(`gelu, layerNorm, rmsNorm (${variant}): values and gradients equal float64 references (finite differences)`, async () => {

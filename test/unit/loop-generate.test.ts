@@ -114,11 +114,15 @@ test('two models: n pair items per prompt with one response of each, same sample
   assert.deepEqual(items.filter((_, k) => k % 2 === 1).map((i) => i.responses[0].text), single.items.map((i) => i.responses[1].text));
 });
 
-test('refusals: other settings or other models in an existing output, one model with n = 1, same model twice', async () => {
+test('refusals: other settings, other models or (one model) another n in an existing output, one model with n = 1, same model twice', async () => {
   const out = 'refuse.tasks.jsonl';
   await generateTasks(base(out, { n: 2 }));
   await assert.rejects(generateTasks(base(out, { n: 2, temperature: 0.5 })), /refuse\.tasks\.jsonl:1: generated with temperature 1, not 0\.5/);
   await assert.rejects(generateTasks(base(out, { n: 2, models: [otherModel] })), /is not one of/);
+  // Another --n with one model: the prompts' items hold 2 responses, so 3 cannot be continued there (nothing is written).
+  const before = readFileSync(join(fx.dir, out), 'utf8');
+  await assert.rejects(generateTasks(base(out, { n: 3 })), /refuse\.tasks\.jsonl:1: responses: 2 per prompt, not 3 \(--n\); rerun with --n 2/);
+  assert.equal(readFileSync(join(fx.dir, out), 'utf8'), before);
   await assert.rejects(generateTasks(base('x.jsonl', { n: 1 })), /at least 2 responses/);
   await assert.rejects(generateTasks(base('y.jsonl', { models: [fx.modelDir, fx.modelDir], n: 1 })), /both models are named/);
   assert.equal(existsSync(join(fx.dir, 'x.jsonl')), false);

@@ -6,17 +6,18 @@
  * summary links the two runs and shows the judged win rate over the starting model.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import test from 'node:test';
 import { defaultLogPath, loadProject } from '../../src/core/project';
 import { readTasks } from '../../src/core/tasks';
 import { VERIFIER_ANNOTATOR } from '../../src/core/verifierJudge';
 import { runDemo, type DemoResult } from '../../src/train/loop/demo';
-import { candidatesPath, compareRunOutputs, evaluationPath, heldOutPrompts, readRound, rootRun, roundOf, startingModel, trainingPrompts } from '../../src/train/loop/rounds';
+import { candidatesPath, compareRunOutputs, evaluationPath, heldOutPrompts, nextRoundConfig, nextRoundId, readRound, rootRun, roundOf, startingModel, trainingPrompts } from '../../src/train/loop/rounds';
 import { runIdOf } from '../../src/train/loop/modelSpec';
 import { roundLabel, roundSummary } from '../../src/train/loop/roundSummary';
 import { runPaths } from '../../src/train/runs/folder';
+import { builtinModelDir } from '../../src/engine/builtin';
 import { tinyModelFixture } from './train-fixtures';
 
 let r: DemoResult;
@@ -96,4 +97,55 @@ test('round label: a comparison judged all both-bad shows no rate (no NaN%)', ()
   const vsStart = { annotator: 'all', wins: 0, losses: 0, ties: 0, bothBad: 5, successes: 0, n: 0, rate: NaN, low: NaN, high: NaN, items: 5, judgedItems: 5 };
   assert.equal(roundLabel({ round: 2, parent: 'sft-a', children: [], vsStart }), 'round 2 ← sft-a · vs start: 5 both bad');
   assert.equal(roundLabel({ round: 0, children: [], vsStart: { ...vsStart, wins: 3, ties: 1, bothBad: 1, successes: 3.5, n: 4, rate: 0.875, low: 0.5, high: 0.98 } }), 'vs start 88% [50–98%]');
+});
+
+test('a second next round from the same parent gets its own run id (the first round is not trained into again); a declined start\'s folder is free and no child', async () => {
+  const first = { config: readFileSync(runPaths(r.dpoRun).config, 'utf8'), round: readFileSync(join(r.dpoRun, 'round.json'), 'utf8') };
+  const runsDir = join(r.sftRun, '..');
+  const c = nextRoundConfig(r.sftRun);
+  try {
+    assert.equal(runIdOf(r.dpoRun), `${runIdOf(r.sftRun)}-round1`);
+    assert.equal(c.runId, `${runIdOf(r.sftRun)}-round1-2`);
+    assert.deepEqual(readRound(join(runsDir, c.runId)), { parent: resolve(r.sftRun), round: 1, candidates: resolve(candidatesPath(r.sftRun)) });
+    assert.deepEqual({ config: readFileSync(runPaths(r.dpoRun).config, 'utf8'), round: readFileSync(join(r.dpoRun, 'round.json'), 'utf8') }, first, 'the first round is untouched');
+    // Only round.json so far (the run was not started): not listed as a child, and its id is taken again.
+    assert.deepEqual((await roundSummary(r.sftRun, runsDir)).children, [runIdOf(r.dpoRun)]);
+    assert.equal(nextRoundId(c.out, runIdOf(r.sftRun), 1), c.runId);
+    // Later rounds count from the chain's first run id.
+    assert.equal(nextRoundId(c.out, c.runId, 2), `${runIdOf(r.sftRun)}-round2`);
+  } finally {
+    rmSync(join(runsDir, c.runId), { recursive: true, force: true });
+  }
+});
+
+test('the next round runs where its parent ran (executor and interpreter settings), from the parent\'s model', () => {
+  const parent = JSON.parse(readFileSync(runPaths(r.sftRun).config, 'utf8'));
+  assert.equal(parent.executor, 'tfjs');
+  const runsDir = join(r.sftRun, '..');
+  const probe = nextRoundConfig(r.sftRun, { runId: 'executor-probe' });
+  // A torch parent (its config as a torch run has it): the next round asks for torch with the same interpreter.
+  const torchParent = join(runsDir, 'torch-parent');
+  mkdirSync(torchParent);
+  writeFileSync(runPaths(torchParent).config, JSON.stringify({ ...parent, runId: 'torch-parent', executor: 'torch', python: '/opt/torch/bin/python3', device: 'cpu', mixedPrecision: 'bf16' }));
+  try {
+    assert.deepEqual([probe.executor, probe.device, probe.mixedPrecision, probe.numProcesses, probe.python, probe.model], [parent.executor, parent.device, parent.mixedPrecision, parent.numProcesses, parent.python, runPaths(r.sftRun).finalModel]);
+    const c = nextRoundConfig(torchParent);
+    assert.deepEqual([c.runId, c.executor, c.python, c.device, c.mixedPrecision, c.model], ['torch-parent-round1', 'torch', '/opt/torch/bin/python3', 'cpu', 'bf16', runPaths(torchParent).finalModel]);
+  } finally {
+    for (const d of ['executor-probe', 'torch-parent', 'torch-parent-round1']) rmSync(join(runsDir, d), { recursive: true, force: true });
+  }
+});
+
+test('the starting model of a built-in SFT run: the shipped model, or (custom shape, never saved) an error saying there is none', () => {
+  const parent = JSON.parse(readFileSync(runPaths(r.sftRun).config, 'utf8'));
+  assert.equal(parent.method, 'sft');
+  assert.deepEqual(startingModel(r.sftRun), { name: 'builtin', dir: builtinModelDir() });
+  const custom = join(r.sftRun, '..', 'custom-shape-sft');
+  mkdirSync(custom);
+  writeFileSync(runPaths(custom).config, JSON.stringify({ ...parent, runId: 'custom-shape-sft', builtin: { ...parent.builtin, numLayers: 1, hiddenSize: 32 } }));
+  try {
+    assert.throws(() => startingModel(custom), /custom-shape-sft: the run started from a random initialisation of a custom built-in shape .*no starting model to evaluate against/);
+  } finally {
+    rmSync(custom, { recursive: true, force: true });
+  }
 });

@@ -1,7 +1,7 @@
 /**
  * Tests of the native kernels (native/src, src/engine/kernels/native*.ts): the shipped binary matches
  * its sources, the thread count is reported and settable, every kernel gives bit-identical results for
- * 1–4 threads (products, fused kernels, reductions, a whole training step), and the fused attention
+ * 1–4 threads (products, fused kernels incl. SwiGLU and RoPE, reductions, a whole training step), and the fused attention
  * softmax (with a cached past) and its gradient equal float64 references and finite differences.
  * On a platform without the prebuilt binary these tests check that the engine says so and skip the rest.
  */
@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
 import { kernelMode, nativeLoadError } from '../../src/engine/kernels/index';
 import { engineThreads, nativeKernels, parseThreads, setEngineThreads } from '../../src/engine/kernels/native';
-import { causalSoftmax, flashAttention } from '../../src/engine/fused-ops';
+import { causalSoftmax, flashAttention, rope } from '../../src/engine/fused-ops';
+import { ropeInvFreq, ropeTables } from '../../src/engine/llama';
 import * as ops from '../../src/engine/ops';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
 import { rng } from './engine-reference';
@@ -78,6 +79,14 @@ async function kernelOutputs(): Promise<Map<string, Uint8Array>> {
   await keep('layerNorm dgamma', dg);
   await keep('layerNorm dbeta', db);
   await keep('colsum', tf.sum(c, 0));
+  await keep('swiglu', ops.swiglu(x, c));
+  const [dSwGate, dSwUp] = tf.grads((gi: tf.Tensor, ui: tf.Tensor) => tf.sum(ops.swiglu(gi, ui)))([x, c]);
+  await keep('swiglu dgate', dSwGate);
+  await keep('swiglu dup', dSwUp);
+  const { cos, sin } = ropeTables(ropeInvFreq(16, 1000, null), 70, null, 3);
+  await keep('rope', rope(q, cos, sin));
+  await keep('rope dx', tf.grad((qi: tf.Tensor) => tf.sum(tf.mul(rope(qi as tf.Tensor4D, cos, sin), qi)))(q));
+  tf.dispose([cos, sin]);
   const model = new MiniGpt({ vocab: 97, dModel: 64, layers: 2, heads: 4, maxPositions: 40 }, 3);
   const batch = syntheticBatch(3, 40, 97, 4);
   const opt = tf.train.sgd(0.05);
@@ -106,6 +115,44 @@ test('results are bit-identical for 1, 2, 3 and 4 threads (products, attention, 
   setEngineThreads(nativeKernels()!.cores());
   for (const [name, bytes] of runs[0]) {
     for (let r = 1; r < runs.length; r++) assert.deepEqual(runs[r].get(name), bytes, `${name}: ${r + 1} threads differ from 1 thread`);
+  }
+});
+
+/** float64 (batch, M, N) = op(a)·op(b) for row-major (batch, rows, cols) operands; ta/tb read them transposed. */
+function matMul64(a: Float32Array, b: Float32Array, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean): Float64Array {
+  const c = new Float64Array(batch * M * N);
+  for (let e = 0; e < batch; e++) {
+    const ao = e * M * K, bo = e * K * N;
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < K; k++) {
+        const av = a[ao + (ta ? k * M + m : m * K + k)];
+        const row = e * M * N + m * N;
+        for (let n = 0; n < N; n++) c[row + n] += av * b[bo + (tb ? n * K + k : k * N + n)];
+      }
+    }
+  }
+  return c;
+}
+
+test('native GEMM at blocking sizes equals float64 for every transpose (row tiles, K slices, column chunks, partial panels)', async () => {
+  if (!shipped) return;
+  await initBackend('wasm');
+  assert.equal(kernelMode(), 'native');
+  // (110, 300)x(300, 4150): two row tiles (the second partial), two K slices, two packed column chunks;
+  // (3, 130, 70)x(3, 70, 100): batched, per-tile path with in-place and packed panels.
+  for (const [batch, M, N, K] of [[1, 110, 4150, 300], [3, 130, 100, 70]]) {
+    for (const ta of [false, true]) for (const tb of [false, true]) {
+      const a = rand(batch * M * K, 11 + M), b = rand(batch * K * N, 12 + N);
+      const sa = batch === 1 ? (ta ? [K, M] : [M, K]) : (ta ? [batch, K, M] : [batch, M, K]);
+      const sb = batch === 1 ? (tb ? [N, K] : [K, N]) : (tb ? [batch, N, K] : [batch, K, N]);
+      const out = tf.tidy(() => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb));
+      const got = (await out.data()) as Float32Array;
+      out.dispose();
+      const ref = matMul64(a, b, batch, M, N, K, ta, tb);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / (1 + Math.abs(ref[i])));
+      assert.ok(worst < 1e-5, `(${batch}, ${M}, ${K})x(${K}, ${N}) ta=${ta} tb=${tb}: worst relative error ${worst}`);
+    }
   }
 });
 

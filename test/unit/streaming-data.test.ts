@@ -2,17 +2,22 @@
  * The streaming data paths behind `dap validate` / `dap stats` on large files: the compact id table
  * (src/core/idTable.ts) confirms every hash match and grows past its first capacity, duplicate ids found
  * through it name the right first line (also after a BOM and CRLF lines), and loadProjectSummary keeps
- * only the items the log names while counting and resolving exactly as loadProject does.
+ * only the items the log names while counting and resolving exactly as loadProject does; the streaming
+ * log check of `dap validate FILE --log LOG` (src/core/logCheck.ts) reports exactly the issues and counts
+ * of reading both files whole and resolving the log (resolveJudgments), in log line order.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readAnnotationLog, resolveJudgments } from '../../src/core/annotationLog';
 import { IdTable } from '../../src/core/idTable';
+import { checkLogAgainstIds } from '../../src/core/logCheck';
+import type { DataIssue } from '../../src/core/types';
 import { formatIssue } from '../../src/core/issues';
 import { loadProject, loadProjectSummary } from '../../src/core/project';
-import { readTasks } from '../../src/core/tasks';
+import { readTasks, streamTasks } from '../../src/core/tasks';
 
 test('id table: a hash match counts only when confirmed; thousands of ids survive growth', () => {
   const t = new IdTable();
@@ -51,4 +56,50 @@ test('loadProjectSummary keeps only the items the log names, and counts and reso
   assert.deepEqual(summary.items.map((i) => i.id), ['i3', 'i7', 'i9']);
   assert.deepEqual(summary.resolution.judgments, full.resolution.judgments);
   assert.deepEqual(summary.issues.map(formatIssue), full.issues.map(formatIssue));
+});
+
+test('id table: find matches both hashes and returns the value stored with the id, after growth', () => {
+  const t = new IdTable();
+  for (let i = 0; i < 3000; i++) t.findOrAdd(`item-${i}`, i + 1, i * 10, () => true, i % 7);
+  for (let i = 0; i < 3000; i += 97) {
+    const slot = t.find(`item-${i}`);
+    assert.ok(slot >= 0 && slot < t.capacity, `item-${i} found`);
+    assert.equal(t.valueAt(slot), i % 7);
+  }
+  assert.equal(t.find('item-3000'), -1);
+  assert.equal(t.find('nope'), -1);
+});
+
+test('validate --log, streamed: the same issues and counts as reading both files whole and resolving the log, in line order', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dap-logcheck-'));
+  const tasks = join(dir, 'tasks.jsonl'), logPath = join(dir, 'tasks.annotations.jsonl');
+  const row = (id: string, n: number) => JSON.stringify({ id, prompt: `p ${id}`, responses: Array.from({ length: n }, (_, i) => `r${i}`) });
+  // "b" twice: the second line (4 responses) is skipped, so events about "b" are checked against 2 responses.
+  writeFileSync(tasks, [row('a', 2), row('b', 2), row('c', 3), row('b', 4)].join('\n') + '\n');
+  const ev = (o: Record<string, unknown>) => JSON.stringify({ v: 1, ts: '2026-01-01T00:00:00Z', ...o });
+  const pair = (item: string, annotator: string, shown = [0, 1]) => ev({ item, annotator, kind: 'pair', shown, choice: 'a' });
+  writeFileSync(logPath, [
+    pair('a', 'ann'), pair('a', 'bob'),
+    ev({ item: 'a', annotator: 'ann', kind: 'undo' }), ev({ item: 'a', annotator: 'ann', kind: 'undo' }), // the second has nothing to retract
+    pair('zz', 'ann'), pair('zz', 'bob'), // unknown item: one warning
+    pair('b', 'ann', [0, 3]), // index 3: "b" has 2 responses
+    '{"v":1,"item":', // bad JSON line (terminated)
+    ev({ item: 'c', annotator: 'ann', kind: 'rank', shown: [2, 0, 1], ranking: [[2], [0, 1]] }),
+    ev({ item: 'c', annotator: 'ann', kind: 'flag', flagged: true }), ev({ item: 'c', annotator: 'bob', kind: 'confirm' }),
+    ev({ item: 'c', annotator: 'bob', kind: 'undo' }),
+    pair('c', 'ann'), ev({ item: 'c', annotator: 'ann', kind: 'undo' }), // c stays judged by ann (the rank)
+    ev({ item: 'a', annotator: 'ann', kind: 'pair', shown: [1, 0], choice: 'tie' }),
+    '{"v":1,"item":"a","annotator":"bob","ts":"x","kind":"pa', // torn last line (no newline)
+  ].join('\n'));
+  const ids = new IdTable();
+  for await (const r of streamTasks(tasks, { idTable: ids })) void r;
+  const streamed: DataIssue[] = [];
+  const counts = await checkLogAgainstIds(logPath, ids, (i) => streamed.push(i));
+  const whole = await readAnnotationLog(logPath);
+  const resolved = resolveJudgments(whole.events, (await readTasks(tasks)).items, logPath);
+  const expected = [...whole.issues, ...resolved.issues].sort((x, y) => x.line - y.line);
+  assert.deepEqual(streamed.map(formatIssue), expected.map(formatIssue));
+  assert.equal(streamed.length, 6, streamed.map(formatIssue).join('\n')); // undo, unknown, range, bad line, bob's undo, torn
+  assert.deepEqual(counts, { events: whole.events.length, judgments: resolved.judgments.length });
+  assert.deepEqual(counts, { events: 14, judgments: 3 }); // a: ann (tie), bob; c: ann
 });

@@ -2,18 +2,20 @@
  * `dap validate FILE [--log LOG]`: checks a task file (and optionally its annotation log against it) and
  * prints every issue as `file:line: field: problem`, then a summary line. A FILE whose first line is a
  * log event (`"v"` and `"kind"`), or that is named `*.annotations.jsonl`, is checked as an annotation log.
- * Exit 1 if any error (an empty task file is one), else 0. A task file alone is streamed: each issue is printed as its line is read and
- * no item is kept, so memory stays flat in the file size (with --log the items are kept to resolve the log).
+ * Exit 1 if any error (an empty task file is one), else 0. Every file is streamed: each issue is printed as
+ * its line is read and no item or event is kept; with --log only the task file's ids (a compact IdTable,
+ * with each item's response count) and per (item, annotator) a judgment count stay in memory.
  */
 import { existsSync } from 'node:fs';
-import { readAnnotationLog } from '../../core/annotationLog';
+import { parseLogLine } from '../../core/annotationLog';
+import { IdTable } from '../../core/idTable';
+import { checkLogAgainstIds } from '../../core/logCheck';
 import { overlapProblem } from '../../core/assignment';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
-import { countErrors, formatIssue, issueError, issueWarning } from '../../core/issues';
+import { formatIssue, issueError, issueWarning } from '../../core/issues';
 import { readJsonlLines } from '../../core/jsonl';
-import { resolveJudgments } from '../../core/judgments';
 import { isAnnotationLogPath } from '../../core/project';
-import { readTasks, streamTasks } from '../../core/tasks';
+import { streamTasks } from '../../core/tasks';
 import type { DataIssue } from '../../core/types';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -53,32 +55,59 @@ function emptyFile(file: string): DataIssue {
   return issueError(file, 1, 'file', 'no items: the file is empty (a task file holds one JSON object per line)');
 }
 
-function summarize(issues: DataIssue[]): string {
-  return countsLine(countErrors(issues), issues.length - countErrors(issues));
-}
-
 function countsLine(errors: number, warnings: number): string {
   return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
 }
 
-/** Streams a task file: prints each issue as found; returns the exit code. */
-async function validateTasksStreaming(file: string): Promise<number> {
-  let items = 0, errors = 0, warnings = 0;
-  for await (const r of streamTasks(file)) {
+/**
+ * Streams a task file, and then its annotation log `logPath` when given (checked against the file's ids):
+ * prints each issue as found, then the summary line; returns the exit code.
+ */
+async function validateTasksStreaming(file: string, logPath?: string): Promise<number> {
+  let items = 0;
+  const { print, counts, errorCount } = issuePrinter();
+  const ids = logPath === undefined ? undefined : new IdTable();
+  for await (const r of streamTasks(file, { idTable: ids })) {
     if (r.item) items++;
     const overlap = r.item && overlapProblem(r.item);
-    for (const issue of overlap ? [...r.issues, issueWarning(file, r.item!.line, 'overlap', `${overlap}; the item is for every annotator`)] : r.issues) {
+    for (const issue of overlap ? [...r.issues, issueWarning(file, r.item!.line, 'overlap', `${overlap}; the item is for every annotator`)] : r.issues) print(issue);
+  }
+  if (items === 0 && errorCount() === 0) print(emptyFile(file));
+  let summary = `${file}: ${items} valid item${items === 1 ? '' : 's'}`;
+  if (logPath !== undefined && ids) {
+    const log = await checkLogAgainstIds(logPath, ids, print);
+    summary += `; ${logPath}: ${log.events} events, ${log.judgments} current judgments`;
+  }
+  return counts(summary);
+}
+
+/** Streams an annotation log (no event is kept): prints each line's issues as found, then the summary line. */
+async function validateLogStreaming(file: string): Promise<number> {
+  let events = 0;
+  const { print, counts } = issuePrinter();
+  for await (const l of readJsonlLines(file, { chunkSize: 1 << 20 })) {
+    const r = parseLogLine(l, file);
+    if (r.event) events++;
+    r.issues.forEach(print);
+  }
+  return counts(`${file}: annotation log, ${events} event${events === 1 ? '' : 's'}`);
+}
+
+/** Prints issues as they come, counting them; counts(summary) prints the summary line and returns the exit code. */
+function issuePrinter(): { print: (issue: DataIssue) => void; counts: (summary: string) => number; errorCount: () => number } {
+  let errors = 0, warnings = 0;
+  return {
+    errorCount: () => errors,
+    print: (issue) => {
       if (issue.severity === 'error') errors++;
       else warnings++;
       process.stdout.write(`${formatIssue(issue)}\n`);
-    }
-  }
-  if (items === 0 && errors === 0) {
-    process.stdout.write(`${formatIssue(emptyFile(file))}\n`);
-    errors++;
-  }
-  process.stdout.write(`${file}: ${items} valid item${items === 1 ? '' : 's'}; ${countsLine(errors, warnings)}\n`);
-  return errors > 0 ? 1 : 0;
+    },
+    counts: (summary) => {
+      process.stdout.write(`${summary}; ${countsLine(errors, warnings)}\n`);
+      return errors > 0 ? 1 : 0;
+    },
+  };
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -86,37 +115,17 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected exactly one FILE');
   const file = values.log === undefined ? positionals[0] : taskFileArgument(positionals[0]);
   for (const p of [file, values.log]) if (p !== undefined && !existsSync(p)) throw new Error(`${p}: no such file`);
-  const issues: DataIssue[] = [];
-  let summary: string;
   const isLog = values.log === undefined && (await looksLikeLog(file));
   const compiled = !isLog && values.log === undefined ? await compiledFileKind(file) : null;
-  if (!isLog && !compiled && values.log === undefined) return validateTasksStreaming(file);
-  if (isLog) {
-    const log = await readAnnotationLog(file);
-    issues.push(...log.issues);
-    summary = `${file}: annotation log, ${log.events.length} event${log.events.length === 1 ? '' : 's'}`;
-  } else if (compiled) {
-    // SFT / KTO rows carry their own labels (what `dap export` writes and `dap train` reads): checked as such,
-    // streamed too (only counts and the distinct prompts are kept).
-    const scan = await scanCompiledFile(file, compiled);
-    issues.push(...scan.issues);
-    const what = scan.kind === 'unpaired' ? `KTO row${scan.rows === 1 ? '' : 's'} (${scan.desirable} desirable, ${scan.undesirable} undesirable)` : `SFT row${scan.rows === 1 ? '' : 's'}`;
-    summary = `${file}: ${scan.rows} valid ${what} over ${scan.prompts} prompt${scan.prompts === 1 ? '' : 's'}`;
-  } else {
-    const tasks = await readTasks(file);
-    issues.push(...tasks.issues);
-    if (tasks.items.length === 0 && countErrors(tasks.issues) === 0) issues.push(emptyFile(file));
-    summary = `${file}: ${tasks.items.length} valid item${tasks.items.length === 1 ? '' : 's'}`;
-    if (values.log !== undefined) {
-      const log = await readAnnotationLog(values.log);
-      const resolved = resolveJudgments(log.events, tasks.items, values.log);
-      issues.push(...log.issues, ...resolved.issues);
-      summary += `; ${values.log}: ${log.events.length} events, ${resolved.judgments.length} current judgments`;
-    }
-  }
-  for (const issue of issues) process.stdout.write(`${formatIssue(issue)}\n`);
-  process.stdout.write(`${summary}; ${summarize(issues)}\n`);
-  return countErrors(issues) > 0 ? 1 : 0;
+  if (isLog) return validateLogStreaming(file);
+  if (!compiled) return validateTasksStreaming(file, values.log);
+  // SFT / KTO rows carry their own labels (what `dap export` writes and `dap train` reads): checked as such,
+  // streamed too (only counts and the distinct prompts are kept).
+  const scan = await scanCompiledFile(file, compiled);
+  const { print, counts } = issuePrinter();
+  scan.issues.forEach(print);
+  const what = scan.kind === 'unpaired' ? `KTO row${scan.rows === 1 ? '' : 's'} (${scan.desirable} desirable, ${scan.undesirable} undesirable)` : `SFT row${scan.rows === 1 ? '' : 's'}`;
+  return counts(`${file}: ${scan.rows} valid ${what} over ${scan.prompts} prompt${scan.prompts === 1 ? '' : 's'}`);
 }
 
 export const command: Command = { name: 'validate', summary: 'Check a task file or annotation log; print file:line: field: problem', usage, run };

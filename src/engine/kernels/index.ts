@@ -1,7 +1,8 @@
 /**
  * Installs / removes the kernel overrides the engine uses on the wasm backend, in one of three modes:
  *   native: the native addon (./native): threaded GEMM for BatchMatMul (transposes as strides), Sum over
- *           leading axes as column sums, and the fused kernels ops.ts uses (./native-fused);
+ *           leading axes as column sums, Add / Slice / Transpose / GatherV2 / UnsortedSegmentSum
+ *           (./native-moves), and the fused kernels ops.ts uses (./native-fused);
  *   wasm:   the XNNPACK BatchMatMul (./wasm-matmul), single-threaded; the fallback where the addon
  *           does not load;
  *   stock:  tfjs' own kernels (DAP_STOCK_KERNELS=1; the benchmark's baseline).
@@ -16,7 +17,13 @@ import { ensureWasmSegmentSum } from './wasm-segment-sum';
 import { nativeKernels, nativeLoadError } from './native';
 import { makeNativeBatchMatMul, makeNativeSum } from './native-matmul';
 import { registerFusedKernels } from './native-fused';
+import { makeNativeAdd, makeNativeGather, makeNativeSegmentSum, makeNativeSlice, makeNativeTranspose } from './native-moves';
 
+
+/** Kernels replaced in native mode by ./native-moves, each falling back to the stock kernel it wraps. */
+const NATIVE_MOVES: Record<string, (k: NonNullable<ReturnType<typeof nativeKernels>>, stock: tf.KernelFunc) => tf.KernelFunc> = {
+  Add: makeNativeAdd, Slice: makeNativeSlice, Transpose: makeNativeTranspose, GatherV2: makeNativeGather, UnsortedSegmentSum: makeNativeSegmentSum,
+};
 
 /** Which kernels run on wasm. */
 export type KernelMode = 'native' | 'wasm' | 'stock';
@@ -59,15 +66,14 @@ export function setKernelMode(want: KernelMode): KernelMode {
   const k = want === 'native' ? nativeKernels() : null;
   const next: KernelMode = want === 'native' && !k ? 'wasm' : want;
   if (next === mode) return mode;
-  restoreWasm('BatchMatMul');
-  restoreWasm('Sum');
-  restoreWasm('Identity');
+  for (const name of ['BatchMatMul', 'Sum', 'Identity', ...Object.keys(NATIVE_MOVES)]) restoreWasm(name);
   restoreXnnpackMatMul();
   if (next === 'native' && k) {
     registerFusedKernels(k);
     const stockSum = tf.getKernel('Sum', 'wasm')!.kernelFunc;
     overrideWasm('BatchMatMul', makeNativeBatchMatMul(k));
     overrideWasm('Sum', makeNativeSum(k, stockSum));
+    for (const [name, make] of Object.entries(NATIVE_MOVES)) overrideWasm(name, make(k, tf.getKernel(name, 'wasm')!.kernelFunc));
   } else if (next === 'wasm') {
     installXnnpackMatMul();
   }

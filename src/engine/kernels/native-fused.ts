@@ -16,6 +16,8 @@ export const FUSED = {
   logProb: 'DapLogProb', logProbGrad: 'DapLogProbGrad',
   attnSoftmax: 'DapAttnSoftmax', attnSoftmaxGrad: 'DapAttnSoftmaxGrad',
   flashAttn: 'DapFlashAttn', flashAttnGrad: 'DapFlashAttnGrad',
+  swiglu: 'DapSwiglu', swigluGrad: 'DapSwigluGrad',
+  rope: 'DapRope', ropeGrad: 'DapRopeGrad',
 } as const;
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
@@ -96,7 +98,27 @@ const bodies: Record<string, Body> = {
       offsetOf(b, dq), offsetOf(b, dk), offsetOf(b, dv), B, H, T, Dh, Number(attrs.scale));
     return [dq, dk, dv];
   },
+  [FUSED.swiglu]: (k, b, { gate, up }) => {
+    const y = b.makeOutput(gate.shape, 'float32');
+    k.swigluFwd(heapOf(b), offsetOf(b, gate), offsetOf(b, up), offsetOf(b, y), size(gate));
+    return y;
+  },
+  [FUSED.swigluGrad]: (k, b, { gate, up, dy }) => {
+    const dg = b.makeOutput(gate.shape, 'float32'), du = b.makeOutput(gate.shape, 'float32');
+    k.swigluBwd(heapOf(b), offsetOf(b, gate), offsetOf(b, up), offsetOf(b, dy), offsetOf(b, dg), offsetOf(b, du), size(gate));
+    return [dg, du];
+  },
+  // x (B, H, T, Dh), cos/sin (CB, 1, T, Dh); the gradient kernel applies the transposed rotation to dy.
+  [FUSED.rope]: (k, b, { x, cos, sin }) => rope(k, b, x, cos, sin, 0),
+  [FUSED.ropeGrad]: (k, b, { dy, cos, sin }) => rope(k, b, dy, cos, sin, 1),
 };
+
+function rope(k: NativeKernels, b: WasmHeapBackend, x: tf.TensorInfo, cos: tf.TensorInfo, sin: tf.TensorInfo, inverse: number): tf.TensorInfo {
+  const [B, H, T, Dh] = x.shape;
+  const y = b.makeOutput(x.shape, 'float32');
+  k.rope(heapOf(b), offsetOf(b, x), offsetOf(b, cos), offsetOf(b, sin), offsetOf(b, y), B, H, T, Dh, cos.shape[0], inverse);
+  return y;
+}
 
 /** Registers every fused kernel for wasm (idempotent). */
 export function registerFusedKernels(k: NativeKernels): void {

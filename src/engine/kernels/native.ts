@@ -36,6 +36,14 @@ export interface NativeKernels {
     dq: number, dk: number, dv: number, B: number, H: number, T: number, Dh: number, scale: number): void;
   colSum(heap: ArrayBuffer, x: number, out: number, R: number, C: number): void;
   sumSquares(heap: ArrayBuffer, x: number, n: number): number;
+  addBcast(heap: ArrayBuffer, a: number, b: number, y: number, n: number, bn: number): void;
+  stridedCopy(heap: ArrayBuffer, src: number, dst: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number): void;
+  /** Returns the index of the first id outside [0, V), or -1 (then every row was copied). */
+  gatherRows(heap: ArrayBuffer, table: number, ids: number, out: number, n: number, D: number, V: number): number;
+  swigluFwd(heap: ArrayBuffer, g: number, u: number, y: number, n: number): void;
+  swigluBwd(heap: ArrayBuffer, g: number, u: number, dy: number, dg: number, du: number, n: number): void;
+  rope(heap: ArrayBuffer, x: number, cos: number, sin: number, y: number, B: number, H: number, T: number, Dh: number, CB: number, inverse: number): void;
+  segmentSum(heap: ArrayBuffer, x: number, ids: number, out: number, n: number, D: number, S: number): void;
 }
 
 /** Where the addon for this platform is looked for: beside the bundle (dist/native/) or in the source tree. */

@@ -7,7 +7,8 @@
  * Rounds of the loop are linked (src/train/loop/roundSummary.ts): a later round names the run it started
  * from, a run lists the rounds trained from it, and each run's win rate over its starting model (once its
  * evaluation is judged) is in its description, so the rounds' win rates read side by side.
- * Refreshes on file changes and on every job start/end.
+ * Refreshes on file changes (a run's metrics, config, round link, and its evaluations' annotation logs, so a
+ * win rate follows the judgments) and on every job start/end.
  */
 import * as vscode from 'vscode';
 import { roundLabel, roundSummary, type RoundSummary } from '../../train/loop/roundSummary';
@@ -77,8 +78,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<vscode.TreeItem
         if (e.affectsConfiguration('dapStudio.runsDirectory')) this.refresh();
       }),
     );
-    const watcher = vscode.workspace.createFileSystemWatcher('**/runs/*/{metrics.jsonl,config.json}');
-    this.disposables.push(watcher, watcher.onDidCreate(() => this.refreshSoon()), watcher.onDidDelete(() => this.refreshSoon()), watcher.onDidChange(() => this.refreshSoon()));
+    // A run's status and config, its round link, and the judgments of its evaluations (its win rate over its
+    // start: judged in the annotator, by the verifier, or from another window or the CLI).
+    for (const glob of ['**/runs/*/{metrics.jsonl,config.json,round.json}', '**/runs/*/eval/*.annotations.jsonl']) {
+      const watcher = vscode.workspace.createFileSystemWatcher(glob);
+      this.disposables.push(watcher, watcher.onDidCreate(() => this.refreshSoon()), watcher.onDidDelete(() => this.refreshSoon()), watcher.onDidChange(() => this.refreshSoon()));
+    }
   }
 
   /** The runs folders of every workspace folder (or the default one). */

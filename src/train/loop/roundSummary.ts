@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { compareModels, type WinRateRow } from '../../core/modelComparison';
 import { loadProject } from '../../core/project';
 import { AUTOMATIC_JUDGES } from '../../core/verifierJudge';
+import { isRunFolder } from '../runs/folder';
 import { runIdOf } from './modelSpec';
 import { evaluationPath, readRound } from './rounds';
 
@@ -16,7 +17,7 @@ export interface RoundSummary {
   round: number;
   /** Run id of the run this one started from (later rounds). */
   parent?: string;
-  /** Run ids of the runs trained from this one, among `siblings`. */
+  /** Run ids of the runs trained from this one (a folder holding only the round.json of a declined start is none). */
   children: string[];
   /** Win rate of this run's model over its starting model (overall, per item), once judged. */
   vsStart?: WinRateRow & { items: number; judgedItems: number };
@@ -27,7 +28,7 @@ export async function roundSummary(runDir: string, runsDir: string): Promise<Rou
   const link = readRound(runDir);
   const here = resolve(runDir);
   const children = existsSync(runsDir)
-    ? readdirSync(runsDir).filter((d) => readRound(join(runsDir, d))?.parent === here).map((d) => runIdOf(join(runsDir, d))).sort()
+    ? readdirSync(runsDir).filter((d) => readRound(join(runsDir, d))?.parent === here && isRunFolder(join(runsDir, d))).map((d) => runIdOf(join(runsDir, d))).sort()
     : [];
   const summary: RoundSummary = { round: link?.round ?? 0, ...(link ? { parent: runIdOf(link.parent) } : {}), children };
   const file = evaluationPath(runDir);

@@ -13,11 +13,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readPrompts } from '../../core/prompts';
-import { builtinModelDir } from '../../engine/builtin';
+import { builtinModelDir, isDefaultBuiltinShape } from '../../engine/builtin';
 import type { ResolvedTrainConfig, TrainConfig } from '../config';
-import { createRunDir, runPaths } from '../runs/folder';
+import { createRunDir, isRunFolder, runDirOf, runPaths } from '../runs/folder';
 import { generateTasks, type GenerateProgress, type GenerateResult, type SamplingSettings } from './generateTasks';
-import { isRunFolder, runIdOf, type ModelSource } from './modelSpec';
+import { runIdOf, type ModelSource } from './modelSpec';
 import type { TorchGeneration } from './samplers';
 
 /** round.json of a run trained in a later round. */
@@ -91,7 +91,9 @@ export function runModel(runDir: string): ModelSource {
 /**
  * The model a run started from: its model folder (named by the run id when it is another run's model/,
  * else by the path), or the built-in model after the run's SFT warm-up (`RUN_ID/sft-model`); a built-in
- * SFT run (no warm-up) started from the shipped model ("builtin").
+ * SFT run (no warm-up) started from the shipped model ("builtin"). A built-in run of a custom shape without
+ * a warm-up started from a random initialisation that was never saved: there is none to compare with
+ * (an error saying so; the shipped model is another model).
  */
 export function startingModel(runDir: string): ModelSource {
   const c = runConfig(runDir);
@@ -101,6 +103,9 @@ export function startingModel(runDir: string): ModelSource {
   }
   const sft = runPaths(runDir).sftModel;
   if (existsSync(join(sft, 'config.json'))) return { name: `${runIdOf(runDir)}/sft-model`, dir: sft };
+  if (!isDefaultBuiltinShape(c.builtin ?? {})) {
+    throw new Error(`${runDir}: the run started from a random initialisation of a custom built-in shape (builtin: ${JSON.stringify(c.builtin)}), which is not saved, so there is no starting model to evaluate against; compare it with another run instead (Compare Outputs, or dap generate --model A --model B)`);
+  }
   return { name: 'builtin', dir: builtinModelDir() };
 }
 
@@ -144,18 +149,35 @@ export async function generateCandidates(runDir: string, k = 4, o: LoopGenerateO
 }
 
 /**
- * The config of the next round: the parent's settings, from the parent's model, on the candidates and their
- * annotation log; writes round.json into the new run folder (made now, so the link exists from the start).
+ * The run id of round `round` trained from `parentId` in the output folder `out` (out/runs/): BASE-roundN
+ * (BASE = the chain's first run id), or BASE-roundN-2, -3, … when a run of that id already exists, so a
+ * second next round from the same parent never trains into (and rewrites) the first one's folder. A folder
+ * holding only a round.json (a start that was declined) is free.
+ */
+export function nextRoundId(out: string, parentId: string, round: number): string {
+  const base = parentId.replace(/-round\d+(-\d+)?$/, '');
+  for (let k = 1; ; k++) {
+    const id = `${base}-round${round}${k > 1 ? `-${k}` : ''}`;
+    if (!isRunFolder(runDirOf(resolve(out), id))) return id;
+  }
+}
+
+/**
+ * The config of the next round: the parent's settings (where its steps ran included: a torch run's next round
+ * runs on torch with the same interpreter, a tfjs run's on tfjs), from the parent's model, on the candidates
+ * and their annotation log; writes round.json into the new run folder (made now, so the link exists from
+ * the start).
  */
 export function nextRoundConfig(runDir: string, overrides: Partial<TrainConfig> = {}, candidates = candidatesPath(runDir)): TrainConfig & { out: string; runId: string } {
   const parent = runConfig(runDir);
   const round = roundOf(runDir) + 1;
-  const parentId = runIdOf(runDir);
   const out = parent.out;
-  const runId = overrides.runId ?? `${parentId.replace(/-round\d+$/, '')}-round${round}`;
+  const runId = overrides.runId ?? nextRoundId(out, runIdOf(runDir), round);
   const method = overrides.method ?? (parent.method === 'sft' ? 'dpo' : parent.method);
   const config: TrainConfig & { out: string; runId: string } = {
     data: candidates, method, model: runPaths(runDir).finalModel, backend: parent.backend, seed: parent.seed,
+    executor: parent.executor, ...(parent.python ? { python: parent.python } : {}), device: parent.device, mixedPrecision: parent.mixedPrecision,
+    launcher: parent.launcher, numProcesses: parent.numProcesses, threads: parent.threads,
     batchSize: parent.batchSize, gradAccum: parent.gradAccum, maxLength: parent.maxLength, maxPromptLength: parent.maxPromptLength,
     epochs: parent.epochs, lr: parent.lr, schedule: parent.schedule, evalFraction: parent.evalFraction, loss: method === parent.method ? parent.loss : undefined,
     ...overrides,
