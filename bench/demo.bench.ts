@@ -1,8 +1,8 @@
 /**
- * The embedded demo's numbers (src/loop/demo.ts, what `npm run demo` prints), measured: SFT of the shipped
- * pretrained built-in model on the sample's preferred responses → 4 sampled candidates per training prompt
- * → verifier judge → DPO from the SFT model → greedy answers of both on the held-out prompts, judged blind
- * by the verifier. Reports the held-out win rate of DPO over SFT with its 95% Wilson interval, held-out
+ * The embedded demo's numbers (src/train/loop/demo.ts, what `npm run demo` prints), measured: SFT of the
+ * shipped pretrained built-in model on every response of the demo data (noisy demonstrations) → 4 sampled
+ * candidates per training prompt → verifier judge → DPO (rpoAlpha 1) from the SFT model → greedy answers of
+ * both on the held-out prompts, judged blind by the verifier. Reports the held-out win rate of DPO over SFT with its 95% Wilson interval, held-out
  * accuracy before/after, the candidates' accuracy and each step's seconds (target: the interval above 50%,
  * all in under 5 minutes on a 2-core machine). Deterministic for a seed; one run.
  */
@@ -26,7 +26,7 @@ export async function run(): Promise<Record<string, unknown>> {
       winRateDpoOverSft: { rate: r3(w.rate), low95: r3(w.low), high95: r3(w.high), wins: w.wins, losses: w.losses, ties: w.ties, bothBad: w.bothBad },
       intervalAbove50: w.low > 0.5,
       heldOutAccuracy: { sft: r.heldOutAccuracy.sft, dpo: r.heldOutAccuracy.dpo },
-      candidates: { sampled: r.candidates, accuracy: r3(r.candidateAccuracy.rate), dpoPairs: r.dpoPairs },
+      rounds: r.rounds.map((x) => ({ candidates: x.candidates, accuracy: r3(x.candidateAccuracy.rate), dpoPairs: x.pairs })),
       seconds: Object.fromEntries(Object.entries(r.seconds).map(([k, v]) => [k, Math.round(v)])),
       under5Minutes: r.seconds.total < 300,
     };

@@ -2,7 +2,8 @@
  * Deterministic generator of the sample data: media/samples/arith.tasks.jsonl (verifiable short tasks:
  * arithmetic, unit conversion, string transforms; responses of varying correctness and style) and
  * media/samples/arith.annotations.jsonl (annotators "alice" and "bob" who mostly prefer correct answers
- * and terse over verbose, with noise, so they disagree on some items). Seeded PRNG: same output every run.
+ * and terse over verbose, with noise, so they disagree on some items), then media/samples/arith-demo.tasks.jsonl
+ * (1,200 more items of the same kinds, no annotations: the data of `dap demo`). Seeded PRNG: same output every run.
  * Usage: node --import tsx scripts/gen-samples.ts [OUT_DIR]   (default media/samples)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -135,6 +136,7 @@ function pickPairType(): [Kind, Kind] {
 const outDir = process.argv[2] ?? join(import.meta.dirname, '..', 'media', 'samples');
 const TASKS: ArithTaskKind[] = ['add', 'add', 'sub', 'mul', 'convert', 'reverse', 'upper'];
 const N_ITEMS = 300;
+const N_DEMO_ITEMS = 1200;
 const taskLines: string[] = [];
 const events: AnnotationEvent[] = [];
 const clock = new Map(ANNOTATORS.map((a, k) => [a.name, Date.UTC(2026, 0, 5, 9, 0, 0) + k * 17_000]));
@@ -145,8 +147,8 @@ function stamp(name: string): { ts: string; ms: number } {
   return { ts: new Date(t).toISOString(), ms };
 }
 
-for (let n = 0; n < N_ITEMS; n++) {
-  const id = `arith-${String(n + 1).padStart(4, '0')}`;
+/** One task item (the next draws of the generator): its JSON line and what the simulated annotators need. */
+function makeItem(id: string): { line: string; responses: Candidate[]; kinds: Kind[]; isRank: boolean } {
   const task = pick(TASKS);
   const { prompt, answer, candidates } = makeTask(task);
   const isRank = rand() < 0.15;
@@ -161,7 +163,13 @@ for (let n = 0; n < N_ITEMS; n++) {
   }
   const responses = shuffle([...chosen]);
   const kinds = responses.map((r) => r.kind);
-  taskLines.push(JSON.stringify({ id, prompt, responses: responses.map((r) => r.text), meta: { task, answer, kinds } }));
+  return { line: JSON.stringify({ id, prompt, responses: responses.map((r) => r.text), meta: { task, answer, kinds } }), responses, kinds, isRank };
+}
+
+for (let n = 0; n < N_ITEMS; n++) {
+  const id = `arith-${String(n + 1).padStart(4, '0')}`;
+  const { line, responses, kinds, isRank } = makeItem(id);
+  taskLines.push(line);
 
   for (const annotator of ANNOTATORS) {
     if (annotator.name === 'bob' && rand() >= 0.7) continue; // bob annotates ~70% of the items
@@ -194,4 +202,8 @@ events.sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0));
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'arith.tasks.jsonl'), taskLines.join('\n') + '\n');
 writeFileSync(join(outDir, 'arith.annotations.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-console.log(`gen-samples: ${taskLines.length} items, ${events.length} events → ${outDir}`);
+// The demo's larger set (src/train/loop/demo.ts): more items of the same kinds, drawn after the sample's (so the
+// sample's files stay the same), without annotations (the demo's judge is the verifier).
+const demoLines = Array.from({ length: N_DEMO_ITEMS }, (_, n) => makeItem(`demo-${String(n + 1).padStart(4, '0')}`).line);
+writeFileSync(join(outDir, 'arith-demo.tasks.jsonl'), demoLines.join('\n') + '\n');
+console.log(`gen-samples: ${taskLines.length} items, ${events.length} events, ${demoLines.length} demo items → ${outDir}`);

@@ -22,7 +22,7 @@ import { builtinCorpus } from './builtin-corpus';
 const { values } = parseArgs({ options: { rows: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' } } });
 const root = join(import.meta.dirname, '..');
 const out = values.out ?? join(root, 'media', 'builtin');
-const rows = Number(values.rows ?? 64000);
+const rows = Number(values.rows ?? 256000);
 const epochs = Number(values.epochs ?? 1);
 const seed = Number(values.seed ?? 0);
 

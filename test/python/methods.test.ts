@@ -3,7 +3,8 @@
  * loss of the registry (dpo, cdpo, robust, ipo, hinge, slic, rrhf, sft, orpo, simpo, kto with its
  * mismatched KL pairs) trains 3 steps on the tiny GPT-2 from RRHF rows with 3 ranked responses (converted
  * by the TS data core to each method's kind), and every metric of every step equals the tfjs run's (1e-4);
- * DPO with a live reference (a frozen copy) and DPO with gradient checkpointing match too; SPIN runs 2
+ * DPO with a live reference (a frozen copy), DPO with gradient checkpointing and DPO with rpoAlpha (its NLL
+ * term, nll_loss) match too; SPIN runs 2
  * iterations of generation (model.generate) + DPO and writes its iteration folders, with full weights and
  * with LoRA (adapters carried across iterations); a bf16 mixed-precision run (CPU autocast) trains from
  * ln 2; a two-stage run (SFT warm-up, then DPO with LoRA on it, as the built-in model trains) saves
@@ -38,7 +39,8 @@ test('every method trains 3 steps on torch with the tfjs executor\'s metrics; SP
   const runs: { method: string; runDir: string; tfjs: TrainEvent[] }[] = [];
   const variants = [...METHODS.map((method) => ({ name: method, method, extra: {}, torchOnly: {} })),
     { name: 'dpo-live', method: 'dpo' as const, extra: { reference: 'live' as const }, torchOnly: {} },
-    { name: 'dpo-checkpointing', method: 'dpo' as const, extra: {}, torchOnly: { gradientCheckpointing: true } }];
+    { name: 'dpo-checkpointing', method: 'dpo' as const, extra: {}, torchOnly: { gradientCheckpointing: true } },
+    { name: 'dpo-rpo', method: 'dpo' as const, extra: { loss: { rpoAlpha: 1 } }, torchOnly: {} }];
   for (const v of variants) {
     const tfjs: TrainEvent[] = [];
     const r = await runTraining({ ...base, ...v.extra, method: v.method, out: dir, runId: `tfjs-${v.name}`, backend: 'wasm' }, { onEvent: (e) => tfjs.push(e) });
@@ -81,6 +83,7 @@ test('every method trains 3 steps on torch with the tfjs executor\'s metrics; SP
       }
     }
     assert.ok(existsSync(join(runDir, 'model', 'model.safetensors')), `${method} saved model/`);
+    assert.equal('nll_loss' in b[0].metrics, method === 'dpo-rpo' || method === 'orpo', `${method}: nll_loss logged only with the NLL term`);
   }
 
   for (const [run, lora] of [[spin, false], [spinLora, true]] as const) {

@@ -8,9 +8,10 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { command as trainCommand, configFromArgs } from '../../src/cli/commands/train';
 import { parseEventLine } from '../../src/train/runs/trainEvents';
+import { readRound } from '../../src/train/loop/rounds';
 import { repoRoot as root, tinyModelFixture, toyPairs, writeJsonl } from './train-fixtures';
 
 let dir = '';
@@ -53,14 +54,36 @@ test('dap train: plain progress lines without a TTY; exit 2 on bad flags, 1 on a
   assert.deepEqual(events.map((e) => e.type), ['failed']);
 });
 
-test('dap demo --quick: SFT → generate → judge → DPO → held-out comparison, with the win rate and accuracies', () => {
-  const r = dap('demo', '--quick', '--out', dir);
+test('dap demo --quick --rounds 2: SFT → two rounds of generate → judge → DPO → held-out comparison of the last round with SFT', () => {
+  const r = dap('demo', '--quick', '--rounds', '2', '--out', dir);
   assert.equal(r.status, 0, r.stderr + r.stdout);
-  for (const step of ['1/5 SFT', '2/5 generating 4 candidates', '3/5 judging', '4/5 DPO', '5/5 held-out evaluation']) assert.ok(r.stdout.includes(step), step);
-  assert.match(r.stdout, /held-out win rate of DPO over SFT: .*95% interval .*47 held-out prompts\)/);
-  assert.match(r.stdout, /held-out accuracy \(greedy, verifier\): SFT \d+\.\d% \(\d+\/47\) → DPO \d+\.\d% \(\d+\/47\)/);
-  const runs = /runs: (\S+) → (\S+) /.exec(r.stdout);
-  assert.ok(runs && existsSync(join(runs[2], 'demo.json')));
+  for (const step of ['1/5 SFT', '2/5 generating 4 candidates per training prompt with the SFT model (round 1 of 2)', '3/5 judging the candidates with the verifier (round 1 of 2)',
+    '4/5 DPO from the SFT model', '2/5 generating 4 candidates per training prompt with the round 1 DPO model (round 2 of 2)', '4/5 DPO from the round 1 model', '5/5 held-out evaluation'])
+    assert.ok(r.stdout.includes(step), step);
+  const runs = /runs: (\S+) → (\S+) → (\S+) \(comparison: (\S+)\)/.exec(r.stdout);
+  assert.ok(runs, r.stdout);
+  const [, sftRun, round1, round2, comparison] = runs;
+  assert.deepEqual([readRound(round1)?.parent, readRound(round2)?.parent], [sftRun, round1], 'each round starts from the one before');
+  const held = (JSON.parse(readFileSync(join(sftRun, 'split.json'), 'utf8')) as { evalPrompts: unknown[] }).evalPrompts.length;
+  assert.ok(held >= 100, `${held} held-out prompts`);
+  assert.match(r.stdout, new RegExp(`held-out win rate of DPO over SFT: .*95% interval .*${held} held-out prompts\\)`));
+  assert.match(r.stdout, new RegExp(`held-out accuracy \\(greedy, verifier\\): SFT \\d+\\.\\d% \\(\\d+/${held}\\) → DPO \\d+\\.\\d% \\(\\d+/${held}\\)`));
+  // The comparison: the SFT model (A) against the last round (B) on exactly the held-out prompts.
+  const items = readFileSync(comparison, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { responses: { model: string }[] });
+  assert.equal(items.length, held);
+  assert.ok(items.every((it) => it.responses[0].model === basename(sftRun) && it.responses[1].model === basename(round2)));
+  const saved = JSON.parse(readFileSync(join(round2, 'demo.json'), 'utf8'));
+  assert.equal(saved.rounds.length, 2);
+  assert.equal(saved.configs.rounds[1].loss.rpoAlpha, 1, 'the demo\'s DPO rounds keep the chosen answers likely (rpoAlpha)');
+});
+
+test('dap demo refuses --rounds 0 and --k 1 before training', () => {
+  for (const [flag, value, message] of [['--rounds', '0', /--rounds: at least 1, got 0/], ['--k', '1', /--k: at least 2 candidates/]] as const) {
+    const r = dap('demo', '--quick', flag, value, '--out', join(dir, 'refused'));
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(join(dir, 'refused', 'runs')), 'nothing trained');
+  }
 });
 
 test('dap train --lora-r/--lora-alpha/--lora-targets: adapter + merged model; dap logps --adapter scores like the merged model', () => {

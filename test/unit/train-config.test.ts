@@ -90,7 +90,7 @@ test('--config with a bad nested field: exit 2 naming it; unknown keys refused a
   assert.equal(r.code, 2);
   assert.equal(r.err, 'dap train: config: loss.beta: expected a positive number, got "high" (--beta)\n');
   assert.ok(!existsSync(join(dir, 'out-cfg')));
-  assert.deepEqual(problemsOf({ loss: { betta: 0.1 } }), ['loss.betta: unknown field (expected beta, labelSmoothing, delta, lambda, gamma, desirableWeight, undesirableWeight, sftWeight, rrhfSftReduction)']);
+  assert.deepEqual(problemsOf({ loss: { betta: 0.1 } }), ['loss.betta: unknown field (expected beta, labelSmoothing, delta, lambda, gamma, desirableWeight, undesirableWeight, sftWeight, rpoAlpha, rrhfSftReduction)']);
   assert.match(problemsOf({ loss: { rrhfSftReduction: 'median' } })[0], /^loss\.rrhfSftReduction: .*mean.*sum/);
   assert.match(problemsOf({ spin: { iteration: 3 } })[0], /^spin\.iteration: unknown field/);
   assert.match(problemsOf({ builtin: { layers: 2 } })[0], /^builtin\.layers: unknown field/);

@@ -101,6 +101,29 @@ test('dpo, cdpo, robust, ipo, hinge equal their float64 formulas', async () => {
   assert.throws(() => tf.tidy(() => { const x = pairInputs(); return getLoss('dpo').fn({ chosen: x.chosen, rejected: x.rejected } as never, resolveHyper('dpo')).loss; }), /reference/);
 });
 
+test('rpoAlpha adds α · the token-mean NLL of the chosen completions to every reference-based pair loss (TRL rpo_alpha), logged as nll_loss', async () => {
+  const nll = -cSum.reduce((p, q) => p + q, 0) / cCnt.reduce((p, q) => p + q, 0); // over all chosen tokens of the batch
+  for (const alpha of [1, 0.25]) {
+    await checkPair('dpo', { beta: 0.1, rpoAlpha: alpha }, (i, h) => -logsig(h.beta * delta(i)) + alpha * nll, sumRewards);
+    await checkPair('hinge', { beta: 0.2, rpoAlpha: alpha }, (i, h) => relu(1 - h.beta * delta(i)) + alpha * nll, sumRewards);
+    await checkPair('cdpo', { beta: 0.3, labelSmoothing: 0.2, rpoAlpha: alpha }, (i, h) =>
+      -(1 - h.labelSmoothing) * logsig(h.beta * delta(i)) - h.labelSmoothing * logsig(-h.beta * delta(i)) + alpha * nll, sumRewards);
+    const got = await values(tidyLoss(() => getLoss('ipo').fn(pairInputs() as never, resolveHyper('ipo', { rpoAlpha: alpha }))));
+    close(got['nll_loss'], nll, 'ipo nll_loss');
+  }
+  const off = await values(tidyLoss(() => getLoss('dpo').fn(pairInputs() as never, resolveHyper('dpo'))));
+  assert.equal(off['nll_loss'], undefined, 'rpoAlpha 0 (the default) adds nothing and logs no nll_loss');
+  close(off.loss, mean(Array.from({ length: B }, (_, i) => -logsig(0.1 * delta(i)))), 'dpo without the term');
+  // Its gradient: d(α·NLL)/d(chosen.sum_i) = −α / Σ counts, on top of the pair term's.
+  const grads = tf.tidy(() => {
+    const x = pairInputs();
+    const g = tf.grad((s: tf.Tensor) => getLoss('dpo').fn({ ...x, chosen: { ...x.chosen, sum: s as tf.Tensor1D } } as never, resolveHyper('dpo', { rpoAlpha: 0.5 })).loss);
+    return Array.from(g(x.chosen.sum).dataSync());
+  });
+  const total = cCnt.reduce((p, q) => p + q, 0);
+  grads.forEach((g, i) => close(g, -0.1 * sigmoid(-0.1 * delta(i)) / B - 0.5 / total, `d loss / d chosen.sum[${i}]`));
+});
+
 test('slic, simpo, orpo (reference-free) equal their float64 formulas', async () => {
   await checkPair('slic', {}, (i, h) => relu(h.delta - cSum[i] + rSum[i]) - h.lambda * cSum[i], () => [cSum, rSum, cSum, rSum]);
   await checkPair('simpo', {}, (i, h) => -logsig(h.beta * (cMean[i] - rMean[i]) - h.gamma),

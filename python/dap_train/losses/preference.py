@@ -16,8 +16,17 @@ def _log_ratios(x: PairInputs, method: str, averaged: bool):
 
 
 def _finish(per_row, x: PairInputs, hp: dict, method: str):
+    """Mean loss + TRL metrics, plus TRL's rpo_alpha term when rpoAlpha > 0: α · NLL(chosen), the chosen
+    completions' negative log-likelihood averaged over the batch's chosen tokens, logged as nll_loss."""
     lc, lr = _log_ratios(x, method, False)  # metrics always from summed log-probs
-    return per_row.mean(), pair_metrics(lc * hp["beta"], lr * hp["beta"], x.chosen.sum, x.rejected.sum)
+    loss = per_row.mean()
+    metrics = pair_metrics(lc * hp["beta"], lr * hp["beta"], x.chosen.sum, x.rejected.sum)
+    alpha = hp.get("rpoAlpha", 0)
+    if alpha > 0:
+        nll = -x.chosen.sum.sum() / x.chosen.count.sum().clamp(min=1)  # token mean over the batch
+        metrics["nll_loss"] = nll.detach()
+        loss = loss + alpha * nll
+    return loss, metrics
 
 
 def dpo_loss(x: PairInputs, hp: dict):

@@ -10,10 +10,10 @@ import { join, resolve } from 'node:path';
 import type { TrainConfig } from '../../train/config';
 import type { TrainEvent } from '../../train/runs/trainEvents';
 import { eventPrinter } from '../progress';
-import { demoSummary, runDemo } from '../../train/loop/demo';
-import { backendFlag, integerFlag, parseCommandArgs, type Command } from '../command';
+import { DEMO_ROUNDS, demoSummary, runDemo } from '../../train/loop/demo';
+import { backendFlag, integerFlag, parseCommandArgs, UsageError, type Command } from '../command';
 
-const usage = `Usage: dap demo [--out DIR] [--backend B] [--seed S] [--k K] [--quick]
+const usage = `Usage: dap demo [--out DIR] [--backend B] [--seed S] [--k K] [--rounds R] [--quick]
 
 Shows alignment working on the sample arithmetic/string data with the built-in model: SFT on every
 response (right or wrong), K sampled candidates per training prompt, judged by the verifier, DPO from the SFT
@@ -23,11 +23,15 @@ Prints the held-out win rate of DPO over SFT with its 95% interval and the held-
   --backend B   auto|tensorflow|webgpu|wasm|cpu (default auto)
   --seed S      seed (default 0)
   --k K         candidates per training prompt (default 4)
+  --rounds R    preference rounds: generate → judge → DPO from the previous round's model (default ${DEMO_ROUNDS})
   --quick       two steps per training stage, short answers (for tests, not for the numbers)`;
 
 async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { out: { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, k: { type: 'string' }, quick: { type: 'boolean' } });
+  const { values } = parseCommandArgs(argv, { out: { type: 'string' }, backend: { type: 'string' }, seed: { type: 'string' }, k: { type: 'string' }, rounds: { type: 'string' }, quick: { type: 'boolean' } });
   const out = resolve(values.out ?? join(tmpdir(), 'dap-demo'));
+  const k = integerFlag('k', values.k, 4), rounds = integerFlag('rounds', values.rounds, DEMO_ROUNDS);
+  if (k < 2) throw new UsageError(`--k: at least 2 candidates per prompt are needed to compare, got ${k}`);
+  if (rounds < 1) throw new UsageError(`--rounds: at least 1, got ${rounds}`);
   const tty = process.stdout.isTTY === true;
   const print = eventPrinter(process.stdout, tty ? 'tty' : 'plain');
   const onEvent = (e: TrainEvent) => {
@@ -37,7 +41,7 @@ async function run(argv: string[]): Promise<number> {
   };
   process.stdout.write('DAP Studio demo: SFT → generate → judge → DPO → held-out evaluation\n');
   const result = await runDemo({
-    out, backend: (backendFlag(values.backend) ?? 'auto') as TrainConfig['backend'], seed: integerFlag('seed', values.seed, 0), k: integerFlag('k', values.k, 4),
+    out, backend: (backendFlag(values.backend) ?? 'auto') as TrainConfig['backend'], seed: integerFlag('seed', values.seed, 0), k, rounds,
     quick: values.quick === true, onEvent,
     onStage: (line) => process.stdout.write(`\n== ${line}\n`),
     onGenerate: (what, p) => {

@@ -48,6 +48,8 @@ export const LOSS_FIELDS = {
   desirableWeight: hyper('desirableWeight', { flag: 'desirable-weight', flagArg: 'W', help: 'KTO weight of desirable examples', limits: { min: 0, minExclusive: true } }),
   undesirableWeight: hyper('undesirableWeight', { flag: 'undesirable-weight', flagArg: 'W', help: 'KTO weight of undesirable examples', limits: { min: 0, minExclusive: true } }),
   sftWeight: hyper('sftWeight', { flag: 'sft-weight', flagArg: 'W', help: 'RRHF weight of the SFT term (the NLL of the best response)', limits: { min: 0 } }),
+  rpoAlpha: hyper('rpoAlpha', { flag: 'rpo-alpha', flagArg: 'A', help: 'α: weight of an NLL term on the chosen responses added to the reference-based pair losses (dpo, cdpo, robust, ipo, hinge, spin; TRL\'s rpo_alpha, RPO of Pang et al. 2024, who use 1); keeps the chosen responses likely while the rejected ones are pushed down; 0 = off',
+    limits: { min: 0 } }),
   rrhfSftReduction: oneOf(RRHF_SFT_REDUCTIONS, { flag: 'rrhf-sft', default: DEFAULT_HYPER.rrhfSftReduction,
     help: 'RRHF\'s SFT term: mean = mean token NLL of the best response (same scale as the ranking term, independent of padding), sum = its summed NLL (the paper\'s L_ft)' }),
 } satisfies { [K in keyof LossHyper]: Field<LossHyper[K], LossHyper[K], false, true> };

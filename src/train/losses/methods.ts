@@ -19,6 +19,7 @@ export const DEFAULT_HYPER: LossHyper = {
   undesirableWeight: 1,
   sftWeight: 1,
   rrhfSftReduction: 'mean',
+  rpoAlpha: 0,
 };
 
 const define = <K extends DataKind>(spec: MethodSpec<K>): MethodSpec<K> => spec;
@@ -28,18 +29,18 @@ const SMOOTHING: Limits = { min: 0, max: 0.5, maxExclusive: true, why: 'ε is th
 
 /** Every loss method, by name. */
 export const LOSS_METHODS = {
-  dpo: define({ name: 'dpo', needsReference: true, dataKind: 'pairs', uses: ['beta'], defaults: { beta: 0.1 },
+  dpo: define({ name: 'dpo', needsReference: true, dataKind: 'pairs', uses: ['beta', 'rpoAlpha'], defaults: { beta: 0.1 },
     doc: 'DPO (Rafailov et al. 2023): −log σ(βΔ), Δ = difference of (policy − ref) summed log-probs; β=0.1' }),
-  cdpo: define({ name: 'cdpo', needsReference: true, dataKind: 'pairs', uses: ['beta', 'labelSmoothing'], defaults: { beta: 0.1, labelSmoothing: 0.1 },
+  cdpo: define({ name: 'cdpo', needsReference: true, dataKind: 'pairs', uses: ['beta', 'labelSmoothing', 'rpoAlpha'], defaults: { beta: 0.1, labelSmoothing: 0.1 },
     limits: { labelSmoothing: SMOOTHING },
     doc: 'Conservative DPO (Mitchell 2023): −(1−ε)log σ(βΔ) − ε log σ(−βΔ); β=0.1, ε=0.1' }),
-  robust: define({ name: 'robust', needsReference: true, dataKind: 'pairs', uses: ['beta', 'labelSmoothing'], defaults: { beta: 0.1, labelSmoothing: 0.1 },
+  robust: define({ name: 'robust', needsReference: true, dataKind: 'pairs', uses: ['beta', 'labelSmoothing', 'rpoAlpha'], defaults: { beta: 0.1, labelSmoothing: 0.1 },
     limits: { labelSmoothing: { ...SMOOTHING, why: 'robust DPO divides by 1 − 2ε' } },
     doc: 'Robust DPO (Chowdhury et al. 2024): [−(1−ε)log σ(βΔ) + ε log σ(−βΔ)]/(1−2ε); β=0.1, ε=0.1 (<0.5)' }),
-  ipo: define({ name: 'ipo', needsReference: true, dataKind: 'pairs', uses: ['beta'], defaults: { beta: 0.1 },
+  ipo: define({ name: 'ipo', needsReference: true, dataKind: 'pairs', uses: ['beta', 'rpoAlpha'], defaults: { beta: 0.1 },
     limits: { beta: { min: 0, minExclusive: true, why: 'IPO regresses the log-ratio towards 1/(2β)' } },
     doc: 'IPO (Azar et al. 2023): (Δ̄ − 1/(2β))², Δ̄ from length-averaged log-probs; β=0.1' }),
-  hinge: define({ name: 'hinge', needsReference: true, dataKind: 'pairs', uses: ['beta'], defaults: { beta: 0.1 },
+  hinge: define({ name: 'hinge', needsReference: true, dataKind: 'pairs', uses: ['beta', 'rpoAlpha'], defaults: { beta: 0.1 },
     doc: 'Hinge on the DPO log-ratio (TRL "hinge", after SLiC): max(0, 1 − βΔ); β=0.1' }),
   slic: define({ name: 'slic', needsReference: false, dataKind: 'pairs', uses: ['delta', 'lambda'], defaults: { delta: 1, lambda: 0.1 },
     doc: 'SLiC-HF (Zhao et al. 2023): max(0, δ − log πθ(y_w) + log πθ(y_l)) − λ log πθ(y_w), summed log-probs, no reference; δ=1, λ=0.1' }),

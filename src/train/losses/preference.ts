@@ -17,12 +17,23 @@ function logRatios(x: PairInputs, method: string, averaged: boolean): { chosen: 
     : { chosen: tf.sub(x.chosen.sum, rc.sum), rejected: tf.sub(x.rejected.sum, rr.sum) };
 }
 
-/** Shared tail of every method here: per-row losses → mean loss + TRL metrics (always from summed log-probs). */
+/**
+ * Shared tail of every method here: per-row losses → mean loss + TRL metrics (always from summed log-probs),
+ * plus TRL's rpo_alpha term when rpoAlpha > 0 (RPO, Pang et al. 2024): α · NLL(chosen), the negative
+ * log-likelihood of the batch's chosen completions averaged over their tokens (TRL's cross-entropy over the
+ * chosen labels), logged as nll_loss. It keeps the chosen responses likely while the pair term pushes the
+ * rejected ones down (plain DPO lowers both on small models).
+ */
 function finish(perRow: tf.Tensor, x: PairInputs, hp: LossHyper, method: string): LossOutput {
   const lr = logRatios(x, method, false);
   const chosenRewards = detach(tf.mul(lr.chosen, hp.beta)); // (B,)
   const rejectedRewards = detach(tf.mul(lr.rejected, hp.beta)); // (B,)
-  return { loss: meanOf(perRow), metrics: pairMetrics(chosenRewards, rejectedRewards, detach(x.chosen.sum), detach(x.rejected.sum)) };
+  const metrics = pairMetrics(chosenRewards, rejectedRewards, detach(x.chosen.sum), detach(x.rejected.sum));
+  const pairLoss = meanOf(perRow);
+  if (!(hp.rpoAlpha > 0)) return { loss: pairLoss, metrics };
+  const nll = tf.neg(tf.div(tf.sum(x.chosen.sum), tf.maximum(tf.sum(x.chosen.count), 1))) as tf.Scalar; // token mean over the batch
+  metrics['nll_loss'] = detach(nll);
+  return { loss: tf.add(pairLoss, tf.mul(nll, hp.rpoAlpha)) as tf.Scalar, metrics };
 }
 
 /** DPO (Rafailov et al. 2023): −log σ(βΔ). */

@@ -88,6 +88,7 @@ export interface LossHyper {
   desirableWeight: number; // (kto)
   undesirableWeight: number; // (kto)
   sftWeight: number; // (rrhf)
+  rpoAlpha: number; // α of the NLL term added to the reference-based pair losses (dpo, cdpo, robust, ipo, hinge, spin); 0 = off
   rrhfSftReduction: (typeof RRHF_SFT_REDUCTIONS)[number]; // (rrhf)
 }
 
