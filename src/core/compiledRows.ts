@@ -8,7 +8,7 @@
  */
 import { canonicalJson } from './taskFormats';
 import { issueError, issueWarning, typeName } from './issues';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines, recordLines } from './jsonl';
+import { INVALID_UTF8_WARNING, objectOfLine, readJsonlLines, recordLines } from './jsonl';
 import type { DataIssue } from './types';
 
 /** The kind of one row of a self-labelled file ('scored' = RRHF query/responses/scores). */
@@ -92,18 +92,8 @@ export async function scanCompiledFile(path: string, kind: 'sft' | 'unpaired', d
   const prompts = new Set<string>();
   for await (const l of recordLines(path, displayName, out.issues)) {
     const err = (field: string, message: string) => out.issues.push(issueError(displayName, l.line, field, message));
-    let o: unknown;
-    try {
-      o = JSON.parse(l.text);
-    } catch (e) {
-      err('line', l.utf8 ? jsonErrorMessage(e) : NOT_UTF8_MESSAGE);
-      continue;
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-      err('line', `expected a JSON object, got ${typeName(o)}`);
-      continue;
-    }
-    const row = o as Record<string, unknown>;
+    const row = objectOfLine(l, displayName, out.issues);
+    if (!row) continue;
     const k = labelledRowKind(row);
     if (k !== kind) {
       err('line', `${describeRowKind(k)} in a file of ${describeRowKind(kind).replace(/^an? /, '')}s (the first row's kind; a file holds one kind of compiled rows)`);

@@ -11,7 +11,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { issueError } from './issues';
+import { issueError, typeName } from './issues';
 import type { DataIssue } from './types';
 
 /** One physical line of a JSONL file. */
@@ -90,6 +90,25 @@ export function oversizeMessage(l: JsonlLine): string {
 /** The error of an oversize line (`file:line: line: line is N MB, over the limit of M MB; skipped`), else undefined. */
 export function oversizeIssue(l: JsonlLine, file: string): DataIssue | undefined {
   return l.oversize === undefined ? undefined : issueError(file, l.line, 'line', oversizeMessage(l));
+}
+
+/**
+ * The JSON object on a record line, or undefined with the line's error (named `file`) pushed to `issues`: not
+ * UTF-8, not JSON, or JSON that is not an object.
+ */
+export function objectOfLine(l: JsonlLine, file: string, issues: DataIssue[]): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(l.text);
+  } catch (err) {
+    issues.push(issueError(file, l.line, 'line', l.utf8 ? jsonErrorMessage(err) : NOT_UTF8_MESSAGE));
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    issues.push(issueError(file, l.line, 'line', `expected a JSON object, got ${typeName(value)}`));
+    return undefined;
+  }
+  return value as Record<string, unknown>;
 }
 
 /**

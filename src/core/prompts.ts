@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { issueError, typeName } from './issues';
-import { jsonErrorMessage, NOT_UTF8_MESSAGE, readJsonlLines } from './jsonl';
+import { objectOfLine, readJsonlLines } from './jsonl';
 import { canonicalJson, parseTaskObject } from './taskFormats';
 import type { DataIssue, Prompt } from './types';
 
@@ -60,18 +60,8 @@ export async function readPrompts(path: string, displayName = path): Promise<Pro
   const ids = new Map<string, number>();
   for await (const l of readJsonlLines(path)) {
     if (l.text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(l.text);
-    } catch (err) {
-      issues.push(issueError(displayName, l.line, 'line', l.utf8 ? jsonErrorMessage(err) : NOT_UTF8_MESSAGE));
-      continue;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      issues.push(issueError(displayName, l.line, 'line', `expected a JSON object, got ${typeName(value)}`));
-      continue;
-    }
-    const obj = value as Record<string, unknown>;
+    const obj = objectOfLine(l, displayName, issues);
+    if (!obj) continue;
     let prompt: Prompt | undefined;
     let meta = obj.meta !== null && typeof obj.meta === 'object' && !Array.isArray(obj.meta) ? (obj.meta as Record<string, unknown>) : undefined;
     const task = parseTaskObject(obj, { file: displayName, line: l.line, offset: l.offset });

@@ -14,9 +14,9 @@
  */
 import { checkCompiledRow, labelledRowKind, type LabelledRowKind } from '../../core/compiledRows';
 import { compileKto, compilePairs, compileRankings, compileSft, type PairMode } from '../../core/compile';
-import { formatIssue, issueError, issueWarning, throwOnErrors, typeName } from '../../core/issues';
+import { formatIssue, issueError, issueWarning, throwOnErrors } from '../../core/issues';
 import { sourceJudgment } from '../../core/judgments';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, recordLines } from '../../core/jsonl';
+import { INVALID_UTF8_WARNING, objectOfLine, recordLines } from '../../core/jsonl';
 import { parseTaskLine } from '../../core/tasks';
 import type { DataIssue, Judgment, KtoRow, RankingRow, SftRow, TaskItem, TrlPairRow } from '../../core/types';
 
@@ -78,18 +78,8 @@ export async function readLabelledFile(path: string, pairMode: PairMode): Promis
   const items: { item: TaskItem; idFromContent: boolean }[] = [];
   const compiled: Record<string, unknown>[] = [];
   for await (const l of recordLines(path, path, issues)) {
-    let o: unknown;
-    try {
-      o = JSON.parse(l.text);
-    } catch (e) {
-      issues.push(issueError(path, l.line, 'line', l.utf8 ? jsonErrorMessage(e) : NOT_UTF8_MESSAGE));
-      continue;
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-      issues.push(issueError(path, l.line, 'line', `expected a JSON object, got ${typeName(o)}`));
-      continue;
-    }
-    const row = o as Record<string, unknown>;
+    const row = objectOfLine(l, path, issues);
+    if (!row) continue;
     const kind = labelledRowKind(row);
     if (firstKind === undefined) firstKind = kind;
     if (kind === null || group(kind) !== group(firstKind)) return { mixed: { firstKind, line: l.line, kind } };
