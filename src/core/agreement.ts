@@ -116,13 +116,18 @@ function annotatorPairs(names: Iterable<string>): [string, string][] {
 
 /** Current judgments grouped by item, the last one per (item, annotator) kept, annotators in name order. */
 export function judgmentsByItem(judgments: readonly Judgment[]): Judgment[][] {
-  const byItem = new Map<string, Map<string, Judgment>>();
+  const byItem = new Map<string, Judgment[]>();
   for (const j of judgments) {
-    let m = byItem.get(j.item);
-    if (!m) byItem.set(j.item, (m = new Map()));
-    m.set(j.annotator, j);
+    const group = byItem.get(j.item);
+    if (group) group.push(j);
+    else byItem.set(j.item, [j]);
   }
-  return [...byItem.values()].map((m) => [...m.values()].sort((x, y) => (x.annotator < y.annotator ? -1 : x.annotator > y.annotator ? 1 : 0)));
+  const out: Judgment[][] = [];
+  for (const group of byItem.values()) {
+    if (group.length === 1) out.push(group);
+    else out.push([...new Map(group.map((j) => [j.annotator, j])).values()].sort((x, y) => (x.annotator < y.annotator ? -1 : x.annotator > y.annotator ? 1 : 0)));
+  }
+  return out;
 }
 
 const PAIR_LABELS: readonly PairLabel[] = ['first', 'second', 'tie', 'both_bad'];
@@ -138,6 +143,10 @@ export class PairAgreementTally {
   private readonly counts = new Map<string, { n: number; same: number; a: Map<string, number>; b: Map<string, number> }>();
 
   addItem(judgments: readonly Judgment[]): void {
+    if (judgments.length === 1) { // nothing to agree with
+      if (judgments[0].kind === 'pair') this.annotators.add(judgments[0].annotator);
+      return;
+    }
     const pairs = judgments.filter((j) => j.kind === 'pair').sort((x, y) => (x.annotator < y.annotator ? -1 : 1));
     for (const j of pairs) this.annotators.add(j.annotator);
     for (let x = 0; x < pairs.length; x++) {
@@ -200,6 +209,10 @@ export class RankAgreementTally {
   private readonly taus = new Map<string, { n: number; sum: ExactSum }>();
 
   addItem(judgments: readonly Judgment[]): void {
+    if (judgments.length === 1) {
+      if (judgments[0].kind === 'rank') this.annotators.add(judgments[0].annotator);
+      return;
+    }
     const ranks = judgments.filter((j) => j.kind === 'rank').sort((x, y) => (x.annotator < y.annotator ? -1 : 1));
     for (const j of ranks) this.annotators.add(j.annotator);
     for (let x = 0; x < ranks.length; x++) {
@@ -240,9 +253,10 @@ export class MajorityTally {
   private readonly stats = new Map<string, { n: number; agree: number }>();
 
   addItem(judgments: readonly Judgment[]): void {
+    for (const j of judgments) if (!this.stats.has(j.annotator)) this.stats.set(j.annotator, { n: 0, agree: 0 });
+    if (judgments.length === 1) return; // no others: no majority
     const units = new Map<string, Map<string, PairLabel>>(); // response pair → annotator → label
     for (const j of judgments) {
-      if (!this.stats.has(j.annotator)) this.stats.set(j.annotator, { n: 0, agree: 0 });
       for (const o of judgmentPairs(j)) {
         const key = pairKey(o.i, o.j);
         if (!units.has(key)) units.set(key, new Map());

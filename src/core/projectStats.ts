@@ -10,18 +10,18 @@
  * task file's, the log's lines', then resolution's in log line order (merged across partitions).
  */
 import { existsSync, statSync } from 'node:fs';
-import { AgreementTally, judgmentsByItem, responseStats, type AgreementReport } from './agreement';
+import { AgreementTally, judgmentsByItem, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from './agreement';
 import { parseLogLine, readAnnotationLog, type LoggedEvent } from './annotationLog';
 import { readJsonlLines } from './jsonl';
 import { resolveJudgments } from './judgments';
 import { comparisonIndices, comparisonModels, ModelComparisonTally, type ModelComparison, type ModelPair } from './modelComparison';
 import { PositionBiasTally, type PositionBiasReport } from './positionBias';
-import { partitionOf, SpillFiles } from './spillFiles';
+import { partitionOf, releasePartitionMemory, SpillFiles } from './spillFiles';
 import { streamTasks } from './tasks';
 import type { AnnotationEvent, DataIssue, ItemShape, Judgment } from './types';
 
 /** Log bytes resolved in memory at once; a larger log is partitioned into about logBytes / this parts. */
-export const DEFAULT_PARTITION_BYTES = 16 * 2 ** 20;
+export const DEFAULT_PARTITION_BYTES = 4 * 2 ** 20;
 const MAX_PARTITIONS = 512;
 
 /** One annotator's current judgments, counted. */
@@ -95,10 +95,15 @@ class StatsTally {
     for (const j of judgments) this.count(j);
     const byItem = judgmentsByItem(judgments);
     this.annotatedItems += byItem.length;
-    for (const js of byItem) this.agreement.addItem(js);
-    const lost = responseStats(items, judgments).filter((r) => r.neverWon);
-    this.neverWon += lost.length;
-    this.neverWonItems += new Set(lost.map((r) => r.item)).size;
+    const shapes = new Map<string, ItemShape>();
+    for (const js of byItem) {
+      this.agreement.addItem(js);
+      if (js.length < NEVER_WON_MIN_ANNOTATORS) continue; // fewer judgments than the rule's annotators: none never won
+      if (shapes.size === 0) for (const it of items) shapes.set(it.id, it);
+      const lost = responseStats([shapes.get(js[0].item) as ItemShape], js).filter((r) => r.neverWon).length;
+      this.neverWon += lost;
+      if (lost > 0) this.neverWonItems++;
+    }
     for (const j of judgments) this.bias.add(j);
     this.comparison?.addItems(items, judgments);
     const first = items.find((it) => comparisonModels([it]));
@@ -215,10 +220,38 @@ async function readPartition(spill: SpillFiles<Stream>, p: number): Promise<{ it
   }
   const items: StatsItem[] = [];
   for await (const text of spill.lines(p, 'items')) {
-    const [id, order, models] = JSON.parse(text) as [string, number, (string | null)[]];
-    if (named.has(id)) items.push({ id, order, responses: models.map((m) => (m === null ? {} : { model: m })) });
+    const item = decodeItem(text, named);
+    if (item) items.push(item);
   }
   return { items, events };
+}
+
+/**
+ * An item's shape as one spill line: `order TAB responses TAB id`, responses a count when no response has
+ * a model, else the JSON array of models (null for none); the id as is unless it holds a control
+ * character, a quote, a backslash or a surrogate (then as JSON, which also keeps a lone surrogate), so
+ * most lines are split, not parsed.
+ */
+function encodeItem(item: StatsItem): string {
+  const responses = item.responses.some((r) => r.model !== undefined) ? JSON.stringify(item.responses.map((r) => r.model ?? null)) : String(item.responses.length);
+  const id = /[\u0000-\u001f"\\\ud800-\udfff]/.test(item.id) || item.id === '' ? JSON.stringify(item.id) : item.id;
+  return `${item.order}\t${responses}\t${id}`;
+}
+
+/** The item of a spill line (encodeItem), or undefined when its id is not in `keep`. */
+function decodeItem(text: string, keep: ReadonlySet<string>): StatsItem | undefined {
+  const t1 = text.indexOf('\t');
+  const t2 = text.indexOf('\t', t1 + 1);
+  const raw = text.slice(t2 + 1);
+  const id = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+  if (!keep.has(id)) return undefined;
+  const responses = text.slice(t1 + 1, t2);
+  return {
+    id,
+    order: Number(text.slice(0, t1)),
+    responses: responses.startsWith('[') ? (JSON.parse(responses) as (string | null)[]).map((m) => (m === null ? {} : { model: m }))
+      : Array.from({ length: Number(responses) }, () => ({})),
+  };
 }
 
 /** Passes on the partitions' issue streams (each in log line order) merged into one log line order. */
@@ -244,7 +277,7 @@ async function statsPartitioned(tasksPath: string, logPath: string, partitions: 
   const spill = new SpillFiles<Stream>(partitions, 'dap-stats-');
   try {
     const pass = await taskPass(tasksPath, onIssue, (item) => {
-      spill.write(partitionOf(item.id, partitions), 'items', JSON.stringify([item.id, item.order, item.responses.map((r) => r.model ?? null)]));
+      spill.write(partitionOf(item.id, partitions), 'items', encodeItem(item));
     });
     let events = 0;
     for await (const l of readJsonlLines(logPath, { chunkSize: 1 << 20 })) {
@@ -259,6 +292,7 @@ async function statsPartitioned(tasksPath: string, logPath: string, partitions: 
     for (let p = 0; p < partitions; p++) {
       const { items, events: partEvents } = await readPartition(spill, p);
       for (const issue of tally.add(items, partEvents, logPath)) spill.write(p, 'issues', JSON.stringify(issue));
+      releasePartitionMemory();
     }
     spill.finishWriting();
     await mergeIssues(spill, onIssue);
@@ -266,6 +300,7 @@ async function statsPartitioned(tasksPath: string, logPath: string, partitions: 
       for (let p = 0; p < partitions; p++) {
         const { items, events: partEvents } = await readPartition(spill, p);
         t.addItems(items, resolveJudgments(partEvents, items, logPath).judgments);
+        releasePartitionMemory();
       }
     }, judges);
     return report(tally, pass, events, partitions, models);

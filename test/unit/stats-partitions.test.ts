@@ -39,6 +39,12 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Item ids, some with characters a spill line must keep: tab, quote, backslash, newline, a lone surrogate, an emoji. */
+function itemId(i: number): string {
+  const odd = ['tab\there', 'quo"te', 'back\\slash', 'new\nline', 'lone\ud800', 'emoji\u{1F600}', '"quoted"', ' '];
+  return i % 31 === 7 ? `${odd[(i / 31) | 0] ?? 'x'}${i}` : `it${i}`;
+}
+
 /** Writes a task file and a log exercising every resolution rule; returns their paths. */
 function project(name: string, options: { firstPairUnnamed?: boolean } = {}): { tasks: string; log: string } {
   const r = rng(name.length * 7919 + 17);
@@ -51,9 +57,9 @@ function project(name: string, options: { firstPairUnnamed?: boolean } = {}): { 
     const models = i % 7 === 3 ? ['A', 'C'] : ['A', 'B', 'A'];
     const responses: (string | { text: string; model?: string })[] = Array.from({ length: n }, (_, k) => (i % 2 === 0 ? { text: `r${i}.${k}`, model: models[k] } : `r${i}.${k}`));
     if (n === 3 && i % 2 === 0) responses[2] = { text: `r${i}.2` }; // three responses, the third of no model: no comparison
-    lines.push(JSON.stringify({ id: `it${i}`, prompt: `q${i}`, responses }));
+    lines.push(JSON.stringify({ id: itemId(i), prompt: `q${i}`, responses }));
     if (i === 40) lines.push('{"prompt": "no responses"}');
-    if (i === 90) lines.push(JSON.stringify({ id: 'it3', prompt: 'dup', responses: ['a', 'b'] }));
+    if (i === 90) lines.push(JSON.stringify({ id: 'it3', prompt: 'dup', responses: ['a', 'b'] }), JSON.stringify({ id: itemId(38), prompt: 'dup', responses: ['a', 'b'] }));
   }
   writeFileSync(tasks, `${lines.join('\n')}\n`);
   const annotators = ['ann', 'bo', 'cy', 'di', 'verifier'];
@@ -61,7 +67,7 @@ function project(name: string, options: { firstPairUnnamed?: boolean } = {}): { 
   const base = (item: string, annotator: string) => ({ v: 1, item, annotator, ts: '2026-01-01T00:00:00Z' });
   for (let e = 0; e < 2600; e++) {
     const i = Math.floor(r() * 250); // ids 240..249 are unknown
-    const item = `it${i}`;
+    const item = itemId(i);
     const n = i % 5 === 0 ? 3 : 2;
     const annotator = annotators[Math.floor(r() * annotators.length)];
     const x = r();
