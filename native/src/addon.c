@@ -12,6 +12,7 @@
 #include "gemm.h"
 #include "fused.h"
 #include "flash.h"
+#include "attn.h"
 #include "moves.h"
 #include "llama_ops.h"
 #include "pool.h"
@@ -20,7 +21,7 @@
 #define DAP_SOURCE_HASH "unknown"
 #endif
 
-#define MAX_ARGS 20
+#define MAX_ARGS 24
 
 typedef struct { napi_env env; size_t argc; napi_value argv[MAX_ARGS]; uint8_t *heap; size_t heapLen; int ok; } call;
 
@@ -215,6 +216,27 @@ static napi_value js_flash_bwd(napi_env env, napi_callback_info info) {
   return done(&c);
 }
 
+/* (heap, q, qrs, k, krs, v, vrs, keymask, out, ors, probs, B, T, H, Hkv, hs, scale) */
+static napi_value js_attn_fwd(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 17, 1)) return 0;
+  attn_layout L = {fptr(&c, 1), fptr(&c, 3), fptr(&c, 5), lnum(&c, 2), lnum(&c, 4), lnum(&c, 6),
+                   lnum(&c, 11), lnum(&c, 12), lnum(&c, 13), lnum(&c, 14), lnum(&c, 15)};
+  if (c.ok) attn_fwd(&L, fptr(&c, 7), fptr(&c, 8), lnum(&c, 9), fptr(&c, 10), (float)num(&c, 16));
+  return done(&c);
+}
+
+/* (heap, q, qrs, k, krs, v, vrs, probs, dout, dors, dq, dqrs, dk, dkrs, dv, dvrs, B, T, H, Hkv, hs, scale) */
+static napi_value js_attn_bwd(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, &c, 22, 1)) return 0;
+  attn_layout L = {fptr(&c, 1), fptr(&c, 3), fptr(&c, 5), lnum(&c, 2), lnum(&c, 4), lnum(&c, 6),
+                   lnum(&c, 16), lnum(&c, 17), lnum(&c, 18), lnum(&c, 19), lnum(&c, 20)};
+  if (c.ok) attn_bwd(&L, fptr(&c, 7), fptr(&c, 8), lnum(&c, 9), fptr(&c, 10), lnum(&c, 11), fptr(&c, 12), lnum(&c, 13),
+                     fptr(&c, 14), lnum(&c, 15), (float)num(&c, 21));
+  return done(&c);
+}
+
 static napi_value js_add_bcast(napi_env env, napi_callback_info info) {
   call c;
   if (!begin(env, info, &c, 6, 1)) return 0;
@@ -265,11 +287,11 @@ static napi_value js_swiglu_bwd(napi_env env, napi_callback_info info) {
   return done(&c);
 }
 
-/* (heap, x, cos, sin, y, B, H, T, Dh, CB, inverse) */
+/* (heap, x, cos, sin, y, B, H, T, Dh, CB, inverse, bthd) */
 static napi_value js_rope(napi_env env, napi_callback_info info) {
   call c;
-  if (!begin(env, info, &c, 11, 1)) return 0;
-  if (c.ok) rope_apply(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), fptr(&c, 4), lnum(&c, 5), lnum(&c, 6), lnum(&c, 7), lnum(&c, 8), lnum(&c, 9), (int)num(&c, 10));
+  if (!begin(env, info, &c, 12, 1)) return 0;
+  if (c.ok) rope_apply(fptr(&c, 1), fptr(&c, 2), fptr(&c, 3), fptr(&c, 4), lnum(&c, 5), lnum(&c, 6), lnum(&c, 7), lnum(&c, 8), lnum(&c, 9), (int)num(&c, 10), (int)num(&c, 11));
   return done(&c);
 }
 
@@ -292,7 +314,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"rmsNormFwd", js_rmsnorm_fwd}, {"rmsNormBwd", js_rmsnorm_bwd},
     {"logProbFwd", js_logprob_fwd}, {"logProbBwd", js_logprob_bwd},
     {"attnSoftmaxFwd", js_attn_softmax_fwd}, {"attnSoftmaxBwd", js_attn_softmax_bwd},
-    {"adamw", js_adamw}, {"flashFwd", js_flash_fwd}, {"flashBwd", js_flash_bwd}, {"colSum", js_col_sum}, {"sumSquares", js_sum_squares},
+    {"adamw", js_adamw}, {"flashFwd", js_flash_fwd}, {"flashBwd", js_flash_bwd}, {"attnFwd", js_attn_fwd}, {"attnBwd", js_attn_bwd}, {"colSum", js_col_sum}, {"sumSquares", js_sum_squares},
     {"addBcast", js_add_bcast}, {"stridedCopy", js_strided_copy}, {"gatherRows", js_gather_rows}, {"segmentSum", js_segment_sum},
     {"swigluFwd", js_swiglu_fwd}, {"swigluBwd", js_swiglu_bwd}, {"rope", js_rope},
   };

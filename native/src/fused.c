@@ -225,7 +225,7 @@ void logprob_bwd(const float *logits, const int32_t *targets, const float *lse, 
 
 typedef struct { const float *s, *mask, *p, *dp; float *out; long B, H, Tq, Tk, past; float scale; } at_args;
 
-CLONES static void softmax_row(const float *s, const float *mask, float *p, long n, long limit, float scale) {
+CLONES void attn_softmax_row(const float *s, const float *mask, float *p, long n, long limit, float scale) {
   float m = -INFINITY;
   for (long j = 0; j < limit; j++) {
     float v = s[j] * scale;
@@ -250,10 +250,10 @@ static void at_fwd_task(void *c, long t) {
   for (long i = 0; i < a->Tq; i++) {
     long limit = a->past + i + 1 < a->Tk ? a->past + i + 1 : a->Tk;
     long off = (t * a->Tq + i) * a->Tk;
-    softmax_row(a->s + off, mask, a->out + off, a->Tk, limit, a->scale);
+    attn_softmax_row(a->s + off, mask, a->out + off, a->Tk, limit, a->scale);
   }
 }
-CLONES static void softmax_bwd_row(const float *p, const float *dp, float *ds, long n, float scale) {
+CLONES void attn_softmax_bwd_row(const float *p, const float *dp, float *ds, long n, float scale) {
   float dot = 0.f;
   for (long j = 0; j < n; j++) dot += p[j] * dp[j];
   for (long j = 0; j < n; j++) ds[j] = scale * p[j] * (dp[j] - dot);
@@ -262,7 +262,7 @@ static void at_bwd_task(void *c, long t) {
   at_args *a = c;
   for (long i = 0; i < a->Tq; i++) {
     long off = (t * a->Tq + i) * a->Tk;
-    softmax_bwd_row(a->p + off, a->dp + off, a->out + off, a->Tk, a->scale);
+    attn_softmax_bwd_row(a->p + off, a->dp + off, a->out + off, a->Tk, a->scale);
   }
 }
 void attn_softmax_fwd(const float *scores, const float *keymask, float *probs, long B, long H, long Tq, long Tk, long past, float scale) {

@@ -24,8 +24,12 @@ void logprob_fwd(const float *logits, const int32_t *targets, float *logp, float
 void logprob_bwd(const float *logits, const int32_t *targets, const float *lse, const float *dy, float *dlogits, long R, long V);
 /* probs (BH, Tq, Tk) = softmax(scale·scores) over keys j ≤ past + i with keymask[b, j] ≠ 0 (others 0). */
 void attn_softmax_fwd(const float *scores, const float *keymask, float *probs, long B, long H, long Tq, long Tk, long past, float scale);
+/* One row of it in place or not: n keys, the first `limit` visible (mask permitting), zeros after. */
+void attn_softmax_row(const float *s, const float *mask, float *p, long n, long limit, float scale);
 /* dscores = scale·probs·(dprobs − Σ_j probs·dprobs). */
 void attn_softmax_bwd(const float *probs, const float *dprobs, float *dscores, long BH, long Tq, long Tk, float scale);
+/* One row of it over n keys (in place allowed). */
+void attn_softmax_bwd_row(const float *p, const float *dp, float *ds, long n, float scale);
 /* In place: g ← gscale·g (not stored), m, v ← moments, p ← p·(1 − decay) − lr·m̂/(√v̂ + eps). */
 void adamw_update(float *p, float *m, float *v, const float *g, long n, float lr, float beta1, float beta2,
                   float eps, float bc1, float bc2, float decay, float gscale);

@@ -199,14 +199,25 @@ static void run_tasks(long n, pool_task_fn fn, void *ctx, double flops) {
   pool_run(n, fn, ctx);
 }
 
+/* True when the job has no products to run (empty, or K = 0: C zeroed unless accumulating). */
+static int trivial(const gemm_job *job) {
+  if (job->batch <= 0 || job->M <= 0 || job->N <= 0) return 1;
+  if (job->K > 0) return 0;
+  if (!job->accumulate)
+    for (long bi = 0; bi < job->batch; bi++)
+      for (long m = 0; m < job->M; m++) memset(job->c + bi * job->sc + m * job->ldc, 0, sizeof(float) * job->N);
+  return 1;
+}
+
+void gemm_run_serial(const gemm_job *job) {
+  if (trivial(job)) return;
+  const long MC = (long)MC_PANELS * kernel.mr, NCB = (long)NC_PANELS * kernel.nr;
+  gemm_plan plan = {job, (job->M + MC - 1) / MC, (job->N + NCB - 1) / NCB};
+  for (long t = 0; t < job->batch * plan.mt * plan.nt; t++) gemm_task(&plan, t);
+}
+
 void gemm_run(const gemm_job *job) {
-  if (job->batch <= 0 || job->M <= 0 || job->N <= 0) return;
-  if (job->K <= 0) {
-    if (!job->accumulate)
-      for (long bi = 0; bi < job->batch; bi++)
-        for (long m = 0; m < job->M; m++) memset(job->c + bi * job->sc + m * job->ldc, 0, sizeof(float) * job->N);
-    return;
-  }
+  if (trivial(job)) return;
   const long MC = (long)MC_PANELS * kernel.mr, NCB = (long)NC_PANELS * kernel.nr, NR = kernel.nr;
   const long mt = (job->M + MC - 1) / MC;
   const double flops = 2.0 * job->batch * job->M * job->N * job->K;

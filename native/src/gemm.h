@@ -17,6 +17,8 @@ typedef struct {
 } gemm_job;
 
 void gemm_run(const gemm_job *job);
+/** The same product on the calling thread alone (for kernels that run it inside their own pool tasks); same results. */
+void gemm_run_serial(const gemm_job *job);
 /** Name of the micro-kernel chosen for this CPU ("avx512", "avx2" or "generic"). */
 const char *gemm_kernel_name(void);
 

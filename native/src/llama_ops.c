@@ -54,7 +54,7 @@ void swiglu_bwd(const float *g, const float *u, const float *dy, float *dg, floa
 
 /* ---- RoPE ---- */
 
-typedef struct { const float *x, *cos, *sin; float *y; long B, H, T, Dh, CB; int inverse; } rope_args;
+typedef struct { const float *x, *cos, *sin; float *y; long B, H, T, Dh, CB; int inverse, bthd; } rope_args;
 
 CLONES static void rope_row(const float *x, const float *c, const float *s, float *y, long half, int inverse) {
   if (!inverse) {
@@ -70,14 +70,14 @@ static void rope_task(void *c, long t) {
   const rope_args *a = c;
   long rows = a->B * a->H * a->T, r0 = t * ROPE_ROWS, r1 = r0 + ROPE_ROWS < rows ? r0 + ROPE_ROWS : rows;
   for (long r = r0; r < r1; r++) {
-    long tt = r % a->T, b = r / (a->H * a->T);
+    long tt = a->bthd ? (r / a->H) % a->T : r % a->T, b = r / (a->H * a->T);
     long cs = ((a->CB == 1 ? 0 : b) * a->T + tt) * a->Dh;
     rope_row(a->x + r * a->Dh, a->cos + cs, a->sin + cs, a->y + r * a->Dh, a->Dh / 2, a->inverse);
   }
 }
 
-void rope_apply(const float *x, const float *cos, const float *sin, float *y, long B, long H, long T, long Dh, long CB, int inverse) {
-  rope_args a = {x, cos, sin, y, B, H, T, Dh, CB, inverse};
+void rope_apply(const float *x, const float *cos, const float *sin, float *y, long B, long H, long T, long Dh, long CB, int inverse, int bthd) {
+  rope_args a = {x, cos, sin, y, B, H, T, Dh, CB, inverse, bthd};
   long rows = B * H * T;
   pool_run((rows + ROPE_ROWS - 1) / (ROPE_ROWS), rope_task, &a);
 }

@@ -39,14 +39,16 @@ export function swiglu<T extends tf.Tensor>(gate: T, up: T): T {
 }
 
 /**
- * RoPE in HF's rotate_half form: x·cos + rotate_half(x)·sin. x (B, H, T, Dh); cos, sin (B or 1, 1, T, Dh),
- * constants (no gradient). The gradient is the transposed rotation of dy (one kernel, nothing saved but the tables).
+ * RoPE in HF's rotate_half form: x·cos + rotate_half(x)·sin. x (B, H, T, Dh), or (B, T, H, Dh) when `bthd`
+ * (the projections' layout, as rowsAttention reads it); cos, sin (B or 1, 1, T, Dh), constants (no gradient).
+ * The gradient is the transposed rotation of dy (one kernel, nothing saved but the tables).
  */
-export function rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+export function rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D, bthd = false): tf.Tensor4D {
+  const attrs = { bthd: bthd ? 1 : 0 };
   const f = customGrad((xin: tf.Tensor, save: tf.GradSaveFunc) => {
     save([cos, sin]);
-    const [value] = run(FUSED.rope, { x: xin, cos, sin });
-    return { value, gradFunc: (dy, [c, s]) => run(FUSED.ropeGrad, { dy, cos: c, sin: s }) };
+    const [value] = run(FUSED.rope, { x: xin, cos, sin }, attrs);
+    return { value, gradFunc: (dy, [c, s]) => run(FUSED.ropeGrad, { dy, cos: c, sin: s }, attrs) };
   });
   return f(x) as tf.Tensor4D;
 }
@@ -148,6 +150,35 @@ export function flashAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, k
     return { value: out, gradFunc };
   });
   const out = f(q, k, v) as tf.Tensor4D;
+  if (mask && mask !== keyMask) mask.dispose();
+  return out;
+}
+
+/**
+ * Causal attention on the projections' layout, for T < FLASH_MIN_T: q, k, v as (B, T, heads, Dh) rows —
+ * `qkv` one (B, T, (H + 2·Hkv)·Dh) tensor holding them side by side (GPT-2's fused c_attn), or three tensors
+ * q (B, T, H·Dh), k and v (B, T, Hkv·Dh) — → (B, T, H·Dh). One forward kernel (scores, causal softmax,
+ * P·V; probs (B, H, T, T) saved) and one backward kernel (native/src/attn.c) that read every head through
+ * strides and write the gradients in the same layout (the fused case: one (B, T, 3D) gradient, no
+ * zero-padded slices summed). No (B, H, T, Dh) transposes either way. Equals causalAttention on the
+ * transposed heads bit for bit when Hkv = H.
+ */
+export function rowsAttention(qkv: tf.Tensor3D | [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D], heads: number, kvHeads: number,
+  headDim: number, keyMask: tf.Tensor2D | undefined): tf.Tensor3D {
+  const attrs = { heads, kvHeads, headDim, scale: 1 / Math.sqrt(headDim) };
+  const mask = keyMask && keyMask.dtype !== 'float32' ? tf.cast(keyMask, 'float32') : keyMask;
+  const withMask = (m: Record<string, tf.Tensor>) => (mask ? { ...m, keyMask: mask } : m);
+  const packed = !Array.isArray(qkv);
+  const named = (ts: tf.Tensor[]): Record<string, tf.Tensor> => (packed ? { qkv: ts[0] } : { q: ts[0], k: ts[1], v: ts[2] });
+  const f = customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const ins = args as tf.Tensor[];
+    const [out, probs] = run(FUSED.rowsAttn, withMask(named(ins)), attrs); // (B, T, H·Dh), (B, H, T, T)
+    save([...ins, probs]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => run(FUSED.rowsAttnGrad, { ...named(saved.slice(0, -1)), probs: saved[saved.length - 1], dy }, attrs);
+    return { value: out, gradFunc };
+  });
+  const out = (packed ? f(qkv) : f(...qkv)) as tf.Tensor3D;
   if (mask && mask !== keyMask) mask.dispose();
   return out;
 }

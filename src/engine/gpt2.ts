@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as ops from './ops';
+import * as fused from './fused-ops';
 import { selfAttention } from './attention';
 import { TransformerLM, type KvCache, type StepResult, type WeightSpec } from './transformer';
 import type { ModelConfig } from './config';
@@ -41,9 +42,10 @@ export class Gpt2Model extends TransformerLM {
     return module.startsWith('lm_head') ? module : `transformer.${module}`;
   }
 
-  step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, positions: Int32Array | null, cache: KvCache | null): StepResult {
+  step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, positions: Int32Array | null, cache: KvCache | null, keepCache = true): StepResult {
     const c = this.config;
     const T = ids.shape[1];
+    const rows = this.rowsAttentionFits(T, cache, keepCache);
     const D = c.hiddenSize;
     const eps = c.normEps;
     const vec = (n: string) => this.w<tf.Tensor1D>(n);
@@ -56,12 +58,18 @@ export class Gpt2Model extends TransformerLM {
       for (let l = 0; l < c.numLayers; l++) {
         const p = `h.${l}.`;
         const h = ops.layerNorm(x, vec(p + 'ln_1.weight'), vec(p + 'ln_1.bias'), eps); // (B, T, D)
-        const q = this.toHeads(this.linear(p + 'attn.c_attn', h, [0, D]), c.numHeads); // (B, H, T, Dh)
-        const k = this.toHeads(this.linear(p + 'attn.c_attn', h, [D, D]), c.numHeads);
-        const v = this.toHeads(this.linear(p + 'attn.c_attn', h, [2 * D, D]), c.numHeads);
-        const att = selfAttention(q, k, v, keyMask, cache ? cache.layers[l] : null);
-        layers.push({ k: att.k, v: att.v });
-        x = tf.add(x, this.linear(p + 'attn.c_proj', this.fromHeads(att.out))) as tf.Tensor3D;
+        let a: tf.Tensor3D; // (B, T, D)
+        if (rows) { // one (B, T, 3D) projection, attention reading q, k, v in place
+          a = fused.rowsAttention(this.linear(p + 'attn.c_attn', h) as tf.Tensor3D, c.numHeads, c.numHeads, c.headDim, keyMask);
+        } else {
+          const q = this.toHeads(this.linear(p + 'attn.c_attn', h, [0, D]), c.numHeads); // (B, H, T, Dh)
+          const k = this.toHeads(this.linear(p + 'attn.c_attn', h, [D, D]), c.numHeads);
+          const v = this.toHeads(this.linear(p + 'attn.c_attn', h, [2 * D, D]), c.numHeads);
+          const att = selfAttention(q, k, v, keyMask, cache ? cache.layers[l] : null);
+          layers.push({ k: att.k, v: att.v });
+          a = this.fromHeads(att.out);
+        }
+        x = tf.add(x, this.linear(p + 'attn.c_proj', a)) as tf.Tensor3D;
         const h2 = ops.layerNorm(x, vec(p + 'ln_2.weight'), vec(p + 'ln_2.bias'), eps);
         const m = this.linear(p + 'mlp.c_proj', ops.gelu(this.linear(p + 'mlp.c_fc', h2))); // (B, T, D)
         x = tf.add(x, m) as tf.Tensor3D;

@@ -127,10 +127,12 @@ export class LlamaModel extends TransformerLM {
     return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
   }
 
-  step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, positions: Int32Array | null, cache: KvCache | null): StepResult {
+  step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, positions: Int32Array | null, cache: KvCache | null, keepCache = true): StepResult {
     const c = this.config;
     const [B, T] = ids.shape;
     const eps = c.normEps;
+    const rows = this.rowsAttentionFits(T, cache, keepCache);
+    const Dh = c.headDim;
     return tf.tidy(() => {
       const { cos, sin } = ropeTables(this.invFreq(), T, positions, B);
       let x = ops.embedding(this.w<tf.Tensor2D>('model.embed_tokens.weight'), ids); // (B, T, D)
@@ -138,12 +140,23 @@ export class LlamaModel extends TransformerLM {
       for (let l = 0; l < c.numLayers; l++) {
         const p = `model.layers.${l}.`;
         const h = ops.rmsNorm(x, this.w<tf.Tensor1D>(p + 'input_layernorm.weight'), eps); // (B, T, D)
-        const q = this.rope(this.toHeads(this.linear(p + 'self_attn.q_proj', h), c.numHeads), cos, sin); // (B, H, T, Dh)
-        const k = this.rope(this.toHeads(this.linear(p + 'self_attn.k_proj', h), c.numKvHeads), cos, sin); // (B, Hkv, T, Dh)
-        const v = this.toHeads(this.linear(p + 'self_attn.v_proj', h), c.numKvHeads);
-        const att = selfAttention(q, k, v, keyMask, cache ? cache.layers[l] : null);
-        layers.push({ k: att.k, v: att.v });
-        x = tf.add(x, this.linear(p + 'self_attn.o_proj', this.fromHeads(att.out))) as tf.Tensor3D;
+        let a: tf.Tensor3D; // (B, T, H·Dh)
+        if (rows) { // RoPE and attention on the projections' (B, T, heads, Dh) layout: no head transposes
+          const rot = (t: tf.Tensor, heads: number) =>
+            tf.reshape(fused.rope(tf.reshape(t, [B, T, heads, Dh]), cos, sin, true), [B, T, heads * Dh]) as tf.Tensor3D;
+          const q = rot(this.linear(p + 'self_attn.q_proj', h), c.numHeads); // (B, T, H·Dh)
+          const k = rot(this.linear(p + 'self_attn.k_proj', h), c.numKvHeads); // (B, T, Hkv·Dh)
+          const v = this.linear(p + 'self_attn.v_proj', h) as tf.Tensor3D;
+          a = fused.rowsAttention([q, k, v], c.numHeads, c.numKvHeads, Dh, keyMask);
+        } else {
+          const q = this.rope(this.toHeads(this.linear(p + 'self_attn.q_proj', h), c.numHeads), cos, sin); // (B, H, T, Dh)
+          const k = this.rope(this.toHeads(this.linear(p + 'self_attn.k_proj', h), c.numKvHeads), cos, sin); // (B, Hkv, T, Dh)
+          const v = this.toHeads(this.linear(p + 'self_attn.v_proj', h), c.numKvHeads);
+          const att = selfAttention(q, k, v, keyMask, cache ? cache.layers[l] : null);
+          layers.push({ k: att.k, v: att.v });
+          a = this.fromHeads(att.out);
+        }
+        x = tf.add(x, this.linear(p + 'self_attn.o_proj', a)) as tf.Tensor3D;
         const h2 = ops.rmsNorm(x, this.w<tf.Tensor1D>(p + 'post_attention_layernorm.weight'), eps);
         const gate = this.linear(p + 'mlp.gate_proj', h2); // (B, T, I)
         const act = ops.swiglu(gate, this.linear(p + 'mlp.up_proj', h2)); // silu(gate)·up (B, T, I)

@@ -7,6 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as ops from './ops';
+import * as fused from './fused-ops';
+import { fusedKernelsActive } from './kernels/index';
 import type { CausalLM } from './types';
 import type { ModelConfig } from './config';
 import type { FloatDtype } from './safetensors';
@@ -80,9 +82,10 @@ export abstract class TransformerLM implements CausalLM {
    * Logits for new tokens, extending `cache` (null = no past). ids/attentionMask (B, Tq) for the new tokens,
    * mask over past + new keys is built from cache + attentionMask by the caller via `keyMask`.
    * positions: position ids of the new tokens, row-major (B·Tq) on the host, or null for 0..Tq−1
-   * (right padding, no cache).
+   * (right padding, no cache). keepCache false: the caller wants the logits only (training, scoring), so the
+   * result's cache.layers may be empty and attention may skip the (B, H, T, Dh) layout the cache needs.
    */
-  abstract step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, positions: Int32Array | null, cache: KvCache | null): StepResult;
+  abstract step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, positions: Int32Array | null, cache: KvCache | null, keepCache?: boolean): StepResult;
 
   /** Module path as PEFT/transformers name it inside the *ForCausalLM model (e.g. "transformer.h.0.attn.c_attn"). */
   abstract peftModulePath(module: string): string;
@@ -96,7 +99,7 @@ export abstract class TransformerLM implements CausalLM {
 
   forward(ids: tf.Tensor2D, attentionMask: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
-      const r = this.step(ids, attentionMask, null, null);
+      const r = this.step(ids, attentionMask, null, null, false);
       for (const l of r.cache.layers) {
         l.k.dispose();
         l.v.dispose();
@@ -172,6 +175,14 @@ export abstract class TransformerLM implements CausalLM {
   protected fromHeads(t: tf.Tensor4D): tf.Tensor3D {
     const [B, H, T, Dh] = t.shape;
     return tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [B, T, H * Dh]);
+  }
+
+  /**
+   * True when attention can run on the projections' (B, T, heads, Dh) layout (fused-ops.ts rowsAttention):
+   * native kernels, no cache in or out, and a sequence shorter than flash attention's threshold.
+   */
+  protected rowsAttentionFits(T: number, cache: KvCache | null, keepCache: boolean): boolean {
+    return !cache && !keepCache && T < fused.FLASH_MIN_T && fusedKernelsActive();
   }
 
   /** Final projection onto the vocabulary: tied (x·Eᵀ) or a separate lm_head. x (B, T, D) → (B, T, V). */

@@ -1,7 +1,7 @@
 /**
  * Tests of the native kernels (native/src, src/engine/kernels/native*.ts): the shipped binary matches
  * its sources, the thread count is reported and settable, every kernel gives bit-identical results for
- * 1–4 threads (products, fused kernels incl. SwiGLU and RoPE, reductions, a whole training step), and the fused attention
+ * 1–4 threads (products, fused kernels incl. SwiGLU, RoPE and attention on the (B, T, 3D) layout, reductions, a whole training step), and the fused attention
  * softmax (with a cached past) and its gradient equal float64 references and finite differences.
  * On a platform without the prebuilt binary these tests check that the engine says so and skip the rest.
  */
@@ -13,9 +13,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
 import { kernelMode, nativeLoadError } from '../../src/engine/kernels/index';
 import { engineThreads, nativeKernels, parseThreads, setEngineThreads } from '../../src/engine/kernels/native';
-import { causalSoftmax, flashAttention, rope } from '../../src/engine/fused-ops';
+import { causalSoftmax, flashAttention, rope, rowsAttention } from '../../src/engine/fused-ops';
 import { ropeInvFreq, ropeTables } from '../../src/engine/llama';
 import * as ops from '../../src/engine/ops';
+import { gpt2ConfigJson, parseConfig } from '../../src/engine/config';
+import { createRandomModel } from '../../src/engine/models';
 import { MiniGpt, syntheticBatch } from '../../bench/minigpt';
 import { rng } from './engine-reference';
 
@@ -70,6 +72,11 @@ async function kernelOutputs(): Promise<Map<string, Uint8Array>> {
   const mask = tf.tensor2d(Array.from({ length: 3 * 70 }, (_, i) => (i % 70 < 60 || i < 70 ? 1 : 0)), [3, 70]);
   await keep('attention', ops.causalAttention(q, q, q, mask));
   await keep('flash attention', flashAttention(q, q, q, mask));
+  const qkv = tf.tensor3d(rand(3 * 70 * 3 * 64, 13), [3, 70, 3 * 64]); // (B, T, 3D), 4 heads of 16
+  await keep('rows attention', rowsAttention(qkv, 4, 4, 16, mask));
+  const dOut = tf.tensor3d(rand(3 * 70 * 64, 14), [3, 70, 64]);
+  await keep('rows attention dqkv', tf.grad((t: tf.Tensor) => tf.sum(tf.mul(rowsAttention(t as tf.Tensor3D, 4, 4, 16, mask), dOut)))(qkv));
+  tf.dispose([qkv, dOut]);
   const x = tf.tensor2d(rand(1000 * 96, 4, 3), [1000, 96]);
   const g = tf.tensor1d(rand(96, 5)), bt = tf.tensor1d(rand(96, 6));
   const c = tf.tensor2d(rand(1000 * 96, 7), [1000, 96]);
@@ -99,7 +106,14 @@ async function kernelOutputs(): Promise<Map<string, Uint8Array>> {
   for (const [i, v] of model.variables().entries()) out.set(`weight ${i}`, new Uint8Array(((await v.data()) as Float32Array).slice().buffer));
   model.dispose();
   opt.dispose();
-  tf.dispose([a, b, q, mask, x, g, bt, c, batch.ids, batch.mask]);
+  // The engine's own GPT-2 (fused qkv projection, attention on the (B, T, 3D) layout): loss and every gradient.
+  const gpt2 = createRandomModel(parseConfig(gpt2ConfigJson({ vocabSize: 97, maxPositions: 40, hiddenSize: 64, numLayers: 2, numHeads: 4 }), 't'), 5);
+  const targets = tf.tensor2d(Array.from({ length: 3 * 40 }, (_, i) => (i * 7) % 97), [3, 40], 'int32');
+  const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(ops.pickLogProbs(gpt2.forward(batch.ids, batch.mask), targets))) as tf.Scalar, gpt2.trainableVariables());
+  await keep('gpt2 loss', value);
+  for (const [i, v] of gpt2.trainableVariables().entries()) await keep(`gpt2 grad ${i}`, grads[v.name]);
+  gpt2.dispose();
+  tf.dispose([a, b, q, mask, x, g, bt, c, batch.ids, batch.mask, targets]);
   return out;
 }
 

@@ -16,6 +16,7 @@ export const FUSED = {
   logProb: 'DapLogProb', logProbGrad: 'DapLogProbGrad',
   attnSoftmax: 'DapAttnSoftmax', attnSoftmaxGrad: 'DapAttnSoftmaxGrad',
   flashAttn: 'DapFlashAttn', flashAttnGrad: 'DapFlashAttnGrad',
+  rowsAttn: 'DapRowsAttn', rowsAttnGrad: 'DapRowsAttnGrad',
   swiglu: 'DapSwiglu', swigluGrad: 'DapSwigluGrad',
   rope: 'DapRope', ropeGrad: 'DapRopeGrad',
 } as const;
@@ -98,6 +99,23 @@ const bodies: Record<string, Body> = {
       offsetOf(b, dq), offsetOf(b, dk), offsetOf(b, dv), B, H, T, Dh, Number(attrs.scale));
     return [dq, dk, dv];
   },
+  // Inputs {qkv} (B, T, (H + 2·Hkv)·hs) or {q} (B, T, H·hs), {k, v} (B, T, Hkv·hs): see fused-ops.ts' rowsAttention.
+  [FUSED.rowsAttn]: (k, b, inp, attrs) => {
+    const L = rowsLayout(b, inp, attrs);
+    const out = b.makeOutput([L.B, L.T, L.H * L.hs], 'float32'), probs = b.makeOutput([L.B, L.H, L.T, L.T], 'float32');
+    k.attnFwd(heapOf(b), L.q, L.qrs, L.k, L.krs, L.v, L.vrs, inp.keyMask ? offsetOf(b, inp.keyMask) : -1, offsetOf(b, out), L.H * L.hs,
+      offsetOf(b, probs), L.B, L.T, L.H, L.Hkv, L.hs, Number(attrs.scale));
+    return [out, probs];
+  },
+  [FUSED.rowsAttnGrad]: (k, b, inp, attrs) => {
+    const L = rowsLayout(b, inp, attrs);
+    const grads = inp.qkv ? [b.makeOutput(inp.qkv.shape, 'float32')] : [inp.q, inp.k, inp.v].map((t) => b.makeOutput(t.shape, 'float32'));
+    const [dq, dk, dv] = grads.length === 1 ? [0, L.H, L.H + L.Hkv].map((c) => offsetOf(b, grads[0]) + 4 * c * L.hs) : grads.map((t) => offsetOf(b, t));
+    const heap = heapOf(b);
+    k.attnBwd(heap, L.q, L.qrs, L.k, L.krs, L.v, L.vrs, offsetOf(b, inp.probs), offsetOf(b, inp.dy), L.H * L.hs,
+      dq, L.qrs, dk, L.krs, dv, L.vrs, L.B, L.T, L.H, L.Hkv, L.hs, Number(attrs.scale));
+    return grads;
+  },
   [FUSED.swiglu]: (k, b, { gate, up }) => {
     const y = b.makeOutput(gate.shape, 'float32');
     k.swigluFwd(heapOf(b), offsetOf(b, gate), offsetOf(b, up), offsetOf(b, y), size(gate));
@@ -108,16 +126,30 @@ const bodies: Record<string, Body> = {
     k.swigluBwd(heapOf(b), offsetOf(b, gate), offsetOf(b, up), offsetOf(b, dy), offsetOf(b, dg), offsetOf(b, du), size(gate));
     return [dg, du];
   },
-  // x (B, H, T, Dh), cos/sin (CB, 1, T, Dh); the gradient kernel applies the transposed rotation to dy.
-  [FUSED.rope]: (k, b, { x, cos, sin }) => rope(k, b, x, cos, sin, 0),
-  [FUSED.ropeGrad]: (k, b, { dy, cos, sin }) => rope(k, b, dy, cos, sin, 1),
+  // x (B, H, T, Dh) or, with attr bthd = 1, (B, T, H, Dh); cos/sin (CB, 1, T, Dh); the gradient kernel applies
+  // the transposed rotation to dy.
+  [FUSED.rope]: (k, b, { x, cos, sin }, attrs) => rope(k, b, x, cos, sin, 0, Number(attrs.bthd ?? 0)),
+  [FUSED.ropeGrad]: (k, b, { dy, cos, sin }, attrs) => rope(k, b, dy, cos, sin, 1, Number(attrs.bthd ?? 0)),
 };
 
-function rope(k: NativeKernels, b: WasmHeapBackend, x: tf.TensorInfo, cos: tf.TensorInfo, sin: tf.TensorInfo, inverse: number): tf.TensorInfo {
-  const [B, H, T, Dh] = x.shape;
+function rope(k: NativeKernels, b: WasmHeapBackend, x: tf.TensorInfo, cos: tf.TensorInfo, sin: tf.TensorInfo, inverse: number, bthd: number): tf.TensorInfo {
+  const [B, d1, d2, Dh] = x.shape;
+  const [H, T] = bthd ? [d2, d1] : [d1, d2];
   const y = b.makeOutput(x.shape, 'float32');
-  k.rope(heapOf(b), offsetOf(b, x), offsetOf(b, cos), offsetOf(b, sin), offsetOf(b, y), B, H, T, Dh, cos.shape[0], inverse);
+  k.rope(heapOf(b), offsetOf(b, x), offsetOf(b, cos), offsetOf(b, sin), offsetOf(b, y), B, H, T, Dh, cos.shape[0], inverse, bthd);
   return y;
+}
+
+/** Byte offsets and row strides of q, k, v (B, T, heads, hs) inside their tensors (one fused qkv, or three). */
+function rowsLayout(b: WasmHeapBackend, inp: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) {
+  const H = Number(attrs.heads), Hkv = Number(attrs.kvHeads), hs = Number(attrs.headDim);
+  const first = inp.qkv ?? inp.q;
+  const [B, T] = first.shape;
+  if (inp.qkv) {
+    const rs = (H + 2 * Hkv) * hs, base = offsetOf(b, inp.qkv);
+    return { B, T, H, Hkv, hs, q: base, qrs: rs, k: base + 4 * H * hs, krs: rs, v: base + 4 * (H + Hkv) * hs, vrs: rs };
+  }
+  return { B, T, H, Hkv, hs, q: offsetOf(b, inp.q), qrs: H * hs, k: offsetOf(b, inp.k), krs: Hkv * hs, v: offsetOf(b, inp.v), vrs: Hkv * hs };
 }
 
 /** Registers every fused kernel for wasm (idempotent). */

@@ -34,6 +34,10 @@ export interface NativeKernels {
   flashFwd(heap: ArrayBuffer, q: number, k: number, v: number, keyMask: number, out: number, lse: number, B: number, H: number, T: number, Dh: number, scale: number): void;
   flashBwd(heap: ArrayBuffer, q: number, k: number, v: number, keyMask: number, out: number, lse: number, dout: number,
     dq: number, dk: number, dv: number, B: number, H: number, T: number, Dh: number, scale: number): void;
+  attnFwd(heap: ArrayBuffer, q: number, qrs: number, k: number, krs: number, v: number, vrs: number, keyMask: number, out: number, ors: number,
+    probs: number, B: number, T: number, H: number, Hkv: number, hs: number, scale: number): void;
+  attnBwd(heap: ArrayBuffer, q: number, qrs: number, k: number, krs: number, v: number, vrs: number, probs: number, dout: number, dors: number,
+    dq: number, dqrs: number, dk: number, dkrs: number, dv: number, dvrs: number, B: number, T: number, H: number, Hkv: number, hs: number, scale: number): void;
   colSum(heap: ArrayBuffer, x: number, out: number, R: number, C: number): void;
   sumSquares(heap: ArrayBuffer, x: number, n: number): number;
   addBcast(heap: ArrayBuffer, a: number, b: number, y: number, n: number, bn: number): void;
@@ -42,7 +46,8 @@ export interface NativeKernels {
   gatherRows(heap: ArrayBuffer, table: number, ids: number, out: number, n: number, D: number, V: number): number;
   swigluFwd(heap: ArrayBuffer, g: number, u: number, y: number, n: number): void;
   swigluBwd(heap: ArrayBuffer, g: number, u: number, dy: number, dg: number, du: number, n: number): void;
-  rope(heap: ArrayBuffer, x: number, cos: number, sin: number, y: number, B: number, H: number, T: number, Dh: number, CB: number, inverse: number): void;
+  /** x (B, H, T, Dh), or (B, T, H, Dh) when bthd = 1 (then pass H and T in that meaning all the same). */
+  rope(heap: ArrayBuffer, x: number, cos: number, sin: number, y: number, B: number, H: number, T: number, Dh: number, CB: number, inverse: number, bthd: number): void;
   segmentSum(heap: ArrayBuffer, x: number, ids: number, out: number, n: number, D: number, S: number): void;
 }
 
