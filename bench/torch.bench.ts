@@ -7,7 +7,8 @@
  * DAP_BENCH_PYTHON names another python3); without one, only the engine is timed. The chroot's torch links
  * the BLAS its libblas.so.3 points to (reference BLAS unless OpenBLAS is installed there): the result names
  * it. DAP_BENCH_TORCH_LIBS adds a folder to the torch side's LD_LIBRARY_PATH (e.g. an OpenBLAS).
- * Env: DAP_BENCH_TORCH_SHAPES=tiny,medium,gpt2-small; DAP_BENCH_ROUNDS (default 2).
+ * Each thread count reports perCoreVsTorch1Thread: the engine's tokens/s per thread used over PyTorch's 1-thread median
+ * (the target: ≥ 1.0 on every core). Env: DAP_BENCH_TORCH_SHAPES=tiny,medium,gpt2-small; DAP_BENCH_ROUNDS (default 2).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -57,6 +58,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { engine: info.detail, cores, torch: py ? py.join(' ') : 'not available (no chroot / DAP_BENCH_PYTHON)' };
   for (const s of SHAPES.filter((x) => wanted.includes(x.name))) {
     const entry: Record<string, unknown> = { shape: `L${s.layers} d${s.dModel} H${s.heads} T${s.seqLen} B${s.batch} V${s.vocab}`, optimizer: 'AdamW, all weights' };
+    let torch1: number | null = null; // PyTorch's 1-thread median: the per-core target's yardstick
     for (const threads of [...new Set([1, cores])]) {
       const ours: number[] = [], theirs: number[] = [], ratios: number[] = [];
       let torchInfo: TorchStep | null = null;
@@ -80,11 +82,16 @@ export async function run(): Promise<Record<string, unknown>> {
           break;
         }
       }
+      if (threads === 1 && theirs.length) torch1 = median(theirs);
       entry[`threads${threads}`] = {
         engineTokensPerSec: ours.length ? round(median(ours), 1) : null,
         torchTokensPerSec: theirs.length ? round(median(theirs), 1) : null,
         ratio: ratios.length ? round(median(ratios), 2) : null,
         ratioPerPair: ratios.map((x) => round(x, 2)),
+        // The issue's target: the engine's tokens/s per thread used against PyTorch's 1-thread median (each round's
+        // engine run, so the spread shows; the 1-thread rounds are the same as ratio's).
+        perCoreVsTorch1Thread: torch1 !== null && ours.length ? round(median(ours) / threads / torch1, 2) : null,
+        perCoreVsTorch1ThreadPerRound: torch1 !== null ? ours.map((x) => round(x / threads / (torch1 as number), 2)) : [],
         torchBlas: torchInfo?.blas, torchCpu: torchInfo?.cpu_capability, torchVersion: torchInfo?.torch,
         ...(err ? { error: err } : {}),
       };

@@ -4,7 +4,8 @@
  * same import as `dap import`: its rows show as items (the conversation's user turn as the prompt), a judgment
  * goes to NAME.annotations.jsonl beside the .parquet, and the item ids are those of the imported task file.
  * The toolbar's "Train DPO…" then trains on those judgments (the imported rows with the log beside the .parquet):
- * the run finishes with DPO steps.
+ * the run finishes with DPO steps. "DAP: Train DPO on This Data" from the palette with the .parquet's annotator tab
+ * active trains on that file too, with no file dialog.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,6 +107,34 @@ test('the toolbar\'s Train DPO… on a .parquet file trains on its judgments (th
     assert.equal(events.at(-1)?.type, 'finished');
   } catch (e) {
     const dir = await vs.saveArtifacts('parquet-train');
+    throw new Error(`${(e as Error).message}\n(screenshot and logs in ${dir})`, { cause: e });
+  }
+});
+
+test('DAP: Train DPO on This Data from the palette, with the .parquet annotator tab active, trains on it (no file dialog)', { timeout: 300_000 }, async () => {
+  const vs = vscode!;
+  const runsDir = join(folder, '.dap', 'runs');
+  const before = new Set(readdirSync(runsDir));
+  try {
+    // The loss panel of the previous test is in front: bring the annotator's tab back.
+    await vs.page.locator('.tabs-container .tab', { hasText: 'ultra.parquet' }).first().click();
+    await vs.webviewFrame('[data-testid="annotator-root"]', 60_000);
+    await vs.runCommand('DAP: Train DPO on This Data');
+    // Without a file dialog the run starts by itself: wait for its folder and its last event.
+    const fresh = () => readdirSync(runsDir).filter((r) => !before.has(r));
+    const last = (run: string) => {
+      const metrics = join(runsDir, run, 'metrics.jsonl');
+      return existsSync(metrics) ? readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string }).at(-1)?.type : undefined;
+    };
+    const deadline = Date.now() + 180_000;
+    while (!(fresh().length === 1 && last(fresh()[0]) === 'finished') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.equal(fresh().length, 1, `one new run folder in ${runsDir}`);
+    assert.equal(last(fresh()[0]), 'finished');
+    const config = JSON.parse(readFileSync(join(runsDir, fresh()[0], 'config.json'), 'utf8')) as { data: string; log?: string };
+    assert.match(config.data, /\.tasks\.jsonl$/, 'trained on the imported JSONL');
+    assert.equal(config.log, logFile);
+  } catch (e) {
+    const dir = await vs.saveArtifacts('parquet-palette-train');
     throw new Error(`${(e as Error).message}\n(screenshot and logs in ${dir})`, { cause: e });
   }
 });

@@ -32,7 +32,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       void vscode.window.showErrorMessage(UNTRUSTED);
       return;
     }
-    const file = await dataFileOf(arg);
+    const file = await dataFileOf(arg, 'Train on this data', ['jsonl', 'parquet']); // a .parquet task file trains on its import
     if (!file) return;
     const choices = ask ? await askChoices(context.workspaceState) : undefined;
     if (ask && !choices) return;

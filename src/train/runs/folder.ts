@@ -7,9 +7,9 @@
  * it is the one writer of run folders for `dap train`, the worker, the host's job and any executor.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { appendLineSync } from '../../core/appendLine';
-import { writeFileAtomicSync } from '../../core/atomicWrite';
+import { fsyncDirectory, writeFileAtomicSync } from '../../core/atomicWrite';
 import { looksTruncatedObject, recoverTrailingObject } from '../../core/jsonl';
 import type { ResolvedTrainConfig } from '../config';
 import { isTrainEvent, parseEventLine, type TrainEvent } from './trainEvents';
@@ -34,10 +34,19 @@ export function runDirOf(out: string, runId: string): string {
   return join(out, 'runs', runId);
 }
 
-/** The folder of run `runId` under `out` (out/runs/RUN_ID), created. */
+/**
+ * The folder of run `runId` under `out` (out/runs/RUN_ID), created; the folders that hold each new entry are
+ * fsync'd (runs/, and out/ when runs/ is new), so a run whose files were fsync'd is not lost with its folder.
+ */
 export function createRunDir(out: string, runId: string): string {
   const dir = runDirOf(out, runId);
-  mkdirSync(dir, { recursive: true });
+  const first = mkdirSync(dir, { recursive: true }); // the first folder it made, or undefined
+  if (first !== undefined) {
+    for (let d = dir; ; d = dirname(d)) {
+      fsyncDirectory(dirname(d));
+      if (d === first || dirname(d) === d) break;
+    }
+  }
   return dir;
 }
 
