@@ -53,40 +53,40 @@ export function rope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D, bthd = 
   return f(x) as tf.Tensor4D;
 }
 
-/** Rows × D view of x (no copy). */
-function rowsOf(x: tf.Tensor): [number, number] {
-  const D = x.shape[x.shape.length - 1];
-  return [x.size / D, D];
+/**
+ * y = x·W (+ b), x (..., K), W (K, N), b (N) → (..., N): one forward kernel (the product, the bias added in
+ * place) and one backward kernel (dx, dW, db), with no reshapes; equal bit for bit to ops.linear's
+ * matMul + add on the native kernels.
+ */
+export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+  const attrs = { bias: b ? 1 : 0 };
+  const f = customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [xin, wi, bi] = args as tf.Tensor[];
+    save([xin, wi]);
+    const [value] = run(FUSED.linear, bi ? { x: xin, w: wi, bias: bi } : { x: xin, w: wi });
+    return { value, gradFunc: (dy, [xs, ws]) => run(FUSED.linearGrad, { x: xs, w: ws, dy }, attrs) };
+  });
+  return b ? f(x, w, b) : f(x, w);
 }
 
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
-  const [R, D] = rowsOf(x);
+  // The kernels read x (..., D) as rows of D: no reshapes. mean, rstd (R).
   const f = customGrad((xin: tf.Tensor, g: tf.Tensor, bt: tf.Tensor, save: tf.GradSaveFunc) => {
-    const x2 = tf.reshape(xin, [R, D]); // (R, D)
-    const [y, mean, rstd] = run(FUSED.layerNorm, { x: x2, gamma: g, beta: bt }, { eps }); // (R, D), (R), (R)
-    save([x2, g, mean, rstd]);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, gm, mn, rs] = saved;
-      const [dx, dg, db] = run(FUSED.layerNormGrad, { x: xs, gamma: gm, mean: mn, rstd: rs, dy: tf.reshape(dy, [R, D]) });
-      return [tf.reshape(dx, dy.shape), dg, db];
-    };
-    return { value: tf.reshape(y, xin.shape), gradFunc };
+    const [y, mean, rstd] = run(FUSED.layerNorm, { x: xin, gamma: g, beta: bt }, { eps }); // (..., D), (R), (R)
+    save([xin, g, mean, rstd]);
+    const gradFunc = (dy: tf.Tensor, [xs, gm, mn, rs]: tf.Tensor[]) => run(FUSED.layerNormGrad, { x: xs, gamma: gm, mean: mn, rstd: rs, dy });
+    return { value: y, gradFunc };
   });
   return f(x, gamma, beta);
 }
 
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
-  const [R, D] = rowsOf(x);
   const f = customGrad((xin: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-    const x2 = tf.reshape(xin, [R, D]); // (R, D)
-    const [y, rstd] = run(FUSED.rmsNorm, { x: x2, weight: w }, { eps }); // (R, D), (R)
-    save([x2, w, rstd]);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, wt, rs] = saved;
-      const [dx, dw] = run(FUSED.rmsNormGrad, { x: xs, weight: wt, rstd: rs, dy: tf.reshape(dy, [R, D]) });
-      return [tf.reshape(dx, dy.shape), dw];
-    };
-    return { value: tf.reshape(y, xin.shape), gradFunc };
+    const [y, rstd] = run(FUSED.rmsNorm, { x: xin, weight: w }, { eps }); // (..., D), (R)
+    save([xin, w, rstd]);
+    const gradFunc = (dy: tf.Tensor, [xs, wt, rs]: tf.Tensor[]) => run(FUSED.rmsNormGrad, { x: xs, weight: wt, rstd: rs, dy });
+    return { value: y, gradFunc };
   });
   return f(x, weight);
 }

@@ -5,7 +5,7 @@
  * hand-written gradients (far fewer kernels than autodiff), and a `linear` that folds (B,T,K) inputs
  * into one 2-D product so the forward and both gradients are single XNNPACK calls; `tokenStats` gives the
  * entropy, mean logit and argmax hit per position for the trainer's metrics.
- * With the native kernels on wasm (kernels/index.ts: fusedKernelsActive) GELU, SwiGLU, the norms,
+ * With the native kernels on wasm (kernels/index.ts: fusedKernelsActive) linear layers, GELU, SwiGLU, the norms,
  * pickLogProbs and the attention softmax run as single fused kernels (fused-ops.ts); the composite forms
  * here are the fallback.
  * All ops are pure functions of tensors; call them inside tf.tidy / tf.variableGrads as usual.
@@ -145,6 +145,7 @@ export function swiglu<T extends tf.Tensor>(gate: T, up: T): T {
  * so forward, dX and dW are each one plain matrix product (dW = xᵀ·dy over all B·T rows).
  */
 export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+  if (fusedKernelsActive() && x.dtype === 'float32') return fused.linear(x, w, b);
   const K = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const rows = lead.reduce((p, q) => p * q, 1);

@@ -17,6 +17,7 @@ export const FUSED = {
   attnSoftmax: 'DapAttnSoftmax', attnSoftmaxGrad: 'DapAttnSoftmaxGrad',
   flashAttn: 'DapFlashAttn', flashAttnGrad: 'DapFlashAttnGrad',
   rowsAttn: 'DapRowsAttn', rowsAttnGrad: 'DapRowsAttnGrad',
+  linear: 'DapLinear', linearGrad: 'DapLinearGrad',
   swiglu: 'DapSwiglu', swigluGrad: 'DapSwigluGrad',
   rope: 'DapRope', ropeGrad: 'DapRopeGrad',
 } as const;
@@ -115,6 +116,28 @@ const bodies: Record<string, Body> = {
     k.attnBwd(heap, L.q, L.qrs, L.k, L.krs, L.v, L.vrs, offsetOf(b, inp.probs), offsetOf(b, inp.dy), L.H * L.hs,
       dq, L.qrs, dk, L.krs, dv, L.vrs, L.B, L.T, L.H, L.Hkv, L.hs, Number(attrs.scale));
     return grads;
+  },
+  // y = x·W (+ b): x (..., K) as (R, K), W (K, N), b (N) → (..., N); the same GEMM and add calls as
+  // BatchMatMul + Add (native-matmul.ts, native-moves.ts), so equal to them bit for bit.
+  [FUSED.linear]: (k, b, { x, w, bias }) => {
+    const [K, N] = w.shape, R = size(x) / K;
+    const y = b.makeOutput([...x.shape.slice(0, -1), N], 'float32');
+    if (R * N === 0) return y;
+    const heap = heapOf(b);
+    k.gemm(heap, 1, R, N, K, offsetOf(b, x), K, 1, 0, offsetOf(b, w), N, 1, 0, offsetOf(b, y), N, 0, 0);
+    if (bias) k.addBcast(heap, offsetOf(b, y), offsetOf(b, bias), offsetOf(b, y), R * N, N);
+    return y;
+  },
+  // dx = dy·Wᵀ, dW = xᵀ·dy (W and x read transposed through strides), db = column sums of dy.
+  [FUSED.linearGrad]: (k, b, { x, w, dy }, attrs) => {
+    const [K, N] = w.shape, R = size(x) / K;
+    const dx = b.makeOutput(x.shape, 'float32'), dw = b.makeOutput(w.shape, 'float32');
+    const db = attrs.bias ? b.makeOutput([N], 'float32') : null;
+    const heap = heapOf(b);
+    k.gemm(heap, 1, R, K, N, offsetOf(b, dy), N, 1, 0, offsetOf(b, w), 1, N, 0, offsetOf(b, dx), K, 0, 0);
+    k.gemm(heap, 1, K, N, R, offsetOf(b, x), 1, K, 0, offsetOf(b, dy), N, 1, 0, offsetOf(b, dw), N, 0, 0);
+    if (db) k.colSum(heap, offsetOf(b, dy), offsetOf(b, db), R, N);
+    return db ? [dx, dw, db] : [dx, dw];
   },
   [FUSED.swiglu]: (k, b, { gate, up }) => {
     const y = b.makeOutput(gate.shape, 'float32');
