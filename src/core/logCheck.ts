@@ -3,9 +3,9 @@
  * LOG`): each line's issues as parseLogLine reports them, then, per event, the issues resolveJudgments
  * would report (unknown item, shown response out of range, undo with nothing to retract), in log order.
  * Nothing of the log is kept but, per (item, annotator), the depth of its judgment stack (a count, not the
- * judgments), so memory stays small next to both files: the task file's ids are an IdTable (about 28
- * bytes a slot), each annotator's depths a sparse map that turns into an array of one int per slot once
- * it is dense.
+ * judgments), so memory stays small next to both files: the task file's ids are an IdTable (34 to 39
+ * bytes an id), each annotator's depths a sparse map that turns into an array of one int per id once it
+ * is dense.
  */
 import { parseLogLine } from './annotationLog';
 import { assertUnreachable } from './assertUnreachable';
@@ -22,25 +22,25 @@ export interface LogCheck {
   judgments: number;
 }
 
-/** Judgment-stack depth per id slot for one annotator: a Map while sparse, an Int32Array once dense. */
+/** Judgment-stack depth per id (IdTable entry) for one annotator: a Map while sparse, an Int32Array once dense. */
 class Depths {
   private sparse: Map<number, number> | null = new Map();
   private dense: Int32Array | null = null;
 
-  constructor(private readonly slots: number) {}
+  constructor(private readonly ids: number) {}
 
-  get(slot: number): number {
-    return this.dense ? this.dense[slot] : (this.sparse!.get(slot) ?? 0);
+  get(entry: number): number {
+    return this.dense ? this.dense[entry] : (this.sparse!.get(entry) ?? 0);
   }
 
-  set(slot: number, depth: number): void {
+  set(entry: number, depth: number): void {
     if (this.dense) {
-      this.dense[slot] = depth;
+      this.dense[entry] = depth;
       return;
     }
-    this.sparse!.set(slot, depth);
-    if (this.sparse!.size * 8 > this.slots) { // a Map entry costs ~8 ints: the array is smaller now
-      this.dense = new Int32Array(this.slots);
+    this.sparse!.set(entry, depth);
+    if (this.sparse!.size * 8 > this.ids) { // a Map entry costs ~8 ints: the array is smaller now
+      this.dense = new Int32Array(this.ids);
       for (const [s, d] of this.sparse!) this.dense[s] = d;
       this.sparse = null;
     }
@@ -61,32 +61,32 @@ export async function checkLogAgainstIds(path: string, ids: IdTable, onIssue: (i
     const e = r.event;
     if (!e) continue;
     events++;
-    const slot = ids.find(e.item);
-    if (slot < 0) {
+    const entry = ids.find(e.item);
+    if (entry < 0) {
       if (!unknown.has(e.item)) {
         unknown.add(e.item);
         onIssue(unknownItemIssue(file, l.line, e.item));
       }
       continue;
     }
-    const range = shownRangeIssue(file, l.line, e, ids.valueAt(slot));
+    const range = shownRangeIssue(file, l.line, e, ids.valueAt(entry));
     if (range) {
       onIssue(range);
       continue;
     }
     let d = depths.get(e.annotator);
-    if (!d) depths.set(e.annotator, (d = new Depths(ids.capacity)));
-    const depth = d.get(slot);
+    if (!d) depths.set(e.annotator, (d = new Depths(ids.size)));
+    const depth = d.get(entry);
     switch (e.kind) {
       case 'pair':
       case 'rank':
-        d.set(slot, depth + 1);
+        d.set(entry, depth + 1);
         if (depth === 0) judgments++;
         break;
       case 'undo':
         if (depth === 0) onIssue(emptyUndoIssue(file, l.line, e));
         else {
-          d.set(slot, depth - 1);
+          d.set(entry, depth - 1);
           if (depth === 1) judgments--;
         }
         break;

@@ -41,15 +41,18 @@ test('duplicate ids through the compact table name the first line, after a BOM a
   ]);
 });
 
-test('id table: find matches both hashes and returns the value stored with the id, after growth', () => {
+test('id table: find matches both hashes and returns the entry and value stored with the id, after growth and past a chunk', () => {
   const t = new IdTable();
-  for (let i = 0; i < 3000; i++) t.findOrAdd(`item-${i}`, i + 1, i * 10, () => true, i % 7);
-  for (let i = 0; i < 3000; i += 97) {
-    const slot = t.find(`item-${i}`);
-    assert.ok(slot >= 0 && slot < t.capacity, `item-${i} found`);
-    assert.equal(t.valueAt(slot), i % 7);
+  const n = 70_000; // more than one chunk of entries (65,536), several growths of the index
+  for (let i = 0; i < n; i++) assert.equal(t.findOrAdd(`item-${i}`, i + 1, i * 10, () => true, i % 7), undefined);
+  assert.equal(t.size, n);
+  for (let i = 0; i < n; i += 97) {
+    const entry = t.find(`item-${i}`);
+    assert.equal(entry, i, `item-${i}: entries are numbered in insertion order`);
+    assert.equal(t.valueAt(entry), i % 7);
+    assert.deepEqual(t.findOrAdd(`item-${i}`, 0, 0, () => true), { line: i + 1, offset: i * 10 });
   }
-  assert.equal(t.find('item-3000'), -1);
+  assert.equal(t.find(`item-${n}`), -1);
   assert.equal(t.find('nope'), -1);
 });
 
