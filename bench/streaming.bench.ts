@@ -1,6 +1,6 @@
 /**
- * Data commands stream: `dap validate`, `dap stats`, `dap validate LOG` and `dap validate FILE --log LOG`
- * (an annotation log of one pair event per item, ~130 bytes a line) on generated task files of 100,000 and 1,000,000 items
+ * Data commands stream: `dap validate`, `dap stats`, `dap validate LOG`, `dap validate FILE --log LOG` and
+ * `dap stats FILE --log LOG` (an annotation log of one pair event per item, ~130 bytes a line: it names every item) on generated task files of 100,000 and 1,000,000 items
  * (~54 MB and ~543 MB, ~543 bytes a line), each in its own process, with its peak RSS and time, next to a
  * plain per-line JSON.parse of the same file(s) (node readline) as the yardstick. Memory flat in the file
  * size means the 1M-item peak is close to the 100k one. Needs dist/cli.js (npm run build).
@@ -71,12 +71,14 @@ export async function run(): Promise<Record<string, unknown>> {
       const stats = measure(preload, [cli, 'stats', file, '--json']);
       const validateLog = measure(preload, [cli, 'validate', file, '--log', logFile]);
       const validateLogAlone = measure(preload, [cli, 'validate', logFile]);
+      const statsLog = measure(preload, [cli, 'stats', file, '--log', logFile, '--json']);
       out[`items${n}`] = {
         fileMB: Math.round(statSync(file).size / 1e6), logMB: Math.round(statSync(logFile).size / 1e6), plainJsonParse: plain, plainJsonParseLog: plainLog,
-        validate, stats, validateWithLog: validateLog, validateLogAlone,
+        validate, stats, validateWithLog: validateLog, validateLogAlone, statsWithLog: statsLog,
         validateTimeRatio: +(validate.seconds / plain.seconds).toFixed(2), statsTimeRatio: +(stats.seconds / plain.seconds).toFixed(2),
         validateWithLogTimeRatio: +(validateLog.seconds / (plain.seconds + plainLog.seconds)).toFixed(2),
         validateLogAloneTimeRatio: +(validateLogAlone.seconds / plainLog.seconds).toFixed(2),
+        statsWithLogTimeRatio: +(statsLog.seconds / (plain.seconds + plainLog.seconds)).toFixed(2),
       };
       rmSync(file);
       rmSync(logFile);

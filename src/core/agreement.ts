@@ -15,27 +15,34 @@
  *   single pair judgment has lost "every" comparison by definition, which says nothing; a response every
  *   one of several annotators put below the others is one DPO will push down without bound (the IPO
  *   argument), worth a look. `dap stats`, `dap review` and the review panel count by this one rule.
+ * The agreement statistics are tallies fed one item's judgments at a time and finished at the end
+ * (AgreementTally): the in-memory functions and `dap stats` over a partitioned log use the same ones.
  */
+import { ExactSum } from './exactSum';
 import { judgmentPairs, majorityLabel, pairKey, type PairLabel } from './pairwise';
-import type { Judgment, TaskItem } from './types';
+import type { ItemShape, Judgment } from './types';
 
-/** Cohen's κ of two label sequences of equal length. */
-export function cohenKappa(a: readonly string[], b: readonly string[]): { n: number; po: number; pe: number; kappa: number | null } {
-  if (a.length !== b.length) throw new Error(`cohenKappa: ${a.length} labels vs ${b.length}`);
-  const n = a.length;
+/** Cohen's κ from label counts: `same` of `n` units agree; pe sums over countA's labels in its order. */
+export function kappaFromCounts(n: number, same: number, countA: ReadonlyMap<string, number>, countB: ReadonlyMap<string, number>): { n: number; po: number; pe: number; kappa: number | null } {
   if (n === 0) return { n, po: Number.NaN, pe: Number.NaN, kappa: null };
-  const countA = new Map<string, number>();
-  const countB = new Map<string, number>();
-  let same = 0;
-  for (let k = 0; k < n; k++) {
-    if (a[k] === b[k]) same++;
-    countA.set(a[k], (countA.get(a[k]) ?? 0) + 1);
-    countB.set(b[k], (countB.get(b[k]) ?? 0) + 1);
-  }
   const po = same / n;
   let pe = 0;
   for (const [label, ca] of countA) pe += (ca / n) * ((countB.get(label) ?? 0) / n);
   return { n, po, pe, kappa: pe >= 1 ? null : (po - pe) / (1 - pe) };
+}
+
+/** Cohen's κ of two label sequences of equal length. */
+export function cohenKappa(a: readonly string[], b: readonly string[]): { n: number; po: number; pe: number; kappa: number | null } {
+  if (a.length !== b.length) throw new Error(`cohenKappa: ${a.length} labels vs ${b.length}`);
+  const countA = new Map<string, number>();
+  const countB = new Map<string, number>();
+  let same = 0;
+  for (let k = 0; k < a.length; k++) {
+    if (a[k] === b[k]) same++;
+    countA.set(a[k], (countA.get(a[k]) ?? 0) + 1);
+    countB.set(b[k], (countB.get(b[k]) ?? 0) + 1);
+  }
+  return kappaFromCounts(a.length, same, countA, countB);
 }
 
 /** Kendall τ-b between two score vectors (lower value = better, equal = tie); null if undefined. */
@@ -99,17 +106,6 @@ function mean(values: readonly number[]): number | null {
   return values.length === 0 ? null : values.reduce((s, v) => s + v, 0) / values.length;
 }
 
-/** annotator → item → judgment, for judgments of one kind (or all when kind is undefined). */
-function index(judgments: readonly Judgment[], kind?: 'pair' | 'rank'): Map<string, Map<string, Judgment>> {
-  const out = new Map<string, Map<string, Judgment>>();
-  for (const j of judgments) {
-    if (kind && j.kind !== kind) continue;
-    if (!out.has(j.annotator)) out.set(j.annotator, new Map());
-    (out.get(j.annotator) as Map<string, Judgment>).set(j.item, j);
-  }
-  return out;
-}
-
 /** Sorted annotator pairs (a < b). */
 function annotatorPairs(names: Iterable<string>): [string, string][] {
   const sorted = [...names].sort();
@@ -118,37 +114,83 @@ function annotatorPairs(names: Iterable<string>): [string, string][] {
   return out;
 }
 
-/** Pair-judgment agreement per annotator pair and overall. */
-export function pairAgreement(judgments: readonly Judgment[]): AgreementReport['pairs'] {
-  const byAnnotator = index(judgments, 'pair');
-  const perAnnotatorPair = annotatorPairs(byAnnotator.keys()).map(([a, b]): PairAgreement => {
-    const labelsA: PairLabel[] = [];
-    const labelsB: PairLabel[] = [];
-    const ja = byAnnotator.get(a) as Map<string, Judgment>;
-    const jb = byAnnotator.get(b) as Map<string, Judgment>;
-    for (const [item, judgmentA] of ja) {
-      const judgmentB = jb.get(item);
-      if (!judgmentB) continue;
-      const outcomesB = new Map(judgmentPairs(judgmentB).map((o) => [pairKey(o.i, o.j), o.label]));
-      for (const o of judgmentPairs(judgmentA)) {
-        const other = outcomesB.get(pairKey(o.i, o.j));
-        if (other === undefined) continue;
-        labelsA.push(o.label);
-        labelsB.push(other);
+/** Current judgments grouped by item, the last one per (item, annotator) kept, annotators in name order. */
+export function judgmentsByItem(judgments: readonly Judgment[]): Judgment[][] {
+  const byItem = new Map<string, Judgment[]>();
+  for (const j of judgments) {
+    const group = byItem.get(j.item);
+    if (group) group.push(j);
+    else byItem.set(j.item, [j]);
+  }
+  const out: Judgment[][] = [];
+  for (const group of byItem.values()) {
+    if (group.length === 1) out.push(group);
+    else out.push([...new Map(group.map((j) => [j.annotator, j])).values()].sort((x, y) => (x.annotator < y.annotator ? -1 : x.annotator > y.annotator ? 1 : 0)));
+  }
+  return out;
+}
+
+const PAIR_LABELS: readonly PairLabel[] = ['first', 'second', 'tie', 'both_bad'];
+const zeroCounts = () => new Map<string, number>(PAIR_LABELS.map((l) => [l, 0]));
+
+/**
+ * Pair-judgment agreement, one item at a time (addItem: every current judgment of one item, each item
+ * once): per annotator pair the common units and label counts, which is all Cohen's κ needs; finish()
+ * gives the report. pe sums the labels in one fixed order, so the result does not depend on item order.
+ */
+export class PairAgreementTally {
+  private readonly annotators = new Set<string>();
+  private readonly counts = new Map<string, { n: number; same: number; a: Map<string, number>; b: Map<string, number> }>();
+
+  addItem(judgments: readonly Judgment[]): void {
+    if (judgments.length === 1) { // nothing to agree with
+      if (judgments[0].kind === 'pair') this.annotators.add(judgments[0].annotator);
+      return;
+    }
+    const pairs = judgments.filter((j) => j.kind === 'pair').sort((x, y) => (x.annotator < y.annotator ? -1 : 1));
+    for (const j of pairs) this.annotators.add(j.annotator);
+    for (let x = 0; x < pairs.length; x++) {
+      const outcomesA = judgmentPairs(pairs[x]);
+      for (let y = x + 1; y < pairs.length; y++) {
+        const outcomesB = new Map(judgmentPairs(pairs[y]).map((o) => [pairKey(o.i, o.j), o.label]));
+        const key = `${pairs[x].annotator}\0${pairs[y].annotator}`;
+        let c = this.counts.get(key);
+        if (!c) this.counts.set(key, (c = { n: 0, same: 0, a: zeroCounts(), b: zeroCounts() }));
+        for (const o of outcomesA) {
+          const other = outcomesB.get(pairKey(o.i, o.j));
+          if (other === undefined) continue;
+          c.n++;
+          if (other === o.label) c.same++;
+          c.a.set(o.label, (c.a.get(o.label) as number) + 1);
+          c.b.set(other, (c.b.get(other) as number) + 1);
+        }
       }
     }
-    const k = cohenKappa(labelsA, labelsB);
-    return { annotators: [a, b], n: k.n, percent: k.n > 0 ? k.po : null, kappa: k.kappa };
-  });
-  const withUnits = perAnnotatorPair.filter((p) => p.n > 0);
-  return {
-    perAnnotatorPair,
-    overall: {
-      n: withUnits.reduce((s, p) => s + p.n, 0),
-      percent: mean(withUnits.map((p) => p.percent as number)),
-      kappa: mean(withUnits.filter((p) => p.kappa !== null).map((p) => p.kappa as number)),
-    },
-  };
+  }
+
+  finish(): AgreementReport['pairs'] {
+    const perAnnotatorPair = annotatorPairs(this.annotators).map(([a, b]): PairAgreement => {
+      const c = this.counts.get(`${a}\0${b}`);
+      const k = c ? kappaFromCounts(c.n, c.same, c.a, c.b) : kappaFromCounts(0, 0, new Map(), new Map());
+      return { annotators: [a, b], n: k.n, percent: k.n > 0 ? k.po : null, kappa: k.kappa };
+    });
+    const withUnits = perAnnotatorPair.filter((p) => p.n > 0);
+    return {
+      perAnnotatorPair,
+      overall: {
+        n: withUnits.reduce((s, p) => s + p.n, 0),
+        percent: mean(withUnits.map((p) => p.percent as number)),
+        kappa: mean(withUnits.filter((p) => p.kappa !== null).map((p) => p.kappa as number)),
+      },
+    };
+  }
+}
+
+/** Pair-judgment agreement per annotator pair and overall. */
+export function pairAgreement(judgments: readonly Judgment[]): AgreementReport['pairs'] {
+  const tally = new PairAgreementTally();
+  for (const js of judgmentsByItem(judgments)) tally.addItem(js);
+  return tally.finish();
 }
 
 /** Group index of each response in a ranking. */
@@ -158,54 +200,94 @@ function rankPositions(judgment: Judgment): Map<number, number> {
   return out;
 }
 
+/**
+ * Ranking agreement, one item at a time (as PairAgreementTally): per annotator pair the exact sum and
+ * count of the items' τ-b (core/exactSum.ts, so the mean does not depend on item order).
+ */
+export class RankAgreementTally {
+  private readonly annotators = new Set<string>();
+  private readonly taus = new Map<string, { n: number; sum: ExactSum }>();
+
+  addItem(judgments: readonly Judgment[]): void {
+    if (judgments.length === 1) {
+      if (judgments[0].kind === 'rank') this.annotators.add(judgments[0].annotator);
+      return;
+    }
+    const ranks = judgments.filter((j) => j.kind === 'rank').sort((x, y) => (x.annotator < y.annotator ? -1 : 1));
+    for (const j of ranks) this.annotators.add(j.annotator);
+    for (let x = 0; x < ranks.length; x++) {
+      const posA = rankPositions(ranks[x]);
+      for (let y = x + 1; y < ranks.length; y++) {
+        const posB = rankPositions(ranks[y]);
+        const common = [...posA.keys()].filter((r) => posB.has(r)).sort((p, q) => p - q);
+        const tau = kendallTauB(common.map((r) => posA.get(r) as number), common.map((r) => posB.get(r) as number));
+        if (tau === null) continue;
+        const key = `${ranks[x].annotator}\0${ranks[y].annotator}`;
+        let t = this.taus.get(key);
+        if (!t) this.taus.set(key, (t = { n: 0, sum: new ExactSum() }));
+        t.n++;
+        t.sum.add(tau);
+      }
+    }
+  }
+
+  finish(): AgreementReport['rankings'] {
+    const perAnnotatorPair = annotatorPairs(this.annotators).map(([a, b]): RankAgreement => {
+      const t = this.taus.get(`${a}\0${b}`);
+      return { annotators: [a, b], n: t?.n ?? 0, tau: t ? t.sum.value() / t.n : null };
+    });
+    const withItems = perAnnotatorPair.filter((p) => p.tau !== null);
+    return { perAnnotatorPair, overall: { n: withItems.reduce((s, p) => s + p.n, 0), tau: mean(withItems.map((p) => p.tau as number)) } };
+  }
+}
+
 /** Ranking agreement (mean Kendall τ-b over common items) per annotator pair and overall. */
 export function rankAgreement(judgments: readonly Judgment[]): AgreementReport['rankings'] {
-  const byAnnotator = index(judgments, 'rank');
-  const perAnnotatorPair = annotatorPairs(byAnnotator.keys()).map(([a, b]): RankAgreement => {
-    const taus: number[] = [];
-    const jb = byAnnotator.get(b) as Map<string, Judgment>;
-    for (const [item, judgmentA] of byAnnotator.get(a) as Map<string, Judgment>) {
-      const judgmentB = jb.get(item);
-      if (!judgmentB) continue;
-      const posA = rankPositions(judgmentA);
-      const posB = rankPositions(judgmentB);
-      const common = [...posA.keys()].filter((r) => posB.has(r)).sort((x, y) => x - y);
-      const tau = kendallTauB(common.map((r) => posA.get(r) as number), common.map((r) => posB.get(r) as number));
-      if (tau !== null) taus.push(tau);
+  const tally = new RankAgreementTally();
+  for (const js of judgmentsByItem(judgments)) tally.addItem(js);
+  return tally.finish();
+}
+
+/** Agreement with the majority of the others, one item at a time (as PairAgreementTally): counts per annotator. */
+export class MajorityTally {
+  private readonly stats = new Map<string, { n: number; agree: number }>();
+
+  addItem(judgments: readonly Judgment[]): void {
+    for (const j of judgments) if (!this.stats.has(j.annotator)) this.stats.set(j.annotator, { n: 0, agree: 0 });
+    if (judgments.length === 1) return; // no others: no majority
+    const units = new Map<string, Map<string, PairLabel>>(); // response pair → annotator → label
+    for (const j of judgments) {
+      for (const o of judgmentPairs(j)) {
+        const key = pairKey(o.i, o.j);
+        if (!units.has(key)) units.set(key, new Map());
+        (units.get(key) as Map<string, PairLabel>).set(j.annotator, o.label);
+      }
     }
-    return { annotators: [a, b], n: taus.length, tau: mean(taus) };
-  });
-  const withItems = perAnnotatorPair.filter((p) => p.tau !== null);
-  return { perAnnotatorPair, overall: { n: withItems.reduce((s, p) => s + p.n, 0), tau: mean(withItems.map((p) => p.tau as number)) } };
+    for (const labels of units.values()) {
+      for (const [annotator, label] of labels) {
+        const votes: Record<PairLabel, number> = { first: 0, second: 0, tie: 0, both_bad: 0 };
+        for (const [other, l] of labels) if (other !== annotator) votes[l]++;
+        const majority = majorityLabel(votes);
+        if (majority === undefined) continue;
+        const s = this.stats.get(annotator) as { n: number; agree: number };
+        s.n++;
+        if (majority === label) s.agree++;
+      }
+    }
+  }
+
+  finish(): MajorityAgreement[] {
+    return [...this.stats.entries()]
+      .sort((x, y) => (x[0] < y[0] ? -1 : 1))
+      .map(([annotator, s]) => ({ annotator, n: s.n, agree: s.agree, rate: s.n > 0 ? s.agree / s.n : null }));
+  }
 }
 
 /** Each annotator's pair outcomes against the strict majority of the other annotators. */
 export function agreementWithMajority(judgments: readonly Judgment[]): MajorityAgreement[] {
-  // unit key (item, i, j) → annotator → label
-  const units = new Map<string, Map<string, PairLabel>>();
-  for (const j of judgments) {
-    for (const o of judgmentPairs(j)) {
-      const key = JSON.stringify([j.item, o.i, o.j]);
-      if (!units.has(key)) units.set(key, new Map());
-      (units.get(key) as Map<string, PairLabel>).set(j.annotator, o.label);
-    }
-  }
-  const stats = new Map<string, { n: number; agree: number }>();
-  for (const j of judgments) if (!stats.has(j.annotator)) stats.set(j.annotator, { n: 0, agree: 0 });
-  for (const labels of units.values()) {
-    for (const [annotator, label] of labels) {
-      const votes: Record<PairLabel, number> = { first: 0, second: 0, tie: 0, both_bad: 0 };
-      for (const [other, l] of labels) if (other !== annotator) votes[l]++;
-      const majority = majorityLabel(votes);
-      if (majority === undefined) continue;
-      const s = stats.get(annotator) as { n: number; agree: number };
-      s.n++;
-      if (majority === label) s.agree++;
-    }
-  }
-  return [...stats.entries()]
-    .sort((x, y) => (x[0] < y[0] ? -1 : 1))
-    .map(([annotator, s]) => ({ annotator, n: s.n, agree: s.agree, rate: s.n > 0 ? s.agree / s.n : null }));
+  const tally = new MajorityTally();
+  for (const js of judgmentsByItem(judgments)) tally.addItem(js);
+  return tally.finish();
 }
 
 /** Annotators whose judgments must all have put a response below every other it was compared with. */
@@ -238,7 +320,7 @@ export function isNeverWon(r: { wins: number; ties: number; losses: number; anno
 }
 
 /** Per-response statistics for every response of every item (item order, then response index). */
-export function responseStats(items: readonly TaskItem[], judgments: readonly Judgment[]): ResponseStats[] {
+export function responseStats(items: readonly ItemShape[], judgments: readonly Judgment[]): ResponseStats[] {
   const table = new Map<string, ResponseStats[]>();
   for (const item of items) {
     table.set(item.id, item.responses.map((_, response) => ({ item: item.id, response, comparisons: 0, wins: 0, losses: 0, ties: 0, bothBad: 0, annotators: 0, neverWon: false })));
@@ -275,7 +357,27 @@ export function responseStats(items: readonly TaskItem[], judgments: readonly Ju
   return out;
 }
 
+/** The three agreement tallies fed together, one item at a time (see PairAgreementTally). */
+export class AgreementTally {
+  private readonly pairs = new PairAgreementTally();
+  private readonly rankings = new RankAgreementTally();
+  private readonly majority = new MajorityTally();
+
+  /** Every current judgment of one item; each item once. */
+  addItem(judgments: readonly Judgment[]): void {
+    this.pairs.addItem(judgments);
+    this.rankings.addItem(judgments);
+    this.majority.addItem(judgments);
+  }
+
+  finish(): AgreementReport {
+    return { pairs: this.pairs.finish(), rankings: this.rankings.finish(), withMajority: this.majority.finish() };
+  }
+}
+
 /** Pair agreement, ranking agreement and agreement with the majority together. */
 export function agreementReport(judgments: readonly Judgment[]): AgreementReport {
-  return { pairs: pairAgreement(judgments), rankings: rankAgreement(judgments), withMajority: agreementWithMajority(judgments) };
+  const tally = new AgreementTally();
+  for (const js of judgmentsByItem(judgments)) tally.addItem(js);
+  return tally.finish();
 }

@@ -22,7 +22,7 @@ function hash52(s: string): number {
 }
 
 /** A second, independent 32-bit hash of a string (murmur-style mixing), never 0. */
-function hash32(s: string): number {
+export function hash32(s: string): number {
   let h = 0x9747b28c ^ s.length;
   for (let i = 0; i < s.length; i++) {
     h = Math.imul(h ^ s.charCodeAt(i), 0xcc9e2d51);

@@ -14,7 +14,7 @@
 import { assertUnreachable } from './assertUnreachable';
 import { DEFAULT_TAU_THRESHOLD, itemDisagreement } from './disagreement';
 import { issueError, issueWarning } from './issues';
-import type { AnnotationEvent, ConfirmEvent, DataIssue, Judgment, PairEvent, RankEvent, TaskItem } from './types';
+import type { AnnotationEvent, ConfirmEvent, DataIssue, ItemShape, Judgment, PairEvent, RankEvent, TaskItem } from './types';
 
 /** An event with its log line number (as read by readAnnotationLog). */
 export interface NumberedEvent {
@@ -199,7 +199,7 @@ function isNumbered(e: AnnotationEvent | NumberedEvent): e is NumberedEvent {
  * Resolves events (in log order) against the task items. `file` names the log in issues.
  * Plain events (without line numbers) are numbered by their position, 1-based.
  */
-export function resolveJudgments(events: readonly (AnnotationEvent | NumberedEvent)[], items: readonly TaskItem[], file = 'annotations'): LogResolution {
+export function resolveJudgments(events: readonly (AnnotationEvent | NumberedEvent)[], items: readonly ItemShape[], file = 'annotations'): LogResolution {
   const itemById = new Map(items.map((it, i) => [it.id, { item: it, order: i }]));
   const states = new ItemStates();
   const confirms: ConfirmEvent[] = [];

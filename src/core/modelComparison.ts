@@ -7,11 +7,13 @@
  * not independent): the item's score is the mean of its annotators' non-both-bad outcomes (1, ½, 0), and
  * an item all of whose judgments are both-bad counts as both-bad; the item is a win, loss or tie by its
  * score. Each rate has its 95% Wilson interval (intervals.ts); position bias is reported for the same
- * judgments (positionBias.ts).
+ * judgments (positionBias.ts). The counting is a tally fed batches of items (ModelComparisonTally): `dap
+ * stats` over a partitioned log and compareModels in memory use the same one.
  */
 import { proportion, type Proportion } from './intervals';
-import { positionBias, type PositionBiasReport } from './positionBias';
-import type { Judgment, TaskItem } from './types';
+import { ExactSum } from './exactSum';
+import { PositionBiasTally, type PositionBiasReport } from './positionBias';
+import type { ItemShape, Judgment } from './types';
 
 /** The two models compared: B's win rate over A is reported. */
 export interface ModelPair {
@@ -45,14 +47,14 @@ export interface ModelComparison extends ModelPair {
 }
 
 /** Response indices of A and B in an item, when it holds exactly one response of each. */
-export function comparisonIndices(item: TaskItem, pair: ModelPair): { a: number; b: number } | undefined {
+export function comparisonIndices(item: ItemShape, pair: ModelPair): { a: number; b: number } | undefined {
   const a = item.responses.flatMap((r, i) => (r.model === pair.a ? [i] : []));
   const b = item.responses.flatMap((r, i) => (r.model === pair.b ? [i] : []));
   return a.length === 1 && b.length === 1 ? { a: a[0], b: b[0] } : undefined;
 }
 
 /** The models of the first item whose responses carry exactly two distinct model names, in response order. */
-export function comparisonModels(items: readonly TaskItem[]): ModelPair | undefined {
+export function comparisonModels(items: readonly ItemShape[]): ModelPair | undefined {
   for (const it of items) {
     const names = [...new Set(it.responses.map((r) => r.model).filter((m): m is string => typeof m === 'string'))];
     if (names.length === 2 && it.responses.every((r) => r.model !== undefined)) return { a: names[0], b: names[1] };
@@ -76,50 +78,82 @@ function winRateRow(annotator: string, wins: number, losses: number, ties: numbe
   return { annotator, wins, losses, ties, bothBad, ...proportion(successes, wins + losses + ties) };
 }
 
+/**
+ * A model comparison for a fixed pair, fed a batch of items with every current judgment of those items at
+ * a time (addItems; each item in one batch only), reported by finish(). Counts, and an exact sum of the
+ * per-item scores (core/exactSum.ts), so batches in any order give the same report.
+ */
+export class ModelComparisonTally {
+  private readonly perAnnotator = new Map<string, Record<ComparisonOutcome, number>>();
+  private readonly bias: PositionBiasTally;
+  private items = 0;
+  private judgedItems = 0;
+  private wins = 0;
+  private losses = 0;
+  private ties = 0;
+  private bothBad = 0;
+  private readonly successes = new ExactSum();
+
+  constructor(readonly pair: ModelPair, automaticJudges: ReadonlySet<string> = new Set()) {
+    this.bias = new PositionBiasTally(automaticJudges);
+  }
+
+  addItems(items: readonly ItemShape[], judgments: readonly Judgment[]): void {
+    const at = new Map<string, { a: number; b: number }>();
+    for (const it of items) {
+      const idx = comparisonIndices(it, this.pair);
+      if (idx) at.set(it.id, idx);
+    }
+    this.items += at.size;
+    const perItem = new Map<string, ComparisonOutcome[]>();
+    for (const j of judgments) {
+      const idx = at.get(j.item);
+      if (!idx) continue;
+      const outcome = outcomeForB(j, idx);
+      if (!outcome) continue;
+      this.bias.add(j);
+      const c = this.perAnnotator.get(j.annotator) ?? { win: 0, loss: 0, tie: 0, both_bad: 0 };
+      c[outcome]++;
+      this.perAnnotator.set(j.annotator, c);
+      let outcomes = perItem.get(j.item);
+      if (!outcomes) perItem.set(j.item, (outcomes = []));
+      outcomes.push(outcome);
+    }
+    this.judgedItems += perItem.size;
+    for (const outcomes of perItem.values()) {
+      const scored = outcomes.filter((o): o is Exclude<ComparisonOutcome, 'both_bad'> => o !== 'both_bad').map((o) => SCORE[o]);
+      if (scored.length === 0) {
+        this.bothBad++;
+        continue;
+      }
+      const score = scored.reduce((s, x) => s + x, 0) / scored.length;
+      this.successes.add(score);
+      if (score > 0.5) this.wins++;
+      else if (score < 0.5) this.losses++;
+      else this.ties++;
+    }
+  }
+
+  /** The comparison; undefined when no item added held both models. */
+  finish(): ModelComparison | undefined {
+    if (this.items === 0) return undefined;
+    return {
+      ...this.pair,
+      items: this.items,
+      judgedItems: this.judgedItems,
+      overall: winRateRow('all', this.wins, this.losses, this.ties, this.bothBad, this.successes.value()),
+      perAnnotator: [...this.perAnnotator.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+        .map(([annotator, c]) => winRateRow(annotator, c.win, c.loss, c.tie, c.both_bad)),
+      positionBias: this.bias.finish(),
+    };
+  }
+}
+
 /** B's win rate over A on `items` judged by `judgments`; undefined when no item holds both models. */
-export function compareModels(items: readonly TaskItem[], judgments: readonly Judgment[], pair = comparisonModels(items),
+export function compareModels(items: readonly ItemShape[], judgments: readonly Judgment[], pair = comparisonModels(items),
   automaticJudges: ReadonlySet<string> = new Set()): ModelComparison | undefined {
   if (!pair) return undefined;
-  const at = new Map<string, { a: number; b: number }>();
-  for (const it of items) {
-    const idx = comparisonIndices(it, pair);
-    if (idx) at.set(it.id, idx);
-  }
-  if (at.size === 0) return undefined;
-  const perAnnotator = new Map<string, Record<ComparisonOutcome, number>>();
-  const perItem = new Map<string, ComparisonOutcome[]>();
-  const used: Judgment[] = [];
-  for (const j of judgments) {
-    const idx = at.get(j.item);
-    if (!idx) continue;
-    const outcome = outcomeForB(j, idx);
-    if (!outcome) continue;
-    used.push(j);
-    const c = perAnnotator.get(j.annotator) ?? { win: 0, loss: 0, tie: 0, both_bad: 0 };
-    c[outcome]++;
-    perAnnotator.set(j.annotator, c);
-    perItem.set(j.item, [...(perItem.get(j.item) ?? []), outcome]);
-  }
-  let wins = 0, losses = 0, ties = 0, bothBad = 0, successes = 0;
-  for (const outcomes of perItem.values()) {
-    const scored = outcomes.filter((o): o is Exclude<ComparisonOutcome, 'both_bad'> => o !== 'both_bad').map((o) => SCORE[o]);
-    if (scored.length === 0) {
-      bothBad++;
-      continue;
-    }
-    const score = scored.reduce((s, x) => s + x, 0) / scored.length;
-    successes += score;
-    if (score > 0.5) wins++;
-    else if (score < 0.5) losses++;
-    else ties++;
-  }
-  return {
-    ...pair,
-    items: at.size,
-    judgedItems: perItem.size,
-    overall: winRateRow('all', wins, losses, ties, bothBad, successes),
-    perAnnotator: [...perAnnotator.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-      .map(([annotator, c]) => winRateRow(annotator, c.win, c.loss, c.tie, c.both_bad)),
-    positionBias: positionBias(used, automaticJudges),
-  };
+  const tally = new ModelComparisonTally(pair, automaticJudges);
+  tally.addItems(items, judgments);
+  return tally.finish();
 }

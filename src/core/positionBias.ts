@@ -41,21 +41,34 @@ function row(annotator: string, firstWins: number, secondWins: number): Position
   return { annotator, firstWins, secondWins, pValue: binomialTestHalf(firstWins, n), ...proportion(firstWins, n) };
 }
 
+/** Position-bias counts, fed judgments in any order and batches (add), reported by finish(). */
+export class PositionBiasTally {
+  private readonly counts = new Map<string, [number, number]>();
+  private first = 0;
+  private second = 0;
+
+  constructor(private readonly excludeAnnotators: ReadonlySet<string> = new Set()) {}
+
+  add(j: Judgment): void {
+    if (this.excludeAnnotators.has(j.annotator)) return;
+    const pos = winningPosition(j);
+    if (!pos) return;
+    const c = this.counts.get(j.annotator) ?? [0, 0];
+    c[pos === 'first' ? 0 : 1]++;
+    this.counts.set(j.annotator, c);
+    if (pos === 'first') this.first++;
+    else this.second++;
+  }
+
+  finish(): PositionBiasReport {
+    const perAnnotator = [...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([a, [f, s]]) => row(a, f, s));
+    return { perAnnotator, overall: row('all', this.first, this.second) };
+  }
+}
+
 /** Position bias of `judgments` (see the file comment for what counts). */
 export function positionBias(judgments: readonly Judgment[], excludeAnnotators: ReadonlySet<string> = new Set()): PositionBiasReport {
-  const counts = new Map<string, [number, number]>();
-  let first = 0;
-  let second = 0;
-  for (const j of judgments) {
-    if (excludeAnnotators.has(j.annotator)) continue;
-    const pos = winningPosition(j);
-    if (!pos) continue;
-    const c = counts.get(j.annotator) ?? [0, 0];
-    c[pos === 'first' ? 0 : 1]++;
-    counts.set(j.annotator, c);
-    if (pos === 'first') first++;
-    else second++;
-  }
-  const perAnnotator = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([a, [f, s]]) => row(a, f, s));
-  return { perAnnotator, overall: row('all', first, second) };
+  const tally = new PositionBiasTally(excludeAnnotators);
+  for (const j of judgments) tally.add(j);
+  return tally.finish();
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readAnnotationLog, type LoggedEvent } from './annotationLog';
 import { resolveJudgments, type LogResolution } from './judgments';
-import { readTasks, streamTasks } from './tasks';
+import { readTasks } from './tasks';
 import type { DataIssue, TaskItem } from './types';
 
 /**
@@ -71,31 +71,4 @@ export async function loadProject(tasksPath: string, logPath: string = defaultLo
     resolution,
     issues: [...tasks.issues, ...log.issues, ...resolution.issues],
   };
-}
-
-/** A project read for counting: every item counted, only the items the log names kept. */
-export interface ProjectSummary extends LoadedProject {
-  /** Valid items in the task file (items holds only those the log's events name). */
-  itemCount: number;
-}
-
-/**
- * As loadProject, but streaming the task file after the log: items no event names are counted and
- * dropped, so memory grows with the log, not with the task file (`dap stats` on a large file).
- * Resolution and issues are the same as loadProject's.
- */
-export async function loadProjectSummary(tasksPath: string, logPath: string = defaultLogPath(tasksPath)): Promise<ProjectSummary> {
-  const log = await readAnnotationLog(logPath);
-  const named = new Set(log.events.map((e) => e.event.item));
-  const items: TaskItem[] = [];
-  const taskIssues: DataIssue[] = [];
-  let itemCount = 0;
-  for await (const r of streamTasks(tasksPath)) {
-    taskIssues.push(...r.issues);
-    if (!r.item) continue;
-    itemCount++;
-    if (named.has(r.item.id)) items.push(r.item);
-  }
-  const resolution = resolveJudgments(log.events, items, logPath);
-  return { tasksPath, logPath, items, itemCount, events: log.events, resolution, issues: [...taskIssues, ...log.issues, ...resolution.issues] };
 }

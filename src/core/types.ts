@@ -42,6 +42,15 @@ export interface TaskItem {
   meta?: Record<string, unknown>;
 }
 
+/**
+ * What resolving a log and the reports over it use of an item: its id and its responses (how many, and
+ * each one's model). A TaskItem is one; `dap stats` on a large log keeps only this much per item.
+ */
+export interface ItemShape {
+  id: string;
+  responses: readonly { model?: string }[];
+}
+
 /** A problem found in an input file: always `file:line: field: problem`. */
 export interface DataIssue {
   file: string;

@@ -1,8 +1,7 @@
 /**
  * The streaming data paths behind `dap validate` / `dap stats` on large files: the compact id table
  * (src/core/idTable.ts) confirms every hash match and grows past its first capacity, duplicate ids found
- * through it name the right first line (also after a BOM and CRLF lines), and loadProjectSummary keeps
- * only the items the log names while counting and resolving exactly as loadProject does; the streaming
+ * through it name the right first line (also after a BOM and CRLF lines); the streaming
  * log check of `dap validate FILE --log LOG` (src/core/logCheck.ts) reports exactly the issues and counts
  * of reading both files whole and resolving the log (resolveJudgments), in log line order.
  */
@@ -16,7 +15,6 @@ import { IdTable } from '../../src/core/idTable';
 import { checkLogAgainstIds } from '../../src/core/logCheck';
 import type { DataIssue } from '../../src/core/types';
 import { formatIssue } from '../../src/core/issues';
-import { loadProject, loadProjectSummary } from '../../src/core/project';
 import { readTasks, streamTasks } from '../../src/core/tasks';
 
 test('id table: a hash match counts only when confirmed; thousands of ids survive growth', () => {
@@ -41,21 +39,6 @@ test('duplicate ids through the compact table name the first line, after a BOM a
     `${f}:5: id: warning: duplicate item: same prompt and responses as line 3 (content id "${items[2].id}"); line skipped`,
     `${f}:6: id: duplicate id "b", first on line 2; line skipped`,
   ]);
-});
-
-test('loadProjectSummary keeps only the items the log names, and counts and resolves like loadProject', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dap-stream-'));
-  const tasks = join(dir, 't.jsonl');
-  const log = join(dir, 't.annotations.jsonl');
-  writeFileSync(tasks, Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `i${i}`, prompt: `q${i}`, responses: ['a', 'b', 'c'] })).join('\n') + '\nnot json\n');
-  const ev = (item: string, annotator: string, choice: string) => JSON.stringify({ v: 1, item, annotator, kind: 'pair', shown: [0, 1], choice, ts: '2026-01-01T00:00:00Z' });
-  writeFileSync(log, [ev('i3', 'al', 'a'), ev('i7', 'al', 'b'), ev('i3', 'bo', 'a'), ev('nope', 'al', 'a'), JSON.stringify({ v: 1, item: 'i9', annotator: 'al', kind: 'pair', shown: [0, 5], choice: 'a', ts: '2026-01-01T00:00:00Z' })].join('\n') + '\n');
-  const full = await loadProject(tasks, log);
-  const summary = await loadProjectSummary(tasks, log);
-  assert.equal(summary.itemCount, full.items.length);
-  assert.deepEqual(summary.items.map((i) => i.id), ['i3', 'i7', 'i9']);
-  assert.deepEqual(summary.resolution.judgments, full.resolution.judgments);
-  assert.deepEqual(summary.issues.map(formatIssue), full.issues.map(formatIssue));
 });
 
 test('id table: find matches both hashes and returns the value stored with the id, after growth', () => {

@@ -3,16 +3,18 @@
  * prints agreement (percent and Cohen's κ for pairs, Kendall τ-b for rankings, agreement with the majority;
  * shares printed as percentages), the never-won responses (the review's rule), position bias, and — for a
  * file comparing two models (responses with `model`, as `dap generate --model A --model B` writes) — the win
- * rate of B over A with its 95% interval, per annotator and overall. Data issues go to stderr.
+ * rate of B over A with its 95% interval, per annotator and overall. Data issues go to stderr, as found.
+ * Memory is bounded, not proportional to the files (core/projectStats.ts: a log over the budget is resolved
+ * in hash partitions spilled to temporary files); DAP_STATS_PARTITION_BYTES sets the budget in log bytes.
  */
 import { existsSync } from 'node:fs';
-import { agreementReport, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from '../../core/agreement';
+import { NEVER_WON_MIN_ANNOTATORS, type AgreementReport } from '../../core/agreement';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue } from '../../core/issues';
-import { compareModels, comparisonIndices, comparisonModels, type ModelComparison, type WinRateRow } from '../../core/modelComparison';
-import { positionBias, type PositionBiasReport, type PositionBiasRow } from '../../core/positionBias';
-import { defaultLogPath, loadProjectSummary } from '../../core/project';
-import { streamTasks } from '../../core/tasks';
+import type { ModelComparison, WinRateRow } from '../../core/modelComparison';
+import type { PositionBiasReport, PositionBiasRow } from '../../core/positionBias';
+import { defaultLogPath } from '../../core/project';
+import { projectStats, type AnnotatorCounts } from '../../core/projectStats';
 import { AUTOMATIC_JUDGES } from '../../core/verifierJudge';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -35,7 +37,7 @@ export interface StatsSummary {
   annotatedItems: number;
   events: number;
   judgments: number;
-  perAnnotator: { annotator: string; judgments: number; pair: number; rank: number; bothBad: number; ties: number }[];
+  perAnnotator: AnnotatorCounts[];
   agreement: AgreementReport;
   /** Responses that never won (core/agreement.ts isNeverWon: lost every comparison, judged by 2+ annotators). */
   neverWon: number;
@@ -137,42 +139,27 @@ async function run(argv: string[]): Promise<number> {
   if (compiled) return compiledStats(tasksPath, compiled, values.json === true);
   const logPath = values.log ?? defaultLogPath(tasksPath);
   if (values.log !== undefined && !existsSync(logPath)) throw new Error(`${logPath}: no such file`);
-  const project = await loadProjectSummary(tasksPath, logPath); // streams the task file: memory grows with the log only
-  for (const issue of project.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-  const { judgments } = project.resolution;
-  const perAnnotator = new Map<string, StatsSummary['perAnnotator'][number]>();
-  for (const j of judgments) {
-    const a = perAnnotator.get(j.annotator) ?? { annotator: j.annotator, judgments: 0, pair: 0, rank: 0, bothBad: 0, ties: 0 };
-    a.judgments++;
-    a[j.kind]++;
-    if (j.bothBad) a.bothBad++;
-    else if (j.kind === 'pair' && j.ranking.length === 1) a.ties++;
-    perAnnotator.set(j.annotator, a);
-  }
-  const errors = project.issues.filter((i) => i.severity === 'error').length;
-  const neverWon = responseStats(project.items, judgments).filter((r) => r.neverWon);
-  // Only the judged items were kept: the comparison's item count needs one more streaming pass.
-  const pair = comparisonModels(project.items);
-  let models = pair ? compareModels(project.items, judgments, pair, AUTOMATIC_JUDGES) : undefined;
-  if (models && pair) {
-    let items = 0;
-    for await (const r of streamTasks(tasksPath)) if (r.item && comparisonIndices(r.item, pair)) items++;
-    models = { ...models, items };
-  }
+  let errors = 0, warnings = 0;
+  const partitionBytes = Number(process.env.DAP_STATS_PARTITION_BYTES) || undefined;
+  const stats = await projectStats(tasksPath, logPath, { partitionBytes, automaticJudges: AUTOMATIC_JUDGES, onIssue: (issue) => {
+    if (issue.severity === 'error') errors++;
+    else warnings++;
+    process.stderr.write(`${formatIssue(issue)}\n`);
+  } });
   const summary: StatsSummary = {
     tasks: tasksPath,
     log: logPath,
-    items: project.itemCount,
-    annotatedItems: new Set(judgments.map((j) => j.item)).size,
-    events: project.events.length,
-    judgments: judgments.length,
-    perAnnotator: [...perAnnotator.values()].sort((x, y) => (x.annotator < y.annotator ? -1 : 1)),
-    agreement: agreementReport(judgments),
-    neverWon: neverWon.length,
-    neverWonItems: new Set(neverWon.map((r) => r.item)).size,
-    positionBias: positionBias(judgments, AUTOMATIC_JUDGES),
-    ...(models ? { models } : {}),
-    issues: { errors, warnings: project.issues.length - errors },
+    items: stats.items,
+    annotatedItems: stats.annotatedItems,
+    events: stats.events,
+    judgments: stats.judgments,
+    perAnnotator: stats.perAnnotator,
+    agreement: stats.agreement,
+    neverWon: stats.neverWon,
+    neverWonItems: stats.neverWonItems,
+    positionBias: stats.positionBias,
+    ...(stats.models ? { models: stats.models } : {}),
+    issues: { errors, warnings },
   };
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatText(summary));
   return 0;

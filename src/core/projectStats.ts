@@ -1,0 +1,310 @@
+/**
+ * What `dap stats TASKS --log LOG` reports, computed in memory bounded by a budget rather than by the
+ * files' sizes. The task file is streamed once (its issues passed on as found; of each item only its
+ * shape, core/types.ts ItemShape, is kept). A log up to `partitionBytes` is read whole and resolved with
+ * the items it names. A larger log is hash-partitioned by item id into temporary files (core/spillFiles.ts),
+ * the items' shapes routed to the same partitions, and each partition is then resolved on its own
+ * (resolution is per item and annotator, so it is the same) and fed to the same tallies the in-memory
+ * reports use (AgreementTally, PositionBiasTally, ModelComparisonTally, responseStats per item): the
+ * report is identical whatever the partition count. Issues come out in the same order either way: the
+ * task file's, the log's lines', then resolution's in log line order (merged across partitions).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { AgreementTally, judgmentsByItem, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from './agreement';
+import { parseLogLine, readAnnotationLog, type LoggedEvent } from './annotationLog';
+import { readJsonlLines } from './jsonl';
+import { resolveJudgments } from './judgments';
+import { comparisonIndices, comparisonModels, ModelComparisonTally, type ModelComparison, type ModelPair } from './modelComparison';
+import { PositionBiasTally, type PositionBiasReport } from './positionBias';
+import { partitionOf, releasePartitionMemory, SpillFiles } from './spillFiles';
+import { streamTasks } from './tasks';
+import type { AnnotationEvent, DataIssue, ItemShape, Judgment } from './types';
+
+/** Log bytes resolved in memory at once; a larger log is partitioned into about logBytes / this parts. */
+export const DEFAULT_PARTITION_BYTES = 4 * 2 ** 20;
+const MAX_PARTITIONS = 512;
+
+/** One annotator's current judgments, counted. */
+export interface AnnotatorCounts {
+  annotator: string;
+  judgments: number;
+  pair: number;
+  rank: number;
+  bothBad: number;
+  ties: number;
+}
+
+/** What projectStats computes. */
+export interface ProjectStats {
+  /** Valid items in the task file. */
+  items: number;
+  annotatedItems: number;
+  /** Valid events in the log. */
+  events: number;
+  judgments: number;
+  perAnnotator: AnnotatorCounts[];
+  agreement: AgreementReport;
+  neverWon: number;
+  neverWonItems: number;
+  positionBias: PositionBiasReport;
+  /** Items holding one response of each of two models (`items` counts the whole task file's). */
+  models?: ModelComparison;
+  /** Partitions the log was resolved in (1: whole, in memory). */
+  partitions: number;
+}
+
+export interface ProjectStatsOptions {
+  /** Receives every issue, in the order of the file comment. */
+  onIssue: (issue: DataIssue) => void;
+  /** Memory budget as log bytes resolved at once (default DEFAULT_PARTITION_BYTES). */
+  partitionBytes?: number;
+  /** Annotators left out of position bias (automatic judges). */
+  automaticJudges?: ReadonlySet<string>;
+}
+
+/** An item as kept: its shape and its place among the task file's valid items. */
+interface StatsItem extends ItemShape {
+  order: number;
+}
+
+const samePair = (x: ModelPair, y: ModelPair) => x.a === y.a && x.b === y.b;
+
+/** The tallies of a whole report, fed one partition (items and their events) at a time. */
+class StatsTally {
+  judgments = 0;
+  annotatedItems = 0;
+  neverWon = 0;
+  neverWonItems = 0;
+  readonly perAnnotator = new Map<string, AnnotatorCounts>();
+  readonly agreement = new AgreementTally();
+  readonly bias: PositionBiasTally;
+  /** The comparison for the pair guessed from the task file; right when the named items' first pair is it. */
+  readonly comparison: ModelComparisonTally | undefined;
+  /** The first named item (file order) that compares two models, and their pair. */
+  candidate: { order: number; pair: ModelPair } | undefined;
+
+  constructor(guess: ModelPair | undefined, judges: ReadonlySet<string>) {
+    this.bias = new PositionBiasTally(judges);
+    this.comparison = guess && new ModelComparisonTally(guess, judges);
+  }
+
+  /** One partition: its named items in file order, its events in log order; returns resolution's issues. */
+  add(items: readonly StatsItem[], events: readonly LoggedEvent[], logName: string): DataIssue[] {
+    const { judgments, issues } = resolveJudgments(events, items, logName);
+    this.judgments += judgments.length;
+    for (const j of judgments) this.count(j);
+    const byItem = judgmentsByItem(judgments);
+    this.annotatedItems += byItem.length;
+    const shapes = new Map<string, ItemShape>();
+    for (const js of byItem) {
+      this.agreement.addItem(js);
+      if (js.length < NEVER_WON_MIN_ANNOTATORS) continue; // fewer judgments than the rule's annotators: none never won
+      if (shapes.size === 0) for (const it of items) shapes.set(it.id, it);
+      const lost = responseStats([shapes.get(js[0].item) as ItemShape], js).filter((r) => r.neverWon).length;
+      this.neverWon += lost;
+      if (lost > 0) this.neverWonItems++;
+    }
+    for (const j of judgments) this.bias.add(j);
+    this.comparison?.addItems(items, judgments);
+    const first = items.find((it) => comparisonModels([it]));
+    if (first && (!this.candidate || first.order < this.candidate.order)) this.candidate = { order: first.order, pair: comparisonModels([first]) as ModelPair };
+    return issues;
+  }
+
+  private count(j: Judgment): void {
+    const a = this.perAnnotator.get(j.annotator) ?? { annotator: j.annotator, judgments: 0, pair: 0, rank: 0, bothBad: 0, ties: 0 };
+    a.judgments++;
+    a[j.kind]++;
+    if (j.bothBad) a.bothBad++;
+    else if (j.kind === 'pair' && j.ranking.length === 1) a.ties++;
+    this.perAnnotator.set(j.annotator, a);
+  }
+}
+
+/** What one pass over the task file found. */
+interface TaskPass {
+  items: number;
+  /** The pair of the file's first item comparing two models, and how many items hold both. */
+  guess?: ModelPair;
+  guessItems: number;
+  /** False when an item before the guess carried models (it may hold the pair: count again to be sure). */
+  guessCountExact: boolean;
+}
+
+/** Streams the task file: issues to onIssue, each valid item's shape to keep. */
+async function taskPass(tasksPath: string, onIssue: (issue: DataIssue) => void, keep: (item: StatsItem) => void): Promise<TaskPass> {
+  const pass: TaskPass = { items: 0, guessItems: 0, guessCountExact: true };
+  for await (const r of streamTasks(tasksPath)) {
+    for (const issue of r.issues) onIssue(issue);
+    if (!r.item) continue;
+    const item: StatsItem = { id: r.item.id, order: pass.items++, responses: r.item.responses.map((x) => (x.model === undefined ? {} : { model: x.model })) };
+    if (!pass.guess) {
+      pass.guess = comparisonModels([item]);
+      if (!pass.guess && item.responses.some((x) => x.model !== undefined)) pass.guessCountExact = false;
+    }
+    if (pass.guess && comparisonIndices(item, pass.guess)) pass.guessItems++;
+    keep(item);
+  }
+  return pass;
+}
+
+/** Items of the whole task file holding one response of each model of `pair`. */
+async function countComparisonItems(tasksPath: string, pair: ModelPair): Promise<number> {
+  let n = 0;
+  for await (const r of streamTasks(tasksPath)) if (r.item && comparisonIndices(r.item, pair)) n++;
+  return n;
+}
+
+/** The report's model comparison: the guessed pair's tally when it is the right pair, else `recompute`. */
+async function modelsOf(tally: StatsTally, pass: TaskPass, tasksPath: string,
+  recompute: (t: ModelComparisonTally) => Promise<void>, judges: ReadonlySet<string>): Promise<ModelComparison | undefined> {
+  const pair = tally.candidate?.pair;
+  if (!pair) return undefined;
+  let comparison = tally.comparison && samePair(tally.comparison.pair, pair) ? tally.comparison : undefined;
+  if (!comparison) await recompute((comparison = new ModelComparisonTally(pair, judges)));
+  const m = comparison.finish();
+  if (!m) return undefined;
+  const exact = pass.guess && samePair(pass.guess, pair) && pass.guessCountExact;
+  return { ...m, items: exact ? pass.guessItems : await countComparisonItems(tasksPath, pair) };
+}
+
+function report(tally: StatsTally, pass: TaskPass, events: number, partitions: number, models: ModelComparison | undefined): ProjectStats {
+  return {
+    items: pass.items,
+    annotatedItems: tally.annotatedItems,
+    events,
+    judgments: tally.judgments,
+    perAnnotator: [...tally.perAnnotator.values()].sort((x, y) => (x.annotator < y.annotator ? -1 : 1)),
+    agreement: tally.agreement.finish(),
+    neverWon: tally.neverWon,
+    neverWonItems: tally.neverWonItems,
+    positionBias: tally.bias.finish(),
+    ...(models ? { models } : {}),
+    partitions,
+  };
+}
+
+/** The report of a task file and its log (a missing log is an empty one); see the file comment. */
+export async function projectStats(tasksPath: string, logPath: string, options: ProjectStatsOptions): Promise<ProjectStats> {
+  const budget = options.partitionBytes ?? DEFAULT_PARTITION_BYTES;
+  const logBytes = existsSync(logPath) ? statSync(logPath).size : 0;
+  const partitions = logBytes <= budget ? 1 : Math.min(MAX_PARTITIONS, Math.ceil(logBytes / budget));
+  const judges = options.automaticJudges ?? new Set<string>();
+  return partitions === 1 ? statsInMemory(tasksPath, logPath, options.onIssue, judges) : statsPartitioned(tasksPath, logPath, partitions, options.onIssue, judges);
+}
+
+async function statsInMemory(tasksPath: string, logPath: string, onIssue: (issue: DataIssue) => void, judges: ReadonlySet<string>): Promise<ProjectStats> {
+  const log = await readAnnotationLog(logPath);
+  const named = new Set(log.events.map((e) => e.event.item));
+  const items: StatsItem[] = [];
+  const pass = await taskPass(tasksPath, onIssue, (item) => {
+    if (named.has(item.id)) items.push(item);
+  });
+  for (const issue of log.issues) onIssue(issue);
+  const tally = new StatsTally(pass.guess, judges);
+  for (const issue of tally.add(items, log.events, logPath)) onIssue(issue);
+  const models = await modelsOf(tally, pass, tasksPath, async (t) => t.addItems(items, resolveJudgments(log.events, items, logPath).judgments), judges);
+  return report(tally, pass, log.events.length, 1, models);
+}
+
+type Stream = 'items' | 'events' | 'issues';
+
+/** One partition read back: its events (log order) and the items they name (file order). */
+async function readPartition(spill: SpillFiles<Stream>, p: number): Promise<{ items: StatsItem[]; events: LoggedEvent[] }> {
+  const events: LoggedEvent[] = [];
+  const named = new Set<string>();
+  for await (const text of spill.lines(p, 'events')) {
+    const [line, event] = JSON.parse(text) as [number, AnnotationEvent];
+    events.push({ line, event });
+    named.add(event.item);
+  }
+  const items: StatsItem[] = [];
+  for await (const text of spill.lines(p, 'items')) {
+    const item = decodeItem(text, named);
+    if (item) items.push(item);
+  }
+  return { items, events };
+}
+
+/**
+ * An item's shape as one spill line: `order TAB responses TAB id`, responses a count when no response has
+ * a model, else the JSON array of models (null for none); the id as is unless it holds a control
+ * character, a quote, a backslash or a surrogate (then as JSON, which also keeps a lone surrogate), so
+ * most lines are split, not parsed.
+ */
+function encodeItem(item: StatsItem): string {
+  const responses = item.responses.some((r) => r.model !== undefined) ? JSON.stringify(item.responses.map((r) => r.model ?? null)) : String(item.responses.length);
+  const id = /[\u0000-\u001f"\\\ud800-\udfff]/.test(item.id) || item.id === '' ? JSON.stringify(item.id) : item.id;
+  return `${item.order}\t${responses}\t${id}`;
+}
+
+/** The item of a spill line (encodeItem), or undefined when its id is not in `keep`. */
+function decodeItem(text: string, keep: ReadonlySet<string>): StatsItem | undefined {
+  const t1 = text.indexOf('\t');
+  const t2 = text.indexOf('\t', t1 + 1);
+  const raw = text.slice(t2 + 1);
+  const id = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+  if (!keep.has(id)) return undefined;
+  const responses = text.slice(t1 + 1, t2);
+  return {
+    id,
+    order: Number(text.slice(0, t1)),
+    responses: responses.startsWith('[') ? (JSON.parse(responses) as (string | null)[]).map((m) => (m === null ? {} : { model: m }))
+      : Array.from({ length: Number(responses) }, () => ({})),
+  };
+}
+
+/** Passes on the partitions' issue streams (each in log line order) merged into one log line order. */
+async function mergeIssues(spill: SpillFiles<Stream>, onIssue: (issue: DataIssue) => void): Promise<void> {
+  const streams = Array.from({ length: spill.count }, (_, p) => spill.lines(p, 'issues'));
+  const heads: (DataIssue | undefined)[] = [];
+  const next = async (p: number) => {
+    const r = await streams[p].next();
+    heads[p] = r.done ? undefined : (JSON.parse(r.value) as DataIssue);
+  };
+  for (let p = 0; p < streams.length; p++) await next(p);
+  for (;;) {
+    let best = -1;
+    for (let p = 0; p < heads.length; p++) if (heads[p] && (best < 0 || heads[p]!.line < heads[best]!.line)) best = p;
+    if (best < 0) return;
+    onIssue(heads[best]!);
+    await next(best);
+  }
+}
+
+async function statsPartitioned(tasksPath: string, logPath: string, partitions: number, onIssue: (issue: DataIssue) => void,
+  judges: ReadonlySet<string>): Promise<ProjectStats> {
+  const spill = new SpillFiles<Stream>(partitions, 'dap-stats-');
+  try {
+    const pass = await taskPass(tasksPath, onIssue, (item) => {
+      spill.write(partitionOf(item.id, partitions), 'items', encodeItem(item));
+    });
+    let events = 0;
+    for await (const l of readJsonlLines(logPath, { chunkSize: 1 << 20 })) {
+      const r = parseLogLine(l, logPath);
+      for (const issue of r.issues) onIssue(issue);
+      if (!r.event) continue;
+      events++;
+      spill.write(partitionOf(r.event.item, partitions), 'events', JSON.stringify([l.line, r.event]));
+    }
+    spill.finishWriting();
+    const tally = new StatsTally(pass.guess, judges);
+    for (let p = 0; p < partitions; p++) {
+      const { items, events: partEvents } = await readPartition(spill, p);
+      for (const issue of tally.add(items, partEvents, logPath)) spill.write(p, 'issues', JSON.stringify(issue));
+      releasePartitionMemory();
+    }
+    spill.finishWriting();
+    await mergeIssues(spill, onIssue);
+    const models = await modelsOf(tally, pass, tasksPath, async (t) => {
+      for (let p = 0; p < partitions; p++) {
+        const { items, events: partEvents } = await readPartition(spill, p);
+        t.addItems(items, resolveJudgments(partEvents, items, logPath).judgments);
+        releasePartitionMemory();
+      }
+    }, judges);
+    return report(tally, pass, events, partitions, models);
+  } finally {
+    spill.close();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Temporary line files for the streaming commands that would otherwise hold a whole file's worth of state
+ * in memory: records are hash-partitioned by a key (an item id) into `count` partitions, each with a few
+ * named streams (e.g. "items", "events"), written through a small buffer and read back one partition at a
+ * time. The files live in one folder under os.tmpdir(), removed by close(), and also when the process
+ * exits or is interrupted (SIGINT / SIGTERM) before close() ran; releasePartitionMemory between partitions
+ * keeps the peak at one partition's. `dap stats` uses it for logs larger than its memory budget
+ * (core/projectStats.ts).
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { hash32 } from './idTable';
+import { readJsonlLines } from './jsonl';
+
+/** Bytes buffered per file before a write. */
+const FLUSH_BYTES = 64 * 1024;
+
+/** Folders of SpillFiles not yet closed: removed at exit or on a signal. */
+const openFolders = new Set<string>();
+let handlersInstalled = false;
+
+function removeOpenFolders(): void {
+  for (const dir of openFolders) rmSync(dir, { recursive: true, force: true });
+  openFolders.clear();
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', removeOpenFolders);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, function onSignal() {
+      removeOpenFolders();
+      if (process.listenerCount(signal) > 1) return; // someone else handles the signal: leave it to them
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal); // the default action: exit as the signal says
+    });
+  }
+}
+
+let fullGc: (() => void) | undefined;
+
+/**
+ * A full garbage collection, for a caller done with one partition before reading the next: V8 otherwise
+ * lets old, dead partitions pile up to several times the live heap before it collects (measured: 630 MB
+ * of heap holding 57 MB live), so the peak would grow with the number of partitions, not stay at one.
+ */
+export function releasePartitionMemory(): void {
+  if (!fullGc) {
+    setFlagsFromString('--expose-gc');
+    fullGc = runInNewContext('gc') as () => void;
+  }
+  fullGc();
+}
+
+/** The partition (0 … count − 1) of a key. */
+export function partitionOf(key: string, count: number): number {
+  return count === 1 ? 0 : (hash32(key) >>> 1) % count; // hash32 is odd: its low bit says nothing
+}
+
+/** One buffered output file. */
+interface SpillFile {
+  fd: number;
+  buffer: string[];
+  bytes: number;
+}
+
+export class SpillFiles<S extends string> {
+  private readonly dir: string;
+  private readonly files = new Map<string, SpillFile>();
+  /** Files that received a line (kept after finishWriting). */
+  private readonly written = new Set<string>();
+  private closed = false;
+
+  /** Creates the folder for `count` partitions; S names the streams (files) of each partition. */
+  constructor(readonly count: number, prefix = 'dap-spill-') {
+    installHandlers();
+    this.dir = mkdtempSync(join(tmpdir(), prefix));
+    openFolders.add(this.dir);
+  }
+
+  private path(partition: number, stream: S): string {
+    return join(this.dir, `${stream}-${partition}.jsonl`);
+  }
+
+  /** Appends one line (without its '\n') to `stream` of `partition`. */
+  write(partition: number, stream: S, line: string): void {
+    const key = `${stream}-${partition}`;
+    let f = this.files.get(key);
+    if (!f) { // a file written before finishWriting is appended to, never truncated
+      this.files.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: [], bytes: 0 }));
+      this.written.add(key);
+    }
+    f.buffer.push(line);
+    f.bytes += line.length + 1;
+    if (f.bytes >= FLUSH_BYTES) this.flushFile(f);
+  }
+
+  private flushFile(f: SpillFile): void {
+    if (f.buffer.length === 0) return;
+    writeSync(f.fd, `${f.buffer.join('\n')}\n`);
+    f.buffer = [];
+    f.bytes = 0;
+  }
+
+  /** Writes out every buffer and closes the files: call before reading what was written. */
+  finishWriting(): void {
+    for (const f of this.files.values()) {
+      this.flushFile(f);
+      closeSync(f.fd);
+    }
+    this.files.clear();
+  }
+
+  /** The lines written to `stream` of `partition`, in order (none if nothing was written). */
+  async *lines(partition: number, stream: S): AsyncGenerator<string> {
+    const path = this.path(partition, stream);
+    if (!this.written.has(`${stream}-${partition}`)) return;
+    for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) if (l.text !== '') yield l.text;
+  }
+
+  /** Removes the folder and its files (also when writing failed half way); safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const f of this.files.values()) closeSync(f.fd);
+    this.files.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+    openFolders.delete(this.dir);
+  }
+
+  /** The folder holding the files (tests check it is gone). */
+  get folder(): string {
+    return this.dir;
+  }
+}
