@@ -209,17 +209,18 @@ async function statsInMemory(tasksPath: string, logPath: string, onIssue: (issue
 
 type Stream = 'items' | 'events' | 'issues';
 
-/** One partition read back: its events (log order) and the items they name (file order). */
-async function readPartition(spill: SpillFiles<Stream>, p: number): Promise<{ items: StatsItem[]; events: LoggedEvent[] }> {
+/** One partition read back (its files are about the budget's size): its events (log order) and the items they name (file order). */
+function readPartition(spill: SpillFiles<Stream>, p: number): { items: StatsItem[]; events: LoggedEvent[] } {
   const events: LoggedEvent[] = [];
   const named = new Set<string>();
-  for await (const text of spill.lines(p, 'events')) {
-    const [line, event] = JSON.parse(text) as [number, AnnotationEvent];
-    events.push({ line, event });
+  for (const text of spill.readAll(p, 'events')) {
+    const tab = text.indexOf('\t');
+    const event = JSON.parse(text.slice(tab + 1)) as AnnotationEvent;
+    events.push({ line: Number(text.slice(0, tab)), event });
     named.add(event.item);
   }
   const items: StatsItem[] = [];
-  for await (const text of spill.lines(p, 'items')) {
+  for (const text of spill.readAll(p, 'items')) {
     const item = decodeItem(text, named);
     if (item) items.push(item);
   }
@@ -285,12 +286,13 @@ async function statsPartitioned(tasksPath: string, logPath: string, partitions: 
       for (const issue of r.issues) onIssue(issue);
       if (!r.event) continue;
       events++;
-      spill.write(partitionOf(r.event.item, partitions), 'events', JSON.stringify([l.line, r.event]));
+      // `line TAB event`: the line's own text when it is the event (parseLogLine returns the parsed value itself)
+      spill.write(partitionOf(r.event.item, partitions), 'events', `${l.line}\t${r.torn ? JSON.stringify(r.event) : l.text}`);
     }
     spill.finishWriting();
     const tally = new StatsTally(pass.guess, judges);
     for (let p = 0; p < partitions; p++) {
-      const { items, events: partEvents } = await readPartition(spill, p);
+      const { items, events: partEvents } = readPartition(spill, p);
       for (const issue of tally.add(items, partEvents, logPath)) spill.write(p, 'issues', JSON.stringify(issue));
       releasePartitionMemory();
     }
@@ -298,7 +300,7 @@ async function statsPartitioned(tasksPath: string, logPath: string, partitions: 
     await mergeIssues(spill, onIssue);
     const models = await modelsOf(tally, pass, tasksPath, async (t) => {
       for (let p = 0; p < partitions; p++) {
-        const { items, events: partEvents } = await readPartition(spill, p);
+        const { items, events: partEvents } = readPartition(spill, p);
         t.addItems(items, resolveJudgments(partEvents, items, logPath).judgments);
         releasePartitionMemory();
       }

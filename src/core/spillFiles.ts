@@ -7,7 +7,7 @@
  * keeps the peak at one partition's. `dap stats` uses it for logs larger than its memory budget
  * (core/projectStats.ts).
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -120,6 +120,17 @@ export class SpillFiles<S extends string> {
       closeSync(f.fd);
     }
     this.files.clear();
+  }
+
+  /**
+   * The lines written to `stream` of `partition`, in order, read whole (for a file whose size the caller
+   * bounds, as a partition of a budget is; lines() streams any size).
+   */
+  readAll(partition: number, stream: S): string[] {
+    if (!this.written.has(`${stream}-${partition}`)) return [];
+    const lines = readFileSync(this.path(partition, stream), 'utf8').split('\n');
+    lines.pop(); // after the last '\n'
+    return lines;
   }
 
   /** The lines written to `stream` of `partition`, in order (none if nothing was written). */

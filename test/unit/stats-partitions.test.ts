@@ -2,7 +2,8 @@
  * `dap stats` over a log larger than its memory budget (core/projectStats.ts): the log and the items are
  * hash-partitioned into temporary files and resolved one partition at a time. On a generated
  * multi-annotator project (pairs, rankings, ties, both-bad, undos including empty ones, flags, confirms,
- * unknown ids, out-of-range shown indices, bad lines in both files, a two-model comparison) the report and
+ * unknown ids, out-of-range shown indices, bad lines in both files, a torn fragment before an event, a BOM
+ * and CRLF line ends, a two-model comparison) the report and
  * the issues (text and order) with the budget forced tiny (many partitions) equal those of the whole log
  * in memory, and those of the in-memory library (loadProject + the report functions the review panel
  * uses). The model pair is the first *named* item's, also when an earlier unnamed item differs. The
@@ -76,6 +77,7 @@ function project(name: string, options: { firstPairUnnamed?: boolean } = {}): { 
     else if (x < 0.14) ev.push(JSON.stringify({ ...base(item, annotator), kind: 'confirm', reason: 'never_won' }));
     else if (x < 0.16) ev.push(JSON.stringify({ ...base(item, annotator), kind: 'pair', shown: [0, 2 + Math.floor(r() * 3)], choice: 'a' })); // out of range for 2
     else if (x < 0.17) ev.push('{"v": 1, "item": "broken"');
+    else if (x < 0.175) ev.push(`{"v": 1, "item": "it1", "anno${JSON.stringify({ ...base(item, annotator), kind: 'pair', shown: [1, 0], choice: 'b' })}`); // a torn fragment, then an event
     else if (x < 0.18) ev.push('not json at all');
     else if (n === 3 && x < 0.6) {
       const order = [0, 1, 2].sort(() => r() - 0.5);
@@ -87,7 +89,7 @@ function project(name: string, options: { firstPairUnnamed?: boolean } = {}): { 
       ev.push(JSON.stringify({ ...base(item, annotator), kind: 'pair', shown, choice }));
     }
   }
-  writeFileSync(log, `${ev.join('\n')}\n`);
+  writeFileSync(log, `\ufeff${ev.join('\r\n')}\r\n`); // a BOM and CRLF line ends, as an editor on Windows saves
   return { tasks, log };
 }
 
@@ -108,7 +110,7 @@ test('a partitioned log gives the report and the issues of the whole log in memo
   assert.deepEqual(partReport, wholeReport);
   assert.deepEqual(parts.issues, whole.issues);
   // the data really exercises the rules
-  for (const what of ['unknown item id', 'out of range', 'with no judgment', 'duplicate id', 'line:']) assert.ok(whole.issues.some((i) => i.includes(what)), what);
+  for (const what of ['unknown item id', 'out of range', 'with no judgment', 'duplicate id', 'line:', 'torn fragment']) assert.ok(whole.issues.some((i) => i.includes(what)), what);
   assert.ok(whole.stats.agreement.rankings.overall.n > 10 && whole.stats.agreement.pairs.overall.n > 50);
   assert.ok(whole.stats.models && whole.stats.models.judgedItems > 10);
 
@@ -186,7 +188,10 @@ test('the temporary files are removed after an error and after SIGINT', async ()
     'setInterval(() => {}, 1000);',
   ].join('\n'));
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const folder = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  const folder = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the child ended (${code}) before printing its folder`)));
+  });
   assert.ok(existsSync(join(folder, 'x-1.jsonl')));
   const ended = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   child.kill('SIGINT');
