@@ -34,7 +34,7 @@ export interface AnnotatorCounts {
   ties: number;
 }
 
-/** What projectStats computes. */
+/** What projectStats computes (`dap stats --json` prints it, without `partitions`, with the paths and issue counts). */
 export interface ProjectStats {
   /** Valid items in the task file. */
   items: number;
@@ -44,10 +44,13 @@ export interface ProjectStats {
   judgments: number;
   perAnnotator: AnnotatorCounts[];
   agreement: AgreementReport;
+  /** Responses that never won (core/agreement.ts isNeverWon: lost every comparison, judged by 2+ annotators). */
   neverWon: number;
+  /** Items holding such a response: the review's "Never won" count. */
   neverWonItems: number;
+  /** How often the first-shown response wins decisive pair judgments, per annotator and overall (core/positionBias.ts). */
   positionBias: PositionBiasReport;
-  /** Items holding one response of each of two models (`items` counts the whole task file's). */
+  /** Items holding one response of each of two models: the win rate of the second over the first (`items` counts the whole task file's). */
   models?: ModelComparison;
   /** Partitions the log was resolved in (1: whole, in memory). */
   partitions: number;

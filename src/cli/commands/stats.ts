@@ -8,13 +8,13 @@
  * in hash partitions spilled to temporary files); DAP_STATS_PARTITION_BYTES sets the budget in log bytes.
  */
 import { existsSync } from 'node:fs';
-import { NEVER_WON_MIN_ANNOTATORS, type AgreementReport } from '../../core/agreement';
+import { NEVER_WON_MIN_ANNOTATORS } from '../../core/agreement';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue } from '../../core/issues';
 import type { ModelComparison, WinRateRow } from '../../core/modelComparison';
-import type { PositionBiasReport, PositionBiasRow } from '../../core/positionBias';
+import type { PositionBiasRow } from '../../core/positionBias';
 import { defaultLogPath } from '../../core/project';
-import { projectStats, type AnnotatorCounts } from '../../core/projectStats';
+import { projectStats, type ProjectStats } from '../../core/projectStats';
 import { AUTOMATIC_JUDGES } from '../../core/verifierJudge';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -29,24 +29,10 @@ B over A with a 95% interval.
   --json      print one JSON object instead of text
 Data problems are printed to stderr as file:line: field: problem. Exit code 0, 1 if a file cannot be read.`;
 
-/** What `dap stats --json` prints. */
-export interface StatsSummary {
+/** What `dap stats --json` prints: the report of core/projectStats.ts with the files and the issue counts. */
+export interface StatsSummary extends Omit<ProjectStats, 'partitions'> {
   tasks: string;
   log: string;
-  items: number;
-  annotatedItems: number;
-  events: number;
-  judgments: number;
-  perAnnotator: AnnotatorCounts[];
-  agreement: AgreementReport;
-  /** Responses that never won (core/agreement.ts isNeverWon: lost every comparison, judged by 2+ annotators). */
-  neverWon: number;
-  /** Items holding such a response: the review's "Never won" count. */
-  neverWonItems: number;
-  /** How often the first-shown response wins decisive pair judgments, per annotator and overall (core/positionBias.ts). */
-  positionBias: PositionBiasReport;
-  /** Items holding one response of each of two models: the win rate of the second over the first. */
-  models?: ModelComparison;
   issues: { errors: number; warnings: number };
 }
 
