@@ -9,10 +9,10 @@
  * uses). The model pair is the first *named* item's, also when an earlier unnamed item differs. The
  * temporary files are gone afterwards: after a normal run, after an error, and after SIGINT.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -28,6 +28,7 @@ const root = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'dap-stats-part-'));
 const bundle = join(dir, 'cli.cjs');
 buildSync({ entryPoints: [join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'error', external: ['@tensorflow/tfjs-node', 'webgpu'] });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A small deterministic generator (xorshift). */
 function rng(seed: number): () => number {
