@@ -134,6 +134,18 @@ const PAIR_LABELS: readonly PairLabel[] = ['first', 'second', 'tie', 'both_bad']
 const zeroCounts = () => new Map<string, number>(PAIR_LABELS.map((l) => [l, 0]));
 
 /**
+ * One item's judgments of one kind, sorted by annotator (each annotator pair then comes as (a, b) with a < b),
+ * their annotators added to `annotators` (the tallies list every annotator pair, agreeing or not).
+ */
+function ofKind(judgments: readonly Judgment[], kind: 'pair' | 'rank', annotators: Set<string>): Judgment[] {
+  const out = judgments.length === 1 // the common case of a large log: nothing to sort
+    ? (judgments[0].kind === kind ? [judgments[0]] : [])
+    : judgments.filter((j) => j.kind === kind).sort((x, y) => (x.annotator < y.annotator ? -1 : 1));
+  for (const j of out) annotators.add(j.annotator);
+  return out;
+}
+
+/**
  * Pair-judgment agreement, one item at a time (addItem: every current judgment of one item, each item
  * once): per annotator pair the common units and label counts, which is all Cohen's κ needs; finish()
  * gives the report. pe sums the labels in one fixed order, so the result does not depend on item order.
@@ -143,12 +155,7 @@ export class PairAgreementTally {
   private readonly counts = new Map<string, { n: number; same: number; a: Map<string, number>; b: Map<string, number> }>();
 
   addItem(judgments: readonly Judgment[]): void {
-    if (judgments.length === 1) { // nothing to agree with
-      if (judgments[0].kind === 'pair') this.annotators.add(judgments[0].annotator);
-      return;
-    }
-    const pairs = judgments.filter((j) => j.kind === 'pair').sort((x, y) => (x.annotator < y.annotator ? -1 : 1));
-    for (const j of pairs) this.annotators.add(j.annotator);
+    const pairs = ofKind(judgments, 'pair', this.annotators);
     for (let x = 0; x < pairs.length; x++) {
       const outcomesA = judgmentPairs(pairs[x]);
       for (let y = x + 1; y < pairs.length; y++) {
@@ -209,12 +216,7 @@ export class RankAgreementTally {
   private readonly taus = new Map<string, { n: number; sum: ExactSum }>();
 
   addItem(judgments: readonly Judgment[]): void {
-    if (judgments.length === 1) {
-      if (judgments[0].kind === 'rank') this.annotators.add(judgments[0].annotator);
-      return;
-    }
-    const ranks = judgments.filter((j) => j.kind === 'rank').sort((x, y) => (x.annotator < y.annotator ? -1 : 1));
-    for (const j of ranks) this.annotators.add(j.annotator);
+    const ranks = ofKind(judgments, 'rank', this.annotators);
     for (let x = 0; x < ranks.length; x++) {
       const posA = rankPositions(ranks[x]);
       for (let y = x + 1; y < ranks.length; y++) {
