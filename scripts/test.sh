@@ -19,6 +19,10 @@ RESULTS="$(mktemp -d "${TMPDIR:-/tmp}/dap-test-results.XXXXXX")"
 trap 'rm -rf "$RESULTS"' EXIT
 # The torch environment probe's kept answers (src/train/torch/envCache.ts) live and die with this test run.
 export DAP_CACHE_DIR="${DAP_CACHE_DIR:-$RESULTS/cache}"
+# So do the tests' temporary folders (mkdtemp in os.tmpdir(): run folders, written models, crash logs), which
+# otherwise pile up by the gigabyte over repeated runs.
+export TMPDIR="$RESULTS/tmp"
+mkdir -p "$TMPDIR"
 SUITE_START=$(date +%s)
 
 declare -a SUMMARY_LINES=()

@@ -5,10 +5,10 @@
  * stale temporaries of killed writers are removed by the next write; a write refused by the file system
  * leaves the old file and no temporary; a folder moved aside by an interrupted replacement is put back.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -18,6 +18,7 @@ import { loadPretrained } from '../../src/engine/checkpoint';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'dap-atomic-'));
+after(() => rmSync(dir, { recursive: true, force: true })); // ~100 MB of written files otherwise left in the temp folder
 const external = ['@tensorflow/tfjs-node', 'webgpu'];
 const cli = join(dir, 'cli.cjs');
 buildSync({ entryPoints: [join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: cli, logLevel: 'error', external });

@@ -5,7 +5,7 @@
  * land right after. Every event A acknowledged must read back, for every public append path (annotation
  * log sync and async, the annotator's sink, a training run's metrics.jsonl).
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { readAnnotationLog } from '../../src/core/annotationLog';
 import { replayRun } from '../../src/train/runs/folder';
 
 const dir = mkdtempSync(join(tmpdir(), 'dap-race-'));
+after(() => rmSync(dir, { recursive: true, force: true })); // ~100 MB of written files otherwise left in the temp folder
 const appender = join(dir, 'logAppender.cjs');
 buildSync({ entryPoints: [join(import.meta.dirname, 'fixtures/logAppender.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: appender, logLevel: 'error' });
 
