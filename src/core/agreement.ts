@@ -114,16 +114,21 @@ function annotatorPairs(names: Iterable<string>): [string, string][] {
   return out;
 }
 
-/** Current judgments grouped by item, the last one per (item, annotator) kept, annotators in name order. */
-export function judgmentsByItem(judgments: readonly Judgment[]): Judgment[][] {
+/** Judgments grouped by item id, items in the order of their first judgment, each group in input order. */
+export function groupByItem(judgments: readonly Judgment[]): Map<string, Judgment[]> {
   const byItem = new Map<string, Judgment[]>();
   for (const j of judgments) {
     const group = byItem.get(j.item);
     if (group) group.push(j);
     else byItem.set(j.item, [j]);
   }
+  return byItem;
+}
+
+/** Current judgments grouped by item, the last one per (item, annotator) kept, annotators in name order. */
+export function judgmentsByItem(judgments: readonly Judgment[]): Judgment[][] {
   const out: Judgment[][] = [];
-  for (const group of byItem.values()) {
+  for (const group of groupByItem(judgments).values()) {
     if (group.length === 1) out.push(group);
     else out.push([...new Map(group.map((j) => [j.annotator, j])).values()].sort((x, y) => (x.annotator < y.annotator ? -1 : x.annotator > y.annotator ? 1 : 0)));
   }

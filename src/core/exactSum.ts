@@ -3,7 +3,7 @@
  * Python's math.fsum), rounded once at the end to the float nearest the exact sum. The statistics that
  * average many per-item values (mean Kendall τ-b per annotator pair, the per-item scores of a model
  * comparison) add them through one of these, so a report built one partition of the log at a time
- * (core/logPartitions.ts) comes out bit-identical to one built from the whole log in memory.
+ * (core/projectStats.ts) comes out bit-identical to one built from the whole log in memory.
  */
 export class ExactSum {
   /** Non-overlapping partials, smallest magnitude first; their exact sum is the sum so far. */

@@ -132,21 +132,8 @@ async function run(argv: string[]): Promise<number> {
     else warnings++;
     process.stderr.write(`${formatIssue(issue)}\n`);
   } });
-  const summary: StatsSummary = {
-    tasks: tasksPath,
-    log: logPath,
-    items: stats.items,
-    annotatedItems: stats.annotatedItems,
-    events: stats.events,
-    judgments: stats.judgments,
-    perAnnotator: stats.perAnnotator,
-    agreement: stats.agreement,
-    neverWon: stats.neverWon,
-    neverWonItems: stats.neverWonItems,
-    positionBias: stats.positionBias,
-    ...(stats.models ? { models: stats.models } : {}),
-    issues: { errors, warnings },
-  };
+  const { partitions: _partitions, ...report } = stats; // how it was computed is not part of the report
+  const summary: StatsSummary = { tasks: tasksPath, log: logPath, ...report, issues: { errors, warnings } };
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatText(summary));
   return 0;
 }

@@ -14,18 +14,8 @@ import type {
   ResponseScores,
   ReviewListName,
 } from './types';
+import { groupByItem } from '../agreement';
 import { responseRecords } from './stats';
-
-/** Groups judgments by item, keeping the task file's item order. */
-export function judgmentsByItem(judgments: Judgment[]): Map<string, Judgment[]> {
-  const out = new Map<string, Judgment[]>();
-  for (const j of judgments) {
-    const list = out.get(j.item);
-    if (list) list.push(j);
-    else out.set(j.item, [j]);
-  }
-  return out;
-}
 
 /**
  * Items whose entries in each list are hidden by a `confirm` event: the confirm must come after the
@@ -58,7 +48,7 @@ export function confirmedItems(events: AnnotationEvent[]): Record<ReviewListName
  * number of comparisons lost (most first), then by line.
  */
 export function neverWonList(items: TaskItem[], judgments: Judgment[]): NeverWonEntry[] {
-  const byItem = judgmentsByItem(judgments);
+  const byItem = groupByItem(judgments);
   const out: NeverWonEntry[] = [];
   for (const item of items) {
     const js = byItem.get(item.id);
@@ -86,7 +76,7 @@ export function disagreementList(
   judgments: Judgment[],
   tauThreshold = DEFAULT_TAU_THRESHOLD,
 ): DisagreementEntry[] {
-  const byItem = judgmentsByItem(judgments);
+  const byItem = groupByItem(judgments);
   const out: DisagreementEntry[] = [];
   for (const item of items) {
     const js = byItem.get(item.id);

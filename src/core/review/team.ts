@@ -6,11 +6,10 @@
  * test: core/positionBias.ts, the one implementation); how many items are complete, short or judged by 0, 1,
  * 2 … annotators; and Cohen's κ of every two annotators on common pairs. The review panel's Team tab renders it.
  */
-import { pairAgreement } from '../agreement';
+import { groupByItem, pairAgreement } from '../agreement';
 import { requiredAnnotators, stillOpen } from '../assignment';
 import { positionBias } from '../positionBias';
 import type { AnnotationEvent, Judgment, TaskItem } from '../types';
-import { judgmentsByItem } from './lists';
 import { annotatorMajority } from './stats';
 import type { TeamMember, TeamReport } from './types';
 
@@ -25,7 +24,7 @@ function median(xs: number[]): number | undefined {
 
 /** The team view of `items` with their current `judgments` and the log's `events` (for the times). */
 export function teamReport(items: readonly TaskItem[], judgments: readonly Judgment[], events: readonly AnnotationEvent[], maxCoverage = 3): TeamReport {
-  const byItem = judgmentsByItem([...judgments]);
+  const byItem = groupByItem(judgments);
   const annotators = [...new Set([...judgments.map((j) => j.annotator), ...events.filter((e) => e.kind === 'pair' || e.kind === 'rank').map((e) => e.annotator)])].sort();
   const coverage = new Array<number>(maxCoverage + 1).fill(0);
   const open = new Map(annotators.map((a) => [a, 0]));
