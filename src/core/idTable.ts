@@ -12,7 +12,7 @@
  */
 
 /** 52-bit FNV-1a-style hash of a string (two 32-bit lanes with different seeds). */
-function hash52(s: string): number {
+export function hash52(s: string): number {
   let a = 0x811c9dc5, b = 0x01000193 ^ s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -60,7 +60,11 @@ export class IdTable {
    * confirms an entry really holds `id`. Returns the confirmed entry, or inserts (line, offset) and returns undefined.
    */
   findOrAdd(id: string, line: number, offset: number, same: (offset: number) => boolean, value = 0): { line: number; offset: number } | undefined {
-    const h = hash52(id);
+    return this.findOrAddHashed(hash52(id), hash32(id), line, offset, same, value);
+  }
+
+  /** findOrAdd for an id known by its two hashes (hash52, hash32) only. */
+  findOrAddHashed(h: number, fp: number, line: number, offset: number, same: (offset: number) => boolean, value = 0): { line: number; offset: number } | undefined {
     const mask = this.slots.length - 1;
     let i = h % this.slots.length & mask;
     for (let s = this.slots[i]; s !== 0; s = this.slots[i]) {
@@ -68,23 +72,25 @@ export class IdTable {
       if (this.keys[c][k] === h && same(this.offsets[c][k])) return { line: this.lines[c][k], offset: this.offsets[c][k] };
       i = (i + 1) & mask;
     }
-    const e = this.count++;
-    const c = e >>> CHUNK_BITS, k = e & IN_CHUNK;
-    if (k === 0) {
-      this.keys.push(new Float64Array(CHUNK));
-      this.fps.push(new Int32Array(CHUNK));
-      this.lines.push(new Int32Array(CHUNK));
-      this.offsets.push(new Float64Array(CHUNK));
-      this.values.push(new Int32Array(CHUNK));
-    }
-    this.keys[c][k] = h;
-    this.fps[c][k] = hash32(id);
-    this.lines[c][k] = line;
-    this.offsets[c][k] = offset;
-    this.values[c][k] = value;
-    this.slots[i] = e + 1;
-    if (this.count * 4 > this.slots.length * 3) this.grow();
+    this.append(i, h, fp, line, offset, value);
     return undefined;
+  }
+
+  /**
+   * Adds an entry from its two hashes (as entry(…) gives them), without looking for an equal one: for a
+   * table rebuilt from entries already known distinct (core/taskScan.ts reads them back from its partitions).
+   */
+  addHashed(h: number, fp: number, line: number, offset: number, value: number): void {
+    const mask = this.slots.length - 1;
+    let i = h % this.slots.length & mask;
+    while (this.slots[i] !== 0) i = (i + 1) & mask;
+    this.append(i, h, fp, line, offset, value);
+  }
+
+  /** Entry `entry`'s hashes, line, offset and value (entries are numbered 0 … size − 1 in insertion order). */
+  entry(entry: number): { h: number; fp: number; line: number; offset: number; value: number } {
+    const c = entry >>> CHUNK_BITS, k = entry & IN_CHUNK;
+    return { h: this.keys[c][k], fp: this.fps[c][k], line: this.lines[c][k], offset: this.offsets[c][k], value: this.values[c][k] };
   }
 
   /** The entry number of `id` (both hashes equal; see the file comment), or -1 when the table has no such id. */
@@ -98,6 +104,11 @@ export class IdTable {
     return -1;
   }
 
+  /** Replaces the value stored with entry `entry`. */
+  setValue(entry: number, value: number): void {
+    this.values[entry >>> CHUNK_BITS][entry & IN_CHUNK] = value;
+  }
+
   /** The value stored with the id of entry `entry` (from find). */
   valueAt(entry: number): number {
     return this.values[entry >>> CHUNK_BITS][entry & IN_CHUNK];
@@ -106,6 +117,26 @@ export class IdTable {
   /** Number of ids (entry numbers from find are below it, and stay valid). */
   get size(): number {
     return this.count;
+  }
+
+  /** Stores a new entry and points slot `i` at it. */
+  private append(i: number, h: number, fp: number, line: number, offset: number, value: number): void {
+    const e = this.count++;
+    const c = e >>> CHUNK_BITS, k = e & IN_CHUNK;
+    if (k === 0) {
+      this.keys.push(new Float64Array(CHUNK));
+      this.fps.push(new Int32Array(CHUNK));
+      this.lines.push(new Int32Array(CHUNK));
+      this.offsets.push(new Float64Array(CHUNK));
+      this.values.push(new Int32Array(CHUNK));
+    }
+    this.keys[c][k] = h;
+    this.fps[c][k] = fp;
+    this.lines[c][k] = line;
+    this.offsets[c][k] = offset;
+    this.values[c][k] = value;
+    this.slots[i] = e + 1;
+    if (this.count * 4 > this.slots.length * 3) this.grow();
   }
 
   private grow(): void {

@@ -5,14 +5,18 @@
  * Nothing of the log is kept but, per (item, annotator), the depth of its judgment stack (a count, not the
  * judgments), so memory stays small next to both files: the task file's ids are an IdTable (34 to 39
  * bytes an id), each annotator's depths a sparse map that turns into an array of one int per id once it
- * is dense.
+ * is dense. When the task file's ids spilled to partitions (core/taskScan.ts), the log is partitioned the
+ * same way and each partition checked on its own (all events of an item land with its id), so memory is
+ * one partition's, whatever the files' sizes.
  */
 import { parseLogLine } from './annotationLog';
 import { assertUnreachable } from './assertUnreachable';
-import type { IdTable } from './idTable';
+import { IdTable } from './idTable';
 import { readJsonlLines } from './jsonl';
 import { emptyUndoIssue, shownRangeIssue, unknownItemIssue } from './judgments';
-import type { DataIssue } from './types';
+import { mergeSorted, partitionOf, releasePartitionMemory, SpillFiles } from './spillFiles';
+import { readIdPartition, type TaskIds } from './taskScan';
+import type { AnnotationEvent, DataIssue } from './types';
 
 /** What a log holds, as counted by checkLogAgainstIds. */
 export interface LogCheck {
@@ -47,47 +51,44 @@ class Depths {
   }
 }
 
-/**
- * Streams the log at `path` (`file` names it in issues) against the ids in `ids` (each stored with its
- * item's response count, as streamTasks records them), passing every issue to `onIssue` as found.
- */
-export async function checkLogAgainstIds(path: string, ids: IdTable, onIssue: (issue: DataIssue) => void, file = path): Promise<LogCheck> {
-  const depths = new Map<string, Depths>();
-  const unknown = new Set<string>();
-  let events = 0, judgments = 0;
-  for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) {
-    const r = parseLogLine(l, file);
-    for (const issue of r.issues) onIssue(issue);
-    const e = r.event;
-    if (!e) continue;
-    events++;
+/** The per-event checks of one log against a table of ids, fed events in log order. */
+class LogChecker {
+  private readonly depths = new Map<string, Depths>();
+  private readonly unknown = new Set<string>();
+  judgments = 0;
+
+  constructor(private readonly ids: IdTable, private readonly file: string) {}
+
+  /** Checks the event of log line `line`, passing its issues to `onIssue`. */
+  add(e: AnnotationEvent, line: number, onIssue: (issue: DataIssue) => void): void {
+    const { ids, file } = this;
     const entry = ids.find(e.item);
     if (entry < 0) {
-      if (!unknown.has(e.item)) {
-        unknown.add(e.item);
-        onIssue(unknownItemIssue(file, l.line, e.item));
+      if (!this.unknown.has(e.item)) {
+        this.unknown.add(e.item);
+        onIssue(unknownItemIssue(file, line, e.item));
       }
-      continue;
+      return;
     }
-    const range = shownRangeIssue(file, l.line, e, ids.valueAt(entry));
+    const range = shownRangeIssue(file, line, e, ids.valueAt(entry));
     if (range) {
       onIssue(range);
-      continue;
+      return;
     }
-    let d = depths.get(e.annotator);
-    if (!d) depths.set(e.annotator, (d = new Depths(ids.size)));
+    let d = this.depths.get(e.annotator);
+    if (!d) this.depths.set(e.annotator, (d = new Depths(ids.size)));
     const depth = d.get(entry);
     switch (e.kind) {
       case 'pair':
       case 'rank':
         d.set(entry, depth + 1);
-        if (depth === 0) judgments++;
+        if (depth === 0) this.judgments++;
         break;
       case 'undo':
-        if (depth === 0) onIssue(emptyUndoIssue(file, l.line, e));
+        if (depth === 0) onIssue(emptyUndoIssue(file, line, e));
         else {
           d.set(entry, depth - 1);
-          if (depth === 1) judgments--;
+          if (depth === 1) this.judgments--;
         }
         break;
       case 'flag':
@@ -97,5 +98,60 @@ export async function checkLogAgainstIds(path: string, ids: IdTable, onIssue: (i
         assertUnreachable(e);
     }
   }
-  return { events, judgments };
+}
+
+/**
+ * Streams the log at `path` (`file` names it in issues) against the task file's ids (each stored with its
+ * item's response count, as scanTaskFile records them by default), passing every issue to `onIssue` as
+ * found: in memory for a table; for ids in partitions, the log's events go to the same partitions and each
+ * is checked against its ids, the issues then merged back into log line order (a line's parse issues first).
+ */
+export async function checkLogAgainstIds(path: string, ids: TaskIds | IdTable, onIssue: (issue: DataIssue) => void, file = path): Promise<LogCheck> {
+  const taskIds: TaskIds = ids instanceof IdTable ? { kind: 'table', table: ids } : ids;
+  if (taskIds.kind === 'partitions') return checkLogInPartitions(path, taskIds, onIssue, file);
+  const checker = new LogChecker(taskIds.table, file);
+  let events = 0;
+  for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) {
+    const r = parseLogLine(l, file);
+    for (const issue of r.issues) onIssue(issue);
+    if (!r.event) continue;
+    events++;
+    checker.add(r.event, l.line, onIssue);
+  }
+  return { events, judgments: checker.judgments };
+}
+
+type LogStream = 'events' | 'parseIssues' | 'checkIssues';
+
+async function checkLogInPartitions(path: string, ids: Extract<TaskIds, { kind: 'partitions' }>, onIssue: (issue: DataIssue) => void, file: string): Promise<LogCheck> {
+  const spill = new SpillFiles<LogStream>(ids.count, 'dap-logcheck-');
+  try {
+    let events = 0, judgments = 0;
+    for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) {
+      const r = parseLogLine(l, file);
+      for (const issue of r.issues) spill.write(0, 'parseIssues', JSON.stringify(issue));
+      if (!r.event) continue;
+      events++;
+      spill.write(partitionOf(r.event.item, ids.count), 'events', `${l.line}\t${r.torn ? JSON.stringify(r.event) : l.text}`);
+    }
+    spill.finishWriting();
+    for (let p = 0; p < ids.count; p++) {
+      const checker = new LogChecker(readIdPartition(ids, p), file);
+      const toFile = (issue: DataIssue) => spill.write(p, 'checkIssues', JSON.stringify(issue));
+      for await (const text of spill.lines(p, 'events')) {
+        const tab = text.indexOf('\t');
+        checker.add(JSON.parse(text.slice(tab + 1)) as AnnotationEvent, Number(text.slice(0, tab)), toFile);
+      }
+      judgments += checker.judgments;
+      releasePartitionMemory();
+    }
+    spill.finishWriting();
+    const issues = async function* (p: number, stream: LogStream): AsyncGenerator<DataIssue> {
+      for await (const text of spill.lines(p, stream)) yield JSON.parse(text) as DataIssue;
+    };
+    await mergeSorted([issues(0, 'parseIssues'), ...Array.from({ length: ids.count }, (_, p) => issues(p, 'checkIssues'))], (issue) => issue.line, onIssue);
+    return { events, judgments };
+  } finally {
+    spill.close();
+  }
 }

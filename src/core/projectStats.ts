@@ -16,8 +16,8 @@ import { readJsonlLines } from './jsonl';
 import { resolveJudgments } from './judgments';
 import { comparisonIndices, comparisonModels, ModelComparisonTally, type ModelComparison, type ModelPair } from './modelComparison';
 import { PositionBiasTally, type PositionBiasReport } from './positionBias';
-import { partitionOf, releasePartitionMemory, SpillFiles } from './spillFiles';
-import { streamTasks } from './tasks';
+import { mergeSorted, partitionOf, releasePartitionMemory, SpillFiles } from './spillFiles';
+import { scanTaskFile } from './taskScan';
 import type { AnnotationEvent, DataIssue, ItemShape, Judgment } from './types';
 
 /** Log bytes resolved in memory at once; a larger log is partitioned into about logBytes / this parts. */
@@ -61,6 +61,8 @@ export interface ProjectStatsOptions {
   onIssue: (issue: DataIssue) => void;
   /** Memory budget as log bytes resolved at once (default DEFAULT_PARTITION_BYTES). */
   partitionBytes?: number;
+  /** Task-file ids checked in memory before they spill (core/taskScan.ts; default its DEFAULT_IDS_IN_MEMORY). */
+  idsInMemory?: number;
   /** Annotators left out of position bias (automatic judges). */
   automaticJudges?: ReadonlySet<string>;
 }
@@ -134,33 +136,62 @@ interface TaskPass {
   guessCountExact: boolean;
 }
 
-/** Streams the task file: issues to onIssue, each valid item's shape to keep. */
-async function taskPass(tasksPath: string, onIssue: (issue: DataIssue) => void, keep: (item: StatsItem) => void): Promise<TaskPass> {
+/** An item's value in the task scan: whether it was counted in TaskPass.guessItems. */
+const IN_GUESS = 1;
+
+/**
+ * Scans the task file (core/taskScan.ts, ids bounded by `idsInMemory`): issues to onIssue, each valid
+ * item's shape to keep. `keep` may receive an item that is later found to repeat an earlier id (a large
+ * file): the counts are corrected, and the readers keep the first item of an id (firstOfEachId).
+ */
+async function taskPass(tasksPath: string, onIssue: (issue: DataIssue) => void, keep: (item: StatsItem) => void, idsInMemory?: number): Promise<TaskPass> {
   const pass: TaskPass = { items: 0, guessItems: 0, guessCountExact: true };
-  for await (const r of streamTasks(tasksPath)) {
-    for (const issue of r.issues) onIssue(issue);
-    if (!r.item) continue;
-    const item: StatsItem = { id: r.item.id, order: pass.items++, responses: r.item.responses.map((x) => (x.model === undefined ? {} : { model: x.model })) };
-    if (!pass.guess) {
-      pass.guess = comparisonModels([item]);
-      if (!pass.guess && item.responses.some((x) => x.model !== undefined)) pass.guessCountExact = false;
-    }
-    if (pass.guess && comparisonIndices(item, pass.guess)) pass.guessItems++;
-    keep(item);
-  }
+  let order = 0;
+  const scan = await scanTaskFile(tasksPath, {
+    onIssue,
+    idsInMemory,
+    onItem: (taskItem) => {
+      const item: StatsItem = { id: taskItem.id, order: order++, responses: taskItem.responses.map((x) => (x.model === undefined ? {} : { model: x.model })) };
+      if (!pass.guess) {
+        pass.guess = comparisonModels([item]);
+        if (!pass.guess && item.responses.some((x) => x.model !== undefined)) pass.guessCountExact = false;
+      }
+      keep(item);
+      if (!pass.guess || !comparisonIndices(item, pass.guess)) return 0;
+      pass.guessItems++;
+      return IN_GUESS;
+    },
+    onLateDuplicate: (_line, value) => {
+      if (value & IN_GUESS) pass.guessItems--;
+    },
+  });
+  pass.items = scan.items;
   return pass;
 }
 
 /** Items of the whole task file holding one response of each model of `pair`. */
-async function countComparisonItems(tasksPath: string, pair: ModelPair): Promise<number> {
+async function countComparisonItems(tasksPath: string, pair: ModelPair, idsInMemory?: number): Promise<number> {
   let n = 0;
-  for await (const r of streamTasks(tasksPath)) if (r.item && comparisonIndices(r.item, pair)) n++;
+  await scanTaskFile(tasksPath, {
+    onIssue: () => {},
+    idsInMemory,
+    onItem: (item) => (comparisonIndices(item, pair) ? (n++, IN_GUESS) : 0),
+    onLateDuplicate: (_line, value) => {
+      if (value & IN_GUESS) n--;
+    },
+  });
   return n;
+}
+
+/** `items` (file order) without the later items of an id: what remains once a late duplicate is known. */
+function firstOfEachId<T extends { id: string }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((it) => !seen.has(it.id) && (seen.add(it.id), true));
 }
 
 /** The report's model comparison: the guessed pair's tally when it is the right pair, else `recompute`. */
 async function modelsOf(tally: StatsTally, pass: TaskPass, tasksPath: string,
-  recompute: (t: ModelComparisonTally) => Promise<void>, judges: ReadonlySet<string>): Promise<ModelComparison | undefined> {
+  recompute: (t: ModelComparisonTally) => Promise<void>, judges: ReadonlySet<string>, idsInMemory?: number): Promise<ModelComparison | undefined> {
   const pair = tally.candidate?.pair;
   if (!pair) return undefined;
   let comparison = tally.comparison && samePair(tally.comparison.pair, pair) ? tally.comparison : undefined;
@@ -168,7 +199,7 @@ async function modelsOf(tally: StatsTally, pass: TaskPass, tasksPath: string,
   const m = comparison.finish();
   if (!m) return undefined;
   const exact = pass.guess && samePair(pass.guess, pair) && pass.guessCountExact;
-  return { ...m, items: exact ? pass.guessItems : await countComparisonItems(tasksPath, pair) };
+  return { ...m, items: exact ? pass.guessItems : await countComparisonItems(tasksPath, pair, idsInMemory) };
 }
 
 function report(tally: StatsTally, pass: TaskPass, events: number, partitions: number, models: ModelComparison | undefined): ProjectStats {
@@ -193,20 +224,23 @@ export async function projectStats(tasksPath: string, logPath: string, options: 
   const logBytes = existsSync(logPath) ? statSync(logPath).size : 0;
   const partitions = logBytes <= budget ? 1 : Math.min(MAX_PARTITIONS, Math.ceil(logBytes / budget));
   const judges = options.automaticJudges ?? new Set<string>();
-  return partitions === 1 ? statsInMemory(tasksPath, logPath, options.onIssue, judges) : statsPartitioned(tasksPath, logPath, partitions, options.onIssue, judges);
+  return partitions === 1 ? statsInMemory(tasksPath, logPath, options.onIssue, judges, options.idsInMemory)
+    : statsPartitioned(tasksPath, logPath, partitions, options.onIssue, judges, options.idsInMemory);
 }
 
-async function statsInMemory(tasksPath: string, logPath: string, onIssue: (issue: DataIssue) => void, judges: ReadonlySet<string>): Promise<ProjectStats> {
+async function statsInMemory(tasksPath: string, logPath: string, onIssue: (issue: DataIssue) => void, judges: ReadonlySet<string>,
+  idsInMemory?: number): Promise<ProjectStats> {
   const log = await readAnnotationLog(logPath);
   const named = new Set(log.events.map((e) => e.event.item));
-  const items: StatsItem[] = [];
+  let items: StatsItem[] = [];
   const pass = await taskPass(tasksPath, onIssue, (item) => {
     if (named.has(item.id)) items.push(item);
-  });
+  }, idsInMemory);
+  items = firstOfEachId(items);
   for (const issue of log.issues) onIssue(issue);
   const tally = new StatsTally(pass.guess, judges);
   for (const issue of tally.add(items, log.events, logPath)) onIssue(issue);
-  const models = await modelsOf(tally, pass, tasksPath, async (t) => t.addItems(items, resolveJudgments(log.events, items, logPath).judgments), judges);
+  const models = await modelsOf(tally, pass, tasksPath, async (t) => t.addItems(items, resolveJudgments(log.events, items, logPath).judgments), judges, idsInMemory);
   return report(tally, pass, log.events.length, 1, models);
 }
 
@@ -227,7 +261,7 @@ function readPartition(spill: SpillFiles<Stream>, p: number): { items: StatsItem
     const item = decodeItem(text, named);
     if (item) items.push(item);
   }
-  return { items, events };
+  return { items: firstOfEachId(items), events };
 }
 
 /**
@@ -260,29 +294,19 @@ function decodeItem(text: string, keep: ReadonlySet<string>): StatsItem | undefi
 
 /** Passes on the partitions' issue streams (each in log line order) merged into one log line order. */
 async function mergeIssues(spill: SpillFiles<Stream>, onIssue: (issue: DataIssue) => void): Promise<void> {
-  const streams = Array.from({ length: spill.count }, (_, p) => spill.lines(p, 'issues'));
-  const heads: (DataIssue | undefined)[] = [];
-  const next = async (p: number) => {
-    const r = await streams[p].next();
-    heads[p] = r.done ? undefined : (JSON.parse(r.value) as DataIssue);
+  const parsed = async function* (p: number): AsyncGenerator<DataIssue> {
+    for await (const text of spill.lines(p, 'issues')) yield JSON.parse(text) as DataIssue;
   };
-  for (let p = 0; p < streams.length; p++) await next(p);
-  for (;;) {
-    let best = -1;
-    for (let p = 0; p < heads.length; p++) if (heads[p] && (best < 0 || heads[p]!.line < heads[best]!.line)) best = p;
-    if (best < 0) return;
-    onIssue(heads[best]!);
-    await next(best);
-  }
+  await mergeSorted(Array.from({ length: spill.count }, (_, p) => parsed(p)), (issue) => issue.line, onIssue);
 }
 
 async function statsPartitioned(tasksPath: string, logPath: string, partitions: number, onIssue: (issue: DataIssue) => void,
-  judges: ReadonlySet<string>): Promise<ProjectStats> {
+  judges: ReadonlySet<string>, idsInMemory?: number): Promise<ProjectStats> {
   const spill = new SpillFiles<Stream>(partitions, 'dap-stats-');
   try {
     const pass = await taskPass(tasksPath, onIssue, (item) => {
       spill.write(partitionOf(item.id, partitions), 'items', encodeItem(item));
-    });
+    }, idsInMemory);
     let events = 0;
     for await (const l of readJsonlLines(logPath, { chunkSize: 1 << 20 })) {
       const r = parseLogLine(l, logPath);
@@ -307,7 +331,7 @@ async function statsPartitioned(tasksPath: string, logPath: string, partitions: 
         t.addItems(items, resolveJudgments(partEvents, items, logPath).judgments);
         releasePartitionMemory();
       }
-    }, judges);
+    }, judges, idsInMemory);
     return report(tally, pass, events, partitions, models);
   } finally {
     spill.close();

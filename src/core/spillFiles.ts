@@ -4,8 +4,9 @@
  * named streams (e.g. "items", "events"), written through a small buffer and read back one partition at a
  * time. The files live in one folder under os.tmpdir(), removed by close(), and also when the process
  * exits or is interrupted (SIGINT / SIGTERM) before close() ran; releasePartitionMemory between partitions
- * keeps the peak at one partition's. `dap stats` uses it for logs larger than its memory budget
- * (core/projectStats.ts).
+ * keeps the peak at one partition's. Streams hold lines (write, readAll, lines) or float64 numbers
+ * (writeNumbers, readNumbers). `dap stats` uses it for logs larger than its memory budget
+ * (core/projectStats.ts), the task scans for files with more ids than theirs (core/taskScan.ts).
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +66,33 @@ export function releasePartitionMemory(): void {
 
 /** The partition (0 … count − 1) of a key. */
 export function partitionOf(key: string, count: number): number {
-  return count === 1 ? 0 : (hash32(key) >>> 1) % count; // hash32 is odd: its low bit says nothing
+  return partitionOfHash(hash32(key), count);
+}
+
+/** The partition of a key whose hash32 is `h` (what partitionOf computes, for a caller that kept the hash). */
+export function partitionOfHash(h: number, count: number): number {
+  return count === 1 ? 0 : (h >>> 1) % count; // hash32 is odd: its low bit says nothing
+}
+
+/**
+ * Merges sources that are each in ascending order of `key` into one ascending order, passing each element
+ * to `emit` with its source's index; on equal keys the lower source index goes first (so a caller orders
+ * what shares a line by the order of its sources).
+ */
+export async function mergeSorted<T>(sources: readonly AsyncIterator<T>[], key: (t: T) => number, emit: (t: T, source: number) => void): Promise<void> {
+  const heads: (T | undefined)[] = [];
+  const next = async (s: number) => {
+    const r = await sources[s].next();
+    heads[s] = r.done ? undefined : r.value;
+  };
+  for (let s = 0; s < sources.length; s++) await next(s);
+  for (;;) {
+    let best = -1;
+    for (let s = 0; s < heads.length; s++) if (heads[s] !== undefined && (best < 0 || key(heads[s]!) < key(heads[best]!))) best = s;
+    if (best < 0) return;
+    emit(heads[best]!, best);
+    await next(best);
+  }
 }
 
 /** One buffered output file. */
@@ -75,9 +102,17 @@ interface SpillFile {
   bytes: number;
 }
 
+/** One buffered output file of float64 numbers. */
+interface NumberFile {
+  fd: number;
+  buffer: Float64Array;
+  used: number;
+}
+
 export class SpillFiles<S extends string> {
   private readonly dir: string;
   private readonly files = new Map<string, SpillFile>();
+  private readonly numberFiles = new Map<string, NumberFile>();
   /** Files that received a line (kept after finishWriting). */
   private readonly written = new Set<string>();
   private closed = false;
@@ -106,6 +141,34 @@ export class SpillFiles<S extends string> {
     if (f.bytes >= FLUSH_BYTES) this.flushFile(f);
   }
 
+  /** Appends numbers (stored as float64, read back by readNumbers) to `stream` of `partition`. */
+  writeNumbers(partition: number, stream: S, ...values: number[]): void {
+    const key = `${stream}-${partition}`;
+    let f = this.numberFiles.get(key);
+    if (!f) {
+      this.numberFiles.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: new Float64Array(FLUSH_BYTES / 8), used: 0 }));
+      this.written.add(key);
+    }
+    for (const v of values) {
+      if (f.used === f.buffer.length) this.flushNumbers(f);
+      f.buffer[f.used++] = v;
+    }
+  }
+
+  private flushNumbers(f: NumberFile): void {
+    if (f.used > 0) writeSync(f.fd, new Uint8Array(f.buffer.buffer, 0, f.used * 8));
+    f.used = 0;
+  }
+
+  /** The numbers written to `stream` of `partition` with writeNumbers, in order, read whole. */
+  readNumbers(partition: number, stream: S): Float64Array {
+    if (!this.written.has(`${stream}-${partition}`)) return new Float64Array(0);
+    const bytes = readFileSync(this.path(partition, stream));
+    const out = new Float64Array(bytes.length / 8);
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
+
   private flushFile(f: SpillFile): void {
     if (f.buffer.length === 0) return;
     writeSync(f.fd, `${f.buffer.join('\n')}\n`);
@@ -120,6 +183,11 @@ export class SpillFiles<S extends string> {
       closeSync(f.fd);
     }
     this.files.clear();
+    for (const f of this.numberFiles.values()) {
+      this.flushNumbers(f);
+      closeSync(f.fd);
+    }
+    this.numberFiles.clear();
   }
 
   /**
@@ -144,8 +212,9 @@ export class SpillFiles<S extends string> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const f of this.files.values()) closeSync(f.fd);
+    for (const f of [...this.files.values(), ...this.numberFiles.values()]) closeSync(f.fd);
     this.files.clear();
+    this.numberFiles.clear();
     rmSync(this.dir, { recursive: true, force: true });
     openFolders.delete(this.dir);
   }

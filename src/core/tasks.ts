@@ -71,12 +71,15 @@ export class DuplicateIds {
     this.table = path ? (table ?? new IdTable()) : null;
   }
 
-  /** Records the item of `line`; returns the issue when its id is already taken (skip the item then). */
-  check(item: TaskItem, line: number, idFromContent: boolean, offset?: number): DataIssue | undefined {
+  /**
+   * Records the item of `line` (with `value` in the table: by default its response count); returns the
+   * issue when its id is already taken (skip the item then).
+   */
+  check(item: TaskItem, line: number, idFromContent: boolean, offset?: number, value = item.responses.length): DataIssue | undefined {
     let seen: number | undefined;
     if (this.table && this.path && offset !== undefined) {
       const signed = idFromContent ? -line : line;
-      seen = this.table.findOrAdd(item.id, signed, offset, (at) => idOfLineAt(this.path!, at, this.file) === item.id, item.responses.length)?.line;
+      seen = this.table.findOrAdd(item.id, signed, offset, (at) => idOfLineAt(this.path!, at, this.file) === item.id, value)?.line;
       if (seen === undefined) return undefined;
     } else {
       seen = this.firstLine.get(item.id);
@@ -85,15 +88,23 @@ export class DuplicateIds {
         return undefined;
       }
     }
-    if (seen < 0 && idFromContent) {
-      return issueWarning(this.file, line, 'id', `duplicate item: same prompt and responses as line ${-seen} (content id "${item.id}"); line skipped`);
-    }
-    return issueError(this.file, line, 'id', `duplicate id "${item.id}", first on line ${Math.abs(seen)}; line skipped`);
+    return duplicateIdIssue(this.file, line, item.id, seen, idFromContent);
   }
 }
 
+/**
+ * The issue of a line whose id `id` an earlier line already has (DuplicateIds' rule): `first` is that
+ * line's number, negative when its id was its content hash; `idFromContent` says the same of this line.
+ */
+export function duplicateIdIssue(file: string, line: number, id: string, first: number, idFromContent: boolean): DataIssue {
+  if (first < 0 && idFromContent) {
+    return issueWarning(file, line, 'id', `duplicate item: same prompt and responses as line ${-first} (content id "${id}"); line skipped`);
+  }
+  return issueError(file, line, 'id', `duplicate id "${id}", first on line ${Math.abs(first)}; line skipped`);
+}
+
 /** The item id of the line starting at byte `offset` of `path` (re-read to confirm a duplicate). */
-function idOfLineAt(path: string, offset: number, file: string): string | undefined {
+export function idOfLineAt(path: string, offset: number, file: string): string | undefined {
   const fd = openSync(path, 'r');
   try {
     const parts: Buffer[] = [];

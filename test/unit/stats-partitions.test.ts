@@ -6,7 +6,8 @@
  * and CRLF line ends, a two-model comparison) the report and
  * the issues (text and order) with the budget forced tiny (many partitions) equal those of the whole log
  * in memory, and those of the in-memory library (loadProject + the report functions the review panel
- * uses). The model pair is the first *named* item's, also when an earlier unnamed item differs. The
+ * uses), also with the task file's ids forced to spill (core/taskScan.ts) so that its duplicate ids are found
+ * after the read. The model pair is the first *named* item's, also when an earlier unnamed item differs. The
  * temporary files are gone afterwards: after a normal run, after an error, and after SIGINT.
  */
 import { after, test } from 'node:test';
@@ -62,6 +63,7 @@ function project(name: string, options: { firstPairUnnamed?: boolean } = {}): { 
     lines.push(JSON.stringify({ id: itemId(i), prompt: `q${i}`, responses }));
     if (i === 40) lines.push('{"prompt": "no responses"}');
     if (i === 90) lines.push(JSON.stringify({ id: 'it3', prompt: 'dup', responses: ['a', 'b'] }), JSON.stringify({ id: itemId(38), prompt: 'dup', responses: ['a', 'b'] }));
+    if (i === 150) lines.push(JSON.stringify({ id: itemId(4), prompt: 'dup', responses: [{ text: 'a', model: 'B' }, { text: 'b', model: 'A' }] })); // a repeat comparing the models the other way round: not counted, not used
   }
   writeFileSync(tasks, `${lines.join('\n')}\n`);
   const annotators = ['ann', 'bo', 'cy', 'di', 'verifier'];
@@ -94,9 +96,9 @@ function project(name: string, options: { firstPairUnnamed?: boolean } = {}): { 
   return { tasks, log };
 }
 
-async function run(tasks: string, log: string, partitionBytes?: number): Promise<{ stats: ProjectStats; issues: string[] }> {
+async function run(tasks: string, log: string, partitionBytes?: number, idsInMemory?: number): Promise<{ stats: ProjectStats; issues: string[] }> {
   const issues: string[] = [];
-  const stats = await projectStats(tasks, log, { partitionBytes, automaticJudges: AUTOMATIC_JUDGES, onIssue: (i) => issues.push(formatIssue(i)) });
+  const stats = await projectStats(tasks, log, { partitionBytes, idsInMemory, automaticJudges: AUTOMATIC_JUDGES, onIssue: (i) => issues.push(formatIssue(i)) });
   return { stats, issues };
 }
 
@@ -110,6 +112,13 @@ test('a partitioned log gives the report and the issues of the whole log in memo
   const { partitions: _b, ...partReport } = parts.stats;
   assert.deepEqual(partReport, wholeReport);
   assert.deepEqual(parts.issues, whole.issues);
+  // the task file's ids spilled too (7 in memory: the duplicates come after the switch), log whole or partitioned
+  for (const partitionBytes of [undefined, 4000]) {
+    const spilled = await run(tasks, log, partitionBytes, 7);
+    const { partitions: _c, ...spilledReport } = spilled.stats;
+    assert.deepEqual(spilledReport, wholeReport, `log budget ${partitionBytes}`);
+    assert.deepEqual(spilled.issues, whole.issues, `log budget ${partitionBytes}`);
+  }
   // the data really exercises the rules
   for (const what of ['unknown item id', 'out of range', 'with no judgment', 'duplicate id', 'line:', 'torn fragment']) assert.ok(whole.issues.some((i) => i.includes(what)), what);
   assert.ok(whole.stats.agreement.rankings.overall.n > 10 && whole.stats.agreement.pairs.overall.n > 50);
@@ -140,6 +149,7 @@ test('the model pair is that of the first item the log names, partitioned or not
   const p = await loadProject(tasks, log);
   assert.equal(whole.stats.models?.items, p.items.filter((it) => it.responses.some((x) => x.model === 'B')).length);
   assert.deepEqual(parts.stats.models, whole.stats.models);
+  assert.deepEqual((await run(tasks, log, 3000, 5)).stats.models, whole.stats.models, 'ids spilled');
 });
 
 /** Runs the bundled CLI with TMPDIR set to a fresh folder; returns the result and that folder. */
@@ -162,6 +172,10 @@ test('dap stats prints the same with a tiny budget, and leaves no temporary file
   const text = dapStats({ DAP_STATS_PARTITION_BYTES: '2000' }, tasks, '--log', log);
   assert.equal(text.stdout, dapStats({}, tasks, '--log', log).stdout);
   assert.match(text.stdout, /ranking agreement: \d+ common items/);
+  const spilled = dapStats({ DAP_STATS_PARTITION_BYTES: '2000', DAP_DATA_IDS_IN_MEMORY: '5' }, tasks, '--log', log, '--json');
+  assert.equal(spilled.stdout, whole.stdout);
+  assert.equal(spilled.stderr, whole.stderr);
+  assert.deepEqual(readdirSync(spilled.tmp), []);
 });
 
 test('the temporary files are removed after an error and after SIGINT', async () => {

@@ -5,7 +5,8 @@
  * file comparing two models (responses with `model`, as `dap generate --model A --model B` writes) — the win
  * rate of B over A with its 95% interval, per annotator and overall. Data issues go to stderr, as found.
  * Memory is bounded, not proportional to the files (core/projectStats.ts: a log over the budget is resolved
- * in hash partitions spilled to temporary files); DAP_STATS_PARTITION_BYTES sets the budget in log bytes.
+ * in hash partitions spilled to temporary files, the task file's ids past a budget too: core/taskScan.ts);
+ * DAP_STATS_PARTITION_BYTES sets the budget in log bytes, DAP_DATA_IDS_IN_MEMORY the one in ids.
  */
 import { existsSync } from 'node:fs';
 import { NEVER_WON_MIN_ANNOTATORS } from '../../core/agreement';
@@ -15,6 +16,7 @@ import type { ModelComparison, WinRateRow } from '../../core/modelComparison';
 import type { PositionBiasRow } from '../../core/positionBias';
 import { defaultLogPath } from '../../core/project';
 import { projectStats, type ProjectStats } from '../../core/projectStats';
+import { idsInMemory } from '../../core/taskScan';
 import { AUTOMATIC_JUDGES } from '../../core/verifierJudge';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -127,7 +129,7 @@ async function run(argv: string[]): Promise<number> {
   if (values.log !== undefined && !existsSync(logPath)) throw new Error(`${logPath}: no such file`);
   let errors = 0, warnings = 0;
   const partitionBytes = Number(process.env.DAP_STATS_PARTITION_BYTES) || undefined;
-  const stats = await projectStats(tasksPath, logPath, { partitionBytes, automaticJudges: AUTOMATIC_JUDGES, onIssue: (issue) => {
+  const stats = await projectStats(tasksPath, logPath, { partitionBytes, idsInMemory: idsInMemory(), automaticJudges: AUTOMATIC_JUDGES, onIssue: (issue) => {
     if (issue.severity === 'error') errors++;
     else warnings++;
     process.stderr.write(`${formatIssue(issue)}\n`);

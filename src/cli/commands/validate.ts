@@ -3,19 +3,19 @@
  * prints every issue as `file:line: field: problem`, then a summary line. A FILE whose first line is a
  * log event (`"v"` and `"kind"`), or that is named `*.annotations.jsonl`, is checked as an annotation log.
  * Exit 1 if any error (an empty task file is one), else 0. Every file is streamed: each issue is printed as
- * its line is read and no item or event is kept; with --log only the task file's ids (a compact IdTable,
- * with each item's response count) and per (item, annotator) a judgment count stay in memory.
+ * its line is read and no item or event is kept. The task file's ids stay in memory up to a budget and
+ * spill to temporary partitions past it (core/taskScan.ts; DAP_DATA_IDS_IN_MEMORY sets it), and with --log
+ * the log is checked against them (core/logCheck.ts), so memory does not grow with the files.
  */
 import { existsSync } from 'node:fs';
 import { parseLogLine } from '../../core/annotationLog';
-import { IdTable } from '../../core/idTable';
 import { checkLogAgainstIds } from '../../core/logCheck';
 import { overlapProblem } from '../../core/assignment';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue, issueError, issueWarning } from '../../core/issues';
 import { readJsonlLines } from '../../core/jsonl';
 import { isAnnotationLogPath } from '../../core/project';
-import { streamTasks } from '../../core/tasks';
+import { idsInMemory, scanTaskFile } from '../../core/taskScan';
 import type { DataIssue } from '../../core/types';
 import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
@@ -64,21 +64,27 @@ function countsLine(errors: number, warnings: number): string {
  * prints each issue as found, then the summary line; returns the exit code.
  */
 async function validateTasksStreaming(file: string, logPath?: string): Promise<number> {
-  let items = 0;
   const { print, counts, errorCount } = issuePrinter();
-  const ids = logPath === undefined ? undefined : new IdTable();
-  for await (const r of streamTasks(file, { idTable: ids })) {
-    if (r.item) items++;
-    const overlap = r.item && overlapProblem(r.item);
-    for (const issue of overlap ? [...r.issues, issueWarning(file, r.item!.line, 'overlap', `${overlap}; the item is for every annotator`)] : r.issues) print(issue);
+  const scan = await scanTaskFile(file, {
+    onIssue: print,
+    itemIssues: (item) => {
+      const overlap = overlapProblem(item);
+      return overlap ? [issueWarning(file, item.line, 'overlap', `${overlap}; the item is for every annotator`)] : [];
+    },
+    idsInMemory: idsInMemory(),
+    keepIds: logPath !== undefined,
+  });
+  try {
+    if (scan.items === 0 && errorCount() === 0) print(emptyFile(file));
+    let summary = `${file}: ${scan.items} valid item${scan.items === 1 ? '' : 's'}`;
+    if (logPath !== undefined && scan.ids) {
+      const log = await checkLogAgainstIds(logPath, scan.ids, print);
+      summary += `; ${logPath}: ${log.events} events, ${log.judgments} current judgments`;
+    }
+    return counts(summary);
+  } finally {
+    scan.close();
   }
-  if (items === 0 && errorCount() === 0) print(emptyFile(file));
-  let summary = `${file}: ${items} valid item${items === 1 ? '' : 's'}`;
-  if (logPath !== undefined && ids) {
-    const log = await checkLogAgainstIds(logPath, ids, print);
-    summary += `; ${logPath}: ${log.events} events, ${log.judgments} current judgments`;
-  }
-  return counts(summary);
 }
 
 /** Streams an annotation log (no event is kept): prints each line's issues as found, then the summary line. */
