@@ -95,7 +95,11 @@ export class IdTable {
 
   /** The entry number of `id` (both hashes equal; see the file comment), or -1 when the table has no such id. */
   find(id: string): number {
-    const h = hash52(id), f = hash32(id);
+    return this.findHashed(hash52(id), hash32(id));
+  }
+
+  /** find for an id known by its two hashes (hash52, hash32). */
+  findHashed(h: number, f: number): number {
     const mask = this.slots.length - 1;
     for (let i = h % this.slots.length & mask, s = this.slots[i]; s !== 0; i = (i + 1) & mask, s = this.slots[i]) {
       const e = s - 1, c = e >>> CHUNK_BITS, k = e & IN_CHUNK;
@@ -114,6 +118,12 @@ export class IdTable {
     return this.values[entry >>> CHUNK_BITS][entry & IN_CHUNK];
   }
 
+  /** Empties the table, keeping its arrays for the next ids (a caller filling one table per partition makes no garbage). */
+  clear(): void {
+    this.slots.fill(0);
+    this.count = 0;
+  }
+
   /** Number of ids (entry numbers from find are below it, and stay valid). */
   get size(): number {
     return this.count;
@@ -123,7 +133,7 @@ export class IdTable {
   private append(i: number, h: number, fp: number, line: number, offset: number, value: number): void {
     const e = this.count++;
     const c = e >>> CHUNK_BITS, k = e & IN_CHUNK;
-    if (k === 0) {
+    if (c === this.keys.length) { // a new chunk (after clear() the old ones are reused)
       this.keys.push(new Float64Array(CHUNK));
       this.fps.push(new Int32Array(CHUNK));
       this.lines.push(new Int32Array(CHUNK));

@@ -10,6 +10,7 @@
  * fragment in front of (see recoverTrailingObject).
  */
 import { isUtf8 } from 'node:buffer';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { issueError, typeName } from './issues';
 import type { DataIssue } from './types';
@@ -59,6 +60,30 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 function decodeLine(bytes: Buffer): string {
   const end = bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN ? bytes.length - 1 : bytes.length;
   return bytes.toString('utf8', 0, end);
+}
+
+/**
+ * The text of the line starting at byte `offset` of `path` (a JsonlLine's offset), read up to its newline
+ * (readLineAt when its length is known): for a reader that kept only where a line is and needs it back
+ * (a duplicate id to confirm, an issue to word).
+ */
+export function readLineThrough(path: string, offset: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const parts: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (let pos = offset; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      const nl = buf.subarray(0, n).indexOf(NEWLINE);
+      parts.push(Buffer.from(buf.subarray(0, nl < 0 ? n : nl)));
+      if (nl >= 0) break;
+      pos += n;
+    }
+    return decodeLine(Buffer.concat(parts));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What a non-regular file is, for the refusal message. */

@@ -6,15 +6,16 @@
  * judgments), so memory stays small next to both files: the task file's ids are an IdTable (34 to 39
  * bytes an id), each annotator's depths a sparse map that turns into an array of one int per id once it
  * is dense. When the task file's ids spilled to partitions (core/taskScan.ts), the log is partitioned the
- * same way and each partition checked on its own (all events of an item land with its id), so memory is
- * one partition's, whatever the files' sizes.
+ * same way, as numeric records (where the line is, the item's hashes, kind, annotator, largest shown
+ * index), and each partition is checked on its own (all events of an item land with its id); an event is
+ * read back from the log only to word an issue. Memory is one partition's, whatever the files' sizes.
  */
 import { parseLogLine } from './annotationLog';
 import { assertUnreachable } from './assertUnreachable';
-import { IdTable } from './idTable';
-import { readJsonlLines } from './jsonl';
+import { hash32, hash52, IdTable } from './idTable';
+import { readJsonlLines, readLineThrough } from './jsonl';
 import { emptyUndoIssue, shownRangeIssue, unknownItemIssue } from './judgments';
-import { mergeSorted, partitionOf, releasePartitionMemory, SpillFiles } from './spillFiles';
+import { mergeSorted, partitionOfHash, releasePartitionMemory, SpillFiles } from './spillFiles';
 import { readIdPartition, type TaskIds } from './taskScan';
 import type { AnnotationEvent, DataIssue } from './types';
 
@@ -51,41 +52,48 @@ class Depths {
   }
 }
 
-/** The per-event checks of one log against a table of ids, fed events in log order. */
+/**
+ * The per-event checks of one log against a table of ids, fed events in log order as plain fields (no
+ * object per event): `eventAt(ref)` gives the whole event back only to word an issue.
+ */
 class LogChecker {
-  private readonly depths = new Map<string, Depths>();
-  private readonly unknown = new Set<string>();
+  private readonly depths = new Map<string | number, Depths>();
+  private readonly unknown = new Set<string | number>();
   judgments = 0;
 
-  constructor(private readonly ids: IdTable, private readonly file: string) {}
+  constructor(private readonly ids: IdTable, private readonly file: string, private readonly eventAt: (ref: number) => AnnotationEvent) {}
 
-  /** Checks the event of log line `line`, passing its issues to `onIssue`. */
-  add(e: AnnotationEvent, line: number, onIssue: (issue: DataIssue) => void): void {
+  /**
+   * Checks the event of log line `line`: `entry` its item's IdTable entry (-1: not in the task file),
+   * `unknownKey` names the item among unknown ones, `annotator` names the annotator, `maxShown` is the
+   * largest response index it shows (-1 for none), `ref` what eventAt needs.
+   */
+  add(line: number, entry: number, unknownKey: string | number, kind: AnnotationEvent['kind'], annotator: string | number, maxShown: number, ref: number,
+    onIssue: (issue: DataIssue) => void): void {
     const { ids, file } = this;
-    const entry = ids.find(e.item);
     if (entry < 0) {
-      if (!this.unknown.has(e.item)) {
-        this.unknown.add(e.item);
-        onIssue(unknownItemIssue(file, line, e.item));
+      if (!this.unknown.has(unknownKey)) {
+        this.unknown.add(unknownKey);
+        onIssue(unknownItemIssue(file, line, this.eventAt(ref).item));
       }
       return;
     }
-    const range = shownRangeIssue(file, line, e, ids.valueAt(entry));
-    if (range) {
-      onIssue(range);
+    const n = ids.valueAt(entry);
+    if (maxShown >= n) {
+      onIssue(shownRangeIssue(file, line, this.eventAt(ref), n)!);
       return;
     }
-    let d = this.depths.get(e.annotator);
-    if (!d) this.depths.set(e.annotator, (d = new Depths(ids.size)));
+    let d = this.depths.get(annotator);
+    if (!d) this.depths.set(annotator, (d = new Depths(ids.size)));
     const depth = d.get(entry);
-    switch (e.kind) {
+    switch (kind) {
       case 'pair':
       case 'rank':
         d.set(entry, depth + 1);
         if (depth === 0) this.judgments++;
         break;
       case 'undo':
-        if (depth === 0) onIssue(emptyUndoIssue(file, line, e));
+        if (depth === 0) onIssue(emptyUndoIssue(file, line, this.eventAt(ref)));
         else {
           d.set(entry, depth - 1);
           if (depth === 1) this.judgments--;
@@ -95,9 +103,14 @@ class LogChecker {
       case 'confirm':
         break;
       default:
-        assertUnreachable(e);
+        assertUnreachable(kind);
     }
   }
+}
+
+/** The largest response index an event shows (-1 for undo, flag, confirm). */
+function maxShown(e: AnnotationEvent): number {
+  return e.kind === 'pair' || e.kind === 'rank' ? Math.max(-1, ...e.shown) : -1;
 }
 
 /**
@@ -109,38 +122,55 @@ class LogChecker {
 export async function checkLogAgainstIds(path: string, ids: TaskIds | IdTable, onIssue: (issue: DataIssue) => void, file = path): Promise<LogCheck> {
   const taskIds: TaskIds = ids instanceof IdTable ? { kind: 'table', table: ids } : ids;
   if (taskIds.kind === 'partitions') return checkLogInPartitions(path, taskIds, onIssue, file);
-  const checker = new LogChecker(taskIds.table, file);
+  const table = taskIds.table;
+  let current: AnnotationEvent | undefined;
+  const checker = new LogChecker(table, file, () => current!);
   let events = 0;
   for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) {
     const r = parseLogLine(l, file);
     for (const issue of r.issues) onIssue(issue);
-    if (!r.event) continue;
+    const e = (current = r.event);
+    if (!e) continue;
     events++;
-    checker.add(r.event, l.line, onIssue);
+    checker.add(l.line, table.find(e.item), e.item, e.kind, e.annotator, maxShown(e), 0, onIssue);
   }
   return { events, judgments: checker.judgments };
 }
 
 type LogStream = 'events' | 'parseIssues' | 'checkIssues';
 
+const KINDS: readonly AnnotationEvent['kind'][] = ['pair', 'rank', 'undo', 'flag', 'confirm'];
+/** Numbers per spilled event: line, byte offset, the item's hash52 and hash32, kind (index in KINDS), annotator number, largest shown index. */
+const EVENT_RECORD = 7;
+
 async function checkLogInPartitions(path: string, ids: Extract<TaskIds, { kind: 'partitions' }>, onIssue: (issue: DataIssue) => void, file: string): Promise<LogCheck> {
   const spill = new SpillFiles<LogStream>(ids.count, 'dap-logcheck-');
   try {
     let events = 0, judgments = 0;
+    const annotators = new Map<string, number>();
     for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) {
       const r = parseLogLine(l, file);
       for (const issue of r.issues) spill.write(0, 'parseIssues', JSON.stringify(issue));
-      if (!r.event) continue;
+      const e = r.event;
+      if (!e) continue;
       events++;
-      spill.write(partitionOf(r.event.item, ids.count), 'events', `${l.line}\t${r.torn ? JSON.stringify(r.event) : l.text}`);
+      let a = annotators.get(e.annotator);
+      if (a === undefined) annotators.set(e.annotator, (a = annotators.size));
+      const fp = hash32(e.item);
+      spill.writeNumbers(partitionOfHash(fp, ids.count), 'events', l.line, l.offset, hash52(e.item), fp, KINDS.indexOf(e.kind), a, maxShown(e));
     }
     spill.finishWriting();
+    const table = new IdTable(); // one table, refilled for each partition
     for (let p = 0; p < ids.count; p++) {
-      const checker = new LogChecker(readIdPartition(ids, p), file);
+      readIdPartition(ids, p, table);
+      // an event is read back from the log (at its byte offset) only to word an issue
+      const checker = new LogChecker(table, file, (offset) => parseLogLine({ line: 0, offset, byteLength: 0, text: readLineThrough(path, offset), terminated: true, utf8: true }, file).event!);
       const toFile = (issue: DataIssue) => spill.write(p, 'checkIssues', JSON.stringify(issue));
-      for await (const text of spill.lines(p, 'events')) {
-        const tab = text.indexOf('\t');
-        checker.add(JSON.parse(text.slice(tab + 1)) as AnnotationEvent, Number(text.slice(0, tab)), toFile);
+      const records = spill.readNumbers(p, 'events');
+      for (let r = 0; r < records.length; r += EVENT_RECORD) {
+        const h = records[r + 2], fp = records[r + 3];
+        // unknown items are told apart by hash52 alone: two unknown ids sharing one would get one warning
+        checker.add(records[r], table.findHashed(h, fp), h, KINDS[records[r + 4]], records[r + 5], records[r + 6], records[r + 1], toFile);
       }
       judgments += checker.judgments;
       releasePartitionMemory();

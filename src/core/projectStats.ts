@@ -16,7 +16,7 @@ import { readJsonlLines } from './jsonl';
 import { resolveJudgments } from './judgments';
 import { comparisonIndices, comparisonModels, ModelComparisonTally, type ModelComparison, type ModelPair } from './modelComparison';
 import { PositionBiasTally, type PositionBiasReport } from './positionBias';
-import { mergeSorted, partitionOf, releasePartitionMemory, SpillFiles } from './spillFiles';
+import { fromSpillField, mergeSorted, partitionOf, releasePartitionMemory, SpillFiles, toSpillField } from './spillFiles';
 import { scanTaskFile } from './taskScan';
 import type { AnnotationEvent, DataIssue, ItemShape, Judgment } from './types';
 
@@ -266,22 +266,19 @@ function readPartition(spill: SpillFiles<Stream>, p: number): { items: StatsItem
 
 /**
  * An item's shape as one spill line: `order TAB responses TAB id`, responses a count when no response has
- * a model, else the JSON array of models (null for none); the id as is unless it holds a control
- * character, a quote, a backslash or a surrogate (then as JSON, which also keeps a lone surrogate), so
- * most lines are split, not parsed.
+ * a model, else the JSON array of models (null for none); the id as toSpillField writes it, so most
+ * lines are split, not parsed.
  */
 function encodeItem(item: StatsItem): string {
   const responses = item.responses.some((r) => r.model !== undefined) ? JSON.stringify(item.responses.map((r) => r.model ?? null)) : String(item.responses.length);
-  const id = /[\u0000-\u001f"\\\ud800-\udfff]/.test(item.id) || item.id === '' ? JSON.stringify(item.id) : item.id;
-  return `${item.order}\t${responses}\t${id}`;
+  return `${item.order}\t${responses}\t${toSpillField(item.id)}`;
 }
 
 /** The item of a spill line (encodeItem), or undefined when its id is not in `keep`. */
 function decodeItem(text: string, keep: ReadonlySet<string>): StatsItem | undefined {
   const t1 = text.indexOf('\t');
   const t2 = text.indexOf('\t', t1 + 1);
-  const raw = text.slice(t2 + 1);
-  const id = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+  const id = fromSpillField(text.slice(t2 + 1));
   if (!keep.has(id)) return undefined;
   const responses = text.slice(t1 + 1, t2);
   return {

@@ -8,7 +8,7 @@
  * (writeNumbers, readNumbers). `dap stats` uses it for logs larger than its memory budget
  * (core/projectStats.ts), the task scans for files with more ids than theirs (core/taskScan.ts).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -43,25 +43,46 @@ function installHandlers(): void {
 }
 
 let fullGc: (() => void) | undefined;
-/** Heap in use after the last collection releasePartitionMemory ran. */
-let heapAfterGc = 0;
+/** Heap and external memory in use after the last collection releasePartitionMemory ran. */
+let usedAfterGc = 0;
 /** Garbage allowed to pile up between two collections. */
-const GARBAGE_BYTES = 64 * 2 ** 20;
+const GARBAGE_BYTES = 16 * 2 ** 20;
+
+/** The heap in use plus the memory of typed arrays and Buffers (freed only when their objects are collected). */
+function usedMemory(): number {
+  const h = getHeapStatistics();
+  return h.used_heap_size + h.external_memory;
+}
 
 /**
- * A full garbage collection once the heap has grown by GARBAGE_BYTES since the last one, for a caller done
- * with one partition before reading the next: V8 otherwise lets old, dead partitions pile up to several
- * times the live heap before it collects (measured: 630 MB of heap holding 57 MB live), so the peak would
- * grow with the number of partitions, not stay at one.
+ * A full garbage collection once the heap and typed arrays have grown by GARBAGE_BYTES since the last
+ * one, for a caller done with one partition before reading the next: V8 otherwise lets old, dead
+ * partitions pile up to several times the live heap before it collects (measured: 630 MB of heap holding
+ * 57 MB live; a partition's typed arrays, outside the heap, do not even count towards that), so the peak
+ * would grow with the number of partitions, not stay at one.
  */
 export function releasePartitionMemory(): void {
-  if (getHeapStatistics().used_heap_size < heapAfterGc + GARBAGE_BYTES) return;
+  if (usedMemory() < usedAfterGc + GARBAGE_BYTES) return;
   if (!fullGc) {
     setFlagsFromString('--expose-gc');
     fullGc = runInNewContext('gc') as () => void;
   }
   fullGc();
-  heapAfterGc = getHeapStatistics().used_heap_size;
+  usedAfterGc = usedMemory();
+}
+
+/**
+ * A string as one tab-separated spill field: as is, unless it is empty or holds a control character
+ * (tab, newline), a quote, a backslash or a surrogate — then as JSON, which also keeps a lone surrogate.
+ * Most fields are thus split, not parsed (fromSpillField reads either).
+ */
+export function toSpillField(s: string): string {
+  return s === '' || /[\u0000-\u001f"\\\ud800-\udfff]/.test(s) ? JSON.stringify(s) : s;
+}
+
+/** The string of a spill field written by toSpillField. */
+export function fromSpillField(field: string): string {
+  return field.startsWith('"') ? (JSON.parse(field) as string) : field;
 }
 
 /** The partition (0 … count − 1) of a key. */
@@ -95,11 +116,14 @@ export async function mergeSorted<T>(sources: readonly AsyncIterator<T>[], key: 
   }
 }
 
-/** One buffered output file. */
+/**
+ * One buffered output file. Lines are encoded into the buffer as they are written, so no line's string
+ * outlives the call (strings held until a flush would survive young collections and pile up as old garbage).
+ */
 interface SpillFile {
   fd: number;
-  buffer: string[];
-  bytes: number;
+  buffer: Buffer;
+  used: number;
 }
 
 /** One buffered output file of float64 numbers. */
@@ -113,6 +137,8 @@ export class SpillFiles<S extends string> {
   private readonly dir: string;
   private readonly files = new Map<string, SpillFile>();
   private readonly numberFiles = new Map<string, NumberFile>();
+  /** The buffer readNumbers reads into. */
+  private scratch = new Float64Array(0);
   /** Files that received a line (kept after finishWriting). */
   private readonly written = new Set<string>();
   private closed = false;
@@ -133,12 +159,16 @@ export class SpillFiles<S extends string> {
     const key = `${stream}-${partition}`;
     let f = this.files.get(key);
     if (!f) { // a file written before finishWriting is appended to, never truncated
-      this.files.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: [], bytes: 0 }));
+      this.files.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: Buffer.allocUnsafe(FLUSH_BYTES), used: 0 }));
       this.written.add(key);
     }
-    f.buffer.push(line);
-    f.bytes += line.length + 1;
-    if (f.bytes >= FLUSH_BYTES) this.flushFile(f);
+    const most = 3 * line.length + 1; // UTF-8 bytes of a UTF-16 string, at most
+    if (f.used + most > f.buffer.length) this.flushFile(f);
+    if (most > f.buffer.length) writeSync(f.fd, `${line}\n`);
+    else {
+      f.used += f.buffer.write(line, f.used);
+      f.buffer[f.used++] = 0x0a;
+    }
   }
 
   /** Appends numbers (stored as float64, read back by readNumbers) to `stream` of `partition`. */
@@ -160,20 +190,32 @@ export class SpillFiles<S extends string> {
     f.used = 0;
   }
 
-  /** The numbers written to `stream` of `partition` with writeNumbers, in order, read whole. */
+  /**
+   * The numbers written to `stream` of `partition` with writeNumbers, in order, read whole into a buffer
+   * this object reuses: valid until its next readNumbers call (so reading partition after partition makes
+   * no garbage).
+   */
   readNumbers(partition: number, stream: S): Float64Array {
     if (!this.written.has(`${stream}-${partition}`)) return new Float64Array(0);
-    const bytes = readFileSync(this.path(partition, stream));
-    const out = new Float64Array(bytes.length / 8);
-    new Uint8Array(out.buffer).set(bytes);
-    return out;
+    const fd = openSync(this.path(partition, stream), 'r');
+    try {
+      const bytes = fstatSync(fd).size;
+      if (this.scratch.byteLength < bytes) this.scratch = new Float64Array(Math.ceil(bytes / 8 * 1.25));
+      const view = new Uint8Array(this.scratch.buffer, 0, bytes);
+      for (let done = 0; done < bytes; ) {
+        const n = readSync(fd, view, done, bytes - done, done);
+        if (n === 0) throw new Error(`${this.path(partition, stream)}: shorter than its size`);
+        done += n;
+      }
+      return this.scratch.subarray(0, bytes / 8);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private flushFile(f: SpillFile): void {
-    if (f.buffer.length === 0) return;
-    writeSync(f.fd, `${f.buffer.join('\n')}\n`);
-    f.buffer = [];
-    f.bytes = 0;
+    if (f.used > 0) writeSync(f.fd, f.buffer, 0, f.used);
+    f.used = 0;
   }
 
   /** Writes out every buffer and closes the files: call before reading what was written. */

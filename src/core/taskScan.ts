@@ -12,7 +12,7 @@
  * the duplicates found then go out merged in line order, so the output is identical whatever the budget;
  * an item given to the caller that turns out to be a duplicate is reported with `onLateDuplicate`. With
  * `keepIds`, each partition's distinct ids stay on disk for a log check (core/logCheck.ts) until close().
- * Memory: one partition's ids (about `idsInMemory`), whatever the file's size — except for one id
+ * Memory: the budget's table, then one partition's ids (about a quarter of it), whatever the file's size — except for one id
  * repeated on a very large number of lines, whose records all land in one partition.
  */
 import { statSync } from 'node:fs';
@@ -69,10 +69,10 @@ export interface TaskScan {
   close(): void;
 }
 
-/** Partition `p`'s distinct ids (keepIds) as a table: values and lines as the scan recorded them. */
-export function readIdPartition(ids: Extract<TaskIds, { kind: 'partitions' }>, p: number): IdTable {
+/** Partition `p`'s distinct ids (keepIds) as a table (`table`, emptied first): values and lines as the scan recorded them. */
+export function readIdPartition(ids: Extract<TaskIds, { kind: 'partitions' }>, p: number, table = new IdTable()): IdTable {
   const records = ids.spill.readNumbers(p, 'firsts');
-  const table = new IdTable();
+  table.clear();
   for (let r = 0; r < records.length; r += RECORD) table.addHashed(records[r], records[r + 1], records[r + 2], records[r + 3], records[r + 4]);
   return table;
 }
@@ -117,8 +117,9 @@ export async function scanTaskFile(path: string, options: TaskScanOptions): Prom
         for (const issue of options.itemIssues?.(item) ?? []) report(issue, true);
       }
       if (table && table.size >= budget) {
-        // Past the budget: partitions of about `budget` ids each, guessed from the bytes read so far.
-        count = Math.min(MAX_PARTITIONS, Math.max(2, Math.ceil(statSync(path).size / (l.offset + l.byteLength + 1))));
+        // Past the budget: partitions of about a quarter of it each (a partition's check holds its records
+        // and a table of them), guessed from the bytes read so far.
+        count = Math.min(MAX_PARTITIONS, Math.max(2, Math.ceil(4 * statSync(path).size / (l.offset + l.byteLength + 1))));
         spill = new SpillFiles<TaskIdStream>(count, 'dap-ids-');
         for (let e = 0; e < table.size; e++) {
           const x = table.entry(e);
@@ -144,9 +145,10 @@ export async function scanTaskFile(path: string, options: TaskScanOptions): Prom
  */
 async function reportLateDuplicates(spill: SpillFiles<TaskIdStream>, count: number, path: string, file: string, options: TaskScanOptions): Promise<number> {
   spill.finishWriting();
+  const firsts = new IdTable(); // one table, emptied for each partition
   for (let p = 0; p < count; p++) {
     const records = spill.readNumbers(p, 'ids');
-    const firsts = new IdTable();
+    firsts.clear();
     for (let r = 0; r < records.length; r += RECORD) { // in file order: the table's entries, then the later lines
       const line = records[r + 2], offset = records[r + 3], value = records[r + 4];
       let id: string | undefined | null = null; // read when a hash matches

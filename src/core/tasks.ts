@@ -4,10 +4,9 @@
  * (the first item with an id is kept; later lines with the same id are reported and skipped: see
  * DuplicateIds for the rule).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { IdTable } from './idTable';
 import { issueError, issueWarning } from './issues';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines } from './jsonl';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines, readLineThrough } from './jsonl';
 import { parseTaskObject } from './taskFormats';
 import type { DataIssue, TaskItem } from './types';
 
@@ -105,22 +104,7 @@ export function duplicateIdIssue(file: string, line: number, id: string, first: 
 
 /** The item id of the line starting at byte `offset` of `path` (re-read to confirm a duplicate). */
 export function idOfLineAt(path: string, offset: number, file: string): string | undefined {
-  const fd = openSync(path, 'r');
-  try {
-    const parts: Buffer[] = [];
-    const buf = Buffer.allocUnsafe(64 * 1024);
-    for (let pos = offset; ; ) {
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      const nl = buf.subarray(0, n).indexOf(10);
-      parts.push(Buffer.from(buf.subarray(0, nl < 0 ? n : nl)));
-      if (nl >= 0) break;
-      pos += n;
-    }
-    return parseTaskLine(Buffer.concat(parts).toString('utf8'), file, 0, offset).item?.id;
-  } finally {
-    closeSync(fd);
-  }
+  return parseTaskLine(readLineThrough(path, offset), file, 0, offset).item?.id;
 }
 
 /**

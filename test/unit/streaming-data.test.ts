@@ -56,6 +56,22 @@ test('id table: find matches both hashes and returns the entry and value stored 
   assert.equal(t.find('nope'), -1);
 });
 
+test('id table: cleared and refilled (one table per partition), it finds the new ids and none of the old, past a chunk', () => {
+  const t = new IdTable();
+  for (const round of [0, 1, 2]) {
+    t.clear();
+    const n = 70_000 - round * 1000;
+    for (let i = 0; i < n; i++) t.addHashed(i * 7919 + round + 1, i | 1, i + 1, i * 10, round);
+    assert.equal(t.size, n);
+    for (let i = 0; i < n; i += 331) {
+      const e = t.findHashed(i * 7919 + round + 1, i | 1);
+      assert.equal(e, i);
+      assert.deepEqual(t.entry(e), { h: i * 7919 + round + 1, fp: i | 1, line: i + 1, offset: i * 10, value: round });
+    }
+    if (round > 0) assert.equal(t.findHashed(7919 * 5 + round, 5), -1, 'an id of the round before is gone');
+  }
+});
+
 test('validate --log, streamed: the same issues and counts as reading both files whole and resolving the log, in line order', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dap-logcheck-'));
   const tasks = join(dir, 'tasks.jsonl'), logPath = join(dir, 'tasks.annotations.jsonl');
