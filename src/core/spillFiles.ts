@@ -247,7 +247,7 @@ export class SpillFiles<S extends string> {
   async *lines(partition: number, stream: S): AsyncGenerator<string> {
     const path = this.path(partition, stream);
     if (!this.written.has(`${stream}-${partition}`)) return;
-    for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) if (l.text !== '') yield l.text;
+    for await (const l of readJsonlLines(path, { chunkSize: 64 * 1024 })) if (l.text !== '') yield l.text; // small reads: a merge holds one stream per partition open
   }
 
   /** Removes the folder and its files (also when writing failed half way); safe to call twice. */
