@@ -48,8 +48,12 @@ function project(): { tasks: string; log: string } {
     else if (e % 7 === 3) events.push(JSON.stringify({ v: 1, item, annotator, ts: '2026-01-01T00:00:00Z', kind: 'undo' }));
     else events.push(JSON.stringify({ v: 1, item, annotator, ts: '2026-01-01T00:00:00Z', kind: 'pair', shown: [e % 3, (e + 1) % 3], choice: 'a' })); // index 2 is out of range for two responses
   }
+  // torn fragments in front of events that get an issue (an unknown item, a shown index out of range), which the
+  // partitioned check words by reading the line back
+  events.push(`{"v": 1, "ite${JSON.stringify({ v: 1, item: 'it-unknown-after-fragment', annotator: 'ann', ts: '2026-01-01T00:00:00Z', kind: 'undo' })}`);
+  events.push(`{"v": 1, "ite${JSON.stringify({ v: 1, item: 'it10', annotator: 'bo', ts: '2026-01-01T00:00:00Z', kind: 'pair', shown: [0, 2], choice: 'b' })}`);
   const log = join(dir, 'scan-log.jsonl');
-  writeFileSync(log, `${events.join('\n')}\n`);
+  writeFileSync(log, `\ufeff${events.join('\r\n')}\r\n`); // a BOM and CRLF line ends
   return { tasks, log };
 }
 
@@ -88,6 +92,10 @@ test('past its budget the scan reports what the in-memory reader does, in the sa
       await scanTaskFile(tasks, { idsInMemory: budget, onIssue: (i) => issues.push(formatIssue(i)), itemIssues: (item) => (item.meta?.overlap !== undefined ? [{ severity: 'warning', file: tasks, line: item.line, field: 'overlap', message: 'checked' }] : []) });
       return issues;
     };
+    // a caller's error after the ids spilled: it comes through, and the partitions are removed
+    await assert.rejects(scanTaskFile(tasks, { idsInMemory: 2, onIssue: () => {}, onItem: (item) => {
+      if (item.line > 200) throw new Error('caller failed');
+    } }), /caller failed/);
     const inMemory = await withWarnings(10_000);
     assert.ok(inMemory.some((i) => i.includes('overlap: warning: checked')));
     assert.deepEqual(await withWarnings(3), inMemory);
@@ -116,7 +124,11 @@ test('dap validate prints the same with its ids spilled, the log then checked in
       assert.equal(spilled.stdout, whole.stdout, `${args.join(' ')} with ${budget} ids in memory`);
       assert.deepEqual(readdirSync(spilled.tmp), []);
     }
-    if (args.length > 2) for (const what of ['unknown item id', 'out of range', 'with no judgment', 'line:']) assert.match(whole.stdout, new RegExp(what), what);
+    if (args.length > 2) {
+      for (const what of ['unknown item id', 'out of range', 'with no judgment', 'line:', 'torn fragment', 'it-unknown-after-fragment', 'item "it10" has 2 responses']) {
+        assert.ok(whole.stdout.includes(what), what);
+      }
+    }
   }
 });
 
