@@ -28,15 +28,49 @@ function isIndexList(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((v) => Number.isInteger(v) && (v as number) >= 0);
 }
 
-/** Checks a decoded log line; returns the event or its problems. */
-export function validateAnnotationEvent(value: unknown): { event?: AnnotationEvent; problems: EventProblem[] } {
+const NO_PROBLEMS: readonly EventProblem[] = Object.freeze([]);
+
+function nonEmptyString(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/**
+ * Checks a decoded log line; returns the event or its problems. A valid event (nearly every line of a
+ * log) is checked without building anything: its `problems` is one shared, frozen empty list.
+ */
+export function validateAnnotationEvent(value: unknown): { event?: AnnotationEvent; problems: readonly EventProblem[] } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { problems: [{ field: 'line', message: `expected a JSON object, got ${typeName(value)}` }] };
+  const e = value as Record<string, unknown>;
+  const ms = e.ms;
+  const valid = e.v === 1 && nonEmptyString(e.item) && nonEmptyString(e.annotator) && (e.note === undefined || typeof e.note === 'string')
+    && (ms === undefined || (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)) && validKindFields(e) && timestampProblem(e.ts) === undefined;
+  if (valid) return { event: value as AnnotationEvent, problems: NO_PROBLEMS };
+  const problems = eventProblems(e); // none for a valid event the quick check leaves to it (rank)
+  return problems.length > 0 ? { problems } : { event: value as AnnotationEvent, problems };
+}
+
+/** True when `kind` is known and the fields it needs are right (eventProblems' kind checks, without messages). */
+function validKindFields(e: Record<string, unknown>): boolean {
+  switch (e.kind) {
+    case 'pair':
+      return isIndexList(e.shown) && e.shown.length === 2 && e.shown[0] !== e.shown[1] && CHOICES.includes(e.choice as PairChoice);
+    case 'rank':
+      return false; // left to eventProblems (rank events are rare)
+    case 'flag':
+      return typeof e.flagged === 'boolean';
+    case 'confirm':
+      return e.reason === undefined || typeof e.reason === 'string';
+    case 'undo':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Every problem of an event, in field order (what validateAnnotationEvent reports). */
+function eventProblems(e: Record<string, unknown>): EventProblem[] {
   const problems: EventProblem[] = [];
   const bad = (field: string, message: string) => problems.push({ field, message });
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    bad('line', `expected a JSON object, got ${typeName(value)}`);
-    return { problems };
-  }
-  const e = value as Record<string, unknown>;
   if (e.v !== 1) bad('v', `expected 1, got ${JSON.stringify(e.v)}`);
   for (const key of ['item', 'annotator'] as const) {
     if (typeof e[key] !== 'string' || (e[key] as string).length === 0) bad(key, `expected a non-empty string, got ${typeName(e[key])}`);
@@ -48,7 +82,7 @@ export function validateAnnotationEvent(value: unknown): { event?: AnnotationEve
   if (e.ms !== undefined && (typeof e.ms !== 'number' || !Number.isFinite(e.ms) || e.ms < 0)) bad('ms', `expected a finite non-negative number of milliseconds, got ${typeof e.ms === 'number' ? String(e.ms) : typeName(e.ms)}`);
   if (!(KINDS as readonly unknown[]).includes(e.kind)) {
     bad('kind', `expected one of ${KINDS.join(', ')}, got ${JSON.stringify(e.kind)}`);
-    return { problems };
+    return problems;
   }
   switch (e.kind) {
     case 'pair':
@@ -77,5 +111,5 @@ export function validateAnnotationEvent(value: unknown): { event?: AnnotationEve
     case 'undo':
       break;
   }
-  return problems.length > 0 ? { problems } : { event: value as AnnotationEvent, problems };
+  return problems;
 }

@@ -82,8 +82,28 @@ export function judgmentFromEvent(event: PairEvent | RankEvent): Judgment {
 
 /** One annotator's state of one item: the judgment stack (top = current) and the latest flag. */
 interface AnnotatorItemState {
+  annotator: string;
   stack: Judgment[];
   flag?: FlagState;
+}
+
+/**
+ * The annotators' states of one item, in the order they first appeared: a short list (most items have a
+ * few annotators, and a Map per item costs more than the search), a Map once it passes
+ * STATES_LISTED_AT_MOST (so an item judged by very many annotators stays linear).
+ */
+type ItemAnnotators = AnnotatorItemState[] | Map<string, AnnotatorItemState>;
+const STATES_LISTED_AT_MOST = 16;
+
+function findState(states: ItemAnnotators | undefined, annotator: string): AnnotatorItemState | undefined {
+  if (!states) return undefined;
+  if (!Array.isArray(states)) return states.get(annotator);
+  for (const s of states) if (s.annotator === annotator) return s;
+  return undefined;
+}
+
+function statesOf(states: ItemAnnotators | undefined): Iterable<AnnotatorItemState> {
+  return !states ? [] : Array.isArray(states) ? states : states.values();
 }
 
 /**
@@ -93,17 +113,27 @@ interface AnnotatorItemState {
  * one over a whole log. Events are applied as given: checking them against the task file is the caller's.
  */
 export class ItemStates {
-  /** item id → annotator → state. */
-  private readonly byItem = new Map<string, Map<string, AnnotatorItemState>>();
+  /** item id → its annotators' states. */
+  private readonly byItem = new Map<string, ItemAnnotators>();
   /** annotator → number of items with a current judgment. */
   private readonly doneCount = new Map<string, number>();
 
+  /** The state of (item, annotator), created empty when missing. */
+  private stateFor(item: string, annotator: string): AnnotatorItemState {
+    const states = this.byItem.get(item);
+    let s = findState(states, annotator);
+    if (s) return s;
+    s = { annotator, stack: [] };
+    if (!states) this.byItem.set(item, [s]);
+    else if (!Array.isArray(states)) states.set(annotator, s);
+    else if (states.length < STATES_LISTED_AT_MOST) states.push(s);
+    else this.byItem.set(item, new Map([...states, s].map((x) => [x.annotator, x])));
+    return s;
+  }
+
   /** Applies one event; false for an undo with no judgment to retract (it changes nothing). */
   apply(e: AnnotationEvent): boolean {
-    let perItem = this.byItem.get(e.item);
-    if (!perItem) this.byItem.set(e.item, (perItem = new Map()));
-    let s = perItem.get(e.annotator);
-    if (!s) perItem.set(e.annotator, (s = { stack: [] }));
+    const s = this.stateFor(e.item, e.annotator);
     const before = s.stack.length > 0;
     let applied = true;
     switch (e.kind) {
@@ -129,25 +159,25 @@ export class ItemStates {
 
   /** The annotator's current judgment of the item. */
   current(item: string, annotator: string): Judgment | undefined {
-    const stack = this.byItem.get(item)?.get(annotator)?.stack;
+    const stack = findState(this.byItem.get(item), annotator)?.stack;
     return stack && stack.length ? stack[stack.length - 1] : undefined;
   }
 
   flagged(item: string, annotator: string): boolean {
-    return this.byItem.get(item)?.get(annotator)?.flag?.flagged ?? false;
+    return findState(this.byItem.get(item), annotator)?.flag?.flagged ?? false;
   }
 
   /** Other annotators with a current judgment of the item. */
   others(item: string, annotator: string): number {
     let n = 0;
-    for (const [who, s] of this.byItem.get(item) ?? []) if (who !== annotator && s.stack.length) n++;
+    for (const s of statesOf(this.byItem.get(item))) if (s.annotator !== annotator && s.stack.length) n++;
     return n;
   }
 
   /** Every annotator's current judgment of the item. */
   judgmentsOf(item: string): Judgment[] {
     const out: Judgment[] = [];
-    for (const s of this.byItem.get(item)?.values() ?? []) if (s.stack.length) out.push(s.stack[s.stack.length - 1]);
+    for (const s of statesOf(this.byItem.get(item))) if (s.stack.length) out.push(s.stack[s.stack.length - 1]);
     return out;
   }
 
@@ -168,8 +198,15 @@ export class ItemStates {
 
   /** Every current judgment and every flag state, in no particular order. */
   *entries(): Generator<{ judgment?: Judgment; flag?: FlagState }> {
-    for (const perItem of this.byItem.values()) {
-      for (const s of perItem.values()) yield { judgment: s.stack[s.stack.length - 1], flag: s.flag };
+    for (const states of this.byItem.values()) {
+      for (const s of statesOf(states)) yield { judgment: s.stack[s.stack.length - 1], flag: s.flag };
+    }
+  }
+
+  /** Calls `visit` with every current judgment and every flag state (entries without a generator's objects). */
+  forEachState(visit: (judgment: Judgment | undefined, flag: FlagState | undefined) => void): void {
+    for (const states of this.byItem.values()) {
+      for (const s of statesOf(states)) visit(s.stack[s.stack.length - 1], s.flag);
     }
   }
 }
@@ -191,6 +228,19 @@ export function emptyUndoIssue(file: string, line: number, event: AnnotationEven
   return issueWarning(file, line, 'kind', `undo by "${event.annotator}" with no judgment of "${event.item}" to retract; ignored`);
 }
 
+/**
+ * Sorts `list` by `compare`, skipping the sort when it is in order already (a log read in task-file order
+ * is); the keys here are unique (one per item and annotator), so the result is the sort's either way.
+ */
+function sortUnlessSorted<T>(list: T[], compare: (x: T, y: T) => number): void {
+  for (let i = 1; i < list.length; i++) {
+    if (compare(list[i - 1], list[i]) > 0) {
+      list.sort(compare);
+      return;
+    }
+  }
+}
+
 function isNumbered(e: AnnotationEvent | NumberedEvent): e is NumberedEvent {
   return 'event' in e && typeof (e as NumberedEvent).line === 'number';
 }
@@ -200,39 +250,43 @@ function isNumbered(e: AnnotationEvent | NumberedEvent): e is NumberedEvent {
  * Plain events (without line numbers) are numbered by their position, 1-based.
  */
 export function resolveJudgments(events: readonly (AnnotationEvent | NumberedEvent)[], items: readonly ItemShape[], file = 'annotations'): LogResolution {
-  const itemById = new Map(items.map((it, i) => [it.id, { item: it, order: i }]));
+  const orderById = new Map<string, number>(); // a repeated id: the last item's, as new Map(entries) would
+  for (let i = 0; i < items.length; i++) orderById.set(items[i].id, i);
   const states = new ItemStates();
   const confirms: ConfirmEvent[] = [];
   const issues: DataIssue[] = [];
   const unknownReported = new Set<string>();
-  events.forEach((entry, index) => {
-    const { line, event } = isNumbered(entry) ? entry : { line: index + 1, event: entry };
-    const known = itemById.get(event.item);
-    if (!known) {
+  for (let index = 0; index < events.length; index++) {
+    const entry = events[index];
+    const numbered = isNumbered(entry);
+    const event = numbered ? entry.event : entry;
+    const line = numbered ? entry.line : index + 1;
+    const known = orderById.get(event.item);
+    if (known === undefined) {
       if (!unknownReported.has(event.item)) {
         unknownReported.add(event.item);
         issues.push(unknownItemIssue(file, line, event.item));
       }
-      return;
+      continue;
     }
-    const range = shownRangeIssue(file, line, event, known.item.responses.length);
+    const range = shownRangeIssue(file, line, event, items[known].responses.length);
     if (range) {
       issues.push(range);
-      return;
+      continue;
     }
     if (event.kind === 'confirm') confirms.push(event);
     if (!states.apply(event)) issues.push(emptyUndoIssue(file, line, event));
-  });
-  const order = (item: string) => itemById.get(item)?.order ?? 0;
+  }
+  const order = (item: string) => orderById.get(item) ?? 0;
   const annotatorOrder = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   // Sort keys computed once: (item order, annotator).
   const current: { order: number; judgment: Judgment }[] = [];
   const flags: { order: number; flag: FlagState }[] = [];
-  for (const { judgment, flag } of states.entries()) {
+  states.forEachState((judgment, flag) => {
     if (judgment) current.push({ order: order(judgment.item), judgment });
     if (flag) flags.push({ order: order(flag.item), flag });
-  }
-  current.sort((x, y) => x.order - y.order || annotatorOrder(x.judgment.annotator, y.judgment.annotator));
-  flags.sort((x, y) => x.order - y.order || annotatorOrder(x.flag.annotator, y.flag.annotator));
+  });
+  sortUnlessSorted(current, (x, y) => x.order - y.order || annotatorOrder(x.judgment.annotator, y.judgment.annotator));
+  sortUnlessSorted(flags, (x, y) => x.order - y.order || annotatorOrder(x.flag.annotator, y.flag.annotator));
   return { judgments: current.map((c) => c.judgment), flags: flags.map((f) => f.flag), confirms, issues };
 }

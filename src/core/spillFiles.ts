@@ -71,20 +71,6 @@ export function releasePartitionMemory(): void {
   usedAfterGc = usedMemory();
 }
 
-/**
- * A string as one tab-separated spill field: as is, unless it is empty or holds a control character
- * (tab, newline), a quote, a backslash or a surrogate — then as JSON, which also keeps a lone surrogate.
- * Most fields are thus split, not parsed (fromSpillField reads either).
- */
-export function toSpillField(s: string): string {
-  return s === '' || /[\u0000-\u001f"\\\ud800-\udfff]/.test(s) ? JSON.stringify(s) : s;
-}
-
-/** The string of a spill field written by toSpillField. */
-export function fromSpillField(field: string): string {
-  return field.startsWith('"') ? (JSON.parse(field) as string) : field;
-}
-
 /** The partition (0 … count − 1) of a key. */
 export function partitionOf(key: string, count: number): number {
   return partitionOfHash(hash32(key), count);
@@ -237,10 +223,14 @@ export class SpillFiles<S extends string> {
    * bounds, as a partition of a budget is; lines() streams any size).
    */
   readAll(partition: number, stream: S): string[] {
-    if (!this.written.has(`${stream}-${partition}`)) return [];
-    const lines = readFileSync(this.path(partition, stream), 'utf8').split('\n');
+    const lines = this.readText(partition, stream).split('\n');
     lines.pop(); // after the last '\n'
     return lines;
+  }
+
+  /** What was written to `stream` of `partition`, read whole: every line with its '\n' ('' if none). */
+  readText(partition: number, stream: S): string {
+    return this.written.has(`${stream}-${partition}`) ? readFileSync(this.path(partition, stream), 'utf8') : '';
   }
 
   /** The lines written to `stream` of `partition`, in order (none if nothing was written). */

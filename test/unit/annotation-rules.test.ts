@@ -87,6 +87,26 @@ test('ItemStates and resolveJudgments apply the same stack rule', () => {
   assert.equal(states.doneBy('ann'), 1);
 });
 
+test('ItemStates keeps every annotator of an item, in first-seen order, past the short list (16) it starts with', () => {
+  const annotators = Array.from({ length: 40 }, (_, k) => `a${String(39 - k).padStart(2, '0')}`); // first seen: a39 … a00
+  const states = new ItemStates();
+  for (const a of annotators) states.apply(pair('x', a, a.endsWith('1') ? 'b' : 'a'));
+  for (const a of annotators.slice(0, 20)) states.apply(pair('x', a, 'tie')); // a second judgment: the top of each stack
+  states.apply({ v: 1, item: 'x', annotator: 'a05', ts, kind: 'flag', flagged: true });
+  assert.equal(states.apply({ v: 1, item: 'x', annotator: 'a39', ts, kind: 'undo' }), true);
+  assert.equal(states.apply({ v: 1, item: 'x', annotator: 'zz', ts, kind: 'undo' }), false, 'a new annotator after the switch to a Map');
+  assert.deepEqual(states.judgmentsOf('x').map((j) => j.annotator), annotators, 'first-seen order across the switch');
+  assert.deepEqual(annotators.map((a) => states.current('x', a)?.ranking), annotators.map((a, k) => (k > 0 && k < 20 ? [[0, 1]] : a.endsWith('1') ? [[1], [0]] : [[0], [1]])));
+  assert.equal(states.others('x', 'a00'), 39);
+  assert.equal(states.others('x', 'zz'), 40);
+  assert.equal(states.flagged('x', 'a05'), true);
+  assert.equal(states.flagged('x', 'a06'), false);
+  assert.equal(states.doneBy('a39'), 1);
+  const items = [item('x', 2)];
+  const events = [...annotators.map((a) => pair('x', a, 'a')), { v: 1, item: 'x', annotator: 'a20', ts, kind: 'undo' } as AnnotationEvent];
+  assert.deepEqual(resolveJudgments(events, items).judgments.map((j) => j.annotator), [...annotators].sort().filter((a) => a !== 'a20'), 'sorted by annotator');
+});
+
 test('one PRNG: mulberry32, Rng, shuffles and display orders are the same sequence', () => {
   // mulberry32 by its published definition, written out independently.
   const reference = (seed: number) => {
