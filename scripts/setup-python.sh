@@ -20,6 +20,10 @@ if [[ -n "${DAP_PYTHON:-}" ]]; then
   echo "setup-python: DAP_PYTHON=$DAP_PYTHON is used; no chroot needed"
   exit 0
 fi
+# The chroot's programs would look for the caller's TMPDIR inside the chroot, where that path does not exist
+# (npm test points TMPDIR into its results folder): ca-certificates' postinst then fails in mktemp and dpkg
+# leaves torch, transformers and accelerate unconfigured. Everything here uses the default /tmp.
+unset TMPDIR
 ROOT="${DAP_TORCH_ROOT:-/var/cache/dap-torch/root}"
 SUITE="${DAP_TORCH_SUITE:-sid}"
 PACKAGES="python3-torch python3-transformers python3-accelerate python3-safetensors python3-tokenizers python3-jinja2"
