@@ -67,8 +67,11 @@ function validKindFields(e: Record<string, unknown>): boolean {
   }
 }
 
-/** Every problem of an event, in field order (what validateAnnotationEvent reports). */
-function eventProblems(e: Record<string, unknown>): EventProblem[] {
+/**
+ * Every problem of an event, in field order (what validateAnnotationEvent reports). Exported for the test
+ * that holds validateAnnotationEvent's quick check for valid events to these rules.
+ */
+export function eventProblems(e: Record<string, unknown>): EventProblem[] {
   const problems: EventProblem[] = [];
   const bad = (field: string, message: string) => problems.push({ field, message });
   if (e.v !== 1) bad('v', `expected 1, got ${JSON.stringify(e.v)}`);

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventProblems, validateAnnotationEvent } from '../../src/core/annotationEvents';
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,4 +146,37 @@ test('appendEvent refuses an invalid event and leaves the file untouched', async
   const bad = { ...pairEvent('b'), shown: [1, 1] } as AnnotationEvent;
   await assert.rejects(appendEvent(log, bad), /shown/);
   assert.deepEqual(readFileSync(log), before);
+});
+
+test('the quick check of a valid event accepts exactly what the full rules accept (every field varied)', () => {
+  const base = { v: 1, item: 'it1', annotator: 'ann', ts: '2026-01-05T09:00:09.543Z' };
+  const fieldVariants: Record<string, unknown[]> = {
+    v: [1, 2, '1', undefined], item: ['it1', '', 3, undefined], annotator: ['ann', '', null],
+    ts: ['2026-01-05T09:00:09.543Z', '2026-01-05', '2026-13-45T99:00:00Z', '', 5, undefined],
+    note: [undefined, 'n', 3], ms: [undefined, 0, 12.5, -1, 1e400, 'x'],
+  };
+  const kinds: Record<string, unknown>[] = [
+    { kind: 'pair', shown: [0, 1], choice: 'a' }, { kind: 'pair', shown: [1, 1], choice: 'b' }, { kind: 'pair', shown: [0, 1, 2], choice: 'tie' },
+    { kind: 'pair', shown: [0, -1], choice: 'a' }, { kind: 'pair', shown: [0, 1.5], choice: 'a' }, { kind: 'pair', shown: [0, 1], choice: 'c' },
+    { kind: 'pair', shown: '01', choice: 'both_bad' }, { kind: 'rank', shown: [0, 1, 2], ranking: [[1], [0, 2]] }, { kind: 'rank', shown: [0, 1], ranking: [[0]] },
+    { kind: 'undo' }, { kind: 'flag', flagged: true }, { kind: 'flag', flagged: 'yes' }, { kind: 'confirm' }, { kind: 'confirm', reason: 'never_won' },
+    { kind: 'confirm', reason: 4 }, { kind: 'vote' }, {},
+  ];
+  let valid = 0, checked = 0;
+  for (const kind of kinds) {
+    for (const [field, values] of Object.entries(fieldVariants)) {
+      for (const value of values) {
+        const e: Record<string, unknown> = { ...base, ...kind };
+        if (value === undefined) delete e[field];
+        else e[field] = value;
+        const quick = validateAnnotationEvent(e);
+        const full = eventProblems(e);
+        assert.equal(quick.event !== undefined, full.length === 0, JSON.stringify(e));
+        assert.deepEqual([...quick.problems], full, JSON.stringify(e));
+        checked++;
+        if (quick.event) valid++;
+      }
+    }
+  }
+  assert.ok(valid > 20 && checked - valid > 100, `${valid} valid of ${checked}`);
 });
