@@ -63,7 +63,7 @@ export interface TaskScan {
   items: number;
   /** With keepIds: the distinct ids. */
   ids?: TaskIds;
-  /** Whether the ids spilled to partitions. */
+  /** Partitions the ids spilled to (1: they stayed in memory). */
   partitions: number;
   /** Removes the temporary files kept for `ids` (safe to call twice, and without keepIds). */
   close(): void;
