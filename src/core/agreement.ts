@@ -161,7 +161,7 @@ export class PairAgreementTally {
 
   addItem(judgments: readonly Judgment[]): void {
     const pairs = ofKind(judgments, 'pair', this.annotators);
-    for (let x = 0; x < pairs.length; x++) {
+    for (let x = 0; x < pairs.length - 1; x++) { // the last has no later one to compare with
       const outcomesA = judgmentPairs(pairs[x]);
       for (let y = x + 1; y < pairs.length; y++) {
         const outcomesB = new Map(judgmentPairs(pairs[y]).map((o) => [pairKey(o.i, o.j), o.label]));
@@ -222,7 +222,7 @@ export class RankAgreementTally {
 
   addItem(judgments: readonly Judgment[]): void {
     const ranks = ofKind(judgments, 'rank', this.annotators);
-    for (let x = 0; x < ranks.length; x++) {
+    for (let x = 0; x < ranks.length - 1; x++) { // the last has no later one to compare with
       const posA = rankPositions(ranks[x]);
       for (let y = x + 1; y < ranks.length; y++) {
         const posB = rankPositions(ranks[y]);

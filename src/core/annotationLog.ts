@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { appendLine, appendLineSync } from './appendLine';
 import { issueError, issueWarning } from './issues';
 import {
-  INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines, recoverTrailingObject, type JsonlLine,
+  INVALID_UTF8_WARNING, jsonErrorMessage, looksTruncatedObject, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlBatches, readLineThrough, recoverTrailingObject, type JsonlLine,
 } from './jsonl';
 import { validateAnnotationEvent } from './annotationEvents';
 import type { AnnotationEvent, DataIssue } from './types';
@@ -93,12 +93,21 @@ export function parseLogLine(l: JsonlLine, file: string): LogLine {
   return event ? { event, issues, torn: false } : { issues, torn: false };
 }
 
+/**
+ * The event of the log line at byte `offset` of `path` (a JsonlLine's offset), read back by a reader that
+ * kept only where an event is (core/logCheck.ts, core/spilledLog.ts) to word an issue about it; undefined
+ * when that line holds no event (the caller recorded one there, so it does).
+ */
+export function readEventAt(path: string, offset: number, file: string): AnnotationEvent | undefined {
+  return parseLogLine({ line: 0, offset, byteLength: 0, text: readLineThrough(path, offset), terminated: true, utf8: true }, file).event;
+}
+
 /** Reads every event of a log (streaming). A missing file is an empty log. */
 export async function readAnnotationLog(path: string, options: ReadLogOptions = {}): Promise<AnnotationLogFile> {
   const file = options.displayName ?? path;
   const out: AnnotationLogFile = { events: [], issues: [], tornLines: 0 };
   if (!existsSync(path)) return out;
-  for await (const l of readJsonlLines(path)) {
+  for await (const batch of readJsonlBatches(path)) for (const l of batch) {
     const r = parseLogLine(l, file);
     if (r.event) out.events.push({ line: l.line, event: r.event });
     out.issues.push(...r.issues);

@@ -150,6 +150,15 @@ export async function* recordLines(path: string, file: string, issues: DataIssue
 
 /** Streams the lines of `path` in order, with 1-based line numbers and byte offsets. */
 export async function* readJsonlLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<JsonlLine> {
+  for await (const batch of readJsonlBatches(path, options)) yield* batch;
+}
+
+/**
+ * The lines of `path` as readJsonlLines gives them, a chunk's worth at a time: for a reader of millions of
+ * lines, one await per chunk instead of one per line (measured: a third of a plain line loop's time over
+ * a million lines). The array is the caller's to keep.
+ */
+export async function* readJsonlBatches(path: string, options: ReadLinesOptions = {}): AsyncGenerator<JsonlLine[]> {
   const chunkSize = options.chunkSize ?? 64 * 1024;
   const maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
   const handle = await openFileForReading(path);
@@ -169,15 +178,20 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
       if (utf16) throw new Error(`${path}: UTF-16 text (byte-order mark ${head[0] === 0xff ? 'FF FE' : 'FE FF'}); save the file as UTF-8`);
     }
     const chunk = Buffer.allocUnsafe(chunkSize);
-    const finish = (piece: Buffer, terminated: boolean): JsonlLine => {
-      const byteLength = pendingBytes + piece.length;
+    /** The line ending at data[end] ('\n', or the end of the file) whose bytes start at data[from]; `allUtf8`: known valid. */
+    const finish = (data: Buffer, from: number, end: number, terminated: boolean, allUtf8: boolean): JsonlLine => {
+      const byteLength = pendingBytes + end - from;
       let out: JsonlLine;
       if (oversize || byteLength > maxLine) {
         out = { line: lineNumber, offset: lineStart, byteLength, text: '', terminated, utf8: true, oversize: maxLine };
         out.text = `<${oversizeMessage(out)}>`;
-      } else {
-        const bytes = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
+      } else if (pendingBytes > 0) {
+        const bytes = Buffer.concat([...pending, data.subarray(from, end)]);
         out = { line: lineNumber, offset: lineStart, byteLength, text: decodeLine(bytes), terminated, utf8: isUtf8(bytes) };
+      } else {
+        const textEnd = end > from && data[end - 1] === CARRIAGE_RETURN ? end - 1 : end; // decodeLine without a subarray
+        out = { line: lineNumber, offset: lineStart, byteLength, text: data.toString('utf8', from, textEnd), terminated,
+          utf8: allUtf8 || isUtf8(data.subarray(from, end)) };
       }
       lineStart += byteLength + 1;
       lineNumber++;
@@ -191,13 +205,22 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
       if (bytesRead === 0) break;
       const data = chunk.subarray(0, bytesRead);
       position += bytesRead;
+      const batch: JsonlLine[] = [];
       let from = 0;
-      for (;;) {
-        const nl = data.indexOf(NEWLINE, from);
-        if (nl < 0) break;
-        yield finish(data.subarray(from, nl), true);
+      let nl = data.indexOf(NEWLINE);
+      if (nl >= 0 && pendingBytes > 0) { // the line begun in an earlier chunk
+        batch.push(finish(data, 0, nl, true, false));
+        from = nl + 1;
+        nl = data.indexOf(NEWLINE, from);
+      }
+      // The whole lines from here on are valid UTF-8 when their span is ('\n' is never part of a multi-byte character).
+      const last = data.lastIndexOf(NEWLINE);
+      const allUtf8 = nl >= 0 && isUtf8(data.subarray(from, last));
+      for (; nl >= 0; nl = data.indexOf(NEWLINE, from)) {
+        batch.push(finish(data, from, nl, true, allUtf8));
         from = nl + 1;
       }
+      if (batch.length > 0) yield batch;
       if (from < data.length) {
         pendingBytes += data.length - from;
         if (pendingBytes > maxLine) {
@@ -206,7 +229,7 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
         } else pending.push(Buffer.from(data.subarray(from))); // a copy: `chunk` is reused by the next read
       }
     }
-    if (pendingBytes > 0) yield finish(Buffer.alloc(0), false);
+    if (pendingBytes > 0) yield [finish(Buffer.alloc(0), 0, 0, false, false)];
   } finally {
     await handle.close();
   }

@@ -10,10 +10,11 @@
  * index), and each partition is checked on its own (all events of an item land with its id); an event is
  * read back from the log only to word an issue. Memory is one partition's, whatever the files' sizes.
  */
-import { parseLogLine } from './annotationLog';
+import { EVENT_KINDS } from './annotationEvents';
+import { parseLogLine, readEventAt } from './annotationLog';
 import { assertUnreachable } from './assertUnreachable';
 import { hash32, hash52, IdTable } from './idTable';
-import { readJsonlLines, readLineThrough } from './jsonl';
+import { readJsonlBatches } from './jsonl';
 import { emptyUndoIssue, shownRangeIssue, unknownItemIssue } from './judgments';
 import { mergeSorted, partitionOfHash, releasePartitionMemory, SpillFiles } from './spillFiles';
 import { readIdPartition, type TaskIds } from './taskScan';
@@ -126,7 +127,7 @@ export async function checkLogAgainstIds(path: string, ids: TaskIds | IdTable, o
   let current: AnnotationEvent | undefined;
   const checker = new LogChecker(table, file, () => current!);
   let events = 0;
-  for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) {
+  for await (const batch of readJsonlBatches(path, { chunkSize: 1 << 20 })) for (const l of batch) {
     const r = parseLogLine(l, file);
     for (const issue of r.issues) onIssue(issue);
     const e = (current = r.event);
@@ -139,8 +140,7 @@ export async function checkLogAgainstIds(path: string, ids: TaskIds | IdTable, o
 
 type LogStream = 'events' | 'parseIssues' | 'checkIssues';
 
-const KINDS: readonly AnnotationEvent['kind'][] = ['pair', 'rank', 'undo', 'flag', 'confirm'];
-/** Numbers per spilled event: line, byte offset, the item's hash52 and hash32, kind (index in KINDS), annotator number, largest shown index. */
+/** Numbers per spilled event: line, byte offset, the item's hash52 and hash32, kind (index in EVENT_KINDS), annotator number, largest shown index. */
 const EVENT_RECORD = 7;
 
 async function checkLogInPartitions(path: string, ids: Extract<TaskIds, { kind: 'partitions' }>, onIssue: (issue: DataIssue) => void, file: string): Promise<LogCheck> {
@@ -148,7 +148,7 @@ async function checkLogInPartitions(path: string, ids: Extract<TaskIds, { kind: 
   try {
     let events = 0, judgments = 0;
     const annotators = new Map<string, number>();
-    for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) {
+    for await (const batch of readJsonlBatches(path, { chunkSize: 1 << 20 })) for (const l of batch) {
       const r = parseLogLine(l, file);
       for (const issue of r.issues) spill.write(0, 'parseIssues', JSON.stringify(issue));
       const e = r.event;
@@ -157,20 +157,20 @@ async function checkLogInPartitions(path: string, ids: Extract<TaskIds, { kind: 
       let a = annotators.get(e.annotator);
       if (a === undefined) annotators.set(e.annotator, (a = annotators.size));
       const fp = hash32(e.item);
-      spill.writeNumbers(partitionOfHash(fp, ids.count), 'events', l.line, l.offset, hash52(e.item), fp, KINDS.indexOf(e.kind), a, maxShown(e));
+      spill.writeNumbers(partitionOfHash(fp, ids.count), 'events', l.line, l.offset, hash52(e.item), fp, EVENT_KINDS.indexOf(e.kind), a, maxShown(e));
     }
     spill.finishWriting();
     const table = new IdTable(); // one table, refilled for each partition
     for (let p = 0; p < ids.count; p++) {
       readIdPartition(ids, p, table);
       // an event is read back from the log (at its byte offset) only to word an issue
-      const checker = new LogChecker(table, file, (offset) => parseLogLine({ line: 0, offset, byteLength: 0, text: readLineThrough(path, offset), terminated: true, utf8: true }, file).event!);
+      const checker = new LogChecker(table, file, (offset) => readEventAt(path, offset, file)!);
       const toFile = (issue: DataIssue) => spill.write(p, 'checkIssues', JSON.stringify(issue));
       const records = spill.readNumbers(p, 'events');
       for (let r = 0; r < records.length; r += EVENT_RECORD) {
         const h = records[r + 2], fp = records[r + 3];
         // unknown items are told apart by hash52 alone: two unknown ids sharing one would get one warning
-        checker.add(records[r], table.findHashed(h, fp), h, KINDS[records[r + 4]], records[r + 5], records[r + 6], records[r + 1], toFile);
+        checker.add(records[r], table.findHashed(h, fp), h, EVENT_KINDS[records[r + 4]], records[r + 5], records[r + 6], records[r + 1], toFile);
       }
       judgments += checker.judgments;
       releasePartitionMemory();

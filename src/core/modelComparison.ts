@@ -56,8 +56,9 @@ export function comparisonIndices(item: ItemShape, pair: ModelPair): { a: number
 /** The models of the first item whose responses carry exactly two distinct model names, in response order. */
 export function comparisonModels(items: readonly ItemShape[]): ModelPair | undefined {
   for (const it of items) {
-    const names = [...new Set(it.responses.map((r) => r.model).filter((m): m is string => typeof m === 'string'))];
-    if (names.length === 2 && it.responses.every((r) => r.model !== undefined)) return { a: names[0], b: names[1] };
+    if (!it.responses.every((r) => r.model !== undefined)) continue; // first: most items carry no models, and this allocates nothing
+    const names = [...new Set(it.responses.map((r) => r.model as string))];
+    if (names.length === 2) return { a: names[0], b: names[1] };
   }
   return undefined;
 }

@@ -2,23 +2,25 @@
  * What `dap stats TASKS --log LOG` reports, computed in memory bounded by a budget rather than by the
  * files' sizes. The task file is streamed once (its issues passed on as found; of each item only its
  * shape, core/types.ts ItemShape, is kept). A log up to `partitionBytes` is read whole and resolved with
- * the items it names. A larger log is hash-partitioned by item id into temporary files (core/spillFiles.ts),
- * the items' shapes routed to the same partitions, and each partition is then resolved on its own
- * (resolution is per item and annotator, so it is the same) and fed to the same tallies the in-memory
- * reports use (AgreementTally, PositionBiasTally, ModelComparisonTally, responseStats per item): the
- * report is identical whatever the partition count. Issues come out in the same order either way: the
- * task file's, the log's lines', then resolution's in log line order (merged across partitions).
+ * the items it names. A larger log is hash-partitioned by item id into temporary files, the items' shapes
+ * routed to the same partitions (core/spilledLog.ts: events as numeric records), and each partition is
+ * then resolved on its own (resolution is per item and annotator, so it is the same) and fed, a batch of
+ * items at a time, to the same tallies the in-memory reports use (AgreementTally, PositionBiasTally,
+ * ModelComparisonTally, responseStats per item): the report is identical whatever the partition count.
+ * Issues come out in the same order either way: the task file's, the log's lines', then resolution's in
+ * log line order (merged across partitions).
  */
 import { existsSync, statSync } from 'node:fs';
 import { AgreementTally, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from './agreement';
-import { parseLogLine, readAnnotationLog, type LoggedEvent } from './annotationLog';
-import { readJsonlLines } from './jsonl';
+import { parseLogLine, readAnnotationLog } from './annotationLog';
+import { readJsonlBatches } from './jsonl';
 import { resolveJudgments } from './judgments';
 import { comparisonIndices, comparisonModels, ModelComparisonTally, type ModelComparison, type ModelPair } from './modelComparison';
 import { PositionBiasTally, type PositionBiasReport } from './positionBias';
-import { mergeSorted, partitionOf, releasePartitionMemory, SpillFiles } from './spillFiles';
+import { releasePartitionMemory } from './spillFiles';
+import { SpilledLog, type StatsItem } from './spilledLog';
 import { scanTaskFile } from './taskScan';
-import type { AnnotationEvent, DataIssue, ItemShape, Judgment } from './types';
+import type { DataIssue, ItemShape, Judgment } from './types';
 
 /** Log bytes resolved in memory at once; a larger log is partitioned into about logBytes / this parts. */
 export const DEFAULT_PARTITION_BYTES = 4 * 2 ** 20;
@@ -67,11 +69,6 @@ export interface ProjectStatsOptions {
   automaticJudges?: ReadonlySet<string>;
 }
 
-/** An item as kept: its shape and its place among the task file's valid items. */
-interface StatsItem extends ItemShape {
-  order: number;
-}
-
 const samePair = (x: ModelPair, y: ModelPair) => x.a === y.a && x.b === y.b;
 
 /**
@@ -107,9 +104,8 @@ class StatsTally {
     this.comparison = guess && new ModelComparisonTally(guess, judges);
   }
 
-  /** One partition: its named items in file order, its events in log order; returns resolution's issues. */
-  add(items: readonly StatsItem[], events: readonly LoggedEvent[], logName: string): DataIssue[] {
-    const { judgments, issues } = resolveJudgments(events, items, logName);
+  /** A batch of named items (each in one batch only) and their current judgments, in resolveJudgments' order. */
+  add(items: readonly StatsItem[], judgments: readonly Judgment[]): void {
     this.judgments += judgments.length;
     for (const j of judgments) this.count(j);
     const byItem = runsByItem(judgments);
@@ -127,7 +123,6 @@ class StatsTally {
     this.comparison?.addItems(items, judgments);
     const first = items.find((it) => comparisonModels([it]));
     if (first && (!this.candidate || first.order < this.candidate.order)) this.candidate = { order: first.order, pair: comparisonModels([first]) as ModelPair };
-    return issues;
   }
 
   private count(j: Judgment): void {
@@ -253,110 +248,41 @@ async function statsInMemory(tasksPath: string, logPath: string, onIssue: (issue
   items = firstOfEachId(items);
   for (const issue of log.issues) onIssue(issue);
   const tally = new StatsTally(pass.guess, judges);
-  for (const issue of tally.add(items, log.events, logPath)) onIssue(issue);
-  const models = await modelsOf(tally, pass, tasksPath, async (t) => t.addItems(items, resolveJudgments(log.events, items, logPath).judgments), judges, idsInMemory);
+  const { judgments, issues } = resolveJudgments(log.events, items, logPath);
+  tally.add(items, judgments);
+  for (const issue of issues) onIssue(issue);
+  const models = await modelsOf(tally, pass, tasksPath, async (t) => t.addItems(items, judgments), judges, idsInMemory);
   return report(tally, pass, log.events.length, 1, models);
-}
-
-type Stream = 'items' | 'events' | 'issues';
-
-/**
- * One partition read back (its files are about the budget's size): its events (log order) and the items they
- * name (file order; of an id spilled twice, the first). Each spill line holds JSON array elements after a
- * comma (writeEvent, encodeItem), so a stream is read as one array by one JSON.parse: measured a third
- * faster than parsing line by line, and no per-line strings.
- */
-function readPartition(spill: SpillFiles<Stream>, p: number): { items: StatsItem[]; events: LoggedEvent[] } {
-  const events: LoggedEvent[] = [];
-  const named = new Set<string>();
-  const eventFields = spilledElements(spill, p, 'events');
-  for (let i = 0; i < eventFields.length; i += 2) {
-    const event = eventFields[i + 1] as AnnotationEvent;
-    events.push({ line: eventFields[i] as number, event });
-    named.add(event.item);
-  }
-  const items: StatsItem[] = [];
-  const itemFields = spilledElements(spill, p, 'items');
-  for (let i = 0; i < itemFields.length; i += 3) {
-    const id = itemFields[i + 2] as string;
-    if (named.has(id)) items.push(decodeItem(itemFields[i] as number, itemFields[i + 1] as number | (string | null)[], id));
-  }
-  return { items: firstOfEachId(items), events };
-}
-
-/** The JSON array elements of a stream of one partition, every line's in order. */
-function spilledElements(spill: SpillFiles<Stream>, p: number, stream: 'items' | 'events'): unknown[] {
-  const text = spill.readText(p, stream);
-  if (text === '') return [];
-  const elements = JSON.parse(`[0${text}]`) as unknown[]; // each line starts with ',': the 0 fills the first place
-  elements.shift();
-  return elements;
-}
-
-/** An event as one spill line: `,line,event` with the event as JSON (JSON array elements: readPartition). */
-function writeEvent(spill: SpillFiles<Stream>, partition: number, line: number, eventJson: string): void {
-  spill.write(partition, 'events', `,${line},${eventJson}`);
-}
-
-/**
- * An item's shape as one spill line of JSON array elements: `,order,responses,id`, responses a count when
- * no response has a model, else the array of models (null for none), the id a JSON string.
- */
-function encodeItem(item: StatsItem): string {
-  const responses = item.responses.some((r) => r.model !== undefined) ? JSON.stringify(item.responses.map((r) => r.model ?? null)) : String(item.responses.length);
-  return `,${item.order},${responses},${JSON.stringify(item.id)}`;
-}
-
-/** The item of a spill line's elements (encodeItem). */
-function decodeItem(order: number, responses: number | (string | null)[], id: string): StatsItem {
-  const shapes: { model?: string }[] = [];
-  if (typeof responses === 'number') for (let k = 0; k < responses; k++) shapes.push({});
-  else for (const m of responses) shapes.push(m === null ? {} : { model: m });
-  return { id, order, responses: shapes };
-}
-
-/** Passes on the partitions' issue streams (each in log line order) merged into one log line order. */
-async function mergeIssues(spill: SpillFiles<Stream>, onIssue: (issue: DataIssue) => void): Promise<void> {
-  const parsed = async function* (p: number): AsyncGenerator<DataIssue> {
-    for await (const text of spill.lines(p, 'issues')) yield JSON.parse(text) as DataIssue;
-  };
-  await mergeSorted(Array.from({ length: spill.count }, (_, p) => parsed(p)), (issue) => issue.line, onIssue);
 }
 
 async function statsPartitioned(tasksPath: string, logPath: string, partitions: number, onIssue: (issue: DataIssue) => void,
   judges: ReadonlySet<string>, idsInMemory?: number): Promise<ProjectStats> {
-  const spill = new SpillFiles<Stream>(partitions, 'dap-stats-');
+  const spilled = new SpilledLog(partitions, logPath, logPath);
   try {
-    const pass = await taskPass(tasksPath, onIssue, (item) => {
-      spill.write(partitionOf(item.id, partitions), 'items', encodeItem(item));
-    }, idsInMemory);
+    const pass = await taskPass(tasksPath, onIssue, (item) => spilled.writeItem(item), idsInMemory);
     let events = 0;
-    for await (const l of readJsonlLines(logPath, { chunkSize: 1 << 20 })) {
+    for await (const batch of readJsonlBatches(logPath, { chunkSize: 1 << 20 })) for (const l of batch) {
       const r = parseLogLine(l, logPath);
       for (const issue of r.issues) onIssue(issue);
       if (!r.event) continue;
       events++;
-      // the line's own text when it is the event (parseLogLine returns the parsed value itself)
-      writeEvent(spill, partitionOf(r.event.item, partitions), l.line, r.torn ? JSON.stringify(r.event) : l.text);
+      spilled.writeEvent(l.line, l.offset, r.event);
     }
-    spill.finishWriting();
+    spilled.finishWriting();
     const tally = new StatsTally(pass.guess, judges);
     for (let p = 0; p < partitions; p++) {
-      const { items, events: partEvents } = readPartition(spill, p);
-      for (const issue of tally.add(items, partEvents, logPath)) spill.write(p, 'issues', JSON.stringify(issue));
+      for (const issue of spilled.resolve(p, (items, judgments) => tally.add(items, judgments))) spilled.writeIssue(p, issue);
       releasePartitionMemory();
     }
-    spill.finishWriting();
-    await mergeIssues(spill, onIssue);
+    await spilled.mergeIssues(onIssue);
     const models = await modelsOf(tally, pass, tasksPath, async (t) => {
       for (let p = 0; p < partitions; p++) {
-        const { items, events: partEvents } = readPartition(spill, p);
-        t.addItems(items, resolveJudgments(partEvents, items, logPath).judgments);
+        spilled.resolve(p, (items, judgments) => t.addItems(items, judgments));
         releasePartitionMemory();
       }
     }, judges, idsInMemory);
     return report(tally, pass, events, partitions, models);
   } finally {
-    spill.close();
+    spilled.close();
   }
 }

@@ -11,7 +11,7 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { hash32 } from './idTable';
 import { readJsonlLines } from './jsonl';
@@ -48,11 +48,18 @@ let usedAfterGc = 0;
 /** Garbage allowed to pile up between two collections. */
 const GARBAGE_BYTES = 16 * 2 ** 20;
 
-/** The heap in use plus the memory of typed arrays and Buffers (freed only when their objects are collected). */
+/**
+ * The heap in use outside the young generation plus the memory of typed arrays and Buffers (freed only when
+ * their objects are collected). The young generation is left out: its garbage goes at the next scavenge,
+ * which costs nothing for the dead, so counting it (up to its 16 MB semi-space) forced a full collection
+ * after nearly every partition (measured: 121 of 128 at 1M events, 2.4 s).
+ */
 function usedMemory(): number {
-  const h = getHeapStatistics();
-  return h.used_heap_size + h.external_memory;
+  let used = 0;
+  for (const space of getHeapSpaceStatistics()) if (!YOUNG_SPACES.has(space.space_name)) used += space.space_used_size;
+  return used + getHeapStatistics().external_memory;
 }
+const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
 
 /**
  * A full garbage collection once the heap and typed arrays have grown by GARBAGE_BYTES since the last
@@ -159,15 +166,20 @@ export class SpillFiles<S extends string> {
 
   /** Appends numbers (stored as float64, read back by readNumbers) to `stream` of `partition`. */
   writeNumbers(partition: number, stream: S, ...values: number[]): void {
+    this.writeNumberArray(partition, stream, values, values.length);
+  }
+
+  /** writeNumbers of the first `count` numbers of `values` (a caller's reused array: no array per call). */
+  writeNumberArray(partition: number, stream: S, values: ArrayLike<number>, count: number): void {
     const key = `${stream}-${partition}`;
     let f = this.numberFiles.get(key);
     if (!f) {
       this.numberFiles.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: new Float64Array(FLUSH_BYTES / 8), used: 0 }));
       this.written.add(key);
     }
-    for (const v of values) {
+    for (let i = 0; i < count; i++) {
       if (f.used === f.buffer.length) this.flushNumbers(f);
-      f.buffer[f.used++] = v;
+      f.buffer[f.used++] = values[i];
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { IdTable } from './idTable';
 import { issueError, issueWarning } from './issues';
-import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlLines, readLineThrough } from './jsonl';
+import { INVALID_UTF8_WARNING, jsonErrorMessage, NOT_UTF8_MESSAGE, oversizeIssue, readJsonlBatches, readLineThrough } from './jsonl';
 import { parseTaskObject } from './taskFormats';
 import type { DataIssue, TaskItem } from './types';
 
@@ -114,7 +114,7 @@ export function idOfLineAt(path: string, offset: number, file: string): string |
 export async function* streamTasks(path: string, options: ReadTasksOptions = {}): AsyncGenerator<TaskLineResult> {
   const file = options.displayName ?? path;
   const duplicates = new DuplicateIds(file, path, options.idTable);
-  for await (const l of readJsonlLines(path, { chunkSize: 1 << 20 })) { // 1 MiB reads: fewer awaits on big files
+  for await (const batch of readJsonlBatches(path, { chunkSize: 1 << 20 })) for (const l of batch) { // 1 MiB reads: fewer awaits on big files
     const oversize = oversizeIssue(l, file);
     if (oversize) {
       yield { line: l.line, offset: l.offset, issues: [oversize] };

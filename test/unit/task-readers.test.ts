@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readJsonlLines } from '../../src/core/jsonl';
+import { readJsonlBatches, readJsonlLines } from '../../src/core/jsonl';
 import { readAnnotationLog } from '../../src/core/annotationLog';
 import { formatIssue } from '../../src/core/issues';
 import { readTasks } from '../../src/core/tasks';
@@ -39,6 +39,43 @@ test('line reader: offsets, CRLF, BOM, blank lines, last line without newline, t
       assert.ok(body.subarray(l.offset, l.offset + expected.length).equals(expected), `offset of line ${l.line}`);
     }
     assert.equal(got[0].offset, 3, 'line 1 starts after the BOM');
+  }
+});
+
+test('line reader in batches: every line as the whole file split on newlines says, whatever the chunk size', async () => {
+  // Lines mixing ASCII, multi-byte characters that chunk boundaries cut, invalid bytes, CRLF, blank and
+  // over-long lines; the expected lines come from splitting the whole buffer (no chunks involved).
+  let seed = 5;
+  const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const pieces = [Buffer.from('{"a":1}'), Buffer.from('é ü 😀'), Buffer.from([0xc3]), Buffer.from([0xff, 0xfe]), Buffer.from('\r'), Buffer.from('x'.repeat(40))];
+  const parts: Buffer[] = [];
+  for (let line = 0; line < 300; line++) {
+    for (let k = rand(5); k > 0; k--) parts.push(pieces[rand(pieces.length)]);
+    if (line < 299 || rand(2) === 0) parts.push(Buffer.from('\n'));
+  }
+  const body = Buffer.concat(parts);
+  const path = write('batches.jsonl', body);
+  const maxLineBytes = 45;
+  const expected: { line: number; offset: number; byteLength: number; text: string; utf8: boolean; oversize: boolean; terminated: boolean }[] = [];
+  for (let at = 0, line = 1; at < body.length; line++) {
+    const nl = body.indexOf(0x0a, at);
+    const end = nl < 0 ? body.length : nl;
+    const bytes = body.subarray(at, end);
+    const text = bytes.toString('utf8').replace(/\r$/, '');
+    expected.push({ line, offset: at, byteLength: bytes.length, text: bytes.length > maxLineBytes ? '' : text, utf8: bytes.length > maxLineBytes || Buffer.from(text + (bytes.at(-1) === 0x0d ? '\r' : ''), 'utf8').equals(bytes),
+      oversize: bytes.length > maxLineBytes, terminated: nl >= 0 });
+    at = end + 1;
+  }
+  assert.ok(expected.some((e) => !e.utf8) && expected.some((e) => e.oversize) && expected.some((e) => e.text.includes('😀')), `the file has every kind of line: ${expected.filter((e) => !e.utf8).length} not UTF-8, ${expected.filter((e) => e.oversize).length} oversize`);
+  const view = (l: import('../../src/core/jsonl').JsonlLine) => ({ line: l.line, offset: l.offset, byteLength: l.byteLength, text: l.oversize ? '' : l.text, utf8: l.utf8,
+    oversize: l.oversize !== undefined, terminated: l.terminated });
+  for (const chunkSize of [1, 2, 3, 5, 64, 100, 1000, 1 << 16]) {
+    const batched = [];
+    for await (const batch of readJsonlBatches(path, { chunkSize, maxLineBytes })) batched.push(...batch.map(view));
+    assert.deepEqual(batched, expected, `batches, chunk ${chunkSize}`);
+    const single = [];
+    for await (const l of readJsonlLines(path, { chunkSize, maxLineBytes })) single.push(view(l));
+    assert.deepEqual(single, expected, `lines, chunk ${chunkSize}`);
   }
 });
 

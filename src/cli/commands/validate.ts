@@ -13,7 +13,7 @@ import { checkLogAgainstIds } from '../../core/logCheck';
 import { overlapProblem } from '../../core/assignment';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue, issueError, issueWarning } from '../../core/issues';
-import { readJsonlLines } from '../../core/jsonl';
+import { readJsonlBatches, readJsonlLines } from '../../core/jsonl';
 import { isAnnotationLogPath } from '../../core/project';
 import { idsInMemory, scanTaskFile } from '../../core/taskScan';
 import type { DataIssue } from '../../core/types';
@@ -91,7 +91,7 @@ async function validateTasksStreaming(file: string, logPath?: string): Promise<n
 async function validateLogStreaming(file: string): Promise<number> {
   let events = 0;
   const { print, counts } = issuePrinter();
-  for await (const l of readJsonlLines(file, { chunkSize: 1 << 20 })) {
+  for await (const batch of readJsonlBatches(file, { chunkSize: 1 << 20 })) for (const l of batch) {
     const r = parseLogLine(l, file);
     if (r.event) events++;
     r.issues.forEach(print);
