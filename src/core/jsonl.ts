@@ -53,6 +53,8 @@ export interface ReadLinesOptions {
 }
 
 const NEWLINE = 0x0a;
+/** Lines per batch at most (readJsonlBatches): enough to amortize an await, few enough that a batch's lines die young. */
+const BATCH_LINES = 256;
 const CARRIAGE_RETURN = 0x0d;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -205,7 +207,7 @@ export async function* readJsonlBatches(path: string, options: ReadLinesOptions 
       if (bytesRead === 0) break;
       const data = chunk.subarray(0, bytesRead);
       position += bytesRead;
-      const batch: JsonlLine[] = [];
+      let batch: JsonlLine[] = [];
       let from = 0;
       let nl = data.indexOf(NEWLINE);
       if (nl >= 0 && pendingBytes > 0) { // the line begun in an earlier chunk
@@ -219,6 +221,10 @@ export async function* readJsonlBatches(path: string, options: ReadLinesOptions 
       for (; nl >= 0; nl = data.indexOf(NEWLINE, from)) {
         batch.push(finish(data, from, nl, true, allUtf8));
         from = nl + 1;
+        if (batch.length === BATCH_LINES) {
+          yield batch;
+          batch = [];
+        }
       }
       if (batch.length > 0) yield batch;
       if (from < data.length) {

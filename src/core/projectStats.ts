@@ -150,22 +150,21 @@ const IN_GUESS = 1;
 
 /**
  * Scans the task file (core/taskScan.ts, ids bounded by `idsInMemory`): issues to onIssue, each valid
- * item's shape to keep. `keep` may receive an item that is later found to repeat an earlier id (a large
+ * item's shape and its place among the valid items to keep (a task item: keep only what it needs). `keep` may receive an item that is later found to repeat an earlier id (a large
  * file): the counts are corrected, and the readers keep the first item of an id (firstOfEachId).
  */
-async function taskPass(tasksPath: string, onIssue: (issue: DataIssue) => void, keep: (item: StatsItem) => void, idsInMemory?: number): Promise<TaskPass> {
+async function taskPass(tasksPath: string, onIssue: (issue: DataIssue) => void, keep: (item: ItemShape, order: number) => void, idsInMemory?: number): Promise<TaskPass> {
   const pass: TaskPass = { items: 0, guessItems: 0, guessCountExact: true };
   let order = 0;
   const scan = await scanTaskFile(tasksPath, {
     onIssue,
     idsInMemory,
-    onItem: (taskItem) => {
-      const item: StatsItem = { id: taskItem.id, order: order++, responses: taskItem.responses.map((x) => (x.model === undefined ? {} : { model: x.model })) };
-      if (!pass.guess) {
+    onItem: (item) => {
+      if (!pass.guess && item.responses.some((x) => x.model !== undefined)) { // comparisonModels needs a model in every response
         pass.guess = comparisonModels([item]);
-        if (!pass.guess && item.responses.some((x) => x.model !== undefined)) pass.guessCountExact = false;
+        if (!pass.guess) pass.guessCountExact = false;
       }
-      keep(item);
+      keep(item, order++);
       if (!pass.guess || !comparisonIndices(item, pass.guess)) return 0;
       pass.guessItems++;
       return IN_GUESS;
@@ -242,8 +241,8 @@ async function statsInMemory(tasksPath: string, logPath: string, onIssue: (issue
   const log = await readAnnotationLog(logPath);
   const named = new Set(log.events.map((e) => e.event.item));
   let items: StatsItem[] = [];
-  const pass = await taskPass(tasksPath, onIssue, (item) => {
-    if (named.has(item.id)) items.push(item);
+  const pass = await taskPass(tasksPath, onIssue, (item, order) => {
+    if (named.has(item.id)) items.push({ id: item.id, order, responses: item.responses.map((x) => (x.model === undefined ? {} : { model: x.model })) });
   }, idsInMemory);
   items = firstOfEachId(items);
   for (const issue of log.issues) onIssue(issue);
@@ -259,7 +258,7 @@ async function statsPartitioned(tasksPath: string, logPath: string, partitions: 
   judges: ReadonlySet<string>, idsInMemory?: number): Promise<ProjectStats> {
   const spilled = new SpilledLog(partitions, logPath, logPath);
   try {
-    const pass = await taskPass(tasksPath, onIssue, (item) => spilled.writeItem(item), idsInMemory);
+    const pass = await taskPass(tasksPath, onIssue, (item, order) => spilled.writeItem(item, order), idsInMemory);
     let events = 0;
     for await (const batch of readJsonlBatches(logPath, { chunkSize: 1 << 20 })) for (const l of batch) {
       const r = parseLogLine(l, logPath);

@@ -130,6 +130,9 @@ export class SpillFiles<S extends string> {
   private readonly dir: string;
   private readonly files = new Map<string, SpillFile>();
   private readonly numberFiles = new Map<string, NumberFile>();
+  /** The open files again, by stream and partition: found per write without building a key string. */
+  private readonly openLines = new Map<S, SpillFile[]>();
+  private readonly openNumbers = new Map<S, NumberFile[]>();
   /** The buffer readNumbers reads into. */
   private scratch = new Float64Array(0);
   /** Files that received a line (kept after finishWriting). */
@@ -149,11 +152,13 @@ export class SpillFiles<S extends string> {
 
   /** Appends one line (without its '\n') to `stream` of `partition`. */
   write(partition: number, stream: S, line: string): void {
-    const key = `${stream}-${partition}`;
-    let f = this.files.get(key);
+    let f = this.openLines.get(stream)?.[partition];
     if (!f) { // a file written before finishWriting is appended to, never truncated
+      const key = `${stream}-${partition}`;
       this.files.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: Buffer.allocUnsafe(FLUSH_BYTES), used: 0 }));
       this.written.add(key);
+      if (!this.openLines.has(stream)) this.openLines.set(stream, []);
+      this.openLines.get(stream)![partition] = f;
     }
     const most = 3 * line.length + 1; // UTF-8 bytes of a UTF-16 string, at most
     if (f.used + most > f.buffer.length) this.flushFile(f);
@@ -171,11 +176,13 @@ export class SpillFiles<S extends string> {
 
   /** writeNumbers of the first `count` numbers of `values` (a caller's reused array: no array per call). */
   writeNumberArray(partition: number, stream: S, values: ArrayLike<number>, count: number): void {
-    const key = `${stream}-${partition}`;
-    let f = this.numberFiles.get(key);
+    let f = this.openNumbers.get(stream)?.[partition];
     if (!f) {
+      const key = `${stream}-${partition}`;
       this.numberFiles.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: new Float64Array(FLUSH_BYTES / 8), used: 0 }));
       this.written.add(key);
+      if (!this.openNumbers.has(stream)) this.openNumbers.set(stream, []);
+      this.openNumbers.get(stream)![partition] = f;
     }
     for (let i = 0; i < count; i++) {
       if (f.used === f.buffer.length) this.flushNumbers(f);
@@ -228,6 +235,8 @@ export class SpillFiles<S extends string> {
       closeSync(f.fd);
     }
     this.numberFiles.clear();
+    this.openLines.clear();
+    this.openNumbers.clear();
   }
 
   /**
@@ -259,6 +268,8 @@ export class SpillFiles<S extends string> {
     for (const f of [...this.files.values(), ...this.numberFiles.values()]) closeSync(f.fd);
     this.files.clear();
     this.numberFiles.clear();
+    this.openLines.clear();
+    this.openNumbers.clear();
     rmSync(this.dir, { recursive: true, force: true });
     openFolders.delete(this.dir);
   }

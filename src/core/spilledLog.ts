@@ -100,6 +100,7 @@ export class SpilledLog {
   private names: string[] = [];
   /** Per annotator number, its place in name order (resolveJudgments' order within an item). */
   private rank = new Int32Array(0);
+  /** The record being written (a plain array: a rank of many responses makes it longer). */
   private readonly record: number[] = [];
   /** Partition items' ids (readItems), and per table entry where the item's elements start. */
   private readonly table = new IdTable();
@@ -112,12 +113,13 @@ export class SpilledLog {
   }
 
   /**
-   * An item's shape as one spill line of JSON array elements: `,order,responses,id`, responses a count when
-   * no response has a model, else the array of models (null for none), the id a JSON string.
+   * An item's shape and its place `order` among the valid items as one spill line of JSON array elements:
+   * `,order,responses,id`, responses a count when no response has a model, else the array of models (null
+   * for none), the id a JSON string.
    */
-  writeItem(item: StatsItem): void {
+  writeItem(item: ItemShape, order: number): void {
     const responses = item.responses.some((r) => r.model !== undefined) ? JSON.stringify(item.responses.map((r) => r.model ?? null)) : String(item.responses.length);
-    this.spill.write(partitionOf(item.id, this.partitions), 'items', `,${item.order},${responses},${JSON.stringify(item.id)}`);
+    this.spill.write(partitionOf(item.id, this.partitions), 'items', `,${order},${responses},${JSON.stringify(item.id)}`);
   }
 
   /** A valid event of log line `line` (starting at byte `offset`) as its numeric record (the file comment). */
@@ -126,15 +128,26 @@ export class SpilledLog {
     if (a === undefined) this.annotators.set(e.annotator, (a = this.annotators.size));
     const fp = hash32(e.item);
     const r = this.record;
-    r.length = 0;
-    r.push(line, offset, hash52(e.item), fp, EVENT_KINDS.indexOf(e.kind), a, e.kind === 'pair' ? PAIR_CHOICES.indexOf(e.choice) : -1);
-    if (e.kind === 'pair' || e.kind === 'rank') r.push(e.shown.length, ...e.shown);
-    else r.push(0);
+    r[0] = line;
+    r[1] = offset;
+    r[2] = hash52(e.item);
+    r[3] = fp;
+    r[4] = EVENT_KINDS.indexOf(e.kind);
+    r[5] = a;
+    r[6] = e.kind === 'pair' ? PAIR_CHOICES.indexOf(e.choice) : -1;
+    let n = HEADER;
+    if (e.kind === 'pair' || e.kind === 'rank') {
+      r[7] = e.shown.length;
+      for (const x of e.shown) r[n++] = x;
+    } else r[7] = 0;
     if (e.kind === 'rank') {
-      r.push(e.ranking.length);
-      for (const g of e.ranking) r.push(g.length, ...g);
+      r[n++] = e.ranking.length;
+      for (const g of e.ranking) {
+        r[n++] = g.length;
+        for (const x of g) r[n++] = x;
+      }
     }
-    this.spill.writeNumberArray(partitionOfHash(fp, this.partitions), 'events', r, r.length);
+    this.spill.writeNumberArray(partitionOfHash(fp, this.partitions), 'events', r, n);
   }
 
   /** Call once every item and event is written, before resolving. */

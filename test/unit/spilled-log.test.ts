@@ -83,8 +83,8 @@ test('each partition resolves as resolveJudgments does for the whole log, restri
     const itemOfLine = new Map(logged.map((e) => [e.line, e.event.item]));
     const spilled = new SpilledLog(partitions, log, log);
     try {
-      for (const it of items) spilled.writeItem(it);
-      spilled.writeItem({ ...items[1], order: count, responses: [{}] }); // a late duplicate of an id: the first counts
+      for (const it of items) spilled.writeItem(it, it.order);
+      spilled.writeItem({ ...items[1], responses: [{}] }, count); // a late duplicate of an id: the first counts
       for (const e of logged) spilled.writeEvent(e.line, e.offset, e.event);
       spilled.finishWriting();
       let judgmentsSeen = 0;
