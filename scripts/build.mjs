@@ -22,6 +22,7 @@ const nodeEntries = [
   { in: 'src/extension.ts', out: 'extension' },
   { in: 'src/cli/main.ts', out: 'cli', executable: true },
   { in: 'src/train/worker/main.ts', out: 'worker' },
+  { in: 'src/cli/statsLogWorker.ts', out: 'statsLogWorker' },
 ];
 const webEntries = [
   { in: 'webview/annotator/main.ts', out: 'annotator' },

@@ -12,8 +12,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { AgreementTally, NEVER_WON_MIN_ANNOTATORS, responseStats, type AgreementReport } from './agreement';
-import { parseLogLine, readAnnotationLog } from './annotationLog';
-import { readJsonlBatches } from './jsonl';
+import { readAnnotationLog } from './annotationLog';
 import { resolveJudgments } from './judgments';
 import { comparisonIndices, comparisonModels, ModelComparisonTally, type ModelComparison, type ModelPair } from './modelComparison';
 import { PositionBiasTally, type PositionBiasReport } from './positionBias';
@@ -67,6 +66,11 @@ export interface ProjectStatsOptions {
   idsInMemory?: number;
   /** Annotators left out of position bias (automatic judges). */
   automaticJudges?: ReadonlySet<string>;
+  /**
+   * The log reader thread's script (the bundle of src/cli/statsLogWorker.ts): a partitioned log is then
+   * read on a second thread while this one reads the task file. Without it, one after the other.
+   */
+  logWorker?: string;
 }
 
 const samePair = (x: ModelPair, y: ModelPair) => x.a === y.a && x.b === y.b;
@@ -233,7 +237,7 @@ export async function projectStats(tasksPath: string, logPath: string, options: 
   const partitions = logBytes <= budget ? 1 : Math.min(MAX_PARTITIONS, Math.ceil(logBytes / budget));
   const judges = options.automaticJudges ?? new Set<string>();
   return partitions === 1 ? statsInMemory(tasksPath, logPath, options.onIssue, judges, options.idsInMemory)
-    : statsPartitioned(tasksPath, logPath, partitions, options.onIssue, judges, options.idsInMemory);
+    : statsPartitioned(tasksPath, logPath, partitions, options, judges);
 }
 
 async function statsInMemory(tasksPath: string, logPath: string, onIssue: (issue: DataIssue) => void, judges: ReadonlySet<string>,
@@ -254,19 +258,18 @@ async function statsInMemory(tasksPath: string, logPath: string, onIssue: (issue
   return report(tally, pass, log.events.length, 1, models);
 }
 
-async function statsPartitioned(tasksPath: string, logPath: string, partitions: number, onIssue: (issue: DataIssue) => void,
-  judges: ReadonlySet<string>, idsInMemory?: number): Promise<ProjectStats> {
+async function statsPartitioned(tasksPath: string, logPath: string, partitions: number, options: ProjectStatsOptions,
+  judges: ReadonlySet<string>): Promise<ProjectStats> {
+  const { onIssue, idsInMemory, logWorker } = options;
   const spilled = new SpilledLog(partitions, logPath, logPath);
+  // With a log reader thread, the log is read while this thread reads the task file; its issues wait.
+  const reader = logWorker ? spilled.startLogWorker(logWorker) : undefined;
   try {
     const pass = await taskPass(tasksPath, onIssue, (item, order) => spilled.writeItem(item, order), idsInMemory);
-    let events = 0;
-    for await (const batch of readJsonlBatches(logPath, { chunkSize: 1 << 20 })) for (const l of batch) {
-      const r = parseLogLine(l, logPath);
-      for (const issue of r.issues) onIssue(issue);
-      if (!r.event) continue;
-      events++;
-      spilled.writeEvent(l.line, l.offset, r.event);
-    }
+    if (reader) {
+      await reader.done;
+      await spilled.emitLogIssues(onIssue);
+    } else await spilled.spillLog(onIssue);
     spilled.finishWriting();
     const tally = new StatsTally(pass.guess, judges);
     for (let p = 0; p < partitions; p++) {
@@ -280,8 +283,9 @@ async function statsPartitioned(tasksPath: string, logPath: string, partitions: 
         releasePartitionMemory();
       }
     }, judges, idsInMemory);
-    return report(tally, pass, events, partitions, models);
+    return report(tally, pass, spilled.events, partitions, models);
   } finally {
+    await reader?.stop();
     spilled.close();
   }
 }

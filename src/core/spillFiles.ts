@@ -8,7 +8,7 @@
  * (writeNumbers, readNumbers). `dap stats` uses it for logs larger than its memory budget
  * (core/projectStats.ts), the task scans for files with more ids than theirs (core/taskScan.ts).
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -138,12 +138,27 @@ export class SpillFiles<S extends string> {
   /** Files that received a line (kept after finishWriting). */
   private readonly written = new Set<string>();
   private closed = false;
+  /** False for a view of another SpillFiles' folder (the `folder` argument): that one removes it. */
+  private readonly ownsFolder: boolean;
 
-  /** Creates the folder for `count` partitions; S names the streams (files) of each partition. */
-  constructor(readonly count: number, prefix = 'dap-spill-') {
+  /**
+   * Creates the folder for `count` partitions; S names the streams (files) of each partition. With
+   * `folder`, writes into that existing folder instead (another thread's SpillFiles made it and removes it).
+   */
+  constructor(readonly count: number, prefix = 'dap-spill-', folder?: string) {
+    this.ownsFolder = folder === undefined;
+    if (folder !== undefined) {
+      this.dir = folder;
+      return;
+    }
     installHandlers();
     this.dir = mkdtempSync(join(tmpdir(), prefix));
     openFolders.add(this.dir);
+  }
+
+  /** Takes in the files of `stream` that a view of this folder (another thread's) wrote: readable from now on. */
+  adopt(stream: S): void {
+    for (let p = 0; p < this.count; p++) if (existsSync(this.path(p, stream))) this.written.add(`${stream}-${p}`);
   }
 
   private path(partition: number, stream: S): string {
@@ -261,7 +276,7 @@ export class SpillFiles<S extends string> {
     for await (const l of readJsonlLines(path, { chunkSize: 64 * 1024 })) if (l.text !== '') yield l.text; // small reads: a merge holds one stream per partition open
   }
 
-  /** Removes the folder and its files (also when writing failed half way); safe to call twice. */
+  /** Closes the files and removes the folder (not a view of another's: the `folder` argument), also when writing failed half way; safe to call twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -270,6 +285,7 @@ export class SpillFiles<S extends string> {
     this.numberFiles.clear();
     this.openLines.clear();
     this.openNumbers.clear();
+    if (!this.ownsFolder) return;
     rmSync(this.dir, { recursive: true, force: true });
     openFolders.delete(this.dir);
   }

@@ -14,19 +14,22 @@
  * --log` (core/logCheck.ts): a different id matches by chance with probability about 1e-13 for a million
  * items and events.
  */
+import { Worker } from 'node:worker_threads';
 import { EVENT_KINDS, PAIR_CHOICES } from './annotationEvents';
-import { readEventAt } from './annotationLog';
+import { parseLogLine, readEventAt } from './annotationLog';
 import { hash32, hash52, IdTable } from './idTable';
+import { readJsonlBatches } from './jsonl';
 import { emptyUndoIssue, shownRangeIssue, unknownItemIssue } from './judgments';
 import { mergeSorted, partitionOf, partitionOfHash, SpillFiles } from './spillFiles';
-import type { AnnotationEvent, DataIssue, ItemShape, Judgment } from './types';
+import type { DataIssue, ItemShape, Judgment } from './types';
 
 /** An item as stats keeps it: its shape and its place among the task file's valid items. */
 export interface StatsItem extends ItemShape {
   order: number;
 }
 
-type Stream = 'items' | 'events' | 'issues';
+/** Per partition: items, events (records) and resolution's issues; the log lines' issues a worker keeps are in partition 0's logIssues. */
+type Stream = 'items' | 'events' | 'issues' | 'logIssues';
 
 /** Record fields before the shown order: line, offset, hash52, hash32, kind, annotator, choice (-1 for none), shown count. */
 const HEADER = 8;
@@ -95,13 +98,11 @@ class Stacks {
 
 export class SpilledLog {
   private readonly spill: SpillFiles<Stream>;
-  /** Annotator name → number, in order of first appearance in the log. */
-  private readonly annotators = new Map<string, number>();
+  /** The log as read: its valid events and annotators (an event's record holds its annotator's index here). */
+  private log: LogSpill = { events: 0, annotators: [] };
   private names: string[] = [];
   /** Per annotator number, its place in name order (resolveJudgments' order within an item). */
   private rank = new Int32Array(0);
-  /** The record being written (a plain array: a rank of many responses makes it longer). */
-  private readonly record: number[] = [];
   /** Partition items' ids (readItems), and per table entry where the item's elements start. */
   private readonly table = new IdTable();
   private readonly itemAt: number[] = [];
@@ -122,38 +123,49 @@ export class SpilledLog {
     this.spill.write(partitionOf(item.id, this.partitions), 'items', `,${order},${responses},${JSON.stringify(item.id)}`);
   }
 
-  /** A valid event of log line `line` (starting at byte `offset`) as its numeric record (the file comment). */
-  writeEvent(line: number, offset: number, e: AnnotationEvent): void {
-    let a = this.annotators.get(e.annotator);
-    if (a === undefined) this.annotators.set(e.annotator, (a = this.annotators.size));
-    const fp = hash32(e.item);
-    const r = this.record;
-    r[0] = line;
-    r[1] = offset;
-    r[2] = hash52(e.item);
-    r[3] = fp;
-    r[4] = EVENT_KINDS.indexOf(e.kind);
-    r[5] = a;
-    r[6] = e.kind === 'pair' ? PAIR_CHOICES.indexOf(e.choice) : -1;
-    let n = HEADER;
-    if (e.kind === 'pair' || e.kind === 'rank') {
-      r[7] = e.shown.length;
-      for (const x of e.shown) r[n++] = x;
-    } else r[7] = 0;
-    if (e.kind === 'rank') {
-      r[n++] = e.ranking.length;
-      for (const g of e.ranking) {
-        r[n++] = g.length;
-        for (const x of g) r[n++] = x;
-      }
-    }
-    this.spill.writeNumberArray(partitionOfHash(fp, this.partitions), 'events', r, n);
+  /** Reads the log on this thread (spillLogEvents): its lines' issues go to `onIssue` as found. */
+  async spillLog(onIssue: (issue: DataIssue) => void): Promise<void> {
+    this.log = await spillLogEvents(this.logPath, this.file, this.spill, onIssue);
   }
 
-  /** Call once every item and event is written, before resolving. */
+  /**
+   * Reads the log on a worker thread running `workerPath` (the bundle of src/cli/statsLogWorker.ts, which
+   * calls logWorkerMain) while this thread goes on (reading the task file): `done` settles once the log is
+   * spilled, its lines' issues kept for emitLogIssues; `stop` ends the worker early (after an error here).
+   */
+  startLogWorker(workerPath: string): { done: Promise<void>; stop: () => Promise<void> } {
+    const task: LogWorkerTask = { logPath: this.logPath, file: this.file, folder: this.spill.folder, partitions: this.partitions };
+    const worker = new Worker(workerPath, { workerData: task });
+    const done = new Promise<void>((resolve, reject) => {
+      let result: LogSpill | undefined;
+      worker.once('message', (m: LogSpill) => (result = m));
+      worker.once('error', reject);
+      worker.once('exit', (code) => {
+        if (!result) return reject(new Error(`the log reader thread stopped (exit code ${code}) before it read ${this.logPath}`));
+        this.log = result;
+        this.spill.adopt('events');
+        this.spill.adopt('logIssues');
+        resolve();
+      });
+    });
+    done.catch(() => {}); // the caller awaits it, or stops the worker after an error of its own
+    return { done, stop: async () => void (await worker.terminate()) };
+  }
+
+  /** Passes on the log lines' issues a worker kept (startLogWorker), in line order. */
+  async emitLogIssues(onIssue: (issue: DataIssue) => void): Promise<void> {
+    for await (const text of this.spill.lines(0, 'logIssues')) onIssue(JSON.parse(text) as DataIssue);
+  }
+
+  /** Valid events the log holds (once read). */
+  get events(): number {
+    return this.log.events;
+  }
+
+  /** Call once every item is written and the log read, before resolving. */
   finishWriting(): void {
     this.spill.finishWriting();
-    this.names = [...this.annotators.keys()];
+    this.names = this.log.annotators;
     const byName = this.names.map((_, i) => i).sort((x, y) => (this.names[x] < this.names[y] ? -1 : this.names[x] > this.names[y] ? 1 : 0));
     this.rank = new Int32Array(this.names.length);
     byName.forEach((a, place) => (this.rank[a] = place));
@@ -291,4 +303,72 @@ function recordEnd(records: Float64Array, r: number): number {
   let end = r + HEADER + records[r + 7];
   if (records[r + 4] === RANK) for (let groups = records[end++]; groups > 0; groups--) end += records[end] + 1;
   return end;
+}
+
+/** What reading the log gave: its valid events and its annotators in order of first appearance. */
+export interface LogSpill {
+  events: number;
+  annotators: string[];
+}
+
+/** What a log reader thread is given (startLogWorker → logWorkerMain). */
+export interface LogWorkerTask {
+  logPath: string;
+  file: string;
+  /** The SpilledLog's folder: the thread writes its events and issues there (through a view of it). */
+  folder: string;
+  partitions: number;
+}
+
+/**
+ * The log pass: every line of the log read and checked (parseLogLine: its issues to `onIssue`), each valid
+ * event written as its record (the file comment) to its item's partition.
+ */
+async function spillLogEvents(logPath: string, file: string, spill: SpillFiles<Stream>, onIssue: (issue: DataIssue) => void): Promise<LogSpill> {
+  const annotators = new Map<string, number>();
+  const r: number[] = []; // the record being written (reused; a rank of many responses makes it longer)
+  let events = 0;
+  for await (const batch of readJsonlBatches(logPath, { chunkSize: 1 << 20 })) for (const l of batch) {
+    const parsed = parseLogLine(l, file);
+    for (const issue of parsed.issues) onIssue(issue);
+    const e = parsed.event;
+    if (!e) continue;
+    events++;
+    let a = annotators.get(e.annotator);
+    if (a === undefined) annotators.set(e.annotator, (a = annotators.size));
+    const fp = hash32(e.item);
+    r[0] = l.line;
+    r[1] = l.offset;
+    r[2] = hash52(e.item);
+    r[3] = fp;
+    r[4] = EVENT_KINDS.indexOf(e.kind);
+    r[5] = a;
+    r[6] = e.kind === 'pair' ? PAIR_CHOICES.indexOf(e.choice) : -1;
+    let n = HEADER;
+    if (e.kind === 'pair' || e.kind === 'rank') {
+      r[7] = e.shown.length;
+      for (const x of e.shown) r[n++] = x;
+    } else r[7] = 0;
+    if (e.kind === 'rank') {
+      r[n++] = e.ranking.length;
+      for (const g of e.ranking) {
+        r[n++] = g.length;
+        for (const x of g) r[n++] = x;
+      }
+    }
+    spill.writeNumberArray(partitionOfHash(fp, spill.count), 'events', r, n);
+  }
+  return { events, annotators: [...annotators.keys()] };
+}
+
+/** A log reader thread's work (src/cli/statsLogWorker.ts): spillLogEvents into the task's folder, the lines' issues kept in order. */
+export async function logWorkerMain(task: LogWorkerTask): Promise<LogSpill> {
+  const spill = new SpillFiles<Stream>(task.partitions, 'dap-stats-', task.folder);
+  try {
+    const log = await spillLogEvents(task.logPath, task.file, spill, (issue) => spill.write(0, 'logIssues', JSON.stringify(issue)));
+    spill.finishWriting();
+    return log;
+  } finally {
+    spill.close();
+  }
 }

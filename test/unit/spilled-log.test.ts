@@ -85,7 +85,8 @@ test('each partition resolves as resolveJudgments does for the whole log, restri
     try {
       for (const it of items) spilled.writeItem(it, it.order);
       spilled.writeItem({ ...items[1], responses: [{}] }, count); // a late duplicate of an id: the first counts
-      for (const e of logged) spilled.writeEvent(e.line, e.offset, e.event);
+      await spilled.spillLog(() => {});
+      assert.equal(spilled.events, logged.length);
       spilled.finishWriting();
       let judgmentsSeen = 0;
       for (let p = 0; p < partitions; p++) {

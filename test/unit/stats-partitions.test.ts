@@ -29,6 +29,9 @@ const root = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'dap-stats-part-'));
 const bundle = join(dir, 'cli.cjs');
 buildSync({ entryPoints: [join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'error', external: ['@tensorflow/tfjs-node', 'webgpu'] });
+/** The log reader thread's bundle, beside the CLI's as in dist/ (the CLI uses it on a machine of 2+ cores). */
+const logWorker = join(dir, 'statsLogWorker.js');
+buildSync({ entryPoints: [join(root, 'src/cli/statsLogWorker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: logWorker, logLevel: 'error' });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A small deterministic generator (xorshift). */
@@ -176,6 +179,37 @@ test('dap stats prints the same with a tiny budget, and leaves no temporary file
   assert.equal(spilled.stdout, whole.stdout);
   assert.equal(spilled.stderr, whole.stderr);
   assert.deepEqual(readdirSync(spilled.tmp), []);
+  const oneThread = dapStats({ DAP_STATS_PARTITION_BYTES: '2000', DAP_STATS_LOG_THREAD: '0' }, tasks, '--log', log, '--json');
+  assert.equal(oneThread.stdout, whole.stdout);
+  assert.equal(oneThread.stderr, whole.stderr);
+});
+
+test('with the log read on a second thread: the same report and issues (order too); its errors come through', async () => {
+  const { tasks, log } = project('thread');
+  const run = async (options: { logWorker?: string }) => {
+    const issues: string[] = [];
+    const stats = await projectStats(tasks, log, { partitionBytes: 2000, automaticJudges: AUTOMATIC_JUDGES, onIssue: (i) => issues.push(formatIssue(i)), ...options });
+    return { stats, issues };
+  };
+  const inline = await run({});
+  const threaded = await run({ logWorker });
+  assert.ok(inline.stats.partitions > 1);
+  assert.deepEqual(threaded, inline);
+  assert.ok(inline.issues.some((i) => /torn/.test(i)) && inline.issues.some((i) => /unknown item id/.test(i)), 'the log has line issues and resolution issues');
+  await assert.rejects(run({ logWorker: join(dir, 'no-such-worker.js') }), /no-such-worker/, 'the option is used');
+  const tmp = mkdtempSync(join(dir, 'tmp-thread-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  try {
+    const folder = join(dir, 'a-log-folder.jsonl');
+    mkdirSync(folder);
+    await assert.rejects(projectStats(tasks, folder, { partitionBytes: 1, logWorker, onIssue: () => {} }), /is a directory/, 'an error of the thread');
+    await assert.rejects(projectStats(folder, log, { partitionBytes: 2000, logWorker, onIssue: () => {} }), /is a directory/, 'an error here while the thread reads');
+    assert.deepEqual(readdirSync(tmp), [], 'no temporary file left');
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
 });
 
 test('the temporary files are removed after an error and after SIGINT', async () => {

@@ -6,9 +6,12 @@
  * rate of B over A with its 95% interval, per annotator and overall. Data issues go to stderr, as found.
  * Memory is bounded, not proportional to the files (core/projectStats.ts: a log over the budget is resolved
  * in hash partitions spilled to temporary files, the task file's ids past a budget too: core/taskScan.ts);
- * DAP_STATS_PARTITION_BYTES sets the budget in log bytes, DAP_DATA_IDS_IN_MEMORY the one in ids.
+ * DAP_STATS_PARTITION_BYTES sets the budget in log bytes, DAP_DATA_IDS_IN_MEMORY the one in ids. A partitioned
+ * log is read on a second thread while the task file is read (DAP_STATS_LOG_THREAD=0: one after the other).
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { NEVER_WON_MIN_ANNOTATORS } from '../../core/agreement';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue } from '../../core/issues';
@@ -118,6 +121,15 @@ async function compiledStats(path: string, kind: 'sft' | 'unpaired', json: boole
   return 0;
 }
 
+/**
+ * The log reader thread's bundle beside this one (dist/statsLogWorker.js), when there is a second core to run
+ * it on and DAP_STATS_LOG_THREAD is not 0; else undefined (the log is read after the task file).
+ */
+function logWorker(): string | undefined {
+  const path = join(typeof __dirname !== 'undefined' ? __dirname : process.cwd(), 'statsLogWorker.js');
+  return process.env.DAP_STATS_LOG_THREAD !== '0' && availableParallelism() > 1 && existsSync(path) ? path : undefined;
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { log: { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new UsageError('expected exactly one TASKS file');
@@ -129,7 +141,7 @@ async function run(argv: string[]): Promise<number> {
   if (values.log !== undefined && !existsSync(logPath)) throw new Error(`${logPath}: no such file`);
   let errors = 0, warnings = 0;
   const partitionBytes = Number(process.env.DAP_STATS_PARTITION_BYTES) || undefined;
-  const stats = await projectStats(tasksPath, logPath, { partitionBytes, idsInMemory: idsInMemory(), automaticJudges: AUTOMATIC_JUDGES, onIssue: (issue) => {
+  const stats = await projectStats(tasksPath, logPath, { partitionBytes, idsInMemory: idsInMemory(), automaticJudges: AUTOMATIC_JUDGES, logWorker: logWorker(), onIssue: (issue) => {
     if (issue.severity === 'error') errors++;
     else warnings++;
     process.stderr.write(`${formatIssue(issue)}\n`);
