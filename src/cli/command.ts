@@ -3,6 +3,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isAnnotationLogPath, taskFileOfLog } from '../core/project';
+import { DEFAULT_IDS_IN_MEMORY } from '../core/taskScan';
 import { BACKENDS } from '../train/config/declaration';
 
 /** One `dap` command: src/cli/commands/NAME.ts exports it as `command`. */
@@ -67,4 +68,12 @@ export function integerFlag(flag: string, value: string | undefined, fallback: n
 export function taskFileArgument(path: string): string {
   if (isAnnotationLogPath(path)) throw new UsageError(`${path} is an annotation log; give its task file (${taskFileOfLog(path)})`);
   return path;
+}
+
+/**
+ * Task-file ids `dap validate` and `dap stats` check in memory before they spill: DAP_DATA_IDS_IN_MEMORY
+ * when set (tests force spilling with it), else core/taskScan.ts's default.
+ */
+export function idsInMemory(): number {
+  return Number(process.env.DAP_DATA_IDS_IN_MEMORY) || DEFAULT_IDS_IN_MEMORY;
 }

@@ -26,10 +26,6 @@ import type { DataIssue, TaskItem } from './types';
 export const DEFAULT_IDS_IN_MEMORY = 1 << 17;
 const MAX_PARTITIONS = 512;
 
-/** The budget the CLI uses: DAP_DATA_IDS_IN_MEMORY when set (tests force spilling with it), else the default. */
-export function idsInMemory(): number {
-  return Number(process.env.DAP_DATA_IDS_IN_MEMORY) || DEFAULT_IDS_IN_MEMORY;
-}
 /** Numbers per id record: hash52, hash32, line (negative: the id is the content hash), byte offset, value. */
 const RECORD = 5;
 

@@ -19,9 +19,8 @@ import type { ModelComparison, WinRateRow } from '../../core/modelComparison';
 import type { PositionBiasRow } from '../../core/positionBias';
 import { defaultLogPath } from '../../core/project';
 import { projectStats, type ProjectStats } from '../../core/projectStats';
-import { idsInMemory } from '../../core/taskScan';
 import { AUTOMATIC_JUDGES } from '../../core/verifierJudge';
-import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
+import { idsInMemory, parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap stats TASKS [--log LOG] [--json]
 

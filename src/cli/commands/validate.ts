@@ -15,9 +15,9 @@ import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue, issueError, issueWarning } from '../../core/issues';
 import { readJsonlBatches, readJsonlLines } from '../../core/jsonl';
 import { isAnnotationLogPath } from '../../core/project';
-import { idsInMemory, scanTaskFile } from '../../core/taskScan';
+import { scanTaskFile } from '../../core/taskScan';
 import type { DataIssue } from '../../core/types';
-import { parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
+import { idsInMemory, parseCommandArgs, taskFileArgument, UsageError, type Command } from '../command';
 
 const usage = `Usage: dap validate FILE [--log LOG]
 
