@@ -102,6 +102,24 @@ export function readEventAt(path: string, offset: number, file: string): Annotat
   return parseLogLine({ line: 0, offset, byteLength: 0, text: readLineThrough(path, offset), terminated: true, utf8: true }, file).event;
 }
 
+/**
+ * Streams the log at `path` (`file` names it in issues) for a reader that keeps little of it: each line's
+ * issues to `onIssue` as read, each valid event to `visit` with its line number and the line's byte offset
+ * (to read it back: readEventAt). Lines come in batches (readJsonlBatches). Returns the number of events.
+ */
+export async function forEachLogEvent(path: string, file: string, onIssue: (issue: DataIssue) => void,
+  visit: (event: AnnotationEvent, line: number, offset: number) => void): Promise<number> {
+  let events = 0;
+  for await (const batch of readJsonlBatches(path, { chunkSize: 1 << 20 })) for (const l of batch) {
+    const r = parseLogLine(l, file);
+    for (const issue of r.issues) onIssue(issue);
+    if (!r.event) continue;
+    events++;
+    visit(r.event, l.line, l.offset);
+  }
+  return events;
+}
+
 /** Reads every event of a log (streaming). A missing file is an empty log. */
 export async function readAnnotationLog(path: string, options: ReadLogOptions = {}): Promise<AnnotationLogFile> {
   const file = options.displayName ?? path;

@@ -11,10 +11,9 @@
  * read back from the log only to word an issue. Memory is one partition's, whatever the files' sizes.
  */
 import { EVENT_KINDS } from './annotationEvents';
-import { parseLogLine, readEventAt } from './annotationLog';
+import { forEachLogEvent, readEventAt } from './annotationLog';
 import { assertUnreachable } from './assertUnreachable';
 import { hash32, hash52, IdTable } from './idTable';
-import { readJsonlBatches } from './jsonl';
 import { emptyUndoIssue, shownRangeIssue, unknownItemIssue } from './judgments';
 import { mergeSorted, partitionOfHash, releasePartitionMemory, SpillFiles } from './spillFiles';
 import { readIdPartition, type TaskIds } from './taskScan';
@@ -126,15 +125,10 @@ export async function checkLogAgainstIds(path: string, ids: TaskIds | IdTable, o
   const table = taskIds.table;
   let current: AnnotationEvent | undefined;
   const checker = new LogChecker(table, file, () => current!);
-  let events = 0;
-  for await (const batch of readJsonlBatches(path, { chunkSize: 1 << 20 })) for (const l of batch) {
-    const r = parseLogLine(l, file);
-    for (const issue of r.issues) onIssue(issue);
-    const e = (current = r.event);
-    if (!e) continue;
-    events++;
-    checker.add(l.line, table.find(e.item), e.item, e.kind, e.annotator, maxShown(e), 0, onIssue);
-  }
+  const events = await forEachLogEvent(path, file, onIssue, (e, line) => {
+    current = e;
+    checker.add(line, table.find(e.item), e.item, e.kind, e.annotator, maxShown(e), 0, onIssue);
+  });
   return { events, judgments: checker.judgments };
 }
 
@@ -146,19 +140,14 @@ const EVENT_RECORD = 7;
 async function checkLogInPartitions(path: string, ids: Extract<TaskIds, { kind: 'partitions' }>, onIssue: (issue: DataIssue) => void, file: string): Promise<LogCheck> {
   const spill = new SpillFiles<LogStream>(ids.count, 'dap-logcheck-');
   try {
-    let events = 0, judgments = 0;
+    let judgments = 0;
     const annotators = new Map<string, number>();
-    for await (const batch of readJsonlBatches(path, { chunkSize: 1 << 20 })) for (const l of batch) {
-      const r = parseLogLine(l, file);
-      for (const issue of r.issues) spill.write(0, 'parseIssues', JSON.stringify(issue));
-      const e = r.event;
-      if (!e) continue;
-      events++;
+    const events = await forEachLogEvent(path, file, (issue) => spill.write(0, 'parseIssues', JSON.stringify(issue)), (e, line, offset) => {
       let a = annotators.get(e.annotator);
       if (a === undefined) annotators.set(e.annotator, (a = annotators.size));
       const fp = hash32(e.item);
-      spill.writeNumbers(partitionOfHash(fp, ids.count), 'events', l.line, l.offset, hash52(e.item), fp, EVENT_KINDS.indexOf(e.kind), a, maxShown(e));
-    }
+      spill.writeNumbers(partitionOfHash(fp, ids.count), 'events', line, offset, hash52(e.item), fp, EVENT_KINDS.indexOf(e.kind), a, maxShown(e));
+    });
     spill.finishWriting();
     const table = new IdTable(); // one table, refilled for each partition
     for (let p = 0; p < ids.count; p++) {

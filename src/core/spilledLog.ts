@@ -16,9 +16,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { EVENT_KINDS, PAIR_CHOICES } from './annotationEvents';
-import { parseLogLine, readEventAt } from './annotationLog';
+import { forEachLogEvent, readEventAt } from './annotationLog';
 import { hash32, hash52, IdTable } from './idTable';
-import { readJsonlBatches } from './jsonl';
 import { emptyUndoIssue, shownRangeIssue, unknownItemIssue } from './judgments';
 import { mergeSorted, partitionOf, partitionOfHash, SpillFiles } from './spillFiles';
 import type { DataIssue, ItemShape, Judgment } from './types';
@@ -327,18 +326,12 @@ export interface LogWorkerTask {
 async function spillLogEvents(logPath: string, file: string, spill: SpillFiles<Stream>, onIssue: (issue: DataIssue) => void): Promise<LogSpill> {
   const annotators = new Map<string, number>();
   const r: number[] = []; // the record being written (reused; a rank of many responses makes it longer)
-  let events = 0;
-  for await (const batch of readJsonlBatches(logPath, { chunkSize: 1 << 20 })) for (const l of batch) {
-    const parsed = parseLogLine(l, file);
-    for (const issue of parsed.issues) onIssue(issue);
-    const e = parsed.event;
-    if (!e) continue;
-    events++;
+  const events = await forEachLogEvent(logPath, file, onIssue, (e, line, offset) => {
     let a = annotators.get(e.annotator);
     if (a === undefined) annotators.set(e.annotator, (a = annotators.size));
     const fp = hash32(e.item);
-    r[0] = l.line;
-    r[1] = l.offset;
+    r[0] = line;
+    r[1] = offset;
     r[2] = hash52(e.item);
     r[3] = fp;
     r[4] = EVENT_KINDS.indexOf(e.kind);
@@ -357,7 +350,7 @@ async function spillLogEvents(logPath: string, file: string, spill: SpillFiles<S
       }
     }
     spill.writeNumberArray(partitionOfHash(fp, spill.count), 'events', r, n);
-  }
+  });
   return { events, annotators: [...annotators.keys()] };
 }
 

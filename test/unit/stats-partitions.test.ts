@@ -197,35 +197,36 @@ test('with the log read on a second thread: the same report and issues (order to
   assert.deepEqual(threaded, inline);
   assert.ok(inline.issues.some((i) => /torn/.test(i)) && inline.issues.some((i) => /unknown item id/.test(i)), 'the log has line issues and resolution issues');
   await assert.rejects(run({ logWorker: join(dir, 'no-such-worker.js') }), /no-such-worker/, 'the option is used');
-  const tmp = mkdtempSync(join(dir, 'tmp-thread-'));
-  const saved = process.env.TMPDIR;
-  process.env.TMPDIR = tmp;
-  try {
+  await inTmpdir('tmp-thread-', async (tmp) => {
     const folder = join(dir, 'a-log-folder.jsonl');
     mkdirSync(folder);
     await assert.rejects(projectStats(tasks, folder, { partitionBytes: 1, logWorker, onIssue: () => {} }), /is a directory/, 'an error of the thread');
     await assert.rejects(projectStats(folder, log, { partitionBytes: 2000, logWorker, onIssue: () => {} }), /is a directory/, 'an error here while the thread reads');
     assert.deepEqual(readdirSync(tmp), [], 'no temporary file left');
+  });
+});
+
+/** Runs `body` with TMPDIR set to a fresh folder (given to it), then puts TMPDIR back. */
+async function inTmpdir(prefix: string, body: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = mkdtempSync(join(dir, prefix));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  try {
+    await body(tmp);
   } finally {
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;
   }
-});
+}
 
 test('the temporary files are removed after an error and after SIGINT', async () => {
   const { log } = project('err');
-  const tmp = mkdtempSync(join(dir, 'tmp-err-'));
-  const saved = process.env.TMPDIR;
-  process.env.TMPDIR = tmp;
-  try {
+  await inTmpdir('tmp-err-', async (tmp) => {
     const folder = join(dir, 'a-folder.jsonl');
     mkdirSync(folder);
     await assert.rejects(projectStats(folder, log, { partitionBytes: 2000, onIssue: () => {} }), /is a directory/);
     assert.deepEqual(readdirSync(tmp), []);
-  } finally {
-    if (saved === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved;
-  }
+  });
   // A process interrupted while its spill folder exists: the folder goes, and the process still ends by SIGINT.
   const script = join(dir, 'spill-child.ts');
   writeFileSync(script, [
