@@ -12,7 +12,8 @@
  * ordered as resolveJudgments orders them (item file order, then annotator name), without `ts` (stats'
  * tallies do not read it). An event names an item when both hashes match, 84 bits, as in `dap validate
  * --log` (core/logCheck.ts): a different id matches by chance with probability about 1e-13 for a million
- * items and events.
+ * items and events. The log may be read on a worker thread (startLogWorker, logWorkerMain) while the caller
+ * reads the task file.
  */
 import { Worker } from 'node:worker_threads';
 import { EVENT_KINDS, PAIR_CHOICES } from './annotationEvents';
