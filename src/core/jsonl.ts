@@ -156,9 +156,9 @@ export async function* readJsonlLines(path: string, options: ReadLinesOptions = 
 }
 
 /**
- * The lines of `path` as readJsonlLines gives them, a chunk's worth at a time: for a reader of millions of
- * lines, one await per chunk instead of one per line (measured: a third of a plain line loop's time over
- * a million lines). The array is the caller's to keep.
+ * The lines of `path` as readJsonlLines gives them, up to BATCH_LINES at a time (never across a chunk):
+ * for a reader of millions of lines, one await per batch instead of one per line (measured over a million
+ * lines: 0.75 s against 1.43 s line by line). The array is the caller's to keep.
  */
 export async function* readJsonlBatches(path: string, options: ReadLinesOptions = {}): AsyncGenerator<JsonlLine[]> {
   const chunkSize = options.chunkSize ?? 64 * 1024;

@@ -89,7 +89,7 @@ function runsByItem(judgments: readonly Judgment[]): Judgment[][] {
   return runs;
 }
 
-/** The tallies of a whole report, fed one partition (items and their events) at a time. */
+/** The tallies of a whole report, fed a batch of items and their current judgments at a time (add). */
 class StatsTally {
   judgments = 0;
   annotatedItems = 0;
@@ -125,8 +125,12 @@ class StatsTally {
     }
     for (const j of judgments) this.bias.add(j);
     this.comparison?.addItems(items, judgments);
-    const first = items.find((it) => comparisonModels([it]));
-    if (first && (!this.candidate || first.order < this.candidate.order)) this.candidate = { order: first.order, pair: comparisonModels([first]) as ModelPair };
+    for (const it of items) { // items are in file order: the first comparing two models is the batch's candidate
+      const pair = comparisonModels([it]);
+      if (!pair) continue;
+      if (!this.candidate || it.order < this.candidate.order) this.candidate = { order: it.order, pair };
+      break;
+    }
   }
 
   private count(j: Judgment): void {
@@ -154,8 +158,9 @@ const IN_GUESS = 1;
 
 /**
  * Scans the task file (core/taskScan.ts, ids bounded by `idsInMemory`): issues to onIssue, each valid
- * item's shape and its place among the valid items to keep (a task item: keep only what it needs). `keep` may receive an item that is later found to repeat an earlier id (a large
- * file): the counts are corrected, and the readers keep the first item of an id (firstOfEachId).
+ * item and its place among the valid items to keep (a task item: keep only what it needs). `keep` may
+ * receive an item that is later found to repeat an earlier id (a large file): the counts are corrected,
+ * and the readers keep the first item of an id (firstOfEachId; SpilledLog's readItems).
  */
 async function taskPass(tasksPath: string, onIssue: (issue: DataIssue) => void, keep: (item: ItemShape, order: number) => void, idsInMemory?: number): Promise<TaskPass> {
   const pass: TaskPass = { items: 0, guessItems: 0, guessCountExact: true };

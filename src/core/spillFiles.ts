@@ -128,9 +128,7 @@ interface NumberFile {
 
 export class SpillFiles<S extends string> {
   private readonly dir: string;
-  private readonly files = new Map<string, SpillFile>();
-  private readonly numberFiles = new Map<string, NumberFile>();
-  /** The open files again, by stream and partition: found per write without building a key string. */
+  /** The open files, by stream and partition (sparse arrays): found per write without building a key string. */
   private readonly openLines = new Map<S, SpillFile[]>();
   private readonly openNumbers = new Map<S, NumberFile[]>();
   /** The buffer readNumbers reads into. */
@@ -170,7 +168,7 @@ export class SpillFiles<S extends string> {
     let f = this.openLines.get(stream)?.[partition];
     if (!f) { // a file written before finishWriting is appended to, never truncated
       const key = `${stream}-${partition}`;
-      this.files.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: Buffer.allocUnsafe(FLUSH_BYTES), used: 0 }));
+      f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: Buffer.allocUnsafe(FLUSH_BYTES), used: 0 };
       this.written.add(key);
       if (!this.openLines.has(stream)) this.openLines.set(stream, []);
       this.openLines.get(stream)![partition] = f;
@@ -194,7 +192,7 @@ export class SpillFiles<S extends string> {
     let f = this.openNumbers.get(stream)?.[partition];
     if (!f) {
       const key = `${stream}-${partition}`;
-      this.numberFiles.set(key, (f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: new Float64Array(FLUSH_BYTES / 8), used: 0 }));
+      f = { fd: openSync(this.path(partition, stream), this.written.has(key) ? 'a' : 'w'), buffer: new Float64Array(FLUSH_BYTES / 8), used: 0 };
       this.written.add(key);
       if (!this.openNumbers.has(stream)) this.openNumbers.set(stream, []);
       this.openNumbers.get(stream)![partition] = f;
@@ -240,16 +238,8 @@ export class SpillFiles<S extends string> {
 
   /** Writes out every buffer and closes the files: call before reading what was written. */
   finishWriting(): void {
-    for (const f of this.files.values()) {
-      this.flushFile(f);
-      closeSync(f.fd);
-    }
-    this.files.clear();
-    for (const f of this.numberFiles.values()) {
-      this.flushNumbers(f);
-      closeSync(f.fd);
-    }
-    this.numberFiles.clear();
+    for (const files of this.openLines.values()) files.forEach((f) => (this.flushFile(f), closeSync(f.fd))); // forEach skips the holes
+    for (const files of this.openNumbers.values()) files.forEach((f) => (this.flushNumbers(f), closeSync(f.fd)));
     this.openLines.clear();
     this.openNumbers.clear();
   }
@@ -280,9 +270,7 @@ export class SpillFiles<S extends string> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const f of [...this.files.values(), ...this.numberFiles.values()]) closeSync(f.fd);
-    this.files.clear();
-    this.numberFiles.clear();
+    for (const files of [...this.openLines.values(), ...this.openNumbers.values()]) files.forEach((f) => closeSync(f.fd));
     this.openLines.clear();
     this.openNumbers.clear();
     if (!this.ownsFolder) return;

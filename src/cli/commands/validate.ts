@@ -8,12 +8,12 @@
  * the log is checked against them (core/logCheck.ts), so memory does not grow with the files.
  */
 import { existsSync } from 'node:fs';
-import { parseLogLine } from '../../core/annotationLog';
+import { forEachLogEvent } from '../../core/annotationLog';
 import { checkLogAgainstIds } from '../../core/logCheck';
 import { overlapProblem } from '../../core/assignment';
 import { compiledFileKind, scanCompiledFile } from '../../core/compiledRows';
 import { formatIssue, issueError, issueWarning } from '../../core/issues';
-import { readJsonlBatches, readJsonlLines } from '../../core/jsonl';
+import { readJsonlLines } from '../../core/jsonl';
 import { isAnnotationLogPath } from '../../core/project';
 import { scanTaskFile } from '../../core/taskScan';
 import type { DataIssue } from '../../core/types';
@@ -89,13 +89,8 @@ async function validateTasksStreaming(file: string, logPath?: string): Promise<n
 
 /** Streams an annotation log (no event is kept): prints each line's issues as found, then the summary line. */
 async function validateLogStreaming(file: string): Promise<number> {
-  let events = 0;
   const { print, counts } = issuePrinter();
-  for await (const batch of readJsonlBatches(file, { chunkSize: 1 << 20 })) for (const l of batch) {
-    const r = parseLogLine(l, file);
-    if (r.event) events++;
-    r.issues.forEach(print);
-  }
+  const events = await forEachLogEvent(file, file, print, () => {});
   return counts(`${file}: annotation log, ${events} event${events === 1 ? '' : 's'}`);
 }
 
